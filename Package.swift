@@ -1,0 +1,38 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers, bottom to top:
+//   COpenBLAS, CDNNL      system libraries (BLAS and oneDNN C APIs)
+//   ConvNetCore           tensors, autodiff, operators, CPU backends; imports nothing above it
+//   ConvNet               the library users import (re-exports the core; nn/optim/data/models build here)
+//   convnet               the command-line tool, a thin shell over ConvNet
+let package = Package(
+    name: "swift-convnet",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ConvNet", targets: ["ConvNet"]),
+        .executable(name: "convnet", targets: ["convnet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CDNNL", path: "Sources/CDNNL",
+            providers: [.apt(["libdnnl-dev"]), .brew(["onednn"])]),
+        .target(
+            name: "ConvNetCore",
+            dependencies: [
+                .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
+                "CDNNL",
+            ]),
+        .target(name: "ConvNet", dependencies: ["ConvNetCore"]),
+        .executableTarget(
+            name: "convnet",
+            dependencies: ["ConvNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "ConvNetTests", dependencies: ["ConvNet"]),
+    ]
+)

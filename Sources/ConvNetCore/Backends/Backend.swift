@@ -1,0 +1,55 @@
+import Foundation
+
+/// Which CPU implementation runs convolution, pooling and batch norm.
+///
+/// Both compute the same function and are tested against the PyTorch cases and each other.
+public enum ComputeBackend: String, Sendable, CaseIterable {
+    /// Readable im2col/col2im + BLAS GEMM and plain loops, line by line as in the lecture.
+    case reference
+    /// oneDNN primitives (what PyTorch uses on CPU), cached per shape. The default.
+    case oneDNN = "onednn"
+}
+
+/// Process-wide settings of the compute backends.
+public enum Backend {
+    nonisolated(unsafe) static var selected: ComputeBackend = .oneDNN
+    nonisolated(unsafe) static var threadCount: Int = 0
+
+    /// The backend that operations use now (default ``ComputeBackend/oneDNN``).
+    public static var current: ComputeBackend {
+        get { selected }
+        set { selected = newValue }
+    }
+
+    /// Runs `body` with `backend` selected, then restores the previous one.
+    public static func with<R>(_ backend: ComputeBackend, _ body: () throws -> R) rethrows -> R {
+        let previous = selected
+        selected = backend
+        defer { selected = previous }
+        return try body()
+    }
+
+    /// Number of threads that BLAS and oneDNN each use (they run one after the other, never
+    /// at the same time, so both may use every core without fighting).
+    public static var threads: Int {
+        threadCount > 0 ? threadCount : ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Sets the thread count of OpenBLAS and of oneDNN's OpenMP runtime (`--threads`).
+    public static func setThreads(_ n: Int) throws {
+        try require(n >= 1, "threads", "thread count \(n) must be at least 1")
+        threadCount = n
+        BLAS.setThreads(n)
+        OpenMP.setThreads(n)
+    }
+}
+
+/// oneDNN's CPU runtime here is OpenMP; its thread count is set through `omp_set_num_threads`,
+/// looked up at run time in the OpenMP library that libdnnl already loaded.
+enum OpenMP {
+    static func setThreads(_ n: Int) {
+        typealias SetThreads = @convention(c) (Int32) -> Void
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "omp_set_num_threads") else { return }
+        unsafeBitCast(symbol, to: SetThreads.self)(Int32(n))
+    }
+}

@@ -1,0 +1,67 @@
+/// The operations that have two CPU implementations (``ComputeBackend``). The op layer checks
+/// shapes and records autodiff; the kernels only compute, on contiguous NCHW memory.
+protocol ConvolutionKernels {
+    /// y = x ⋆ w + b (cross-correlation), y preallocated with `g.outputShape`.
+    static func forward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) throws
+    /// dx = conv(dy, flip(w)), overwriting dx.
+    static func backwardData(_ g: Conv2dGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                             dx: UnsafeMutablePointer<Float>) throws
+    /// dw = dy ⋆ x, db = Σ dy, overwriting both.
+    static func backwardWeights(_ g: Conv2dGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?) throws
+}
+
+/// A pooling forward pass and, when a gradient is needed, the matching backward pass.
+struct PoolingResult {
+    var output: Tensor
+    /// dY → dX; captures whatever the forward pass saved (argmax indices or a oneDNN workspace).
+    var backward: ((Tensor) throws -> Tensor)?
+}
+
+protocol PoolingKernels {
+    static func maxPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult
+    static func avgPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult
+}
+
+/// A batch-norm forward pass on x viewed as [N, C, S] (S = H·W, or 1 for 1-D batch norm).
+struct BatchNormResult {
+    var output: Tensor
+    /// The batch mean and biased batch variance per channel (training only).
+    var batchMean: [Float]
+    var batchVariance: [Float]
+    /// dY → (dX, dγ, dβ).
+    var backward: ((Tensor) throws -> (Tensor, Tensor, Tensor))?
+}
+
+protocol BatchNormKernels {
+    /// Normalises with the batch statistics.
+    static func training(x: Tensor, channels: Int, gamma: Tensor, beta: Tensor, eps: Float,
+                         needsBackward: Bool) throws -> BatchNormResult
+    /// Normalises with the given (running) statistics.
+    static func inference(x: Tensor, channels: Int, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor,
+                          eps: Float, needsBackward: Bool) throws -> BatchNormResult
+}
+
+extension ComputeBackend {
+    var convolution: any ConvolutionKernels.Type {
+        switch self {
+        case .reference: ReferenceConvolution.self
+        case .oneDNN: OneDNNConvolution.self
+        }
+    }
+
+    var pooling: any PoolingKernels.Type {
+        switch self {
+        case .reference: ReferencePooling.self
+        case .oneDNN: OneDNNPooling.self
+        }
+    }
+
+    var batchNorm: any BatchNormKernels.Type {
+        switch self {
+        case .reference: ReferenceBatchNorm.self
+        case .oneDNN: OneDNNBatchNorm.self
+        }
+    }
+}

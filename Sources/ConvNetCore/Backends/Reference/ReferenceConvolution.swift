@@ -1,0 +1,64 @@
+/// Convolution by im2col + GEMM, one image at a time, exactly as derived in the lecture.
+/// (BLAS threads parallelise each GEMM.) Shapes: x [N, C, H, W], w [C_out, C, K_h, K_w].
+enum ReferenceConvolution: ConvolutionKernels {
+    /// Y_n = W · im2col(x_n) + b: the cross-correlation of x with the kernel.
+    static func forward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        let pixels = g.outHeight * g.outWidth
+        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * pixels)
+        defer { col.deallocate() }
+        for n in 0..<g.batch {
+            Im2col.lower(g, image: x + n * g.inChannels * g.height * g.width, into: col)
+            let yn = y + n * g.outChannels * pixels
+            if let bias {
+                for o in 0..<g.outChannels { (yn + o * pixels).update(repeating: bias[o], count: pixels) }
+            }
+            BLAS.sgemm(m: g.outChannels, n: pixels, k: rows, a: weight, lda: rows, b: col, ldb: pixels,
+                       beta: bias == nil ? 0 : 1, c: yn, ldc: pixels)
+        }
+    }
+
+    /// dL/dX_n = col2im(Wᵀ · dY_n): the convolution of the upstream gradient with the flipped kernel.
+    static func backwardData(_ g: Conv2dGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                             dx: UnsafeMutablePointer<Float>) {
+        let pixels = g.outHeight * g.outWidth
+        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * pixels)
+        defer { col.deallocate() }
+        let imageSize = g.inChannels * g.height * g.width
+        dx.update(repeating: 0, count: g.batch * imageSize)
+        for n in 0..<g.batch {
+            BLAS.sgemm(transA: true, m: rows, n: pixels, k: g.outChannels, a: weight, lda: rows,
+                       b: dy + n * g.outChannels * pixels, ldb: pixels, c: col, ldc: pixels)
+            Im2col.raise(g, col: col, into: dx + n * imageSize)
+        }
+    }
+
+    /// dL/dW = Σ_n dY_n · im2col(x_n)ᵀ: the cross-correlation of the upstream gradient with the input;
+    /// dL/db_o = Σ_{n,y,x} dY[n, o, y, x].
+    static func backwardWeights(_ g: Conv2dGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?) {
+        let pixels = g.outHeight * g.outWidth
+        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * pixels)
+        defer { col.deallocate() }
+        for n in 0..<g.batch {
+            Im2col.lower(g, image: x + n * g.inChannels * g.height * g.width, into: col)
+            BLAS.sgemm(transB: true, m: g.outChannels, n: rows, k: pixels, a: dy + n * g.outChannels * pixels,
+                       lda: pixels, b: col, ldb: pixels, beta: n == 0 ? 0 : 1, c: dWeight, ldc: rows)
+        }
+        if g.batch == 0 { dWeight.update(repeating: 0, count: g.outChannels * rows) }
+        if let dBias {
+            dBias.update(repeating: 0, count: g.outChannels)
+            for n in 0..<g.batch {
+                for o in 0..<g.outChannels {
+                    let plane = dy + (n * g.outChannels + o) * pixels
+                    var s: Float = 0
+                    for i in 0..<pixels { s += plane[i] }
+                    dBias[o] += s
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+/// Pooling as plain loops over each window.
+enum ReferencePooling {
+    /// y = max over each window (padding never wins); also returns, per output, the flat index
+    /// into the input plane of the winner, which is where backward sends the gradient.
+    static func maxForward(_ g: Pool2dGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) -> [Int32] {
+        let (oh, ow) = (g.outHeight, g.outWidth)
+        var argmax = [Int32](repeating: 0, count: g.batch * g.channels * oh * ow)
+        argmax.withUnsafeMutableBufferPointer { idx in
+            for plane in 0..<(g.batch * g.channels) {
+                let src = x + plane * g.height * g.width
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = -Float.infinity, bestIndex = -1
+                        for ky in 0..<g.kernelHeight {
+                            let iy = oy * g.strideHeight - g.padHeight + ky
+                            guard iy >= 0 && iy < g.height else { continue }
+                            for kx in 0..<g.kernelWidth {
+                                let ix = ox * g.strideWidth - g.padWidth + kx
+                                guard ix >= 0 && ix < g.width else { continue }
+                                let v = src[iy * g.width + ix]
+                                if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = iy * g.width + ix }
+                            }
+                        }
+                        let o = (plane * oh + oy) * ow + ox
+                        y[o] = best
+                        idx[o] = Int32(bestIndex)
+                    }
+                }
+            }
+        }
+        return argmax
+    }
+
+    /// dX[winner] += dY for each window.
+    static func maxBackward(_ g: Pool2dGeometry, dy: UnsafePointer<Float>, argmax: [Int32], dx: UnsafeMutablePointer<Float>) {
+        let planeOut = g.outHeight * g.outWidth, planeIn = g.height * g.width
+        dx.update(repeating: 0, count: g.batch * g.channels * planeIn)
+        for plane in 0..<(g.batch * g.channels) {
+            for o in 0..<planeOut {
+                dx[plane * planeIn + Int(argmax[plane * planeOut + o])] += dy[plane * planeOut + o]
+            }
+        }
+    }
+
+    /// y = (sum of the window) / (K_h·K_w): padded zeros count, PyTorch's `count_include_pad=True`.
+    static func averageForward(_ g: Pool2dGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        let (oh, ow) = (g.outHeight, g.outWidth)
+        let inv = 1 / Float(g.kernelHeight * g.kernelWidth)
+        for plane in 0..<(g.batch * g.channels) {
+            let src = x + plane * g.height * g.width
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var s: Float = 0
+                    for ky in 0..<g.kernelHeight {
+                        let iy = oy * g.strideHeight - g.padHeight + ky
+                        guard iy >= 0 && iy < g.height else { continue }
+                        for kx in 0..<g.kernelWidth {
+                            let ix = ox * g.strideWidth - g.padWidth + kx
+                            if ix >= 0 && ix < g.width { s += src[iy * g.width + ix] }
+                        }
+                    }
+                    y[(plane * oh + oy) * ow + ox] = s * inv
+                }
+            }
+        }
+    }
+
+    /// Every input pixel of a window receives dY / (K_h·K_w).
+    static func averageBackward(_ g: Pool2dGeometry, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let (oh, ow) = (g.outHeight, g.outWidth)
+        let inv = 1 / Float(g.kernelHeight * g.kernelWidth)
+        dx.update(repeating: 0, count: g.batch * g.channels * g.height * g.width)
+        for plane in 0..<(g.batch * g.channels) {
+            let dst = dx + plane * g.height * g.width
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let share = dy[(plane * oh + oy) * ow + ox] * inv
+                    for ky in 0..<g.kernelHeight {
+                        let iy = oy * g.strideHeight - g.padHeight + ky
+                        guard iy >= 0 && iy < g.height else { continue }
+                        for kx in 0..<g.kernelWidth {
+                            let ix = ox * g.strideWidth - g.padWidth + kx
+                            if ix >= 0 && ix < g.width { dst[iy * g.width + ix] += share }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension ReferencePooling: PoolingKernels {
+    static func maxPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult {
+        let y = Tensor(uninitializedShape: g.outputShape)
+        let argmax = maxForward(g, x: x.storage.pointer, y: y.storage.pointer)
+        return PoolingResult(output: y, backward: needsBackward ? { dy in
+            let dx = Tensor(uninitializedShape: g.inputShape)
+            maxBackward(g, dy: dy.storage.pointer, argmax: argmax, dx: dx.storage.pointer)
+            return dx
+        } : nil)
+    }
+
+    static func avgPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult {
+        let y = Tensor(uninitializedShape: g.outputShape)
+        averageForward(g, x: x.storage.pointer, y: y.storage.pointer)
+        return PoolingResult(output: y, backward: needsBackward ? { dy in
+            let dx = Tensor(uninitializedShape: g.inputShape)
+            averageBackward(g, dy: dy.storage.pointer, dx: dx.storage.pointer)
+            return dx
+        } : nil)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Pointwise activations. Each backward multiplies the upstream gradient by the derivative,
+/// written in terms of what the forward pass already computed.
+extension Tensor {
+    /// Applies `derivative(x, y)` · upstream elementwise (x the input, y the output).
+    @inline(__always)
+    static func pointwiseBackward(_ g: Tensor, _ x: Tensor, _ y: Tensor, _ derivative: (Float, Float) -> Float) -> Tensor {
+        let out = Tensor(uninitializedShape: g.shape)
+        let gp = g.storage.pointer, xp = x.storage.pointer, yp = y.storage.pointer, op = out.storage.pointer
+        for i in 0..<g.count { op[i] = gp[i] * derivative(xp[i], yp[i]) }
+        return out
+    }
+
+    /// max(0, x). dY/dX = 1 where x > 0, else 0.
+    public func relu() -> Tensor {
+        let y = mapped { $0 > 0 ? $0 : 0 }
+        return y.recorded("relu", [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in y > 0 ? 1 : 0 }] }
+    }
+
+    /// x for x > 0, else slope · x.
+    public func leakyRelu(negativeSlope slope: Float = 0.01) -> Tensor {
+        let y = mapped { $0 > 0 ? $0 : $0 * slope }
+        return y.recorded("leaky_relu", [self]) { [self] g in
+            [Tensor.pointwiseBackward(g, self, y) { x, _ in x > 0 ? 1 : slope }]
+        }
+    }
+
+    /// 1 / (1 + e^(−x)). dY/dX = y(1 − y).
+    public func sigmoid() -> Tensor {
+        let y = mapped { x in x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x)) }
+        return y.recorded("sigmoid", [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in y * (1 - y) }] }
+    }
+
+    /// Hyperbolic tangent. dY/dX = 1 − y².
+    public func tanh() -> Tensor {
+        let y = mapped { Foundation.tanh($0) }
+        return y.recorded("tanh", [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in 1 - y * y }] }
+    }
+
+    /// e^x.
+    public func exp() -> Tensor {
+        let y = mapped { Foundation.exp($0) }
+        return y.recorded("exp", [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in y }] }
+    }
+
+    /// Natural logarithm. dY/dX = 1/x.
+    public func log() -> Tensor {
+        let y = mapped { Foundation.log($0) }
+        return y.recorded("log", [self]) { [self] g in [Tensor.pointwiseBackward(g, self, y) { x, _ in 1 / x }] }
+    }
+
+    /// x². dY/dX = 2x.
+    public func squared() -> Tensor {
+        let y = mapped { $0 * $0 }
+        return y.recorded("square", [self]) { [self] g in [Tensor.pointwiseBackward(g, self, y) { x, _ in 2 * x }] }
+    }
+}

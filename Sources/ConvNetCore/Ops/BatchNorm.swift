@@ -1,0 +1,46 @@
+/// Batch normalisation over the channel dimension of `[N, C]` (1-D) or `[N, C, H, W]` (2-D) input.
+///
+/// Training: normalise with the batch mean and biased variance, and update the running
+/// statistics in place: running_mean ← (1 − m)·running_mean + m·μ,
+/// running_var ← (1 − m)·running_var + m·σ²·M/(M − 1) (unbiased, as PyTorch), M = N·H·W.
+/// Evaluation: normalise with the running statistics.
+///
+/// - Parameters:
+///   - weight, bias: γ and β, `[C]`; `nil` means 1 and 0 (no affine transform).
+///   - runningMean, runningVar: `[C]`, updated in training mode when given; required in evaluation.
+public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
+                      training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) throws -> Tensor {
+    let op = x.rank == 4 ? "batchnorm2d" : "batchnorm1d"
+    try require(x.rank == 2 || x.rank == 4, "batchnorm", "input must be [N, C] or [N, C, H, W], got \(describe(x.shape))")
+    let c = x.shape[1]
+    for (name, t) in [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)] {
+        if let t { try require(t.shape == [c], op, "\(name) \(describe(t.shape)) must be [\(c)] for input \(describe(x.shape))") }
+    }
+    let perChannel = x.count / max(c, 1)
+    let gamma = weight ?? Tensor.ones([c]), beta = bias ?? Tensor.zeros([c])
+    let kernels = Backend.current.batchNorm
+    let needsBackward = Tensor.needsGrad(x, weight, bias)
+    let result: BatchNormResult
+    if training {
+        try require(perChannel > 1, op, "training needs more than one value per channel, got input \(describe(x.shape))")
+        result = try kernels.training(x: x, channels: c, gamma: gamma, beta: beta, eps: eps, needsBackward: needsBackward)
+        let unbias = Float(perChannel) / Float(perChannel - 1)
+        if let runningMean, let runningVar {
+            let rm = runningMean.storage.pointer, rv = runningVar.storage.pointer
+            for ch in 0..<c {
+                rm[ch] = (1 - momentum) * rm[ch] + momentum * result.batchMean[ch]
+                rv[ch] = (1 - momentum) * rv[ch] + momentum * result.batchVariance[ch] * unbias
+            }
+        }
+    } else {
+        guard let runningMean, let runningVar else {
+            throw ConvNetError(op: op, "evaluation mode needs running_mean and running_var")
+        }
+        result = try kernels.inference(x: x, channels: c, gamma: gamma, beta: beta, mean: runningMean,
+                                       variance: runningVar, eps: eps, needsBackward: needsBackward)
+    }
+    return result.output.recorded(op, [x, weight, bias]) { dy in
+        let (dx, dGamma, dBeta) = try result.backward!(dy)
+        return [dx, dGamma, dBeta]
+    }
+}

@@ -1,0 +1,45 @@
+/// Checks a pooling input and builds its geometry; `stride` defaults to the kernel, as in PyTorch.
+private func poolGeometry(_ op: String, _ x: Tensor, _ kernel: Size2, _ stride: Size2?, _ padding: Size2) throws -> Pool2dGeometry {
+    try require(x.rank == 4, op, "input must be [N, C, H, W], got \(describe(x.shape))")
+    let g = Pool2dGeometry(inputShape: x.shape, kernel: kernel, stride: stride ?? kernel, padding: padding)
+    try g.validate(op: op)
+    return g
+}
+
+/// Max pooling: y = max over each K_h×K_w window (padding never wins).
+/// Backward: the upstream gradient goes to the position of each window's maximum.
+public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding: Size2 = 0) throws -> Tensor {
+    let g = try poolGeometry("maxpool2d", x, kernel, stride, padding)
+    let r = try Backend.current.pooling.maxPool(g, x: x, needsBackward: Tensor.needsGrad(x))
+    return r.output.recorded("maxpool2d", [x]) { dy in [try r.backward!(dy)] }
+}
+
+/// Average pooling: y = (window sum)/(K_h·K_w), padded zeros counted (PyTorch's default
+/// `count_include_pad=True`). Backward: each input of a window receives dY/(K_h·K_w).
+public func avgPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding: Size2 = 0) throws -> Tensor {
+    let g = try poolGeometry("avgpool2d", x, kernel, stride, padding)
+    let r = try Backend.current.pooling.avgPool(g, x: x, needsBackward: Tensor.needsGrad(x))
+    return r.output.recorded("avgpool2d", [x]) { dy in [try r.backward!(dy)] }
+}
+
+/// Global average pooling: `[N, C, H, W]` → `[N, C, 1, 1]`, the mean of each channel plane
+/// (`adaptive_avg_pool2d(x, 1)`). Backward: dX = dY/(H·W) everywhere.
+public func globalAvgPool2d(_ x: Tensor) throws -> Tensor {
+    try require(x.rank == 4, "global_avgpool", "input must be [N, C, H, W], got \(describe(x.shape))")
+    let (planes, size) = (x.shape[0] * x.shape[1], x.shape[2] * x.shape[3])
+    try require(size > 0, "global_avgpool", "input \(describe(x.shape)) has an empty plane")
+    let y = Tensor(uninitializedShape: [x.shape[0], x.shape[1], 1, 1])
+    let xp = x.storage.pointer, yp = y.storage.pointer
+    let inv = 1 / Float(size)
+    for p in 0..<planes {
+        var s: Float = 0
+        for i in 0..<size { s += xp[p * size + i] }
+        yp[p] = s * inv
+    }
+    return y.recorded("global_avgpool", [x]) { [shape = x.shape] dy in
+        let dx = Tensor(uninitializedShape: shape)
+        let dp = dx.storage.pointer, gp = dy.storage.pointer
+        for p in 0..<planes { (dp + p * size).update(repeating: gp[p] * inv, count: size) }
+        return [dx]
+    }
+}

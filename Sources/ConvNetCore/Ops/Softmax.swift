@@ -1,0 +1,63 @@
+import Foundation
+
+/// Softmax and log-softmax over one dimension, numerically stable (the row maximum is subtracted).
+extension Tensor {
+    /// Calls `body(rowStart, stride)` for every 1-D line along `dim`.
+    @inline(__always)
+    func forEachLine(along dim: Int, _ body: (Int, Int, Int) -> Void) {
+        let (outer, size, inner) = split(at: dim)
+        for o in 0..<outer { for i in 0..<inner { body(o * size * inner + i, inner, size) } }
+    }
+
+    /// softmax(x)_c = e^(x_c) / Σ_k e^(x_k) along `dim`.
+    /// Backward: dX = y ⊙ (dY − Σ_c dY_c y_c).
+    public func softmax(dim: Int = 1) throws -> Tensor {
+        let d = try normalizedDim(dim, op: "softmax")
+        let y = Tensor(uninitializedShape: shape)
+        let x = storage.pointer, yp = y.storage.pointer
+        forEachLine(along: d) { start, step, n in
+            var m = -Float.infinity
+            for k in 0..<n { m = Swift.max(m, x[start + k * step]) }
+            var s: Float = 0
+            for k in 0..<n { let e = Foundation.exp(x[start + k * step] - m); yp[start + k * step] = e; s += e }
+            let inv = 1 / s
+            for k in 0..<n { yp[start + k * step] *= inv }
+        }
+        return y.recorded("softmax", [self]) { g in
+            let gx = Tensor(uninitializedShape: y.shape)
+            let gp = g.storage.pointer, gxp = gx.storage.pointer
+            y.forEachLine(along: d) { start, step, n in
+                var dot: Float = 0
+                for k in 0..<n { dot += gp[start + k * step] * yp[start + k * step] }
+                for k in 0..<n { let j = start + k * step; gxp[j] = yp[j] * (gp[j] - dot) }
+            }
+            return [gx]
+        }
+    }
+
+    /// log softmax(x) = x − log Σ_k e^(x_k) along `dim`.
+    /// Backward: dX = dY − softmax(x) · Σ_c dY_c.
+    public func logSoftmax(dim: Int = 1) throws -> Tensor {
+        let d = try normalizedDim(dim, op: "log_softmax")
+        let y = Tensor(uninitializedShape: shape)
+        let x = storage.pointer, yp = y.storage.pointer
+        forEachLine(along: d) { start, step, n in
+            var m = -Float.infinity
+            for k in 0..<n { m = Swift.max(m, x[start + k * step]) }
+            var s: Float = 0
+            for k in 0..<n { s += Foundation.exp(x[start + k * step] - m) }
+            let lse = m + Foundation.log(s)
+            for k in 0..<n { yp[start + k * step] = x[start + k * step] - lse }
+        }
+        return y.recorded("log_softmax", [self]) { g in
+            let gx = Tensor(uninitializedShape: y.shape)
+            let gp = g.storage.pointer, gxp = gx.storage.pointer
+            y.forEachLine(along: d) { start, step, n in
+                var total: Float = 0
+                for k in 0..<n { total += gp[start + k * step] }
+                for k in 0..<n { let j = start + k * step; gxp[j] = gp[j] - Foundation.exp(yp[j]) * total }
+            }
+            return [gx]
+        }
+    }
+}

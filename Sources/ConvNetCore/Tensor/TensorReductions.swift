@@ -1,0 +1,105 @@
+/// Reductions: sum, mean, max and argmax, over everything or one dimension.
+extension Tensor {
+    /// Splits the shape around `dim` into (outer, size of dim, inner) for strided loops.
+    func split(at dim: Int) -> (outer: Int, size: Int, inner: Int) {
+        (shape[..<dim].reduce(1, *), shape[dim], shape[(dim + 1)...].reduce(1, *))
+    }
+
+    /// Resolves a possibly negative dimension index (`-1` is the last).
+    func normalizedDim(_ dim: Int, op: String) throws -> Int {
+        let d = dim < 0 ? dim + rank : dim
+        try require(d >= 0 && d < Swift.max(rank, 1) && rank > 0, op,
+                    "dimension \(dim) is out of range for a tensor of shape \(describe(shape)) (rank \(rank))")
+        return d
+    }
+
+    /// The sum of all elements, as a 0-dimensional tensor.
+    public func sum() -> Tensor {
+        var s: Float = 0
+        withUnsafeBufferPointer { b in for v in b { s += v } }
+        return Tensor(s).recorded("sum", [self]) { [shape] g in [Tensor.full(shape, g.storage.pointer[0])] }
+    }
+
+    /// The mean of all elements, as a 0-dimensional tensor.
+    public func mean() -> Tensor {
+        let n = Float(Swift.max(count, 1))
+        var s: Float = 0
+        withUnsafeBufferPointer { b in for v in b { s += v } }
+        return Tensor(s / n).recorded("mean", [self]) { [shape] g in [Tensor.full(shape, g.storage.pointer[0] / n)] }
+    }
+
+    /// Sums over dimension `dim`; `keepDims` leaves it in place with size 1.
+    public func sum(dim: Int, keepDims: Bool = false) throws -> Tensor {
+        let d = try normalizedDim(dim, op: "sum")
+        let (outer, size, inner) = split(at: d)
+        var outShape = shape
+        if keepDims { outShape[d] = 1 } else { outShape.remove(at: d) }
+        let out = Tensor.zeros(outShape)
+        let src = storage.pointer, dst = out.storage.pointer
+        for o in 0..<outer {
+            for k in 0..<size {
+                let row = src + (o * size + k) * inner
+                for i in 0..<inner { dst[o * inner + i] += row[i] }
+            }
+        }
+        return out.recorded("sum_dim", [self]) { [shape] g in
+            // Every input element along `dim` receives the gradient of its sum.
+            let gx = Tensor(uninitializedShape: shape)
+            let gp = g.storage.pointer, xp = gx.storage.pointer
+            for o in 0..<outer {
+                for k in 0..<size { (xp + (o * size + k) * inner).update(from: gp + o * inner, count: inner) }
+            }
+            return [gx]
+        }
+    }
+
+    /// Mean over dimension `dim`.
+    public func mean(dim: Int, keepDims: Bool = false) throws -> Tensor {
+        let d = try normalizedDim(dim, op: "mean")
+        return try sum(dim: d, keepDims: keepDims) * (1 / Float(Swift.max(shape[d], 1)))
+    }
+
+    /// Maximum over dimension `dim`, with the index of the first maximum (`torch.max(x, dim)`).
+    /// The gradient flows to that index.
+    public func max(dim: Int, keepDims: Bool = false) throws -> (values: Tensor, indices: [Int]) {
+        let d = try normalizedDim(dim, op: "max")
+        let (outer, size, inner) = split(at: d)
+        try require(size > 0, "max", "cannot reduce an empty dimension \(dim) of \(describe(shape))")
+        var outShape = shape
+        if keepDims { outShape[d] = 1 } else { outShape.remove(at: d) }
+        let out = Tensor(uninitializedShape: outShape)
+        var indices = [Int](repeating: 0, count: outer * inner)
+        let src = storage.pointer, dst = out.storage.pointer
+        for o in 0..<outer {
+            for i in 0..<inner {
+                var best = src[o * size * inner + i], bestK = 0
+                for k in 1..<size {
+                    let v = src[(o * size + k) * inner + i]
+                    if v > best || v.isNaN { best = v; bestK = k; if v.isNaN { break } }
+                }
+                dst[o * inner + i] = best
+                indices[o * inner + i] = bestK
+            }
+        }
+        out.recorded("max_dim", [self]) { [shape] g in
+            let gx = Tensor.zeros(shape)
+            let gp = g.storage.pointer, xp = gx.storage.pointer
+            for o in 0..<outer {
+                for i in 0..<inner { xp[(o * size + indices[o * inner + i]) * inner + i] = gp[o * inner + i] }
+            }
+            return [gx]
+        }
+        return (out, indices)
+    }
+
+    /// Index of the maximum along `dim` (the first one on ties), e.g. predicted classes of logits.
+    public func argmax(dim: Int) throws -> [Int] {
+        try withNoGrad { try max(dim: dim).indices }
+    }
+
+    /// The largest element.
+    public func max() throws -> Float {
+        try require(count > 0, "max", "tensor of shape \(describe(shape)) is empty")
+        return withUnsafeBufferPointer { $0.max()! }
+    }
+}

@@ -1,0 +1,110 @@
+/// Shape operations: reshape, flatten, transpose, concatenation and batch slicing.
+extension Tensor {
+    /// The same elements under a new shape (a view; one dimension may be `-1` to be inferred).
+    /// - Throws: ``ConvNetError`` if the element counts differ or more than one dimension is `-1`.
+    public func reshaped(_ newShape: [Int]) throws -> Tensor {
+        var target = newShape
+        let inferred = target.indices.filter { target[$0] == -1 }
+        try require(inferred.count <= 1 && target.allSatisfy { $0 >= -1 }, "reshape",
+                    "shape \(describe(newShape)) may contain at most one -1 and no other negative size")
+        if let i = inferred.first {
+            let known = target.filter { $0 != -1 }.reduce(1, *)
+            try require(known > 0 && count % known == 0, "reshape",
+                        "cannot infer -1 in \(describe(newShape)) for \(count) elements of \(describe(shape))")
+            target[i] = count / known
+        }
+        try require(target.reduce(1, *) == count, "reshape",
+                    "cannot view \(describe(shape)) (\(count) elements) as \(describe(newShape))")
+        let out = Tensor(shape: target, storage: storage)
+        return out.recorded("reshape", [self]) { [shape] g in [Tensor(shape: shape, storage: g.storage)] }
+    }
+
+    /// Collapses dimensions `startDim…` into one: `[N, C, H, W]` → `[N, C·H·W]` for the default 1.
+    public func flattened(startDim: Int = 1) throws -> Tensor {
+        let d = try normalizedDim(startDim, op: "flatten")
+        return try reshaped(Array(shape[..<d]) + [shape[d...].reduce(1, *)])
+    }
+
+    /// The transpose of a 2-D tensor.
+    public func transposed() throws -> Tensor {
+        try require(rank == 2, "transpose", "expects a 2-D tensor, got shape \(describe(shape))")
+        let (r, c) = (shape[0], shape[1])
+        let out = Tensor(uninitializedShape: [c, r])
+        Tensor.transpose(storage.pointer, rows: r, cols: c, into: out.storage.pointer)
+        return out.recorded("transpose", [self]) { g in
+            let gx = Tensor(uninitializedShape: [r, c])
+            Tensor.transpose(g.storage.pointer, rows: c, cols: r, into: gx.storage.pointer)
+            return [gx]
+        }
+    }
+
+    /// Writes the transpose of a rows×cols row-major matrix.
+    static func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
+        let block = 32
+        for i0 in stride(from: 0, to: rows, by: block) {
+            for j0 in stride(from: 0, to: cols, by: block) {
+                for i in i0..<Swift.min(i0 + block, rows) {
+                    for j in j0..<Swift.min(j0 + block, cols) { dst[j * rows + i] = src[i * cols + j] }
+                }
+            }
+        }
+    }
+
+    /// Rows `range` of dimension 0 (a batch slice), copied.
+    public func slice(_ range: Range<Int>) throws -> Tensor {
+        try require(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "slice",
+                    "range \(range) is outside dimension 0 of \(describe(shape))")
+        let rowSize = shape.dropFirst().reduce(1, *)
+        let out = Tensor(uninitializedShape: [range.count] + shape.dropFirst())
+        out.storage.pointer.update(from: storage.pointer + range.lowerBound * rowSize, count: range.count * rowSize)
+        return out.recorded("slice", [self]) { [shape] g in
+            let gx = Tensor.zeros(shape)
+            (gx.storage.pointer + range.lowerBound * rowSize).update(from: g.storage.pointer, count: g.count)
+            return [gx]
+        }
+    }
+}
+
+/// Concatenates tensors along `dim` (`torch.cat`); for NCHW images `dim: 1` is channel concat,
+/// as in an Inception module. All other dimensions must agree.
+public func concat(_ tensors: [Tensor], dim: Int = 1) throws -> Tensor {
+    try require(!tensors.isEmpty, "concat", "needs at least one tensor")
+    let first = tensors[0]
+    let d = try first.normalizedDim(dim, op: "concat")
+    for t in tensors {
+        try require(t.rank == first.rank && t.shape.enumerated().allSatisfy { $0.offset == d || $0.element == first.shape[$0.offset] },
+                    "concat", "shapes \(tensors.map { describe($0.shape) }.joined(separator: ", ")) differ outside dimension \(d)")
+    }
+    let sizes = tensors.map { $0.shape[d] }
+    var outShape = first.shape
+    outShape[d] = sizes.reduce(0, +)
+    let outer = first.shape[..<d].reduce(1, *), inner = first.shape[(d + 1)...].reduce(1, *)
+    let out = Tensor(uninitializedShape: outShape)
+    let total = outShape[d] * inner
+    var offset = 0
+    for (t, size) in zip(tensors, sizes) {
+        let chunk = size * inner
+        for o in 0..<outer {
+            (out.storage.pointer + o * total + offset).update(from: t.storage.pointer + o * chunk, count: chunk)
+        }
+        offset += chunk
+    }
+    return out.recorded("concat", tensors) { g in
+        var grads: [Tensor?] = []
+        var offset = 0
+        for (t, size) in zip(tensors, sizes) {
+            let chunk = size * inner
+            if t.requiresGrad {
+                let gt = Tensor(uninitializedShape: t.shape)
+                for o in 0..<outer {
+                    (gt.storage.pointer + o * chunk).update(from: g.storage.pointer + o * total + offset, count: chunk)
+                }
+                grads.append(gt)
+            } else {
+                grads.append(nil)
+            }
+            offset += chunk
+        }
+        return grads
+    }
+}

@@ -1,0 +1,2 @@
+import ConvNet
+print("convnet")
