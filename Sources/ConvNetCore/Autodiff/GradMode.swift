@@ -1,8 +1,9 @@
 /// Whether operations record the graph that ``Tensor/backward(_:retainGraph:)`` walks.
 ///
-/// Process-wide, like a training loop's phase: evaluation code wraps itself in ``withNoGrad(_:)``.
+/// Scoped to the current task (a task-local value), so concurrent tasks — parallel tests, an
+/// evaluation running beside training — do not switch each other's mode.
 public enum GradMode {
-    nonisolated(unsafe) static var enabledFlag = true
+    @TaskLocal static var enabledFlag = true
 
     /// True while operations record their backward pass.
     public static var isEnabled: Bool { enabledFlag }
@@ -11,16 +12,10 @@ public enum GradMode {
 /// Runs `body` with gradient recording off: nothing is recorded and no backward buffers are kept
 /// (PyTorch's `torch.no_grad()`).
 public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
-    let previous = GradMode.enabledFlag
-    GradMode.enabledFlag = false
-    defer { GradMode.enabledFlag = previous }
-    return try body()
+    try GradMode.$enabledFlag.withValue(false, operation: body)
 }
 
 /// Runs `body` with gradient recording on, even inside ``withNoGrad(_:)``.
 public func withGrad<R>(_ body: () throws -> R) rethrows -> R {
-    let previous = GradMode.enabledFlag
-    GradMode.enabledFlag = true
-    defer { GradMode.enabledFlag = previous }
-    return try body()
+    try GradMode.$enabledFlag.withValue(true, operation: body)
 }

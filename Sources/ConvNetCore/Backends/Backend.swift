@@ -12,21 +12,20 @@ public enum ComputeBackend: String, Sendable, CaseIterable {
 
 /// Process-wide settings of the compute backends.
 public enum Backend {
-    nonisolated(unsafe) static var selected: ComputeBackend = .oneDNN
+    nonisolated(unsafe) static var processDefault: ComputeBackend = .oneDNN
+    @TaskLocal static var scoped: ComputeBackend?
     nonisolated(unsafe) static var threadCount: Int = 0
 
-    /// The backend that operations use now (default ``ComputeBackend/oneDNN``).
+    /// The backend that operations use now: the one chosen by an enclosing ``with(_:_:)``,
+    /// else the process-wide default (``ComputeBackend/oneDNN`` unless set).
     public static var current: ComputeBackend {
-        get { selected }
-        set { selected = newValue }
+        get { scoped ?? processDefault }
+        set { processDefault = newValue }
     }
 
-    /// Runs `body` with `backend` selected, then restores the previous one.
+    /// Runs `body` with `backend` selected for the current task, then restores the previous one.
     public static func with<R>(_ backend: ComputeBackend, _ body: () throws -> R) rethrows -> R {
-        let previous = selected
-        selected = backend
-        defer { selected = previous }
-        return try body()
+        try $scoped.withValue(backend, operation: body)
     }
 
     /// Number of threads that BLAS and oneDNN each use (they run one after the other, never

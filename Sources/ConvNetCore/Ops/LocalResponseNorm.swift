@@ -29,7 +29,8 @@ public func localResponseNorm(_ x: Tensor, size n: Int, alpha: Float = 1e-4, bet
             }
         }
     }
-    return y.recorded(op, [x]) { dy in
+    return y.recorded(op, [x]) { [denom] dy in
+        let dp = denom.storage.pointer
         let dx = Tensor(uninitializedShape: x.shape)
         let gp = dy.storage.pointer, gxp = dx.storage.pointer
         // t_c = dY_c · x_c · d_c^(−β−1), shared by every j in W(c).

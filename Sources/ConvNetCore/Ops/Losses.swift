@@ -1,5 +1,37 @@
 import Foundation
 
+/// How a loss combines the per-sample values (PyTorch's `reduction=`).
+public enum Reduction: String, Sendable, CaseIterable {
+    /// The average over samples (the default).
+    case mean
+    /// The sum over samples.
+    case sum
+    /// One value per sample, shape `[N]`.
+    case none
+
+    /// Combines per-sample losses into the output tensor.
+    func reduce(_ values: [Double]) -> Tensor {
+        switch self {
+        case .mean: Tensor(Float(values.reduce(0, +) / Double(max(values.count, 1))))
+        case .sum: Tensor(Float(values.reduce(0, +)))
+        case .none: Tensor(shape: [values.count], storage: {
+            let s = TensorStorage(uninitializedCount: values.count)
+            for (i, v) in values.enumerated() { s.pointer[i] = Float(v) }
+            return s
+        }())
+        }
+    }
+
+    /// d(output)/d(sample i) times the upstream gradient `g`.
+    func sampleWeight(_ g: Tensor, _ i: Int, count n: Int) -> Float {
+        switch self {
+        case .mean: g.storage.pointer[0] / Float(n)
+        case .sum: g.storage.pointer[0]
+        case .none: g.storage.pointer[i]
+        }
+    }
+}
+
 /// Checks logits `[N, C]` against `N` integer labels in `0..<C`.
 func validateClassification(_ logits: Tensor, _ labels: [Int], op: String) throws -> (n: Int, c: Int) {
     try require(logits.rank == 2, op, "logits must be [N, C], got \(describe(logits.shape))")
@@ -32,24 +64,24 @@ private func softmaxRows(_ logits: Tensor, n: Int, c: Int) -> (probs: [Float], l
 /// (the target is (1−ε)·one-hot + ε/C, as in PyTorch).
 ///
 /// Backward: dLogits = (softmax(logits) − target) / N.
-public func crossEntropy(_ logits: Tensor, labels: [Int], labelSmoothing: Float = 0) throws -> Tensor {
+public func crossEntropy(_ logits: Tensor, labels: [Int], labelSmoothing: Float = 0,
+                         reduction: Reduction = .mean) throws -> Tensor {
     let (n, c) = try validateClassification(logits, labels, op: "cross_entropy")
     try require(labelSmoothing >= 0 && labelSmoothing <= 1, "cross_entropy",
                 "label smoothing \(labelSmoothing) must lie in [0, 1]")
     let (probs, logProbs) = softmaxRows(logits, n: n, c: c)
     let eps = labelSmoothing, off = eps / Float(c), on = 1 - eps + off
-    var total: Double = 0
+    var perSample = [Double](repeating: 0, count: n)
     for i in 0..<n {
         var rowSum: Float = 0
         for k in 0..<c { rowSum += logProbs[i * c + k] }
-        total -= Double((1 - eps) * logProbs[i * c + labels[i]] + off * rowSum)
+        perSample[i] = -Double((1 - eps) * logProbs[i * c + labels[i]] + off * rowSum)
     }
-    let loss = Tensor(Float(total / Double(n)))
-    return loss.recorded("cross_entropy", [logits]) { g in
-        let scale = g.storage.pointer[0] / Float(n)
+    return reduction.reduce(perSample).recorded("cross_entropy", [logits]) { g in
         let gx = Tensor(uninitializedShape: [n, c])
         let p = gx.storage.pointer
         for i in 0..<n {
+            let scale = reduction.sampleWeight(g, i, count: n)
             for k in 0..<c { p[i * c + k] = (probs[i * c + k] - (k == labels[i] ? on : off)) * scale }
         }
         return [gx]
@@ -60,25 +92,23 @@ public func crossEntropy(_ logits: Tensor, labels: [Int], labelSmoothing: Float 
 /// p_i the softmax probability of the true class. γ = 0 gives cross-entropy.
 ///
 /// Backward: with s = softmax(z), p = s_y, dL/dz_c = [γ(1−p)^(γ−1)·p·log p − (1−p)^γ] · (δ_cy − s_c) / N.
-public func focalLoss(_ logits: Tensor, labels: [Int], gamma: Float = 2) throws -> Tensor {
+public func focalLoss(_ logits: Tensor, labels: [Int], gamma: Float = 2, reduction: Reduction = .mean) throws -> Tensor {
     let (n, c) = try validateClassification(logits, labels, op: "focal_loss")
     try require(gamma >= 0, "focal_loss", "gamma \(gamma) must be ≥ 0")
     let (probs, logProbs) = softmaxRows(logits, n: n, c: c)
-    var total: Double = 0
+    var perSample = [Double](repeating: 0, count: n)
     for i in 0..<n {
         let p = probs[i * c + labels[i]], logp = logProbs[i * c + labels[i]]
-        total -= Double(pow(1 - p, gamma) * logp)
+        perSample[i] = -Double(pow(1 - p, gamma) * logp)
     }
-    let loss = Tensor(Float(total / Double(n)))
-    return loss.recorded("focal_loss", [logits]) { g in
-        let scale = g.storage.pointer[0] / Float(n)
+    return reduction.reduce(perSample).recorded("focal_loss", [logits]) { g in
         let gx = Tensor(uninitializedShape: [n, c])
         let gp = gx.storage.pointer
         for i in 0..<n {
             let p = probs[i * c + labels[i]], logp = logProbs[i * c + labels[i]]
             let q = 1 - p
             let dPow = gamma == 0 ? 0 : gamma * pow(q, gamma - 1) * p * logp
-            let coeff = (dPow - pow(q, gamma)) * scale
+            let coeff = (dPow - pow(q, gamma)) * reduction.sampleWeight(g, i, count: n)
             for k in 0..<c { gp[i * c + k] = coeff * ((k == labels[i] ? 1 : 0) - probs[i * c + k]) }
         }
         return [gx]
@@ -86,30 +116,31 @@ public func focalLoss(_ logits: Tensor, labels: [Int], gamma: Float = 2) throws 
 }
 
 /// Negative log-likelihood of log-probabilities `[N, C]` (mean), PyTorch's `nll_loss`.
-public func nllLoss(_ logProbs: Tensor, labels: [Int]) throws -> Tensor {
+public func nllLoss(_ logProbs: Tensor, labels: [Int], reduction: Reduction = .mean) throws -> Tensor {
     let (n, c) = try validateClassification(logProbs, labels, op: "nll_loss")
     let x = logProbs.storage.pointer
-    var total: Double = 0
-    for i in 0..<n { total -= Double(x[i * c + labels[i]]) }
-    return Tensor(Float(total / Double(n))).recorded("nll_loss", [logProbs]) { g in
+    let perSample = (0..<n).map { -Double(x[$0 * c + labels[$0]]) }
+    return reduction.reduce(perSample).recorded("nll_loss", [logProbs]) { g in
         let gx = Tensor.zeros([n, c])
-        for i in 0..<n { gx.storage.pointer[i * c + labels[i]] = -g.storage.pointer[0] / Float(n) }
+        for i in 0..<n { gx.storage.pointer[i * c + labels[i]] = -reduction.sampleWeight(g, i, count: n) }
         return [gx]
     }
 }
 
-/// Mean squared error, mean((x − target)²). Backward: dX = 2(x − target)/n, dTarget = −dX.
-public func mseLoss(_ x: Tensor, _ target: Tensor) throws -> Tensor {
+/// Squared error (x − target)², averaged over all elements by default.
+/// Backward: dX = 2(x − target)·w, dTarget = −dX, w the reduction's weight (1/n for the mean).
+/// With `.none` the result has the shape of `x`.
+public func mseLoss(_ x: Tensor, _ target: Tensor, reduction: Reduction = .mean) throws -> Tensor {
     try require(x.shape == target.shape, "mse_loss",
                 "input \(describe(x.shape)) and target \(describe(target.shape)) must have the same shape")
     let n = x.count
     let xp = x.storage.pointer, tp = target.storage.pointer
-    var total: Double = 0
-    for i in 0..<n { let d = Double(xp[i] - tp[i]); total += d * d }
-    return Tensor(Float(total / Double(max(n, 1)))).recorded("mse_loss", [x, target]) { g in
-        let scale = 2 * g.storage.pointer[0] / Float(max(n, 1))
+    let perElement = (0..<n).map { i -> Double in let d = Double(xp[i] - tp[i]); return d * d }
+    var out = reduction.reduce(perElement)
+    if reduction == .none { out = Tensor(shape: x.shape, storage: out.storage) }
+    return out.recorded("mse_loss", [x, target]) { g in
         let gx = Tensor(uninitializedShape: x.shape)
-        for i in 0..<n { gx.storage.pointer[i] = (xp[i] - tp[i]) * scale }
+        for i in 0..<n { gx.storage.pointer[i] = 2 * (xp[i] - tp[i]) * reduction.sampleWeight(g, i, count: n) }
         return [x.requiresGrad ? gx : nil, target.requiresGrad ? gx.scaled(-1) : nil]
     }
 }

@@ -15,10 +15,15 @@ public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
 }
 
 /// Average pooling: y = (window sum)/(K_h·K_w), padded zeros counted (PyTorch's default
-/// `count_include_pad=True`). Backward: each input of a window receives dY/(K_h·K_w).
-public func avgPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding: Size2 = 0) throws -> Tensor {
+/// `count_include_pad=True`); with `countIncludePad: false` the divisor is the number of input
+/// pixels inside the window. Backward: each input of a window receives dY/divisor.
+public func avgPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding: Size2 = 0,
+                      countIncludePad: Bool = true) throws -> Tensor {
     let g = try poolGeometry("avgpool2d", x, kernel, stride, padding)
-    let r = try Backend.current.pooling.avgPool(g, x: x, needsBackward: Tensor.needsGrad(x))
+    let needsBackward = Tensor.needsGrad(x)
+    let r = countIncludePad
+        ? try Backend.current.pooling.avgPool(g, x: x, needsBackward: needsBackward)
+        : ReferencePooling.avgPoolExcludingPadding(g, x: x, needsBackward: needsBackward)
     return r.output.recorded("avgpool2d", [x]) { dy in [try r.backward!(dy)] }
 }
 

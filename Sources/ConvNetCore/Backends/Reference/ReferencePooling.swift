@@ -42,10 +42,21 @@ enum ReferencePooling {
         }
     }
 
-    /// y = (sum of the window) / (K_h·K_w): padded zeros count, PyTorch's `count_include_pad=True`.
-    static func averageForward(_ g: Pool2dGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    /// The divisor of one average-pooling window: K_h·K_w when padding counts (PyTorch's default
+    /// `count_include_pad=True`), else the number of input pixels the window covers.
+    @inline(__always)
+    static func divisor(_ g: Pool2dGeometry, _ oy: Int, _ ox: Int, includePad: Bool) -> Float {
+        if includePad { return Float(g.kernelHeight * g.kernelWidth) }
+        let y0 = oy * g.strideHeight - g.padHeight, x0 = ox * g.strideWidth - g.padWidth
+        let rows = min(y0 + g.kernelHeight, g.height) - max(y0, 0)
+        let cols = min(x0 + g.kernelWidth, g.width) - max(x0, 0)
+        return Float(max(rows, 1) * max(cols, 1))
+    }
+
+    /// y = (sum of the window) / divisor.
+    static func averageForward(_ g: Pool2dGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                               includePad: Bool = true) {
         let (oh, ow) = (g.outHeight, g.outWidth)
-        let inv = 1 / Float(g.kernelHeight * g.kernelWidth)
         for plane in 0..<(g.batch * g.channels) {
             let src = x + plane * g.height * g.width
             for oy in 0..<oh {
@@ -59,22 +70,22 @@ enum ReferencePooling {
                             if ix >= 0 && ix < g.width { s += src[iy * g.width + ix] }
                         }
                     }
-                    y[(plane * oh + oy) * ow + ox] = s * inv
+                    y[(plane * oh + oy) * ow + ox] = s / divisor(g, oy, ox, includePad: includePad)
                 }
             }
         }
     }
 
-    /// Every input pixel of a window receives dY / (K_h·K_w).
-    static func averageBackward(_ g: Pool2dGeometry, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+    /// Every input pixel of a window receives dY / divisor.
+    static func averageBackward(_ g: Pool2dGeometry, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                                includePad: Bool = true) {
         let (oh, ow) = (g.outHeight, g.outWidth)
-        let inv = 1 / Float(g.kernelHeight * g.kernelWidth)
         dx.update(repeating: 0, count: g.batch * g.channels * g.height * g.width)
         for plane in 0..<(g.batch * g.channels) {
             let dst = dx + plane * g.height * g.width
             for oy in 0..<oh {
                 for ox in 0..<ow {
-                    let share = dy[(plane * oh + oy) * ow + ox] * inv
+                    let share = dy[(plane * oh + oy) * ow + ox] / divisor(g, oy, ox, includePad: includePad)
                     for ky in 0..<g.kernelHeight {
                         let iy = oy * g.strideHeight - g.padHeight + ky
                         guard iy >= 0 && iy < g.height else { continue }
@@ -96,6 +107,18 @@ extension ReferencePooling: PoolingKernels {
         return PoolingResult(output: y, backward: needsBackward ? { dy in
             let dx = Tensor(uninitializedShape: g.inputShape)
             maxBackward(g, dy: dy.storage.pointer, argmax: argmax, dx: dx.storage.pointer)
+            return dx
+        } : nil)
+    }
+
+    /// Average pooling whose divisor counts only the input pixels in each window
+    /// (`count_include_pad=False`); only the reference backend implements it.
+    static func avgPoolExcludingPadding(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) -> PoolingResult {
+        let y = Tensor(uninitializedShape: g.outputShape)
+        averageForward(g, x: x.storage.pointer, y: y.storage.pointer, includePad: false)
+        return PoolingResult(output: y, backward: needsBackward ? { dy in
+            let dx = Tensor(uninitializedShape: g.inputShape)
+            averageBackward(g, dy: dy.storage.pointer, dx: dx.storage.pointer, includePad: false)
             return dx
         } : nil)
     }

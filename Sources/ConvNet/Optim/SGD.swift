@@ -1,0 +1,56 @@
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay,
+/// following `torch.optim.SGD` (dampening 0):
+///
+///     d = g + λ·p
+///     b ← μ·b + d        (b = d on the first step)
+///     p ← p − lr·(d + μ·b)   with Nesterov,   p ← p − lr·b   without
+public final class SGD: Optimizer {
+    public let parameters: [Tensor]
+    public var learningRate: Float
+    public let momentum: Float
+    public let nesterov: Bool
+    public let weightDecay: Float
+    /// Momentum buffers, one per parameter, created on its first step.
+    public private(set) var momentumBuffers: [[Float]?]
+
+    /// - Throws: ``ConvNetError`` for a negative learning rate, momentum or weight decay, or
+    ///   Nesterov without momentum.
+    public init(parameters: [Tensor], learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
+                weightDecay: Float = 0) throws {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        momentumBuffers = Array(repeating: nil, count: parameters.count)
+        try Self.check(learningRate >= 0 && learningRate.isFinite, "learning rate \(learningRate) must be a finite number ≥ 0")
+        try Self.check(momentum >= 0, "momentum \(momentum) must be ≥ 0")
+        try Self.check(weightDecay >= 0, "weight decay \(weightDecay) must be ≥ 0")
+        try Self.check(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")
+    }
+
+    public func step() throws {
+        let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, nesterov)
+        forEachParameterWithGradient(parameters) { index, p, g, n in
+            if mu == 0 {
+                for i in 0..<n { p[i] -= lr * (g[i] + wd * p[i]) }
+                return
+            }
+            let first = momentumBuffers[index] == nil
+            if first { momentumBuffers[index] = [Float](repeating: 0, count: n) }
+            momentumBuffers[index]!.withUnsafeMutableBufferPointer { b in
+                for i in 0..<n {
+                    let d = g[i] + wd * p[i]
+                    b[i] = first ? d : mu * b[i] + d
+                    p[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
+                }
+            }
+        }
+    }
+
+    /// Replaces the momentum buffers (restoring a checkpoint).
+    public func loadMomentumBuffers(_ buffers: [[Float]?]) throws {
+        try Self.check(buffers.count == parameters.count, "\(buffers.count) momentum buffers for \(parameters.count) parameters")
+        momentumBuffers = buffers
+    }
+}

@@ -1,0 +1,78 @@
+import ConvNet
+import Foundation
+import Testing
+
+/// Runs every case of every JSON file in the golden folder, on both CPU backends.
+/// A missing folder, a file without cases, an unknown op or attribute: each is a failure.
+@Suite("PyTorch golden cases")
+struct GoldenTests {
+    /// What kind of case a JSON object is, from its keys.
+    static func run(_ c: GoldenValue, backend: ComputeBackend) throws -> [String] {
+        if c["op"] != nil { return try GoldenOpRunner.check(c, backend: backend) }
+        if c["optimizer"] != nil { return try GoldenOptimizerRunner.check(c) }
+        if c["parameters"] != nil { return try GoldenModelRunner.check(c, backend: backend) }
+        throw GoldenError("\(c.path): neither an op, an optimizer nor a model case (keys: \(c.keys))")
+    }
+
+    /// Runs all cases of all files; returns (cases run, failure messages).
+    static func runAll(backend: ComputeBackend) throws -> (Int, [String]) {
+        var count = 0
+        var failures: [String] = []
+        for file in try GoldenFiles.jsonFiles() {
+            let cases = try GoldenFiles.cases(in: file)
+            if cases.isEmpty { failures.append("\(file.lastPathComponent): no cases") }
+            for (i, raw) in cases.enumerated() {
+                let c = GoldenValue(raw, path: "\(file.lastPathComponent)#\(i)")
+                do {
+                    failures += try run(c, backend: backend)
+                } catch {
+                    failures.append("\(c["name"]?.string ?? c.path): \(error)")
+                }
+                count += 1
+            }
+        }
+        return (count, failures)
+    }
+
+    @Test("the golden folder exists and holds ops.json")
+    func folderExists() throws {
+        let files = try GoldenFiles.jsonFiles().map(\.lastPathComponent)
+        #expect(files.contains("ops.json"), "no ops.json in \(GoldenFiles.directory.path)")
+    }
+
+    @Test("every golden case passes", arguments: ComputeBackend.allCases)
+    func everyCasePasses(backend: ComputeBackend) throws {
+        let (count, failures) = try Self.runAll(backend: backend)
+        #expect(count > 0, "no golden cases found in \(GoldenFiles.directory.path)")
+        for failure in failures { Issue.record("[\(backend)] \(failure)") }
+    }
+
+    /// The runner must notice a wrong value anywhere: perturb one expected output and one expected
+    /// gradient entry of every op case in turn, and require a reported mismatch each time.
+    @Test("the runner fails when an expected value is wrong")
+    func runnerDetectsWrongValues() throws {
+        let file = GoldenFiles.directory.appendingPathComponent("ops.json")
+        for (i, raw) in try GoldenFiles.cases(in: file).enumerated() {
+            for section in ["outputs", "grads"] {
+                guard var dict = raw as? [String: Any], var tensors = dict[section] as? [String: Any],
+                      let key = tensors.keys.sorted().first, var t = tensors[key] as? [String: Any],
+                      var data = t["data"] as? [Double], !data.isEmpty else { continue }
+                let index = (i * 7) % data.count
+                data[index] += 1e-3 * max(abs(data[index]), 1) + 1e-3
+                t["data"] = data
+                tensors[key] = t
+                dict[section] = tensors
+                let c = GoldenValue(dict, path: "ops.json#\(i) (\(section).\(key)[\(index)] perturbed)")
+                let failures = try GoldenOpRunner.check(c, backend: .reference)
+                #expect(!failures.isEmpty, "perturbed \(c.path) was accepted")
+            }
+        }
+    }
+
+    @Test("an unknown op is a failure, not a skip")
+    func unknownOpFails() {
+        let c = GoldenValue(["name": "mystery", "op": "mystery_op", "inputs": [String: Any](), "outputs": [String: Any]()],
+                            path: "synthetic")
+        #expect(throws: GoldenError.self) { try GoldenOpRunner.check(c, backend: .reference) }
+    }
+}
