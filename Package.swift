@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, bottom to top:
-//   COpenBLAS, CDNNL      system libraries (BLAS and oneDNN C APIs)
+//   COpenBLAS, CDNNL      system libraries (BLAS and oneDNN C APIs); CZlib (gzip) for data files
 //   ConvNetCore           tensors, autodiff, operators, CPU backends; imports nothing above it
 //   ConvNet               the library users import (re-exports the core; nn/optim/data/models build here)
 //   convnet               the command-line tool, a thin shell over ConvNet
@@ -29,7 +29,10 @@ let package = Package(
                 .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
                 "CDNNL",
             ]),
-        .target(name: "ConvNet", dependencies: ["ConvNetCore"]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "ConvNet", dependencies: ["ConvNetCore", "CZlib"]),
         .executableTarget(
             name: "convnet",
             dependencies: ["ConvNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -55,13 +55,19 @@ public class Adam: Optimizer {
         }
     }
 
-    /// Restores the moment estimates and step count (from a checkpoint).
-    public func loadState(stepCount: Int, firstMoments: [[Float]], secondMoments: [[Float]]) throws {
-        try Self.check(firstMoments.map(\.count) == parameters.map(\.count) && secondMoments.map(\.count) == parameters.map(\.count),
-                       "moment shapes do not match the parameters")
-        self.stepCount = stepCount
-        self.firstMoments = firstMoments
-        self.secondMoments = secondMoments
+    public var state: OptimizerState {
+        OptimizerState(slots: ["exp_avg": firstMoments, "exp_avg_sq": secondMoments], stepCount: stepCount)
+    }
+
+    public func load(state: OptimizerState) throws {
+        let counts = parameters.map(\.count)
+        guard let m = state.slots["exp_avg"], let v = state.slots["exp_avg_sq"],
+              m.map({ $0?.count ?? -1 }) == counts, v.map({ $0?.count ?? -1 }) == counts else {
+            throw ConvNetError(op: String(describing: Self.self), "moment estimates do not match the \(parameters.count) parameters")
+        }
+        stepCount = state.stepCount
+        firstMoments = m.map { $0! }
+        secondMoments = v.map { $0! }
     }
 }
 

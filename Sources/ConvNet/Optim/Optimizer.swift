@@ -8,6 +8,23 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// Applies one update to every parameter that has a gradient.
     func step() throws
+    /// Everything besides the parameters that the next steps depend on (for checkpoints).
+    var state: OptimizerState { get }
+    /// Restores ``state``.
+    /// - Throws: ``ConvNetError`` if it does not fit these parameters.
+    func load(state: OptimizerState) throws
+}
+
+/// An optimizer's internal state: named per-parameter slots (`momentum_buffer`, `exp_avg`, …,
+/// `nil` where a parameter has none yet) and the number of steps taken.
+public struct OptimizerState: Sendable, Equatable {
+    public var slots: [String: [[Float]?]]
+    public var stepCount: Int
+
+    public init(slots: [String: [[Float]?]], stepCount: Int) {
+        self.slots = slots
+        self.stepCount = stepCount
+    }
 }
 
 extension Optimizer {

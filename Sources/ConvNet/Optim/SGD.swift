@@ -12,6 +12,7 @@ public final class SGD: Optimizer {
     public let weightDecay: Float
     /// Momentum buffers, one per parameter, created on its first step.
     public private(set) var momentumBuffers: [[Float]?]
+    private var stepCount = 0
 
     /// - Throws: ``ConvNetError`` for a negative learning rate, momentum or weight decay, or
     ///   Nesterov without momentum.
@@ -30,6 +31,7 @@ public final class SGD: Optimizer {
     }
 
     public func step() throws {
+        stepCount += 1
         let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, nesterov)
         forEachParameterWithGradient(parameters) { index, p, g, n in
             if mu == 0 {
@@ -48,9 +50,17 @@ public final class SGD: Optimizer {
         }
     }
 
-    /// Replaces the momentum buffers (restoring a checkpoint).
-    public func loadMomentumBuffers(_ buffers: [[Float]?]) throws {
-        try Self.check(buffers.count == parameters.count, "\(buffers.count) momentum buffers for \(parameters.count) parameters")
-        momentumBuffers = buffers
+    public var state: OptimizerState {
+        OptimizerState(slots: momentum > 0 ? ["momentum_buffer": momentumBuffers] : [:], stepCount: stepCount)
+    }
+
+    public func load(state: OptimizerState) throws {
+        if momentum > 0 {
+            let buffers = state.slots["momentum_buffer"] ?? Array(repeating: nil, count: parameters.count)
+            try Self.check(buffers.count == parameters.count && zip(buffers, parameters).allSatisfy { $0 == nil || $0!.count == $1.count },
+                           "momentum buffers do not match the \(parameters.count) parameters")
+            momentumBuffers = buffers
+        }
+        stepCount = state.stepCount
     }
 }

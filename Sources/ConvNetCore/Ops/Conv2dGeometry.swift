@@ -28,7 +28,7 @@ public struct Conv2dGeometry: Hashable, Sendable {
     }
 
     /// Checks the geometry, naming the op and the rule broken.
-    func validate(op: String) throws {
+    public func validate(op: String = "conv2d") throws {
         try require(strideHeight > 0 && strideWidth > 0, op,
                     "stride (\(strideHeight), \(strideWidth)) must be positive")
         try require(padHeight >= 0 && padWidth >= 0, op,

@@ -21,6 +21,19 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         state = (splitmix(), splitmix(), splitmix(), splitmix())
     }
 
+    /// The complete state as words (four of xoshiro state, then the pending normal sample's bits
+    /// if there is one), to save in a checkpoint.
+    public var words: [UInt64] {
+        [state.0, state.1, state.2, state.3] + (spareNormal.map { [UInt64($0.bitPattern)] } ?? [])
+    }
+
+    /// Restores a generator from ``words``; `nil` if they are not 4 or 5 words.
+    public init?(words: [UInt64]) {
+        guard words.count == 4 || words.count == 5 else { return nil }
+        state = (words[0], words[1], words[2], words[3])
+        spareNormal = words.count == 5 ? Float(bitPattern: UInt32(truncatingIfNeeded: words[4])) : nil
+    }
+
     public static func == (a: RandomGenerator, b: RandomGenerator) -> Bool {
         a.state == b.state && a.spareNormal == b.spareNormal
     }

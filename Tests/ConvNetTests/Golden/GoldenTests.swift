@@ -69,6 +69,40 @@ struct GoldenTests {
         }
     }
 
+    /// The same for model and optimizer cases: a wrong gradient entry (the ResNet block's included,
+    /// which is checked through the recovered upstream) or a wrong parameter after a step must fail.
+    @Test("model and optimizer checks fail when an expected value is wrong")
+    func modelAndOptimizerRunnersDetectWrongValues() throws {
+        for fileName in ["models.json", "optimizers.json"] {
+            let file = GoldenFiles.directory.appendingPathComponent(fileName)
+            for (i, raw) in try GoldenFiles.cases(in: file).enumerated() {
+                guard var dict = raw as? [String: Any] else { continue }
+                let section = dict["after_each_step"] != nil ? "after_each_step" : "grads"
+                var perturbedPath = ""
+                if var steps = dict[section] as? [Any], var t = steps.last as? [String: Any], var data = t["data"] as? [Double] {
+                    data[i % data.count] += 1e-2 * max(abs(data[i % data.count]), 1)
+                    t["data"] = data
+                    steps[steps.count - 1] = t
+                    dict[section] = steps
+                    perturbedPath = "\(section)[last][\(i % data.count)]"
+                } else if var grads = dict[section] as? [String: Any] {
+                    // The largest entry of the first gradient, so a single change is well above tolerance.
+                    let key = grads.keys.sorted()[i % grads.count]
+                    guard var t = grads[key] as? [String: Any], var data = t["data"] as? [Double] else { continue }
+                    let index = data.indices.max { abs(data[$0]) < abs(data[$1]) }!
+                    data[index] *= 1.01
+                    t["data"] = data
+                    grads[key] = t
+                    dict[section] = grads
+                    perturbedPath = "grads.\(key)[\(index)]"
+                }
+                let c = GoldenValue(dict, path: "\(fileName)#\(i) (\(perturbedPath) perturbed)")
+                let failures = try Self.run(c, backend: .reference)
+                #expect(!failures.isEmpty, "perturbed \(c.path) was accepted")
+            }
+        }
+    }
+
     @Test("an unknown op is a failure, not a skip")
     func unknownOpFails() {
         let c = GoldenValue(["name": "mystery", "op": "mystery_op", "inputs": [String: Any](), "outputs": [String: Any]()],

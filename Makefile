@@ -1,0 +1,37 @@
+# swift-convnet — the two commands that work on a fresh machine:
+#   make demo   build in release mode and run the main job
+#   make test   build in release mode and run every test
+SWIFT ?= swift
+CONVNET := .build/release/convnet
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev pkg-config
+
+.PHONY: demo test deps build bench clean
+
+## Installs the system libraries the build links (OpenBLAS, oneDNN) when they are missing.
+deps:
+ifeq ($(shell uname -s),Linux)
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+		echo "installing $(APT_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+endif
+
+build: deps
+	$(SWIFT) build -c release --product convnet
+
+## The main job (for now: the convolution benchmark on the shapes of README's table).
+demo: build
+	@bash Benchmarks/conv_table.sh $(CONVNET)
+
+## Every test, in a release build (numeric code is tested as it runs).
+test: deps
+	$(SWIFT) build -c release --build-tests
+	$(SWIFT) test -c release --skip-build
+
+## Our figures beside PyTorch's (set TORCH_PYTHON to a python with torch installed).
+bench: build
+	@bash Benchmarks/conv_table.sh $(CONVNET) --with-torch
+
+clean:
+	rm -rf .build

@@ -1,0 +1,160 @@
+import Foundation
+
+/// One mini-batch: images `[B, C, H, W]`, normalised, and their labels.
+public struct Batch: @unchecked Sendable {
+    public var images: Tensor
+    public var labels: [Int]
+}
+
+/// Splits a dataset into shuffled mini-batches, assembling the next batch on a background thread
+/// while the current one trains.
+///
+/// The order of epoch `e` depends only on `(seed, e)`, so a run resumed at any epoch and batch
+/// sees exactly the batches an uninterrupted run would.
+public struct DataLoader: Sendable {
+    public let dataset: ImageDataset
+    public let batchSize: Int
+    public let shuffle: Bool
+    public let dropLast: Bool
+    public let seed: UInt64
+    public let normalization: Normalization?
+    /// Assemble batches on a background thread.
+    public let prefetch: Bool
+
+    /// - Throws: ``ConvNetError`` for a non-positive batch size or a normalisation whose channel
+    ///   count differs from the images'.
+    public init(_ dataset: ImageDataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64 = 0,
+                normalization: Normalization? = nil, prefetch: Bool = true) throws {
+        guard batchSize > 0 else { throw ConvNetError(op: "DataLoader", "batch size \(batchSize) must be positive") }
+        if let n = normalization {
+            guard n.mean.count == dataset.channels, n.std.count == dataset.channels, n.std.allSatisfy({ $0 > 0 }) else {
+                throw ConvNetError(op: "DataLoader", "normalisation mean \(n.mean) / std \(n.std) needs \(dataset.channels) values with std > 0")
+            }
+        }
+        (self.dataset, self.batchSize, self.shuffle, self.dropLast, self.seed, self.normalization, self.prefetch) =
+            (dataset, batchSize, shuffle, dropLast, seed, normalization, prefetch)
+    }
+
+    /// Batches per epoch.
+    public var count: Int {
+        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+    }
+
+    /// The order of the samples in epoch `epoch` (0-based).
+    public func order(epoch: Int) -> [Int] {
+        var indices = Array(0..<dataset.count)
+        if shuffle {
+            var generator = RandomGenerator(seed: seed &+ 0x5851_F42D_4C95_7F2D &* UInt64(epoch + 1))
+            indices.shuffle(using: &generator)
+        }
+        return indices
+    }
+
+    /// Assembles batch `index` of an epoch whose order is `order`.
+    public func batch(_ index: Int, order: [Int]) -> Batch {
+        let start = index * batchSize, end = min(start + batchSize, order.count)
+        let (c, h, w) = (dataset.channels, dataset.height, dataset.width)
+        let size = dataset.imageSize, plane = h * w
+        let images = Tensor.zeros([end - start, c, h, w])
+        var labels = [Int]()
+        labels.reserveCapacity(end - start)
+        // Per channel: x/255 → (x/255 − mean)/std = x·scale + shift.
+        let scale = (0..<c).map { ch in 1 / (255 * (normalization?.std[ch] ?? 1)) }
+        let shift = (0..<c).map { ch in -(normalization?.mean[ch] ?? 0) / (normalization?.std[ch] ?? 1) }
+        images.withUnsafeMutableBufferPointer { out in
+            dataset.pixels.withUnsafeBufferPointer { pixels in
+                for (row, sample) in order[start..<end].enumerated() {
+                    let src = sample * size, dst = row * size
+                    for ch in 0..<c {
+                        let (a, b) = (scale[ch], shift[ch])
+                        for i in 0..<plane { out[dst + ch * plane + i] = Float(pixels[src + ch * plane + i]) * a + b }
+                    }
+                    labels.append(dataset.labels[sample])
+                }
+            }
+        }
+        return Batch(images: images, labels: labels)
+    }
+
+    /// The batches of epoch `epoch`, from batch `start` on.
+    public func batches(epoch: Int, from start: Int = 0) -> BatchSequence {
+        BatchSequence(loader: self, order: order(epoch: epoch), start: start)
+    }
+}
+
+/// The batches of one epoch; iterating it prefetches one batch ahead on a background thread.
+public struct BatchSequence: Sequence {
+    let loader: DataLoader
+    let order: [Int]
+    let start: Int
+
+    public func makeIterator() -> BatchIterator { BatchIterator(loader: loader, order: order, start: start) }
+}
+
+/// Hands out batches in order; with prefetching, a producer thread keeps up to two ready.
+public final class BatchIterator: IteratorProtocol {
+    private let loader: DataLoader
+    private let order: [Int]
+    private var position: Int
+    private let end: Int
+    private let queue: PrefetchQueue?
+
+    init(loader: DataLoader, order: [Int], start: Int) {
+        self.loader = loader
+        self.order = order
+        position = start
+        end = loader.count
+        queue = loader.prefetch && start < loader.count ? PrefetchQueue(loader: loader, order: order, range: start..<loader.count) : nil
+    }
+
+    deinit { queue?.cancel() }
+
+    public func next() -> Batch? {
+        guard position < end else { return nil }
+        defer { position += 1 }
+        return queue?.take() ?? loader.batch(position, order: order)
+    }
+}
+
+/// A bounded buffer filled by one producer thread.
+final class PrefetchQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var ready: [Batch] = []
+    private var cancelled = false
+    private let capacity = 2
+
+    init(loader: DataLoader, order: [Int], range: Range<Int>) {
+        let thread = Thread { [self] in
+            for index in range {
+                let batch = loader.batch(index, order: order)
+                condition.lock()
+                while ready.count >= capacity && !cancelled { condition.wait() }
+                if cancelled { condition.unlock(); return }
+                ready.append(batch)
+                condition.broadcast()
+                condition.unlock()
+            }
+        }
+        thread.name = "convnet.prefetch"
+        thread.start()
+    }
+
+    /// The next batch, waiting for the producer if needed.
+    func take() -> Batch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready.isEmpty && !cancelled { condition.wait() }
+        guard !ready.isEmpty else { return nil }
+        let batch = ready.removeFirst()
+        condition.broadcast()
+        return batch
+    }
+
+    /// Stops the producer (the consumer left the loop early).
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,53 @@
+import CZlib
+import Foundation
+
+/// gzip decompression through zlib.
+enum Gzip {
+    /// True when `bytes` start with the gzip magic number 1f 8b.
+    static func isGzipped(_ bytes: [UInt8]) -> Bool { bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b }
+
+    /// The decompressed contents of a gzip stream.
+    /// - Throws: ``ConvNetError`` naming `source` when the stream is corrupt or truncated.
+    static func decompress(_ input: [UInt8], source: String) throws -> [UInt8] {
+        var stream = z_stream()
+        // 15 + 16: a gzip (not raw zlib) stream with the largest window.
+        guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw ConvNetError(op: "gzip", "\(source): cannot initialise zlib")
+        }
+        defer { inflateEnd(&stream) }
+        var output = [UInt8]()
+        output.reserveCapacity(input.count * 4)
+        let chunk = 1 << 20
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        var status: Int32 = Z_OK
+        try input.withUnsafeBufferPointer { inBuf in
+            stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
+            stream.avail_in = uInt(inBuf.count)
+            repeat {
+                status = buffer.withUnsafeMutableBufferPointer { out in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = uInt(chunk)
+                    return inflate(&stream, Z_NO_FLUSH)
+                }
+                guard status == Z_OK || status == Z_STREAM_END else {
+                    let reason = status == Z_DATA_ERROR ? "corrupt data" : status == Z_BUF_ERROR ? "truncated stream" : "zlib error \(status)"
+                    throw ConvNetError(op: "gzip", "\(source): \(reason) after \(output.count) decompressed bytes")
+                }
+                output.append(contentsOf: buffer[0..<(chunk - Int(stream.avail_out))])
+                if status != Z_STREAM_END && stream.avail_in == 0 && stream.avail_out != 0 {
+                    throw ConvNetError(op: "gzip", "\(source): truncated stream (ended after \(output.count) decompressed bytes)")
+                }
+            } while status != Z_STREAM_END
+        }
+        return output
+    }
+
+    /// Reads a file, decompressing it if it is gzipped.
+    static func readFile(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConvNetError(op: "read", "\(path): cannot read the file (missing or unreadable)")
+        }
+        let bytes = [UInt8](data)
+        return isGzipped(bytes) ? try decompress(bytes, source: path) : bytes
+    }
+}

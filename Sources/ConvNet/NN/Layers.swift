@@ -1,0 +1,208 @@
+/// 2-D convolution layer with `weight [out, in, k_h, k_w]` and optional `bias [out]`
+/// (PyTorch's `nn.Conv2d`, initialised like it unless told otherwise).
+public final class Conv2d: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public let stride: Size2, padding: Size2
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Size2, stride: Size2 = 1, padding: Size2 = 0,
+                bias: Bool = true) {
+        weight = Tensor.zeros([outChannels, inChannels, kernelSize.height, kernelSize.width], requiresGrad: true)
+        self.bias = bias ? Tensor.zeros([outChannels], requiresGrad: true) : nil
+        self.stride = stride
+        self.padding = padding
+        super.init()
+        GlobalGenerator.withGenerator { Initializer.pytorchDefault(weight: weight, bias: self.bias, generator: &$0) }
+    }
+
+    public override var localParameters: [(name: String, tensor: Tensor)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        try conv2d(input, weight, bias: bias, stride: stride, padding: padding)
+    }
+}
+
+/// Fully connected layer, `y = x·Wᵀ + b`, `weight [out, in]` (PyTorch's `nn.Linear`).
+public final class Linear: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
+        weight = Tensor.zeros([outFeatures, inFeatures], requiresGrad: true)
+        self.bias = bias ? Tensor.zeros([outFeatures], requiresGrad: true) : nil
+        super.init()
+        GlobalGenerator.withGenerator { Initializer.pytorchDefault(weight: weight, bias: self.bias, generator: &$0) }
+    }
+
+    public override var localParameters: [(name: String, tensor: Tensor)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        try linear(input, weight: weight, bias: bias)
+    }
+}
+
+/// Max pooling layer (stride defaults to the kernel size).
+public final class MaxPool2d: Module {
+    public let kernelSize: Size2, stride: Size2?, padding: Size2
+
+    public init(kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0) {
+        (self.kernelSize, self.stride, self.padding) = (kernelSize, stride, padding)
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        try maxPool2d(input, kernel: kernelSize, stride: stride, padding: padding)
+    }
+}
+
+/// Average pooling layer (padding counted, like PyTorch's default).
+public final class AvgPool2d: Module {
+    public let kernelSize: Size2, stride: Size2?, padding: Size2
+    public let countIncludePad: Bool
+
+    public init(kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0, countIncludePad: Bool = true) {
+        (self.kernelSize, self.stride, self.padding, self.countIncludePad) = (kernelSize, stride, padding, countIncludePad)
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        try avgPool2d(input, kernel: kernelSize, stride: stride, padding: padding, countIncludePad: countIncludePad)
+    }
+}
+
+/// `[N, C, H, W]` → `[N, C, 1, 1]` channel means (`nn.AdaptiveAvgPool2d(1)`).
+public final class GlobalAvgPool2d: Module {
+    public override init() {}
+    public override func forward(_ input: Tensor) throws -> Tensor { try globalAvgPool2d(input) }
+}
+
+/// Batch normalisation with learnable `weight` (γ) and `bias` (β) and the buffers `running_mean`,
+/// `running_var` and `num_batches_tracked`, as PyTorch's `nn.BatchNorm1d/2d`.
+public class BatchNorm: Module {
+    public let weight: Tensor, bias: Tensor
+    public let runningMean: Tensor, runningVar: Tensor
+    /// Number of training batches seen (a float tensor here; PyTorch keeps an int64).
+    public let numBatchesTracked: Tensor
+    public let momentum: Float, eps: Float
+    let expectedRank: Int
+
+    init(_ features: Int, eps: Float, momentum: Float, rank: Int) {
+        weight = Tensor.ones([features], requiresGrad: true)
+        bias = Tensor.zeros([features], requiresGrad: true)
+        runningMean = Tensor.zeros([features])
+        runningVar = Tensor.ones([features])
+        numBatchesTracked = Tensor.zeros([])
+        (self.eps, self.momentum, expectedRank) = (eps, momentum, rank)
+    }
+
+    public override var localParameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
+
+    public override var localBuffers: [(name: String, tensor: Tensor)] {
+        [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", numBatchesTracked)]
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        guard input.rank == expectedRank else {
+            throw ConvNetError(op: "BatchNorm\(expectedRank == 4 ? "2d" : "1d")",
+                               "expects a rank-\(expectedRank) input, got \(input.shape)")
+        }
+        if isTraining { numBatchesTracked.withUnsafeMutableBufferPointer { $0[0] += 1 } }
+        return try batchNorm(input, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                             training: isTraining, momentum: momentum, eps: eps)
+    }
+}
+
+/// Batch norm over `[N, C]` features.
+public final class BatchNorm1d: BatchNorm {
+    public init(_ features: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+        super.init(features, eps: eps, momentum: momentum, rank: 2)
+    }
+}
+
+/// Batch norm over the channels of `[N, C, H, W]`.
+public final class BatchNorm2d: BatchNorm {
+    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+        super.init(channels, eps: eps, momentum: momentum, rank: 4)
+    }
+}
+
+/// Inverted dropout, active in training mode only. Masks come from the global generator.
+public final class Dropout: Module {
+    public let p: Float
+
+    public init(p: Float = 0.5) { self.p = p }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        guard isTraining, p > 0 else { return input }
+        return try GlobalGenerator.withGenerator { try dropout(input, p: p, training: true, generator: &$0) }
+    }
+}
+
+/// Local response normalisation across channels (AlexNet).
+public final class LocalResponseNorm: Module {
+    public let size: Int, alpha: Float, beta: Float, k: Float
+
+    public init(size: Int, alpha: Float = 1e-4, beta: Float = 0.75, k: Float = 1) {
+        (self.size, self.alpha, self.beta, self.k) = (size, alpha, beta, k)
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        try localResponseNorm(input, size: size, alpha: alpha, beta: beta, k: k)
+    }
+}
+
+/// `[N, …]` → `[N, ∏…]`.
+public final class Flatten: Module {
+    public let startDim: Int
+    public init(startDim: Int = 1) { self.startDim = startDim }
+    public override func forward(_ input: Tensor) throws -> Tensor { try flatten(input, startDim: startDim) }
+}
+
+/// max(0, x).
+public final class ReLU: Module {
+    public override init() {}
+    public override func forward(_ input: Tensor) throws -> Tensor { input.relu() }
+}
+
+/// x for x > 0, else slope·x.
+public final class LeakyReLU: Module {
+    public let negativeSlope: Float
+    public init(negativeSlope: Float = 0.01) { self.negativeSlope = negativeSlope }
+    public override func forward(_ input: Tensor) throws -> Tensor { input.leakyRelu(negativeSlope: negativeSlope) }
+}
+
+/// 1/(1 + e^(−x)).
+public final class Sigmoid: Module {
+    public override init() {}
+    public override func forward(_ input: Tensor) throws -> Tensor { input.sigmoid() }
+}
+
+/// tanh(x).
+public final class Tanh: Module {
+    public override init() {}
+    public override func forward(_ input: Tensor) throws -> Tensor { input.tanh() }
+}
+
+/// Passes its input through unchanged.
+public final class Identity: Module {
+    public override init() {}
+    public override func forward(_ input: Tensor) throws -> Tensor { input }
+}
+
+/// Runs its modules in order; they are named `0`, `1`, … as in PyTorch's `nn.Sequential`.
+public final class Sequential: Module {
+    public let layers: [Module]
+
+    public init(_ layers: [Module]) { self.layers = layers }
+    public convenience init(_ layers: Module...) { self.init(layers) }
+
+    public override var children: [(name: String, module: Module)] {
+        layers.enumerated().map { ("\($0.offset)", $0.element) }
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        try layers.reduce(input) { try $1($0) }
+    }
+}

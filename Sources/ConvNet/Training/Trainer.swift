@@ -1,0 +1,176 @@
+import Foundation
+
+/// Where an epoch stands after a batch.
+public struct BatchProgress: Sendable {
+    /// 1-based epoch and batch numbers, and the batches per epoch.
+    public var epoch: Int, batch: Int, batches: Int
+    /// Running mean loss and accuracy (percent) of the epoch so far.
+    public var loss: Double, accuracy: Double
+    /// Training time of the epoch so far, and the throughput.
+    public var seconds: Double, samplesPerSecond: Double
+
+    /// Estimated seconds until the epoch's training pass ends.
+    public var secondsRemaining: Double { seconds / Double(max(batch, 1)) * Double(batches - batch) }
+}
+
+/// What a trainer reports while it runs (the CLI draws a progress bar from it).
+public protocol TrainingObserver: AnyObject {
+    /// After every batch.
+    func batchFinished(_ progress: BatchProgress)
+    /// After each epoch's evaluation.
+    func epochFinished(_ metrics: EpochMetrics)
+}
+
+/// How a call to ``Trainer/run()`` ended.
+public enum TrainingOutcome: Sendable, Equatable {
+    /// All epochs done.
+    case completed
+    /// Stopped on request after `batch` batches of epoch `epoch` (1-based); a checkpoint was written.
+    case interrupted(epoch: Int, batch: Int)
+}
+
+/// Trains a classifier with cross-entropy: shuffled mini-batches, the chosen optimizer and
+/// learning-rate schedule, evaluation after every epoch, `metrics.csv` and an atomic checkpoint
+/// after every epoch, exact resume, a clean stop on request, and a halt on a non-finite loss.
+public final class Trainer {
+    public let options: TrainingOptions
+    public let model: Module
+    public let optimizer: any Optimizer
+    public let trainLoader: DataLoader
+    public let testLoader: DataLoader
+    /// Where `metrics.csv` and `checkpoint.safetensors` go.
+    public let outputDirectory: String
+    public weak var observer: TrainingObserver?
+    /// Polled after every batch; return true to checkpoint and stop (Ctrl-C).
+    public var stopRequested: () -> Bool = { false }
+
+    public private(set) var history: [EpochMetrics] = []
+    private var completedEpochs = 0
+    private var batchesIntoEpoch = 0
+    private var partial = Checkpoint.PartialEpoch()
+
+    public var checkpointPath: String { outputDirectory + "/checkpoint.safetensors" }
+    public var metricsPath: String { outputDirectory + "/metrics.csv" }
+
+    /// Sets up a run: seeds the global generator, builds the model and optimizer, loads the data.
+    /// - Parameter dataDirectory: where the dataset's files are (`--data`); MNIST defaults to the bundled copy.
+    public init(options: TrainingOptions, dataDirectory: String?, outputDirectory: String) throws {
+        try options.validate()
+        self.options = options
+        self.outputDirectory = outputDirectory
+        manualSeed(options.seed)
+        var train = try DatasetCatalog.load(options.dataset, split: .train, directory: dataDirectory)
+        var test = try DatasetCatalog.load(options.dataset, split: .test, directory: dataDirectory)
+        if let n = options.trainLimit { train = train.prefix(n) }
+        if let n = options.testLimit { test = test.prefix(n) }
+        let normalization = DatasetCatalog.normalization(options.dataset)
+        trainLoader = try DataLoader(train, batchSize: options.batchSize, shuffle: true, seed: options.seed,
+                                     normalization: normalization)
+        testLoader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: normalization)
+        model = try ModelZoo.make(options.model, classes: train.classNames.count)
+        optimizer = try options.makeOptimizer(model.parameters)
+    }
+
+    /// Continues from `checkpointPath`: restores weights, buffers, optimizer state, progress and
+    /// the global generator. The checkpoint must come from the same experiment (only the number
+    /// of epochs may differ).
+    public func resume() throws {
+        let checkpoint = try Checkpoint.load(path: checkpointPath)
+        guard checkpoint.options.sameExperiment(as: options) else {
+            throw ConvNetError(op: "resume", "\(checkpointPath) was written by a different run (\(describe(checkpoint.options))); this one is \(describe(options))")
+        }
+        try model.loadStateDict(checkpoint.modelState.dictionary)
+        let names = model.namedParameters().map(\.name)
+        var slots: [String: [[Float]?]] = [:]
+        for (slot, values) in checkpoint.optimizerSlots { slots[slot] = names.map { values[$0] } }
+        try optimizer.load(state: OptimizerState(slots: slots, stepCount: checkpoint.optimizerStepCount))
+        GlobalGenerator.state = checkpoint.generator
+        history = checkpoint.history
+        completedEpochs = checkpoint.completedEpochs
+        batchesIntoEpoch = checkpoint.batchesIntoEpoch
+        partial = checkpoint.partialEpoch
+    }
+
+    private func describe(_ o: TrainingOptions) -> String {
+        "\(o.model) on \(o.dataset), batch \(o.batchSize), \(o.optimizer) lr \(o.learningRate), seed \(o.seed)"
+    }
+
+    /// Trains the remaining epochs.
+    /// - Throws: ``ConvNetError`` when the loss becomes NaN or infinite (naming epoch and batch;
+    ///   the last checkpoint is left as it was), or on I/O failure.
+    public func run() throws -> TrainingOutcome {
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        let batches = trainLoader.count
+        let totalSteps = options.epochs * batches
+        let schedule = options.learningRateSchedule
+        model.train()
+        while completedEpochs < options.epochs {
+            let epoch = completedEpochs
+            var start = Stopwatch.now()
+            for batch in trainLoader.batches(epoch: epoch, from: batchesIntoEpoch) {
+                let step = epoch * batches + batchesIntoEpoch
+                optimizer.learningRate = schedule.rate(base: options.learningRate, step: step, totalSteps: totalSteps,
+                                                       stepsPerEpoch: batches)
+                optimizer.zeroGrad()
+                let logits = try model(batch.images)
+                let loss = try crossEntropy(logits, labels: batch.labels)
+                let lossValue = try loss.item()
+                guard lossValue.isFinite else {
+                    throw ConvNetError(op: "train", "loss became \(lossValue) at epoch \(epoch + 1), batch \(batchesIntoEpoch + 1); stopped (the last checkpoint is unchanged; try a lower --lr)")
+                }
+                try loss.backward()
+                try optimizer.step()
+                let predicted = try logits.argmax(dim: 1)
+                partial.correct += zip(predicted, batch.labels).filter { $0 == $1 }.count
+                partial.lossSum += Double(lossValue) * Double(batch.labels.count)
+                partial.seen += batch.labels.count
+                batchesIntoEpoch += 1
+                let now = Stopwatch.now()
+                partial.seconds += now - start
+                start = now
+                observer?.batchFinished(BatchProgress(
+                    epoch: epoch + 1, batch: batchesIntoEpoch, batches: batches,
+                    loss: partial.lossSum / Double(partial.seen), accuracy: 100 * Double(partial.correct) / Double(partial.seen),
+                    seconds: partial.seconds, samplesPerSecond: Double(partial.seen) / max(partial.seconds, 1e-9)))
+                if stopRequested() && batchesIntoEpoch < batches {
+                    try saveCheckpoint()
+                    return .interrupted(epoch: epoch + 1, batch: batchesIntoEpoch)
+                }
+            }
+            let test = try evaluate(model, on: testLoader)
+            let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: partial.lossSum / Double(max(partial.seen, 1)),
+                                       trainAccuracy: 100 * Double(partial.correct) / Double(max(partial.seen, 1)),
+                                       testLoss: test.loss, testAccuracy: test.accuracy, seconds: partial.seconds)
+            history.append(metrics)
+            completedEpochs += 1
+            batchesIntoEpoch = 0
+            partial = Checkpoint.PartialEpoch()
+            try AtomicFile.write(Data(EpochMetrics.csv(history).utf8), to: metricsPath)
+            try saveCheckpoint()
+            observer?.epochFinished(metrics)
+            if stopRequested() && completedEpochs < options.epochs {
+                return .interrupted(epoch: completedEpochs, batch: 0)
+            }
+        }
+        return .completed
+    }
+
+    /// Writes `checkpoint.safetensors` atomically.
+    public func saveCheckpoint() throws {
+        var slots: [String: [String: [Float]]] = [:]
+        let state = optimizer.state
+        let names = model.namedParameters().map(\.name)
+        for (slot, values) in state.slots {
+            for (name, value) in zip(names, values) { if let value { slots[slot, default: [:]][name] = value } }
+        }
+        try Checkpoint(options: options, modelState: model.stateDict(), optimizerSlots: slots,
+                       optimizerStepCount: state.stepCount, completedEpochs: completedEpochs,
+                       batchesIntoEpoch: batchesIntoEpoch, partialEpoch: partial, history: history,
+                       generator: GlobalGenerator.state).save(to: checkpointPath)
+    }
+}
+
+extension Array where Element == (name: String, tensor: Tensor) {
+    /// Tensors by name.
+    public var dictionary: [String: Tensor] { Dictionary(map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }) }
+}

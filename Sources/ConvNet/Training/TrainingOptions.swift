@@ -1,0 +1,77 @@
+/// Everything that defines a training run; saved in checkpoints so a resumed run can check it
+/// continues the same experiment.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    public var model = "lenet5"
+    public var dataset = "mnist"
+    public var epochs = 5
+    public var batchSize = 64
+    public var optimizer = "sgd"
+    public var learningRate: Float = 0.01
+    public var momentum: Float = 0.9
+    public var nesterov = false
+    public var weightDecay: Float = 0
+    public var schedule = "none"
+    public var seed: UInt64 = 0
+    public var threads = 0
+    /// Train on only the first `limit` training images (quick runs, tests); `nil` = all.
+    public var trainLimit: Int?
+    /// Evaluate on only the first `limit` test images; `nil` = all.
+    public var testLimit: Int?
+
+    public init() {}
+
+    /// The optimizers `--optimizer` accepts.
+    public static let optimizers = ["sgd", "adam", "adamw"]
+    /// The schedules `--schedule` accepts.
+    public static let schedules = ["none", "step", "cosine", "onecycle"]
+
+    /// Rejects nonsensical settings with a message naming the option.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws {
+            if !ok { throw ConvNetError(op: "train", message) }
+        }
+        try check(epochs >= 1, "--epochs \(epochs) must be at least 1")
+        try check(batchSize >= 1, "--batch-size \(batchSize) must be at least 1")
+        try check(learningRate.isFinite && learningRate > 0, "--lr \(learningRate) must be a positive number")
+        try check(momentum >= 0 && momentum < 1, "--momentum \(momentum) must lie in [0, 1)")
+        try check(weightDecay >= 0, "--weight-decay \(weightDecay) must be ≥ 0")
+        try check(!nesterov || (optimizer == "sgd" && momentum > 0), "--nesterov needs --optimizer sgd with --momentum > 0")
+        try check(Self.optimizers.contains(optimizer), "unknown optimizer \"\(optimizer)\" (choose \(Self.optimizers.joined(separator: ", ")))")
+        try check(Self.schedules.contains(schedule), "unknown schedule \"\(schedule)\" (choose \(Self.schedules.joined(separator: ", ")))")
+        try check(threads >= 0, "--threads \(threads) must be ≥ 1")
+        try check((trainLimit ?? 1) >= 1 && (testLimit ?? 1) >= 1, "sample limits must be at least 1")
+    }
+
+    /// The options that must match for `--resume` to continue the same run (everything but the
+    /// number of epochs, which may be raised).
+    func sameExperiment(as other: TrainingOptions) -> Bool {
+        var a = self, b = other
+        a.epochs = 0
+        b.epochs = 0
+        return a == b
+    }
+
+    /// Builds the optimizer these options name over `parameters`.
+    public func makeOptimizer(_ parameters: [Tensor]) throws -> any Optimizer {
+        switch optimizer {
+        case "sgd":
+            return try SGD(parameters: parameters, learningRate: learningRate, momentum: momentum, nesterov: nesterov,
+                           weightDecay: weightDecay)
+        case "adam":
+            return try Adam(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay)
+        default:
+            return try AdamW(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay)
+        }
+    }
+
+    /// The learning-rate schedule these options name (step: ×0.1 every third of the run, at
+    /// least every epoch; cosine: to 0 over the run; one-cycle: PyTorch's defaults).
+    public var learningRateSchedule: LearningRateSchedule {
+        switch schedule {
+        case "step": .step(epochs: max(1, epochs / 3), gamma: 0.1)
+        case "cosine": .cosine(minimum: 0)
+        case "onecycle": .oneCycleDefault
+        default: .constant
+        }
+    }
+}

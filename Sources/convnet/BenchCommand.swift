@@ -1,0 +1,56 @@
+import ArgumentParser
+import ConvNet
+import Foundation
+
+/// `convnet bench …`: operator timings as one JSON object on standard output.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time operators; prints one JSON object.",
+        subcommands: [Conv.self, Gemm.self])
+
+    struct Conv: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Median forward and forward+backward (dX, dW, db) time of one convolution.",
+            discussion: "Example: convnet bench conv 128 16 32 32 16 3 1 1")
+
+        @Argument(help: "Batch size N.") var n: Int
+        @Argument(help: "Input channels C.") var c: Int
+        @Argument(help: "Input height H.") var h: Int
+        @Argument(help: "Input width W.") var w: Int
+        @Argument(help: "Output channels.") var cout: Int
+        @Argument(help: "Kernel size K (K×K).") var k: Int
+        @Argument(help: "Stride.") var stride: Int
+        @Argument(help: "Zero padding.") var pad: Int
+        @OptionGroup var compute: ComputeOptions
+
+        func run() throws {
+            try compute.apply()
+            let g = Conv2dGeometry(batch: n, inChannels: c, height: h, width: w, outChannels: cout,
+                                   kernel: Size2(k), stride: Size2(stride), padding: Size2(pad))
+            try printJSON(try OperatorBenchmarks.convolution(g))
+        }
+    }
+
+    struct Gemm: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Median time of one SGEMM, C[M×N] = A[M×K]·B[K×N], on the platform BLAS.")
+
+        @Argument(help: "Rows of A and C.") var m: Int
+        @Argument(help: "Columns of B and C.") var n: Int
+        @Argument(help: "Columns of A, rows of B.") var k: Int
+        @OptionGroup var compute: ComputeOptions
+
+        func run() throws {
+            try compute.apply()
+            try printJSON(try OperatorBenchmarks.gemm(m: m, n: n, k: k))
+        }
+    }
+}
+
+/// Prints a value as one line of JSON.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
