@@ -86,9 +86,11 @@ struct ConvolutionPropertyTests {
             }
         }
         let (ref, fast) = (try run(.reference), try run(.oneDNN))
+        // Summation order differs between the paths, so compare relative to each tensor's scale.
         for (r, f) in zip(ref, fast) {
-            let worst = zip(r.scalars, f.scalars).map { abs($0 - $1) / (abs($0) + 1e-2) }.max() ?? 0
-            #expect(worst < 1e-4)
+            let scale = r.scalars.map(abs).max() ?? 1
+            let worst = zip(r.scalars, f.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5 * scale, "worst difference \(worst) at scale \(scale)")
         }
     }
 }
