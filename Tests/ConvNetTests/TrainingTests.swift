@@ -1,0 +1,131 @@
+import ConvNet
+import Foundation
+import Testing
+
+@Suite("training on real MNIST", .serialized)
+struct TrainingTests {
+    static func outputDirectory() -> String { NSTemporaryDirectory() + "convnet-train-\(UUID().uuidString)" }
+
+    static var mnist: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Datasets/mnist").path
+    }
+
+    static func options(trainLimit: Int, epochs: Int) -> TrainingOptions {
+        var o = TrainingOptions()
+        o.epochs = epochs
+        o.trainLimit = trainLimit
+        o.testLimit = 1000
+        o.threads = 2
+        return o
+    }
+
+    @Test("LeNet-5 learns: a short run on 6,000 real images reaches > 85 % test accuracy")
+    func learns() throws {
+        let out = Self.outputDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let trainer = try Trainer(options: Self.options(trainLimit: 6000, epochs: 2), dataDirectory: Self.mnist, outputDirectory: out)
+        #expect(try trainer.run() == .completed)
+        let history = trainer.history
+        #expect(history.count == 2)
+        #expect(history[1].trainLoss < history[0].trainLoss)
+        #expect(history[1].testAccuracy > 85, "test accuracy \(history[1].testAccuracy) %")
+        let csv = try String(contentsOfFile: out + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.first == "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds" && csv.count == 3)
+        // The checkpoint evaluates to the same accuracy.
+        let checkpoint = try Checkpoint.load(path: trainer.checkpointPath)
+        #expect(checkpoint.completedEpochs == 2)
+        let model = LeNet5()
+        try model.loadStateDict(checkpoint.modelState.dictionary)
+        let test = try DataLoader(MNIST.load(directory: Self.mnist, split: .test).prefix(1000), batchSize: 500,
+                                  shuffle: false, normalization: .mnist)
+        #expect(abs(try evaluate(model, on: test).accuracy - history[1].testAccuracy) < 1e-9)
+    }
+
+    @Test("interrupted mid-epoch and resumed ends with exactly the weights of an uninterrupted run",
+          arguments: ["sgd", "adam"])
+    func exactResume(optimizer: String) throws {
+        var options = Self.options(trainLimit: 640, epochs: 2)
+        options.optimizer = optimizer
+        options.learningRate = optimizer == "sgd" ? 0.01 : 1e-3
+        options.schedule = "onecycle"
+        let straightDir = Self.outputDirectory(), resumedDir = Self.outputDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: straightDir)
+            try? FileManager.default.removeItem(atPath: resumedDir)
+        }
+        let straight = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: straightDir)
+        #expect(try straight.run() == .completed)
+
+        let first = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: resumedDir)
+        var batches = 0
+        // Polled after each of epoch 1's 10 batches, once after its evaluation, then per batch:
+        // the 14th poll comes 3 batches into epoch 2.
+        first.stopRequested = { batches += 1; return batches == 14 }
+        #expect(try first.run() == .interrupted(epoch: 2, batch: 3))
+        let second = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: resumedDir)
+        try second.resume()
+        #expect(try second.run() == .completed)
+
+        for ((name, a), (_, b)) in zip(straight.model.stateDict(), second.model.stateDict()) {
+            #expect(a.scalars == b.scalars, "\(name) differs after resume")
+        }
+        #expect(straight.history.map(\.trainLoss) == second.history.map(\.trainLoss))
+        #expect(straight.history.map(\.testAccuracy) == second.history.map(\.testAccuracy))
+    }
+
+    @Test("a diverging run stops with a message naming epoch and batch, leaving the last checkpoint")
+    func nonFiniteLoss() throws {
+        let out = Self.outputDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var options = Self.options(trainLimit: 640, epochs: 1)
+        let good = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out)
+        _ = try good.run()
+        let before = try Data(contentsOf: URL(fileURLWithPath: good.checkpointPath))
+        options.epochs = 2
+        options.learningRate = 1e9
+        let bad = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out)
+        do {
+            _ = try bad.run()
+            Issue.record("a learning rate of 1e9 trained without a non-finite loss")
+        } catch let error as ConvNetError {
+            #expect(error.message.contains("epoch 1, batch") && error.message.contains("loss became"))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: good.checkpointPath)) == before)
+    }
+
+    @Test("nonsensical options and mismatched or damaged checkpoints are refused")
+    func badOptions() throws {
+        var o = TrainingOptions()
+        o.epochs = 0
+        #expect(throws: ConvNetError.self) { try o.validate() }
+        o = TrainingOptions()
+        o.learningRate = -1
+        #expect(throws: ConvNetError.self) { try o.validate() }
+        o = TrainingOptions()
+        o.optimizer = "rmsprop"
+        #expect(throws: ConvNetError.self) { try o.validate() }
+        o = TrainingOptions()
+        o.model = "resnet9000"
+        #expect(throws: ConvNetError.self) { try Trainer(options: o, dataDirectory: Self.mnist, outputDirectory: Self.outputDirectory()) }
+        o = TrainingOptions()
+        o.dataset = "fashion-mnist"
+        #expect(throws: ConvNetError.self) { try Trainer(options: o, dataDirectory: nil, outputDirectory: Self.outputDirectory()) }
+
+        let out = Self.outputDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var options = Self.options(trainLimit: 128, epochs: 1)
+        _ = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out).run()
+        options.batchSize = 32
+        let other = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out)
+        #expect(throws: ConvNetError.self) { try other.resume() }
+        // A truncated checkpoint.
+        let path = out + "/checkpoint.safetensors"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: path))
+        #expect(throws: ConvNetError.self) { try Checkpoint.load(path: path) }
+        // Weights that are not a training checkpoint.
+        try SafeTensors.write(.init(tensors: [("w", Tensor.ones([2]))]), to: path)
+        #expect(throws: ConvNetError.self) { try Checkpoint.load(path: path) }
+    }
+}
