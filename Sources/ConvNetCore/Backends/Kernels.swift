@@ -12,6 +12,33 @@ protocol ConvolutionKernels {
                                 dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?) throws
 }
 
+/// C[m×n] = alpha·op(A)·op(B) + beta·C, row-major (the GEMMs of `linear` and `matmul`).
+protocol GemmKernels {
+    static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) throws
+}
+
+extension GemmKernels {
+    /// C = op(A)·op(B) (+ C when `accumulate`).
+    static func multiply(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                         accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int) throws {
+        try sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+    }
+}
+
+/// The platform BLAS (OpenBLAS, Accelerate) as the reference GEMM.
+enum ReferenceGemm: GemmKernels {
+    static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) throws {
+        BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                   beta: beta, c: c, ldc: ldc)
+    }
+}
+
 /// A pooling forward pass and, when a gradient is needed, the matching backward pass.
 struct PoolingResult {
     var output: Tensor
@@ -48,6 +75,13 @@ extension ComputeBackend {
         switch self {
         case .reference: ReferenceConvolution.self
         case .oneDNN: OneDNNConvolution.self
+        }
+    }
+
+    var gemm: any GemmKernels.Type {
+        switch self {
+        case .reference: ReferenceGemm.self
+        case .oneDNN: OneDNNGemm.self
         }
     }
 

@@ -1,25 +1,26 @@
-/// Matrix product of 2-D tensors, `a[m×k] · b[k×n]`, on the platform BLAS.
+/// Matrix product of 2-D tensors, `a[m×k] · b[k×n]`, on the current backend's GEMM.
 ///
 /// Backward: dA = dY · Bᵀ, dB = Aᵀ · dY.
 public func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     try require(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[0], "matmul",
                 "cannot multiply \(describe(a.shape)) by \(describe(b.shape)) (needs [m, k] · [k, n])")
     let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
+    let gemm = Backend.current.gemm
     let out = Tensor(uninitializedShape: [m, n])
-    BLAS.sgemm(m: m, n: n, k: k, a: a.storage.pointer, lda: k, b: b.storage.pointer, ldb: n,
-               c: out.storage.pointer, ldc: n)
+    try gemm.multiply(m: m, n: n, k: k, a: a.storage.pointer, lda: k, b: b.storage.pointer, ldb: n,
+                      c: out.storage.pointer, ldc: n)
     return out.recorded("matmul", [a, b]) { g in
         var ga: Tensor?, gb: Tensor?
         if a.requiresGrad {
             let t = Tensor(uninitializedShape: [m, k])
-            BLAS.sgemm(transB: true, m: m, n: k, k: n, a: g.storage.pointer, lda: n, b: b.storage.pointer, ldb: n,
-                       c: t.storage.pointer, ldc: k)
+            try gemm.multiply(transB: true, m: m, n: k, k: n, a: g.storage.pointer, lda: n, b: b.storage.pointer, ldb: n,
+                              c: t.storage.pointer, ldc: k)
             ga = t
         }
         if b.requiresGrad {
             let t = Tensor(uninitializedShape: [k, n])
-            BLAS.sgemm(transA: true, m: k, n: n, k: m, a: a.storage.pointer, lda: k, b: g.storage.pointer, ldb: n,
-                       c: t.storage.pointer, ldc: n)
+            try gemm.multiply(transA: true, m: k, n: n, k: m, a: a.storage.pointer, lda: k, b: g.storage.pointer, ldb: n,
+                              c: t.storage.pointer, ldc: n)
             gb = t
         }
         return [ga, gb]
@@ -36,26 +37,27 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> T
     if let bias {
         try require(bias.shape == [outF], "linear", "bias \(describe(bias.shape)) must be [\(outF)] for weight \(describe(weight.shape))")
     }
+    let gemm = Backend.current.gemm
     let out = Tensor(uninitializedShape: [batch, outF])
     let y = out.storage.pointer
     if let bias {
         for r in 0..<batch { (y + r * outF).update(from: bias.storage.pointer, count: outF) }
     }
-    BLAS.sgemm(transB: true, m: batch, n: outF, k: inF, a: x.storage.pointer, lda: inF,
-               b: weight.storage.pointer, ldb: inF, beta: bias == nil ? 0 : 1, c: y, ldc: outF)
+    try gemm.multiply(transB: true, m: batch, n: outF, k: inF, a: x.storage.pointer, lda: inF,
+                      b: weight.storage.pointer, ldb: inF, accumulate: bias != nil, c: y, ldc: outF)
     return out.recorded("linear", [x, weight, bias]) { g in
         let gp = g.storage.pointer
         var gx: Tensor?, gw: Tensor?, gb: Tensor?
         if x.requiresGrad {
             let t = Tensor(uninitializedShape: [batch, inF])
-            BLAS.sgemm(m: batch, n: inF, k: outF, a: gp, lda: outF, b: weight.storage.pointer, ldb: inF,
-                       c: t.storage.pointer, ldc: inF)
+            try gemm.multiply(m: batch, n: inF, k: outF, a: gp, lda: outF, b: weight.storage.pointer, ldb: inF,
+                              c: t.storage.pointer, ldc: inF)
             gx = t
         }
         if weight.requiresGrad {
             let t = Tensor(uninitializedShape: [outF, inF])
-            BLAS.sgemm(transA: true, m: outF, n: inF, k: batch, a: gp, lda: outF, b: x.storage.pointer, ldb: inF,
-                       c: t.storage.pointer, ldc: inF)
+            try gemm.multiply(transA: true, m: outF, n: inF, k: batch, a: gp, lda: outF, b: x.storage.pointer, ldb: inF,
+                              c: t.storage.pointer, ldc: inF)
             gw = t
         }
         if let bias, bias.requiresGrad {

@@ -1,12 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// A 64-byte aligned block of `Float`s that a ``Tensor`` (and its views) points into.
 ///
-/// Aligned to a cache line so that BLAS and oneDNN kernels see aligned rows.
+/// Aligned to a cache line so that BLAS and oneDNN kernels see aligned rows. Blocks come from
+/// ``StoragePool``, which recycles them: a training step allocates the same sizes every step, and
+/// handing fresh pages to each one (glibc maps large blocks anew and the kernel zero-fills every
+/// page on first touch) cost more than the arithmetic of LeNet-sized layers.
 public final class TensorStorage: @unchecked Sendable {
     /// First element.
     public let pointer: UnsafeMutablePointer<Float>
@@ -16,21 +15,84 @@ public final class TensorStorage: @unchecked Sendable {
     /// Allocates `count` elements, uninitialised.
     init(uninitializedCount count: Int) {
         self.count = count
-        var raw: UnsafeMutableRawPointer?
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let status = posix_memalign(&raw, 64, bytes)
-        guard status == 0, let raw else { fatalError("out of memory allocating \(bytes) bytes") }
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = StoragePool.shared.allocate(count)
     }
 
     /// Allocates `count` elements set to `value`.
     convenience init(count: Int, repeating value: Float) {
         self.init(uninitializedCount: count)
-        pointer.initialize(repeating: value, count: count)
+        pointer.update(repeating: value, count: count)
     }
 
-    deinit { free(pointer) }
+    deinit { StoragePool.shared.release(pointer, count) }
 
     /// The elements as a buffer.
     var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+}
+
+/// Recycles freed tensor blocks by exact size, up to a cap on the bytes kept.
+///
+/// Small blocks go straight to `malloc`, which already recycles them well.
+public final class StoragePool: @unchecked Sendable {
+    /// The pool every tensor uses.
+    public static let shared = StoragePool(limitBytes: 1 << 30)
+
+    private let lock = NSLock()
+    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private var cachedBytes = 0
+    /// Most bytes kept for reuse; beyond it freed blocks return to the system.
+    public let limitBytes: Int
+    /// Blocks below this many elements are not pooled.
+    static let minimumPooled = 1024
+
+    init(limitBytes: Int) { self.limitBytes = limitBytes }
+
+    /// A block of `count` elements, recycled when one of that size is free.
+    func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count >= Self.minimumPooled {
+            lock.lock()
+            if let block = free[count]?.popLast() {
+                cachedBytes -= count * 4
+                lock.unlock()
+                return block
+            }
+            lock.unlock()
+        }
+        var raw: UnsafeMutableRawPointer?
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        guard posix_memalign(&raw, 64, bytes) == 0, let raw else { fatalError("out of memory allocating \(bytes) bytes") }
+        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    /// Returns a block for reuse, or to the system when the pool is full.
+    func release(_ block: UnsafeMutablePointer<Float>, _ count: Int) {
+        if count >= Self.minimumPooled {
+            lock.lock()
+            if cachedBytes + count * 4 <= limitBytes {
+                free[count, default: []].append(block)
+                cachedBytes += count * 4
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+        }
+        Foundation.free(block)
+    }
+
+    /// Returns every cached block to the system.
+    public func drain() {
+        lock.lock()
+        let blocks = free.values.flatMap { $0 }
+        free = [:]
+        cachedBytes = 0
+        lock.unlock()
+        for block in blocks { Foundation.free(block) }
+    }
+
+    /// Bytes currently kept for reuse.
+    public var cachedByteCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return cachedBytes
+    }
 }
