@@ -1,15 +1,49 @@
-/// Builds models by name (`--model`).
+/// Builds models by name (`--model`), with the input size and class count each was designed for.
 public enum ModelZoo {
-    /// The names ``make(_:classes:)`` knows.
-    public static let names = ["lenet5"]
+    /// One model of the zoo.
+    public struct Entry: Sendable {
+        public var name: String
+        /// Per-image input shape `[C, H, W]` the architecture was designed for.
+        public var inputShape: [Int]
+        /// Classes of the dataset it was designed for (ImageNet 1000, MNIST/CIFAR 10).
+        public var classes: Int
+        let make: @Sendable (Int) throws -> Module
+    }
 
-    /// A freshly initialised model (weights drawn from the global generator; seed it first).
+    /// Every model, in the order `convnet summary` lists them.
+    public static let entries: [Entry] = [
+        Entry(name: "lenet5", inputShape: [1, 28, 28], classes: 10) { LeNet5(classes: $0) },
+        Entry(name: "lenet5-classic", inputShape: [1, 32, 32], classes: 10) { LeNet5Classic(classes: $0) },
+        Entry(name: "alexnet", inputShape: [3, 224, 224], classes: 1000) { AlexNet(classes: $0) },
+        Entry(name: "alexnet-2012", inputShape: [3, 227, 227], classes: 1000) { AlexNet2012(classes: $0) },
+    ] + [11, 13, 16, 19].map { depth in
+        Entry(name: "vgg\(depth)", inputShape: [3, 224, 224], classes: 1000) { try VGG(depth: depth, classes: $0) }
+    } + [11, 16].map { depth in
+        Entry(name: "vgg\(depth)-bn", inputShape: [3, 224, 224], classes: 1000) { try VGG(depth: depth, batchNorm: true, classes: $0) }
+    } + [18, 34, 50].map { depth in
+        Entry(name: "resnet\(depth)", inputShape: [3, 224, 224], classes: 1000) { try ResNet(depth: depth, classes: $0) }
+    } + [20, 32, 44, 56].map { depth in
+        Entry(name: "resnet\(depth)", inputShape: [3, 32, 32], classes: 10) { try CIFARResNet(depth: depth, classes: $0) }
+    } + [
+        Entry(name: "googlenet", inputShape: [3, 224, 224], classes: 1000) { GoogLeNet(classes: $0) },
+    ]
+
+    /// The names ``make(_:classes:)`` knows.
+    public static var names: [String] { entries.map(\.name) }
+
+    /// The entry called `name`.
     /// - Throws: ``ConvNetError`` for an unknown name, listing the known ones.
-    public static func make(_ name: String, classes: Int = 10) throws -> Module {
-        switch name {
-        case "lenet5": return LeNet5(classes: classes)
-        default:
+    public static func entry(_ name: String) throws -> Entry {
+        guard let entry = entries.first(where: { $0.name == name }) else {
             throw ConvNetError(op: "model", "unknown model \"\(name)\" (known: \(names.joined(separator: ", ")))")
         }
+        return entry
+    }
+
+    /// A freshly initialised model (weights drawn from the global generator; seed it first).
+    /// - Parameter classes: output classes; `nil` means the architecture's own.
+    public static func make(_ name: String, classes: Int? = nil) throws -> Module {
+        let entry = try entry(name)
+        return try entry.make(classes ?? entry.classes)
     }
 }

@@ -45,16 +45,18 @@ public final class Linear: Module {
     }
 }
 
-/// Max pooling layer (stride defaults to the kernel size).
+/// Max pooling layer (stride defaults to the kernel size; `ceilMode` rounds the output size up,
+/// as PyTorch's `ceil_mode=True`).
 public final class MaxPool2d: Module {
     public let kernelSize: Size2, stride: Size2?, padding: Size2
+    public let ceilMode: Bool
 
-    public init(kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0) {
-        (self.kernelSize, self.stride, self.padding) = (kernelSize, stride, padding)
+    public init(kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0, ceilMode: Bool = false) {
+        (self.kernelSize, self.stride, self.padding, self.ceilMode) = (kernelSize, stride, padding, ceilMode)
     }
 
     public override func forward(_ input: Tensor) throws -> Tensor {
-        try maxPool2d(input, kernel: kernelSize, stride: stride, padding: padding)
+        try maxPool2d(input, kernel: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
     }
 }
 
@@ -205,4 +207,11 @@ public final class Sequential: Module {
     public override func forward(_ input: Tensor) throws -> Tensor {
         try layers.reduce(input) { try $1($0) }
     }
+}
+
+/// Average pooling to a fixed output size, whatever the input size (`nn.AdaptiveAvgPool2d`).
+public final class AdaptiveAvgPool2d: Module {
+    public let outputSize: Size2
+    public init(outputSize: Size2) { self.outputSize = outputSize }
+    public override func forward(_ input: Tensor) throws -> Tensor { try adaptiveAvgPool2d(input, outputSize: outputSize) }
 }

@@ -22,8 +22,12 @@ open class Module {
         throw ConvNetError(op: String(describing: type(of: self)), "forward(_:) is not implemented")
     }
 
-    /// Runs ``forward(_:)``.
-    public final func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input) }
+    /// Runs ``forward(_:)`` (and reports the call to an active ``ModuleTracer``).
+    public final func callAsFunction(_ input: Tensor) throws -> Tensor {
+        let output = try forward(input)
+        ModuleTracer.current?.record(self, input: input, output: output)
+        return output
+    }
 
     /// This module's own learnable tensors (not its children's), named as in PyTorch (`weight`, `bias`).
     open var localParameters: [(name: String, tensor: Tensor)] { [] }

@@ -1,0 +1,25 @@
+/// Records every module call of a forward pass (for `convnet summary`): the module, and its
+/// input and output shapes, in the order the calls finish (sub-modules before their parent).
+public final class ModuleTracer: @unchecked Sendable {
+    @TaskLocal static var current: ModuleTracer?
+
+    /// One finished call.
+    public struct Call {
+        public let module: Module
+        public let inputShape: [Int]
+        public let outputShape: [Int]
+    }
+
+    public private(set) var calls: [Call] = []
+
+    public init() {}
+
+    func record(_ module: Module, input: Tensor, output: Tensor) {
+        calls.append(Call(module: module, inputShape: input.shape, outputShape: output.shape))
+    }
+
+    /// Runs `body` with this tracer recording the module calls it makes.
+    public func tracing<R>(_ body: () throws -> R) rethrows -> R {
+        try Self.$current.withValue(self, operation: body)
+    }
+}
