@@ -36,6 +36,9 @@ let package = Package(
         .executableTarget(
             name: "convnet",
             dependencies: ["ConvNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "ConvNetTests", dependencies: ["ConvNet"]),
+        .testTarget(
+            name: "ConvNetTests", dependencies: ["ConvNet"],
+            // PyTorch-written weights and logits (Tools/export_reference_models.py), read by path.
+            exclude: ["Fixtures"]),
     ]
 )
