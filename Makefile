@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CONVNET := .build/release/convnet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev pkg-config
 
 .PHONY: demo test deps build bench clean
 

@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, bottom to top:
-//   COpenBLAS, CDNNL      system libraries (BLAS and oneDNN C APIs); CZlib (gzip) for data files
+//   COpenBLAS, CDNNL      system libraries (BLAS and oneDNN C APIs); CZlib (gzip) and CPNG (libpng) for data files
 //   ConvNetCore           tensors, autodiff, operators, CPU backends; imports nothing above it
 //   ConvNet               the library users import (re-exports the core; nn/optim/data/models build here)
 //   convnet               the command-line tool, a thin shell over ConvNet
@@ -32,7 +32,10 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "ConvNet", dependencies: ["ConvNetCore", "CZlib"]),
+        .systemLibrary(
+            name: "CPNG", path: "Sources/CPNG",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .target(name: "ConvNet", dependencies: ["ConvNetCore", "CZlib", "CPNG"]),
         .executableTarget(
             name: "convnet",
             dependencies: ["ConvNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

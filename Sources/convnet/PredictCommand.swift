@@ -1,0 +1,63 @@
+import ArgumentParser
+import ConvNet
+import Foundation
+
+/// `convnet predict`: top-5 classes of PNG images under a model with saved weights.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Print the top-5 classes of PNG images with their probabilities.",
+        discussion: """
+            Images are resized and normalised as torchvision's standard evaluation transforms do: the \
+            shorter side to 256 and a 224×224 center crop for ImageNet-sized models (ImageNet mean/std), \
+            straight to the input size for small gray models (MNIST mean/std).
+            """)
+
+    @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model: String
+    @Option(help: "Weights: a safetensors file (PyTorch state_dict names) or a convnet checkpoint.") var weights: String
+    @Option(help: "File with one class name per line.") var labels: String?
+    @Option(help: "Take class names from a dataset: mnist, fashion-mnist.") var dataset: String?
+    @Option(help: "How many classes to print per image.") var top = 5
+    @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
+    @Argument(help: "PNG images.") var images: [String]
+
+    func validate() throws {
+        guard !images.isEmpty else { throw ValidationError("give at least one PNG image") }
+        guard top >= 1 else { throw ValidationError("--top \(top) must be at least 1") }
+    }
+
+    func run() throws {
+        try Backend.setThreads(threads ?? Backend.threads)
+        let entry = try ModelZoo.entry(model)
+        let network = try Classifier.load(model: model, weights: try Classifier.weights(path: weights))
+        let names = try classNames()
+        let channels = entry.inputShape[0]
+        let normalization = channels == 1 ? Normalization.mnist : ImageTransforms.imageNet
+        for path in images {
+            let image = try Image.readPNG(path: path, channels: channels)
+            let x = try ImageTransforms.standard(image, inputShape: entry.inputShape, normalization: normalization)
+                .reshaped([1] + entry.inputShape)
+            let logits = try withNoGrad { try network(x) }
+            print("\(path):")
+            for p in try Classifier.topK(logits, k: top, classNames: names)[0] {
+                print(String(format: "  %6.2f%%  %@ (%d)", p.probability * 100, p.className, p.classIndex))
+            }
+        }
+    }
+
+    private func classNames() throws -> [String] {
+        if let labels {
+            guard let text = try? String(contentsOfFile: labels, encoding: .utf8) else {
+                throw ConvNetError(op: "predict", "\(labels): cannot read the class-name file")
+            }
+            return text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        switch dataset {
+        case nil: return []
+        case "mnist": return MNIST.digitNames
+        case "fashion-mnist": return MNIST.fashionNames
+        case let other?: throw ConvNetError(op: "predict", "unknown dataset \"\(other)\" for class names (mnist, fashion-mnist)")
+        }
+    }
+}

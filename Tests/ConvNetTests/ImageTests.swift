@@ -1,0 +1,87 @@
+import ConvNet
+import Foundation
+import Testing
+
+@Suite("images: PNG, transforms, prediction")
+struct ImageTests {
+    static func temporaryPath(_ name: String) -> String { NSTemporaryDirectory() + "convnet-\(UUID().uuidString)-\(name)" }
+
+    @Test("PNG round trip in gray and RGB; gray read of an RGB file is its luma")
+    func pngRoundTrip() throws {
+        let rgb = try Image(width: 3, height: 2, channels: 3, pixels: (0..<18).map { UInt8($0 * 14) })
+        let path = Self.temporaryPath("rgb.png")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try rgb.writePNG(path: path)
+        #expect(try Image.readPNG(path: path, channels: 3) == rgb)
+        let gray = try Image.readPNG(path: path, channels: 1)
+        #expect(gray.channels == 1 && gray.width == 3 && gray.height == 2)
+        let white = try Image(width: 2, height: 2, channels: 3, pixels: [UInt8](repeating: 255, count: 12))
+        try white.writePNG(path: path)
+        #expect(try Image.readPNG(path: path, channels: 1).pixels == [255, 255, 255, 255])
+    }
+
+    @Test("unreadable, non-PNG and truncated files are clear errors")
+    func pngErrors() throws {
+        let path = Self.temporaryPath("bad.png")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: ConvNetError.self) { try Image.readPNG(path: path) }
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try Image.readPNG(path: path)
+            Issue.record("a text file was read as PNG")
+        } catch let error as ConvNetError {
+            #expect(error.message.contains(path) && error.message.contains("PNG"))
+        }
+        let image = try Image(width: 64, height: 64, channels: 3, pixels: (0..<(64 * 64 * 3)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        try image.writePNG(path: path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
+        #expect(throws: ConvNetError.self) { try Image.readPNG(path: path) }
+    }
+
+    @Test("resize keeps flat images flat, averages when shrinking, keeps the aspect ratio")
+    func resize() throws {
+        let flat = try Image(width: 10, height: 6, channels: 1, pixels: [UInt8](repeating: 77, count: 60))
+        #expect(ImageTransforms.resize(flat, width: 4, height: 9).pixels.allSatisfy { $0 == 77 })
+        // Alternating columns 0/200 shrunk 2× average to 100 away from the borders (no aliasing:
+        // point sampling would give all 0 or all 200).
+        let stripes = try Image(width: 8, height: 1, channels: 1, pixels: (0..<8).map { $0 % 2 == 0 ? 0 : 200 })
+        let half = ImageTransforms.resize(stripes, width: 4, height: 1)
+        #expect(half.pixels[1...2].allSatisfy { abs(Int($0) - 100) <= 1 })
+        let wide = try Image(width: 400, height: 300, channels: 3, pixels: [UInt8](repeating: 5, count: 400 * 300 * 3))
+        let resized = ImageTransforms.resize(wide, shorterSide: 256)
+        #expect(resized.height == 256 && resized.width == 341)
+        let cropped = ImageTransforms.centerCrop(resized, width: 224, height: 224)
+        #expect(cropped.width == 224 && cropped.height == 224)
+    }
+
+    @Test("center crop takes the middle")
+    func crop() throws {
+        let image = try Image(width: 4, height: 4, channels: 1, pixels: (0..<16).map(UInt8.init))
+        #expect(ImageTransforms.centerCrop(image, width: 2, height: 2).pixels == [5, 6, 9, 10])
+    }
+
+    @Test("a 28×28 digit goes through prediction exactly as the training loader normalises it")
+    func predictionMatchesTraining() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let test = try MNIST.load(directory: root.path + "/Datasets/mnist", split: .test).prefix(1)
+        let loader = try DataLoader(test, batchSize: 1, shuffle: false, normalization: .mnist)
+        let fromLoader = Array(loader.batches(epoch: 0))[0].images
+        let path = Self.temporaryPath("digit.png")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Image(width: 28, height: 28, channels: 1, pixels: test.pixels).writePNG(path: path)
+        let fromPNG = try ImageTransforms.standard(Image.readPNG(path: path, channels: 1), inputShape: [1, 28, 28],
+                                                   normalization: .mnist)
+        #expect(zip(fromLoader.scalars, fromPNG.scalars).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
+    @Test("top-k is sorted by probability and names the classes")
+    func topK() throws {
+        let logits = try Tensor(shape: [2, 3], scalars: [1, 3, 2, 0, 0, 5])
+        let top = try Classifier.topK(logits, k: 2, classNames: ["a", "b", "c"])
+        #expect(top[0].map(\.className) == ["b", "c"] && top[1].map(\.classIndex) == [2, 0])
+        #expect(top[0][0].probability > top[0][1].probability)
+        #expect(try Classifier.topK(logits, k: 9, classNames: []).first?.count == 3)
+        #expect(try Classifier.topK(logits, k: 1, classNames: [])[0][0].className == "class 1")
+    }
+}
