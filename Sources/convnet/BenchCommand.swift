@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time operators; prints one JSON object.",
-        subcommands: [Conv.self, Gemm.self])
+        subcommands: [Conv.self, Gemm.self, Model.self])
 
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -44,6 +44,26 @@ struct BenchCommand: ParsableCommand {
         func run() throws {
             try compute.apply()
             try printJSON(try OperatorBenchmarks.gemm(m: m, n: n, k: k))
+        }
+    }
+}
+
+extension BenchCommand {
+    struct Model: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Median time of one batch through a model: inference, or a training step with --train.",
+            discussion: "Example: convnet bench model vgg16 --batch 8")
+
+        @Argument(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model: String
+        @Option(help: "Batch size.") var batch = 1
+        @Option(help: "Input shape C×H×W (default: the model's own).") var input: String?
+        @Flag(help: "Time a training step (forward, loss, backward, SGD update) instead of inference.") var train = false
+        @OptionGroup var compute: ComputeOptions
+
+        func run() throws {
+            try compute.apply()
+            let shape = try input.map(SummaryCommand.parseShape)
+            try printJSON(try ModelBenchmarks.run(model: model, batch: batch, inputShape: shape, training: train))
         }
     }
 }

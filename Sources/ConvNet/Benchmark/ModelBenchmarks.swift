@@ -1,0 +1,39 @@
+/// Whole-model timings, as printed by `convnet bench model`.
+public enum ModelBenchmarks {
+    public struct Result: Codable, Sendable {
+        public var millisecondsPerBatch: Double
+        public var imagesPerSecond: Double
+
+        enum CodingKeys: String, CodingKey {
+            case millisecondsPerBatch = "ms_per_batch", imagesPerSecond = "images_per_s"
+        }
+    }
+
+    /// Median time of one batch through `name` on random input: inference (evaluation mode, no
+    /// gradients) or, with `training`, a full SGD step (forward, cross-entropy, backward, update).
+    public static func run(model name: String, batch: Int, inputShape: [Int]? = nil, training: Bool = false,
+                           budget: Double = 3) throws -> Result {
+        guard batch >= 1 else { throw ConvNetError(op: "bench model", "batch \(batch) must be at least 1") }
+        let entry = try ModelZoo.entry(name)
+        let shape = inputShape ?? entry.inputShape
+        manualSeed(0)
+        let model = try ModelZoo.make(name)
+        var gen = RandomGenerator(seed: 1)
+        let x = Tensor.randn([batch] + shape, generator: &gen)
+        let ms: Double
+        if training {
+            let labels = (0..<batch).map { $0 % entry.classes }
+            let optimizer = try SGD(parameters: model.parameters, learningRate: 1e-3, momentum: 0.9)
+            model.train()
+            ms = try Stopwatch.medianMilliseconds(budget: budget) {
+                optimizer.zeroGrad()
+                try crossEntropy(model(x), labels: labels).backward()
+                try optimizer.step()
+            }
+        } else {
+            model.eval()
+            ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try withNoGrad { try model(x) } }
+        }
+        return Result(millisecondsPerBatch: ms, imagesPerSecond: Double(batch) / ms * 1e3)
+    }
+}
