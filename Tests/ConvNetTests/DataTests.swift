@@ -19,7 +19,7 @@ struct DataTests {
 
     /// gzip-compresses with the system tool (what real datasets ship as).
     static func gzip(_ bytes: [UInt8], to path: String) throws {
-        FileManager.default.createFile(atPath: path + ".raw", contents: Data(bytes))
+        try Data(bytes).write(to: URL(fileURLWithPath: path + ".raw"))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", "gzip -c '\(path).raw' > '\(path)' && rm '\(path).raw'"]
@@ -65,7 +65,7 @@ struct DataTests {
         #expect(throws: ConvNetError.self) { try MNIST.load(directory: dir, split: .test) }
         // A truncated gzip stream.
         let good = try Data(contentsOf: URL(fileURLWithPath: dir + "/t10k-images-idx3-ubyte.gz"))
-        FileManager.default.createFile(atPath: dir + "/t10k-images-idx3-ubyte.gz", contents: good.prefix(good.count / 2))
+        try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: dir + "/t10k-images-idx3-ubyte.gz"))
         do {
             _ = try MNIST.load(directory: dir, split: .test)
             Issue.record("truncated gzip accepted")

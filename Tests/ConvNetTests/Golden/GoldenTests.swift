@@ -54,7 +54,8 @@ struct GoldenTests {
         let file = GoldenFiles.directory.appendingPathComponent("ops.json")
         for (i, raw) in try GoldenFiles.cases(in: file).enumerated() {
             for section in ["outputs", "grads"] {
-                guard var dict = raw as? [String: Any], var tensors = dict[section] as? [String: Any],
+                var dict = raw
+                guard var tensors = dict[section] as? [String: Any],
                       let key = tensors.keys.sorted().first, var t = tensors[key] as? [String: Any],
                       var data = t["data"] as? [Double], !data.isEmpty else { continue }
                 let index = (i * 7) % data.count
@@ -76,7 +77,7 @@ struct GoldenTests {
         for fileName in ["models.json", "optimizers.json"] {
             let file = GoldenFiles.directory.appendingPathComponent(fileName)
             for (i, raw) in try GoldenFiles.cases(in: file).enumerated() {
-                guard var dict = raw as? [String: Any] else { continue }
+                var dict = raw
                 let section = dict["after_each_step"] != nil ? "after_each_step" : "grads"
                 var perturbedPath = ""
                 if var steps = dict[section] as? [Any], var t = steps.last as? [String: Any], var data = t["data"] as? [Double] {
