@@ -1,15 +1,13 @@
 /// The operations that have two CPU implementations (``ComputeBackend``). The op layer checks
-/// shapes and records autodiff; the kernels only compute, on contiguous NCHW memory.
+/// shapes and records autodiff; the kernels only compute. The reference kernels work on plain NCHW
+/// memory; the oneDNN kernels also take and return tensors in oneDNN layouts (see ``Tensor``).
 protocol ConvolutionKernels {
-    /// y = x ⋆ w + b (cross-correlation), y preallocated with `g.outputShape`.
-    static func forward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) throws
-    /// dx = conv(dy, flip(w)), overwriting dx.
-    static func backwardData(_ g: Conv2dGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                             dx: UnsafeMutablePointer<Float>) throws
-    /// dw = dy ⋆ x, db = Σ dy, overwriting both.
-    static func backwardWeights(_ g: Conv2dGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?) throws
+    /// y = x ⋆ w + b (cross-correlation), of shape `g.outputShape`.
+    static func forward(_ g: Conv2dGeometry, x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor
+    /// dx = conv(dy, flip(w)), of shape `g.inputShape`.
+    static func backwardData(_ g: Conv2dGeometry, dy: Tensor, weight: Tensor) throws -> Tensor
+    /// dw = dy ⋆ x (plain OIHW) and, when `bias`, db = Σ dy.
+    static func backwardWeights(_ g: Conv2dGeometry, x: Tensor, dy: Tensor, bias: Bool) throws -> (weight: Tensor, bias: Tensor?)
 }
 
 /// C[m×n] = alpha·op(A)·op(B) + beta·C, row-major (the GEMMs of `linear` and `matmul`).

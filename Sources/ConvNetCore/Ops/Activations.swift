@@ -13,7 +13,16 @@ extension Tensor {
     }
 
     /// max(0, x). dY/dX = 1 where x > 0, else 0.
+    ///
+    /// On the oneDNN backend, a tensor held in a oneDNN layout (a convolution's output) is rectified
+    /// in that layout, and so is its gradient (``OneDNNReLU``); should oneDNN fail, the plain loop
+    /// computes the same values.
     public func relu() -> Tensor {
+        if Backend.current == .oneDNN, let y = try? OneDNNReLU.forward(self) {
+            return y.recorded("relu", [self]) { g in
+                [try OneDNNReLU.backward(y: y, dy: g) ?? Tensor.pointwiseBackward(g, y, y) { _, y in y > 0 ? 1 : 0 }]
+            }
+        }
         let y = mapped { $0 > 0 ? $0 : 0 }
         return y.recorded("relu", [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in y > 0 ? 1 : 0 }] }
     }

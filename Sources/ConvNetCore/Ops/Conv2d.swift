@@ -28,20 +28,12 @@ public func conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil,
                            kernel: Size2(weight.shape[2], weight.shape[3]), stride: stride, padding: padding)
     try g.validate(op: op)
     let kernels = Backend.current.convolution
-    let y = Tensor(uninitializedShape: g.outputShape)
-    try kernels.forward(g, x: input.storage.pointer, weight: weight.storage.pointer,
-                        bias: bias?.storage.pointer, y: y.storage.pointer)
+    let y = try kernels.forward(g, x: input, weight: weight, bias: bias)
     return y.recorded(op, [input, weight, bias]) { dy in
-        var dx: Tensor?, dw: Tensor?, db: Tensor?
-        if input.requiresGrad {
-            dx = Tensor(uninitializedShape: g.inputShape)
-            try kernels.backwardData(g, dy: dy.storage.pointer, weight: weight.storage.pointer, dx: dx!.storage.pointer)
-        }
+        let dx = input.requiresGrad ? try kernels.backwardData(g, dy: dy, weight: weight) : nil
+        var dw: Tensor?, db: Tensor?
         if weight.requiresGrad || bias?.requiresGrad == true {
-            dw = Tensor(uninitializedShape: g.weightShape)
-            if bias != nil { db = Tensor(uninitializedShape: [g.outChannels]) }
-            try kernels.backwardWeights(g, x: input.storage.pointer, dy: dy.storage.pointer,
-                                        dWeight: dw!.storage.pointer, dBias: db?.storage.pointer)
+            (dw, db) = try kernels.backwardWeights(g, x: input, dy: dy, bias: bias != nil)
         }
         return [dx, weight.requiresGrad ? dw : nil, bias?.requiresGrad == true ? db : nil]
     }

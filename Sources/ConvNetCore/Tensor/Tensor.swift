@@ -6,11 +6,45 @@
 ///
 /// A tensor with ``requiresGrad`` set takes part in reverse-mode autodiff: operations on it
 /// record how to compute their backward pass, and ``backward(_:retainGraph:)`` fills ``grad``.
+///
+/// ## Memory
+///
+/// The elements are held in one of two representations, and every public accessor (``storage``,
+/// ``scalars``, the buffer-pointer methods) sees the plain row-major tensor either way:
+/// - **plain**: a ``TensorStorage``, contiguous and row-major. Tensors made from values, by the
+///   creation functions and by almost every operation are plain, for life.
+/// - **oneDNN layout**: on the oneDNN backend, convolution (y and dX), pooling, ReLU, batch norm and
+///   `+` of two tensors in the same layout return their result in the memory layout the primitive
+///   chose or was given (e.g. `nChw16c`: channels in zero-padded blocks of 16), and the next such
+///   operation reads it as is. This saves the reorders to and from NCHW around every convolution
+///   (`DNNLTensorMemory`, `DNNLTensorPlan.swift`).
+///
+/// Invariant: a tensor in a oneDNN layout becomes plain the first time anything reads ``storage``
+/// (one cached reorder), and then holds only the plain copy. So any reader that needs plain memory
+/// — views, in-place writes, operations without a oneDNN kernel, the reference backend — gets
+/// correct memory, and no stale copy in another layout can survive a write.
 public final class Tensor: @unchecked Sendable {
     /// The extent of each dimension, outermost first (`[N, C, H, W]` for images).
     public let shape: [Int]
-    /// The memory this tensor reads and writes; views share it.
-    public let storage: TensorStorage
+    /// Number of elements.
+    public let count: Int
+    private let memory: Memory
+
+    /// Where the elements are: plain, or in a oneDNN layout until first read as plain.
+    private enum Memory {
+        case plain(TensorStorage)
+        case dnnl(DNNLTensorMemory)
+    }
+
+    /// The plain row-major memory this tensor reads and writes; views share it. Reading it converts a
+    /// tensor held in a oneDNN layout to plain (once).
+    public var storage: TensorStorage {
+        switch memory {
+        case .plain(let storage): storage
+        case .dnnl(let memory): memory.plain()
+        }
+    }
+
     /// Whether gradients flow to this tensor. Set it on leaves (parameters); results of
     /// operations on such tensors have it set automatically.
     public var requiresGrad: Bool
@@ -21,8 +55,28 @@ public final class Tensor: @unchecked Sendable {
 
     init(shape: [Int], storage: TensorStorage, requiresGrad: Bool = false) {
         self.shape = shape
-        self.storage = storage
+        self.count = shape.reduce(1, *)
+        self.memory = .plain(storage)
         self.requiresGrad = requiresGrad
+    }
+
+    /// A tensor whose elements a oneDNN primitive wrote in `native.layout` (internal: oneDNN kernels).
+    init(shape: [Int], native: DNNLNative) {
+        precondition(native.layout.dims == shape, "layout \(native.layout.dims) for shape \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.memory = .dnnl(DNNLTensorMemory(native))
+        self.requiresGrad = false
+    }
+
+    /// Whether the elements are held in a oneDNN layout now (until something reads ``storage``);
+    /// for diagnostics and tests; every accessor sees the same values either way.
+    public var isInOneDNNLayout: Bool { dnnlNative != nil }
+
+    /// The elements in a oneDNN layout, while this tensor has one (not yet read as plain).
+    var dnnlNative: DNNLNative? {
+        if case .dnnl(let memory) = memory { return memory.current }
+        return nil
     }
 
     /// An uninitialised tensor of the given shape (internal: kernels fill it).
@@ -47,8 +101,6 @@ public final class Tensor: @unchecked Sendable {
         self.init(shape: [], storage: TensorStorage(count: 1, repeating: value), requiresGrad: requiresGrad)
     }
 
-    /// Number of elements.
-    public var count: Int { storage.count }
     /// Number of dimensions.
     public var rank: Int { shape.count }
     /// True for tensors that were not produced by a recorded operation.

@@ -21,11 +21,18 @@ extension Tensor {
     }
 
     /// `self + other`, broadcasting, not recorded (used by backward rules and optimizers).
-    func adding(_ other: Tensor) throws -> Tensor { try Tensor.broadcastBinary(self, other, op: "add", +) }
+    func adding(_ other: Tensor) throws -> Tensor { try Tensor.sum(self, other) }
+
+    /// a + b; two tensors in the same oneDNN layout are added in it on the oneDNN backend
+    /// (``OneDNNBinary``), all others by the plain loop.
+    private static func sum(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        if Backend.current == .oneDNN, let sum = try OneDNNBinary.add(a, b) { return sum }
+        return try broadcastBinary(a, b, op: "add", +)
+    }
 
     /// Elementwise sum with broadcasting.
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
-        let out = try broadcastBinary(a, b, op: "add", +)
+        let out = try sum(a, b)
         return out.recorded("add", [a, b]) { g in [g.sumToShape(a.shape), g.sumToShape(b.shape)] }
     }
 

@@ -8,6 +8,10 @@ import Foundation
 // the stream, the cached plans (whose memory objects are rebound on every call) and the shared
 // scratchpad are then never used by two threads at once. oneDNN itself spreads each primitive
 // over all cores with OpenMP, so serialising calls costs nothing on the expected single-caller path.
+//
+// Lock order: a tensor in a oneDNN layout converts itself to plain under its own lock and then takes
+// this one (DNNLTensorMemory.swift). So code inside `DNNL.run` must never read `Tensor.storage`:
+// kernels resolve every tensor to memory first (DNNLOperand, DNNLTensorPlan.swift).
 
 /// The name of a oneDNN status, for error messages.
 func dnnlStatusName(_ status: dnnl_status_t) -> String {
@@ -47,14 +51,28 @@ enum DNNLDesc {
         return md
     }
 
-    /// Plain row-major layout for 1-, 2- or 4-D fp32 data (`a`, `ab`, `abcd` = NCHW / OIHW).
+    /// Plain row-major layout of fp32 data (`a`, `ab`, `abcd` = NCHW / OIHW, …): what ``TensorStorage`` holds.
     static func plain(_ dims: [Int], what: String) throws -> dnnl_memory_desc_t {
-        let tag: dnnl_format_tag_t = switch dims.count {
-        case 1: dnnl_a
-        case 2: dnnl_ab
-        default: dnnl_abcd
+        var strides = [Int64](repeating: 1, count: dims.count)
+        for d in dims.indices.dropLast().reversed() { strides[d] = strides[d + 1] * Int64(dims[d + 1]) }
+        var md = dnnl_memory_desc_t()
+        // dnnl_memory_desc_init_by_strides: a descriptor from dimensions and explicit (row-major) strides.
+        try dnnlCheck(dnnl_memory_desc_init_by_strides(&md, Int32(dims.count), dims.map(Int64.init), dnnl_f32, strides),
+                      what, "creating a memory descriptor for \(describe(dims))")
+        return md
+    }
+
+    /// The logical dimensions of a descriptor.
+    static func dims(_ md: dnnl_memory_desc_t) -> [Int] {
+        withUnsafeBytes(of: md.dims) { raw in
+            (0..<Int(md.ndims)).map { Int(raw.load(fromByteOffset: $0 * MemoryLayout<Int64>.stride, as: Int64.self)) }
         }
-        return try make(dims, tag, what: what)
+    }
+
+    /// Whether `md` is fp32 in plain row-major layout.
+    static func isPlain(_ md: dnnl_memory_desc_t) -> Bool {
+        guard md.data_type == dnnl_f32, let plain = try? plain(dims(md), what: "layout") else { return false }
+        return same(plain, md)
     }
 
     /// Whether two descriptors describe the same layout (so no reorder is needed between them).
@@ -80,6 +98,9 @@ final class DNNLContext: @unchecked Sendable {
     let attributes: dnnl_primitive_attr_t
     private let lock = NSLock()
     private var plans: [AnyHashable: AnyObject] = [:]
+    /// Interned layouts by dimensions (see ``layout(_:what:)``).
+    private var layouts: [[Int]: [DNNLLayout]] = [:]
+    private var layoutCount = 0
     private var scratch: UnsafeMutableRawPointer?
     private var scratchBytes = 0
 
@@ -115,6 +136,18 @@ final class DNNLContext: @unchecked Sendable {
         let plan = try make()
         plans[AnyHashable(key)] = plan
         return plan
+    }
+
+    /// The interned layout equal to `desc` (dnnl_memory_desc_equal), created on first use with its
+    /// reorder to plain, so that equal layouts share one ``DNNLLayout/id`` that plan keys can use.
+    /// Call only inside `DNNL.run`.
+    func layout(_ desc: dnnl_memory_desc_t, what: String) throws -> DNNLLayout {
+        let dims = DNNLDesc.dims(desc)
+        if let known = layouts[dims]?.first(where: { DNNLDesc.same($0.desc, desc) }) { return known }
+        layoutCount += 1
+        let layout = try DNNLLayout(self, desc, id: layoutCount, what: what)
+        layouts[dims, default: []].append(layout)
+        return layout
     }
 
     /// A scratchpad of at least `bytes`, shared by all primitives (they run one at a time).
@@ -262,23 +295,70 @@ final class DNNLPrimitive {
     deinit { dnnl_primitive_destroy(handle) }
 }
 
-/// One tensor argument of a primitive: the caller's memory in plain layout and, when the primitive
+/// How a plan's caller provides one execution argument of its primitive.
+struct DNNLArgument {
+    enum Role {
+        /// A tensor the primitive reads, given in this layout (plain, or the oneDNN layout it already
+        /// has); reordered into the primitive's own layout when that differs.
+        case input(dnnl_memory_desc_t)
+        /// A tensor the primitive writes: in this layout (reordered out of the primitive's own), or,
+        /// for `nil`, in the primitive's own layout, which the plan interns as a ``DNNLLayout``.
+        case output(dnnl_memory_desc_t?)
+        /// Other memory in the primitive's own layout (a workspace, batch statistics).
+        case buffer(isOutput: Bool)
+    }
+
+    var arg: Int32
+    var role: Role
+
+    static func input(_ arg: Int32, _ layout: dnnl_memory_desc_t) -> Self { Self(arg: arg, role: .input(layout)) }
+    static func output(_ arg: Int32, _ layout: dnnl_memory_desc_t? = nil) -> Self { Self(arg: arg, role: .output(layout)) }
+    static func buffer(_ arg: Int32, isOutput: Bool) -> Self { Self(arg: arg, role: .buffer(isOutput: isOutput)) }
+
+    var isOutput: Bool {
+        switch role {
+        case .input: false
+        case .output: true
+        case .buffer(let isOutput): isOutput
+        }
+    }
+}
+
+/// One argument of a primitive: the caller's memory in the caller's layout and, when the primitive
 /// chose another layout, a cached buffer in that layout plus the reorder between the two.
 final class DNNLPort {
     let arg: Int32
+    let role: DNNLArgument.Role
     let isOutput: Bool
     private let user: DNNLMemory
     private let inner: DNNLMemory?
     private let reorder: DNNLPrimitive?
+    /// For an input: whether the caller's layout is plain row-major (the caller passes plain memory).
+    let readsPlain: Bool
+    /// For an input given in a oneDNN layout, or an output returned in the primitive's own layout:
+    /// that layout, interned.
+    let layout: DNNLLayout?
 
-    /// - Parameters:
-    ///   - wanted: the layout the primitive expects.
-    ///   - plain: the caller's layout; `nil` means the caller provides `wanted` directly.
-    init(_ context: DNNLContext, arg: Int32, wanted: dnnl_memory_desc_t, plain: dnnl_memory_desc_t?,
-         isOutput: Bool, what: String) throws {
-        self.arg = arg
-        self.isOutput = isOutput
-        let userDesc = plain ?? wanted
+    /// - Parameter wanted: the layout the primitive expects for this argument.
+    init(_ context: DNNLContext, _ argument: DNNLArgument, wanted: dnnl_memory_desc_t, what: String) throws {
+        arg = argument.arg
+        role = argument.role
+        isOutput = argument.isOutput
+        let userDesc: dnnl_memory_desc_t
+        switch argument.role {
+        case .input(let given):
+            userDesc = given
+            readsPlain = DNNLDesc.isPlain(given)
+            layout = readsPlain ? nil : try context.layout(given, what: what)
+        case .output(let given):
+            userDesc = given ?? wanted
+            readsPlain = false
+            layout = given == nil ? try context.layout(wanted, what: what) : nil
+        case .buffer:
+            userDesc = wanted
+            readsPlain = false
+            layout = nil
+        }
         user = try DNNLMemory(context, userDesc, owned: false, what: what)
         if DNNLDesc.same(userDesc, wanted) {
             inner = nil
@@ -313,26 +393,22 @@ final class DNNLPort {
     }
 }
 
-/// A cached, ready-to-run operation for one shape: the primitive and one port per argument.
+/// A cached, ready-to-run operation for one shape and set of input layouts: the primitive and one
+/// port per argument. ``run(inputs:outputs:buffers:)`` (DNNLTensorPlan.swift) runs it on tensors.
 final class DNNLPlan {
     let primitive: DNNLPrimitive
-    private let ports: [DNNLPort]
+    let ports: [DNNLPort]
     /// The forward descriptor a backward primitive was created with, kept alive alongside it.
     private let hint: DNNLPrimitiveDesc?
 
-    /// - Parameter arguments: per execution argument, the caller's plain layout (`nil`: whatever the
-    ///   primitive wants, e.g. a workspace or statistics) and whether it is written.
     init(_ context: DNNLContext, _ desc: DNNLPrimitiveDesc, hint: DNNLPrimitiveDesc? = nil, what: String,
-         arguments: [(arg: Int32, plain: dnnl_memory_desc_t?, isOutput: Bool)]) throws {
+         arguments: [DNNLArgument]) throws {
         primitive = try DNNLPrimitive(context, desc, what: what)
-        ports = try arguments.map {
-            try DNNLPort(context, arg: $0.arg, wanted: desc.desc(for: $0.arg), plain: $0.plain,
-                         isOutput: $0.isOutput, what: what)
-        }
+        ports = try arguments.map { try DNNLPort(context, $0, wanted: desc.desc(for: $0.arg), what: what) }
         self.hint = hint
     }
 
-    /// Whether any argument goes through a reorder (the primitive chose a non-plain layout).
+    /// Whether any argument goes through a reorder (the primitive chose a layout the caller does not have).
     var reorders: Bool { ports.contains { $0.reorders } }
 
     /// Runs the operation on the caller's buffers, given per argument (DNNL_ARG_* → pointer);

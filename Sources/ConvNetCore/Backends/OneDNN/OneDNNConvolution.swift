@@ -1,12 +1,14 @@
 import CDNNL
 
-/// Convolution with oneDNN primitives, one cached plan per (geometry, pass).
+/// Convolution with oneDNN primitives, one cached plan per (geometry, pass, input layouts).
 ///
-/// The caller's memory is plain NCHW / OIHW. With ``Layout/blocked`` the primitives are created with
-/// `dnnl_format_tag_any`, so oneDNN picks its fast layouts (nChw16c, nhwc, OIhw16i16o, …) and the
-/// plan reorders into and out of them through cached buffers, only where the chosen layout differs
-/// from the caller's; ``Layout/channelsLast`` asks for NHWC activations instead.
-/// ``layout(for:_:)`` chooses per shape and pass.
+/// The primitives are created with `dnnl_format_tag_any` activations (``Layout/blocked``), so oneDNN
+/// picks its fast layouts (nChw16c, OIhw16i16o, …), or with NHWC activations (``Layout/channelsLast``);
+/// ``layout(for:_:)`` chooses per shape and pass. Weights and bias are plain OIHW / 1-D, reordered
+/// into the chosen layout through cached buffers. Activations stay in oneDNN's layout: the output
+/// (y, or dX) is returned in the layout the primitive wrote (a ``Tensor`` in that layout), and an
+/// input already in the layout a primitive wants is read as is; one in another layout is reordered
+/// (see ``DNNLOperand/inputDesc(_:wanted:dims:what:)``).
 enum OneDNNConvolution: ConvolutionKernels {
     /// Which computation a cached plan performs.
     enum Pass: Hashable {
@@ -32,70 +34,73 @@ enum OneDNNConvolution: ConvolutionKernels {
         }
     }
 
-    /// The cache key: the full shape and the pass.
+    /// The cache key: the full shape, the pass, and the layout ids of the activation inputs
+    /// (``DNNLOperand/layoutID``: x for forward, dY for backward data, x and dY for backward weights).
     struct Key: Hashable {
         var geometry: Conv2dGeometry
         var pass: Pass
+        var layouts: [Int]
     }
 
     /// The layout each pass is created with, from measurements on a 2-core AVX-512 machine
-    /// (oneDNN 2.6.3, fp32):
+    /// (oneDNN 2.6.3, fp32, batch 64–128):
     /// - forward: `any` (blocked) was fastest or equal on every shape tried, 1 to 256 channels.
-    /// - backward data: `any` pads C_in to a block of 16 in dX (nChw16c), so with few input channels
-    ///   it does up to 16× the work (1.35 ms vs 0.52 ms for the 1-channel LeNet layer); below 8 input
-    ///   channels NHWC activations are 2–3× faster.
+    /// - backward data: `any` pads dY and dX to channel blocks of 16 (nChw16c). With fewer than 16
+    ///   output channels that padding makes it ~3× slower than NHWC (1.6 ms vs 0.55 ms for a 6-channel
+    ///   28×28 layer, for every C_in from 1 to 12); with 16 it is as fast as NHWC, and takes dY as the
+    ///   next layer's backward left it and gives dX in the layout the forward input had (nChw16c
+    ///   after a convolution and pooling), so no reorders. With fewer than 4 input channels dX in
+    ///   NHWC is also far smaller than padded to 16 (a first layer's dX is read as plain).
     /// - backward weights: for 4 ≤ C_in < 16 `any` falls back to an AVX2 kernel and NHWC is up to 3×
-    ///   faster (0.12 ms vs 0.33 ms for LeNet's 6 → 16 layer); for 1–3 channels (a first layer on
+    ///   faster (0.10 ms vs 0.31 ms for LeNet's 6 → 16 layer); for 1–3 channels (a first layer on
     ///   plain NCHW input) and for 16 or more, `any` is faster.
     static func layout(for g: Conv2dGeometry, _ pass: Pass) -> Layout {
         switch pass {
         case .forward: .blocked
-        case .backwardData: g.inChannels < 8 ? .channelsLast : .blocked
+        case .backwardData: g.outChannels < 16 || g.inChannels < 4 ? .channelsLast : .blocked
         case .backwardWeights: (4..<16).contains(g.inChannels) ? .channelsLast : .blocked
         }
     }
 
-    static func forward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) throws {
-        if isEmpty(g) { return ReferenceConvolution.forward(g, x: x, weight: weight, bias: bias, y: y) }
-        try DNNL.run { context in
-            let plan = try context.plan(Key(geometry: g, pass: .forward(bias: bias != nil))) {
-                try makeForward(context, g, bias: bias != nil)
+    static func forward(_ g: Conv2dGeometry, x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+        if isEmpty(g) { return ReferenceConvolution.forward(g, x: x, weight: weight, bias: bias) }
+        let src = DNNLOperand(x)
+        let pass = Pass.forward(bias: bias != nil)
+        let plan = try DNNL.run { context in
+            try context.plan(Key(geometry: g, pass: pass, layouts: [src.layoutID])) {
+                try makeForward(context, g, bias: bias != nil, src: src.native?.layout)
             }
-            var buffers: [Int32: UnsafeRawPointer] = [DNNL_ARG_SRC: UnsafeRawPointer(x),
-                                                      DNNL_ARG_WEIGHTS: UnsafeRawPointer(weight),
-                                                      DNNL_ARG_DST: UnsafeRawPointer(y)]
-            if let bias { buffers[DNNL_ARG_BIAS] = UnsafeRawPointer(bias) }
-            try plan.run(context, buffers)
         }
+        var inputs = [DNNL_ARG_SRC: src, DNNL_ARG_WEIGHTS: DNNLOperand(weight)]
+        if let bias { inputs[DNNL_ARG_BIAS] = DNNLOperand(bias) }
+        return try plan.run(inputs: inputs, outputs: [DNNL_ARG_DST: g.outputShape])[DNNL_ARG_DST]!
     }
 
-    static func backwardData(_ g: Conv2dGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                             dx: UnsafeMutablePointer<Float>) throws {
-        if isEmpty(g) { return ReferenceConvolution.backwardData(g, dy: dy, weight: weight, dx: dx) }
-        try DNNL.run { context in
-            let plan = try context.plan(Key(geometry: g, pass: .backwardData)) { try makeBackwardData(context, g) }
-            try plan.run(context, [DNNL_ARG_DIFF_DST: UnsafeRawPointer(dy),
-                                   DNNL_ARG_WEIGHTS: UnsafeRawPointer(weight),
-                                   DNNL_ARG_DIFF_SRC: UnsafeRawPointer(dx)])
+    static func backwardData(_ g: Conv2dGeometry, dy: Tensor, weight: Tensor) throws -> Tensor {
+        if isEmpty(g) { return ReferenceConvolution.backwardData(g, dy: dy, weight: weight) }
+        let diffDst = DNNLOperand(dy)
+        let plan = try DNNL.run { context in
+            try context.plan(Key(geometry: g, pass: .backwardData, layouts: [diffDst.layoutID])) {
+                try makeBackwardData(context, g, diffDst: diffDst.native?.layout)
+            }
         }
+        return try plan.run(inputs: [DNNL_ARG_DIFF_DST: diffDst, DNNL_ARG_WEIGHTS: DNNLOperand(weight)],
+                            outputs: [DNNL_ARG_DIFF_SRC: g.inputShape])[DNNL_ARG_DIFF_SRC]!
     }
 
-    static func backwardWeights(_ g: Conv2dGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?) throws {
-        if isEmpty(g) {
-            return ReferenceConvolution.backwardWeights(g, x: x, dy: dy, dWeight: dWeight, dBias: dBias)
-        }
-        try DNNL.run { context in
-            let plan = try context.plan(Key(geometry: g, pass: .backwardWeights(bias: dBias != nil))) {
-                try makeBackwardWeights(context, g, bias: dBias != nil)
+    static func backwardWeights(_ g: Conv2dGeometry, x: Tensor, dy: Tensor, bias: Bool) throws -> (weight: Tensor, bias: Tensor?) {
+        if isEmpty(g) { return ReferenceConvolution.backwardWeights(g, x: x, dy: dy, bias: bias) }
+        let src = DNNLOperand(x), diffDst = DNNLOperand(dy)
+        let pass = Pass.backwardWeights(bias: bias)
+        let plan = try DNNL.run { context in
+            try context.plan(Key(geometry: g, pass: pass, layouts: [src.layoutID, diffDst.layoutID])) {
+                try makeBackwardWeights(context, g, bias: bias, src: src.native?.layout, diffDst: diffDst.native?.layout)
             }
-            var buffers: [Int32: UnsafeRawPointer] = [DNNL_ARG_SRC: UnsafeRawPointer(x),
-                                                      DNNL_ARG_DIFF_DST: UnsafeRawPointer(dy),
-                                                      DNNL_ARG_DIFF_WEIGHTS: UnsafeRawPointer(dWeight)]
-            if let dBias { buffers[DNNL_ARG_DIFF_BIAS] = UnsafeRawPointer(dBias) }
-            try plan.run(context, buffers)
         }
+        var outputs = [DNNL_ARG_DIFF_WEIGHTS: g.weightShape]
+        if bias { outputs[DNNL_ARG_DIFF_BIAS] = [g.outChannels] }
+        let results = try plan.run(inputs: [DNNL_ARG_SRC: src, DNNL_ARG_DIFF_DST: diffDst], outputs: outputs)
+        return (results[DNNL_ARG_DIFF_WEIGHTS]!, results[DNNL_ARG_DIFF_BIAS])
     }
 
     // MARK: - Building plans
@@ -128,9 +133,15 @@ enum OneDNNConvolution: ConvolutionKernels {
         }
     }
 
-    /// The caller's layouts: NCHW activations, OIHW weights, 1-D bias.
+    /// The plain layout of weights (OIHW) and bias.
     private static func plain(_ shape: [Int], _ what: String) throws -> dnnl_memory_desc_t {
         try DNNLDesc.plain(shape, what: what)
+    }
+
+    /// How a plan takes an activation now in `layout` (nil: plain) that the primitive wants as `arg`.
+    private static func activation(_ arg: Int32, _ layout: DNNLLayout?, _ pd: DNNLPrimitiveDesc, _ shape: [Int],
+                                   _ what: String) throws -> DNNLArgument {
+        .input(arg, try DNNLOperand.inputDesc(layout, wanted: pd.desc(for: arg), dims: shape, what: what))
     }
 
     /// The forward (training) primitive descriptor: the forward pass itself, and the hint that
@@ -147,19 +158,21 @@ enum OneDNNConvolution: ConvolutionKernels {
         return try DNNLPrimitiveDesc(context, opDesc: &op, hint: nil, what: what, shapes: shapes(g))
     }
 
-    private static func makeForward(_ context: DNNLContext, _ g: Conv2dGeometry, bias: Bool) throws -> DNNLPlan {
+    private static func makeForward(_ context: DNNLContext, _ g: Conv2dGeometry, bias: Bool,
+                                    src: DNNLLayout?) throws -> DNNLPlan {
         let what = "convolution forward"
         let pd = try forwardDesc(context, g, bias: bias, layoutOf: .forward(bias: bias), what: what)
-        var arguments: [(arg: Int32, plain: dnnl_memory_desc_t?, isOutput: Bool)] = [
-            (DNNL_ARG_SRC, try plain(g.inputShape, what), false),
-            (DNNL_ARG_WEIGHTS, try plain(g.weightShape, what), false),
-            (DNNL_ARG_DST, try plain(g.outputShape, what), true),
+        var arguments: [DNNLArgument] = [
+            try activation(DNNL_ARG_SRC, src, pd, g.inputShape, what),
+            .input(DNNL_ARG_WEIGHTS, try plain(g.weightShape, what)),
+            .output(DNNL_ARG_DST),
         ]
-        if bias { arguments.append((DNNL_ARG_BIAS, try plain([g.outChannels], what), false)) }
+        if bias { arguments.append(.input(DNNL_ARG_BIAS, try plain([g.outChannels], what))) }
         return try DNNLPlan(context, pd, what: what, arguments: arguments)
     }
 
-    private static func makeBackwardData(_ context: DNNLContext, _ g: Conv2dGeometry) throws -> DNNLPlan {
+    private static func makeBackwardData(_ context: DNNLContext, _ g: Conv2dGeometry,
+                                         diffDst: DNNLLayout?) throws -> DNNLPlan {
         let what = "convolution backward data"
         let hint = try forwardDesc(context, g, bias: false, layoutOf: .backwardData, what: what)
         var d = try Descs(g, .backwardData, bias: false, what: what)
@@ -170,13 +183,14 @@ enum OneDNNConvolution: ConvolutionKernels {
                       what, "describing \(shapes(g))")
         let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
         return try DNNLPlan(context, pd, hint: hint, what: what, arguments: [
-            (DNNL_ARG_DIFF_DST, try plain(g.outputShape, what), false),
-            (DNNL_ARG_WEIGHTS, try plain(g.weightShape, what), false),
-            (DNNL_ARG_DIFF_SRC, try plain(g.inputShape, what), true),
+            try activation(DNNL_ARG_DIFF_DST, diffDst, pd, g.outputShape, what),
+            .input(DNNL_ARG_WEIGHTS, try plain(g.weightShape, what)),
+            .output(DNNL_ARG_DIFF_SRC),
         ])
     }
 
-    private static func makeBackwardWeights(_ context: DNNLContext, _ g: Conv2dGeometry, bias: Bool) throws -> DNNLPlan {
+    private static func makeBackwardWeights(_ context: DNNLContext, _ g: Conv2dGeometry, bias: Bool,
+                                            src: DNNLLayout?, diffDst: DNNLLayout?) throws -> DNNLPlan {
         let what = "convolution backward weights"
         let hint = try forwardDesc(context, g, bias: bias, layoutOf: .backwardWeights(bias: bias), what: what)
         var d = try Descs(g, .backwardWeights(bias: bias), bias: bias, what: what)
@@ -186,12 +200,12 @@ enum OneDNNConvolution: ConvolutionKernels {
                                                                   &d.bias, &d.dst, d.strides, d.padding, d.padding),
                       what, "describing \(shapes(g))")
         let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
-        var arguments: [(arg: Int32, plain: dnnl_memory_desc_t?, isOutput: Bool)] = [
-            (DNNL_ARG_SRC, try plain(g.inputShape, what), false),
-            (DNNL_ARG_DIFF_DST, try plain(g.outputShape, what), false),
-            (DNNL_ARG_DIFF_WEIGHTS, try plain(g.weightShape, what), true),
+        var arguments: [DNNLArgument] = [
+            try activation(DNNL_ARG_SRC, src, pd, g.inputShape, what),
+            try activation(DNNL_ARG_DIFF_DST, diffDst, pd, g.outputShape, what),
+            .output(DNNL_ARG_DIFF_WEIGHTS, try plain(g.weightShape, what)),
         ]
-        if bias { arguments.append((DNNL_ARG_DIFF_BIAS, try plain([g.outChannels], what), true)) }
+        if bias { arguments.append(.output(DNNL_ARG_DIFF_BIAS, try plain([g.outChannels], what))) }
         return try DNNLPlan(context, pd, hint: hint, what: what, arguments: arguments)
     }
 }

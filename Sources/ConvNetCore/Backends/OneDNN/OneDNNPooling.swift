@@ -1,8 +1,12 @@
 import CDNNL
 
-/// Max and average pooling with oneDNN's pooling primitives on plain NCHW memory (pooling gains
-/// nothing from blocked layouts that would pay for the reorders), one cached plan per
-/// (geometry, algorithm, pass).
+/// Max and average pooling with oneDNN's pooling primitives, one cached plan per
+/// (geometry, algorithm, pass, input layouts).
+///
+/// Pooling runs in the layout its input has: on plain NCHW, or on the oneDNN layout a convolution
+/// (or ReLU) left it in, where the kernels are 2–3× faster (LeNet's 64×6×28×28 max pooling on
+/// nChw16c: forward 0.027 ms and backward 0.035 ms, against 0.069 and 0.086 ms on NCHW) and
+/// the output stays in that layout for the next operation.
 ///
 /// Max pooling in training records a workspace (where each maximum came from); the backward
 /// closure keeps it and hands it to the backward primitive. Average pooling counts padded zeros
@@ -18,10 +22,13 @@ enum OneDNNPooling: PoolingKernels {
     /// `training` is a forward pass whose backward will follow (it writes the max workspace).
     enum Pass: Hashable { case inference, training, backward }
 
+    /// `layouts`: the layout ids (``DNNLOperand/layoutID``) of the forward input x, then for the
+    /// backward pass of dY.
     struct Key: Hashable {
         var geometry: Pool2dGeometry
         var algorithm: Algorithm
         var pass: Pass
+        var layouts: [Int]
     }
 
     static func maxPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult {
@@ -37,31 +44,29 @@ enum OneDNNPooling: PoolingKernels {
     /// Runs the forward plan and, when needed, returns a closure that runs the backward plan.
     private static func pool(_ algorithm: Algorithm, _ g: Pool2dGeometry, x: Tensor,
                              needsBackward: Bool) throws -> PoolingResult {
-        let y = Tensor(uninitializedShape: g.outputShape)
-        let workspace: DNNLBuffer? = try DNNL.run { context in
-            let key = Key(geometry: g, algorithm: algorithm, pass: needsBackward ? .training : .inference)
-            let plan = try context.plan(key) { try makeForward(context, key) }
-            var buffers: [Int32: UnsafeRawPointer] = [DNNL_ARG_SRC: UnsafeRawPointer(x.storage.pointer),
-                                                      DNNL_ARG_DST: UnsafeRawPointer(y.storage.pointer)]
-            // The workspace belongs to this call (the backward closure keeps it), so it is not cached.
-            let bytes = DNNLDesc.size(plan.primitive.desc.desc(for: DNNL_ARG_WORKSPACE))
-            let workspace = bytes > 0 ? try DNNLBuffer(bytes: bytes, what: algorithm.name) : nil
-            if let workspace { buffers[DNNL_ARG_WORKSPACE] = UnsafeRawPointer(workspace.pointer) }
-            try plan.run(context, buffers)
-            return workspace
+        let src = DNNLOperand(x)
+        let (srcID, srcLayout) = (src.layoutID, src.native?.layout)
+        let key = Key(geometry: g, algorithm: algorithm, pass: needsBackward ? .training : .inference, layouts: [srcID])
+        let (plan, workspaceBytes) = try DNNL.run { context in
+            let plan = try context.plan(key) { try makeForward(context, key, src: srcLayout) }
+            return (plan, DNNLDesc.size(plan.primitive.desc.desc(for: DNNL_ARG_WORKSPACE)))
         }
+        // The workspace belongs to this call (the backward closure keeps it), so it is not cached.
+        let workspace = workspaceBytes > 0 ? try DNNLBuffer(bytes: workspaceBytes, what: algorithm.name) : nil
+        let buffers = workspace.map { [DNNL_ARG_WORKSPACE: UnsafeRawPointer($0.pointer)] } ?? [:]
+        let y = try plan.run(inputs: [DNNL_ARG_SRC: src], outputs: [DNNL_ARG_DST: g.outputShape],
+                             buffers: buffers)[DNNL_ARG_DST]!
         guard needsBackward else { return PoolingResult(output: y, backward: nil) }
         return PoolingResult(output: y) { dy in
-            let dx = Tensor(uninitializedShape: g.inputShape)
-            try DNNL.run { context in
-                let key = Key(geometry: g, algorithm: algorithm, pass: .backward)
-                let plan = try context.plan(key) { try makeBackward(context, key) }
-                var buffers: [Int32: UnsafeRawPointer] = [DNNL_ARG_DIFF_DST: UnsafeRawPointer(dy.storage.pointer),
-                                                          DNNL_ARG_DIFF_SRC: UnsafeRawPointer(dx.storage.pointer)]
-                if let workspace { buffers[DNNL_ARG_WORKSPACE] = UnsafeRawPointer(workspace.pointer) }
-                try plan.run(context, buffers)
+            let diffDst = DNNLOperand(dy)
+            let key = Key(geometry: g, algorithm: algorithm, pass: .backward, layouts: [srcID, diffDst.layoutID])
+            let plan = try DNNL.run { context in
+                try context.plan(key) { try makeBackward(context, key, src: srcLayout, diffDst: diffDst.native?.layout) }
             }
-            return dx
+            return try withExtendedLifetime(workspace) {
+                try plan.run(inputs: [DNNL_ARG_DIFF_DST: diffDst], outputs: [DNNL_ARG_DIFF_SRC: g.inputShape],
+                             buffers: buffers)[DNNL_ARG_DIFF_SRC]!
+            }
         }
     }
 
@@ -80,41 +85,48 @@ enum OneDNNPooling: PoolingKernels {
          [Int64(g.padHeight), Int64(g.padWidth)])
     }
 
-    private static func makeForward(_ context: DNNLContext, _ key: Key) throws -> DNNLPlan {
+    /// The forward plan on input in `src` (nil: plain); the output is in the layout oneDNN picks
+    /// for it (the input's).
+    private static func makeForward(_ context: DNNLContext, _ key: Key, src: DNNLLayout?) throws -> DNNLPlan {
         let (g, what) = (key.geometry, "\(key.algorithm.name) forward")
-        var src = try DNNLDesc.plain(g.inputShape, what: what)
-        var dst = try DNNLDesc.plain(g.outputShape, what: what)
+        var srcDesc = try src?.desc ?? DNNLDesc.plain(g.inputShape, what: what)
+        var dst = try DNNLDesc.make(g.outputShape, dnnl_format_tag_any, what: what)
         let w = windows(g)
         var op = dnnl_pooling_v2_desc_t()
         // dnnl_pooling_v2_forward_desc_init: forward_training makes max pooling write a workspace.
         try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&op, key.pass == .training ? dnnl_forward_training : dnnl_forward_inference,
-                                                        key.algorithm.dnnl, &src, &dst, w.strides, w.kernel,
+                                                        key.algorithm.dnnl, &srcDesc, &dst, w.strides, w.kernel,
                                                         w.dilation, w.padding, w.padding),
                       what, "describing \(shapes(g))")
         let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: nil, what: what, shapes: shapes(g))
-        var arguments: [(arg: Int32, plain: dnnl_memory_desc_t?, isOutput: Bool)] =
-            [(DNNL_ARG_SRC, src, false), (DNNL_ARG_DST, dst, true)]
-        if DNNLDesc.size(pd.desc(for: DNNL_ARG_WORKSPACE)) > 0 { arguments.append((DNNL_ARG_WORKSPACE, nil, true)) }
+        var arguments: [DNNLArgument] = [.input(DNNL_ARG_SRC, srcDesc), .output(DNNL_ARG_DST)]
+        if DNNLDesc.size(pd.desc(for: DNNL_ARG_WORKSPACE)) > 0 { arguments.append(.buffer(DNNL_ARG_WORKSPACE, isOutput: true)) }
         return try DNNLPlan(context, pd, what: what, arguments: arguments)
     }
 
-    private static func makeBackward(_ context: DNNLContext, _ key: Key) throws -> DNNLPlan {
+    /// The backward plan for a forward pass on input in `src`, with dY in `diffDst`; dX comes out
+    /// in the forward input's layout.
+    private static func makeBackward(_ context: DNNLContext, _ key: Key, src: DNNLLayout?,
+                                     diffDst: DNNLLayout?) throws -> DNNLPlan {
         let (g, what) = (key.geometry, "\(key.algorithm.name) backward")
         // The backward primitive needs the forward (training) descriptor as a hint.
-        let forwardKey = Key(geometry: g, algorithm: key.algorithm, pass: .training)
-        let hint = try context.plan(forwardKey) { try makeForward(context, forwardKey) }.primitive.desc
-        var diffSrc = try DNNLDesc.plain(g.inputShape, what: what)
-        var diffDst = try DNNLDesc.plain(g.outputShape, what: what)
+        let forwardKey = Key(geometry: g, algorithm: key.algorithm, pass: .training, layouts: [key.layouts[0]])
+        let hint = try context.plan(forwardKey) { try makeForward(context, forwardKey, src: src) }.primitive.desc
+        var diffSrc = try src?.desc ?? DNNLDesc.plain(g.inputShape, what: what)
+        var diffDstDesc = hint.desc(for: DNNL_ARG_DST)
         let w = windows(g)
         var op = dnnl_pooling_v2_desc_t()
         // dnnl_pooling_v2_backward_desc_init: dX from dY (and, for max, the forward workspace).
-        try dnnlCheck(dnnl_pooling_v2_backward_desc_init(&op, key.algorithm.dnnl, &diffSrc, &diffDst, w.strides,
+        try dnnlCheck(dnnl_pooling_v2_backward_desc_init(&op, key.algorithm.dnnl, &diffSrc, &diffDstDesc, w.strides,
                                                          w.kernel, w.dilation, w.padding, w.padding),
                       what, "describing \(shapes(g))")
         let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
-        var arguments: [(arg: Int32, plain: dnnl_memory_desc_t?, isOutput: Bool)] =
-            [(DNNL_ARG_DIFF_DST, diffDst, false), (DNNL_ARG_DIFF_SRC, diffSrc, true)]
-        if DNNLDesc.size(pd.desc(for: DNNL_ARG_WORKSPACE)) > 0 { arguments.append((DNNL_ARG_WORKSPACE, nil, false)) }
+        var arguments: [DNNLArgument] = [
+            .input(DNNL_ARG_DIFF_DST, try DNNLOperand.inputDesc(diffDst, wanted: pd.desc(for: DNNL_ARG_DIFF_DST),
+                                                               dims: g.outputShape, what: what)),
+            .output(DNNL_ARG_DIFF_SRC),
+        ]
+        if DNNLDesc.size(pd.desc(for: DNNL_ARG_WORKSPACE)) > 0 { arguments.append(.buffer(DNNL_ARG_WORKSPACE, isOutput: false)) }
         return try DNNLPlan(context, pd, hint: hint, what: what, arguments: arguments)
     }
 }

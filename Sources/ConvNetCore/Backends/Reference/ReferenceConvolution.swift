@@ -1,6 +1,6 @@
 /// Convolution by im2col + GEMM, one image at a time, exactly as derived in the lecture.
 /// (BLAS threads parallelise each GEMM.) Shapes: x [N, C, H, W], w [C_out, C, K_h, K_w].
-enum ReferenceConvolution: ConvolutionKernels {
+enum ReferenceConvolution {
     /// Y_n = W · im2col(x_n) + b: the cross-correlation of x with the kernel.
     static func forward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
@@ -60,5 +60,29 @@ enum ReferenceConvolution: ConvolutionKernels {
                 }
             }
         }
+    }
+}
+
+/// The kernels on tensors: plain memory in, plain memory out.
+extension ReferenceConvolution: ConvolutionKernels {
+    static func forward(_ g: Conv2dGeometry, x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        let y = Tensor(uninitializedShape: g.outputShape)
+        forward(g, x: x.storage.pointer, weight: weight.storage.pointer, bias: bias?.storage.pointer,
+                y: y.storage.pointer)
+        return y
+    }
+
+    static func backwardData(_ g: Conv2dGeometry, dy: Tensor, weight: Tensor) -> Tensor {
+        let dx = Tensor(uninitializedShape: g.inputShape)
+        backwardData(g, dy: dy.storage.pointer, weight: weight.storage.pointer, dx: dx.storage.pointer)
+        return dx
+    }
+
+    static func backwardWeights(_ g: Conv2dGeometry, x: Tensor, dy: Tensor, bias: Bool) -> (weight: Tensor, bias: Tensor?) {
+        let dw = Tensor(uninitializedShape: g.weightShape)
+        let db = bias ? Tensor(uninitializedShape: [g.outChannels]) : nil
+        backwardWeights(g, x: x.storage.pointer, dy: dy.storage.pointer, dWeight: dw.storage.pointer,
+                        dBias: db?.storage.pointer)
+        return (dw, db)
     }
 }

@@ -1,0 +1,62 @@
+import CDNNL
+
+/// A memory layout that a oneDNN primitive chose for a tensor of some shape (e.g. `nChw16c`,
+/// channels in zero-padded blocks of 16), interned by ``DNNLContext/layout(_:what:)``: equal
+/// descriptors share one object, so plan caches key on ``id`` instead of comparing descriptors.
+///
+/// A layout that is not plain owns the cached reorder back to plain row-major, created with the
+/// layout, so a failure to create it surfaces in the operation that first produced the layout.
+final class DNNLLayout: @unchecked Sendable {
+    /// Distinct per distinct descriptor, from 1 (plan keys use 0 for plain memory).
+    let id: Int
+    let desc: dnnl_memory_desc_t
+    /// The logical dimensions (`[N, C, H, W]`).
+    let dims: [Int]
+    /// Whether this is plain row-major layout.
+    let isPlain: Bool
+    /// Floats of memory a tensor in this layout needs, blocked padding included.
+    let capacity: Int
+    private let toPlain: DNNLReorder?
+
+    init(_ context: DNNLContext, _ desc: dnnl_memory_desc_t, id: Int, what: String) throws {
+        self.id = id
+        self.desc = desc
+        dims = DNNLDesc.dims(desc)
+        isPlain = DNNLDesc.isPlain(desc)
+        capacity = (DNNLDesc.size(desc) + MemoryLayout<Float>.stride - 1) / MemoryLayout<Float>.stride
+        toPlain = isPlain ? nil : try DNNLReorder(context, from: desc, to: try DNNLDesc.plain(dims, what: what),
+                                                  what: "\(what) (to plain)")
+    }
+
+    /// Copies a tensor from this layout into plain row-major memory. Call inside `DNNL.run`.
+    func copyToPlain(_ context: DNNLContext, from source: UnsafePointer<Float>,
+                     to target: UnsafeMutablePointer<Float>) throws {
+        if let toPlain {
+            try toPlain.run(context, from: source, to: target)
+        } else {
+            target.update(from: source, count: dims.reduce(1, *))
+        }
+    }
+}
+
+/// A cached reorder primitive between two layouts of the same data, with its two memory objects.
+final class DNNLReorder {
+    private let primitive: DNNLPrimitive
+    private let source: DNNLMemory
+    private let target: DNNLMemory
+
+    init(_ context: DNNLContext, from: dnnl_memory_desc_t, to: dnnl_memory_desc_t, what: String) throws {
+        primitive = try DNNLPrimitive(context, DNNLPrimitiveDesc(context, reorderFrom: from, to: to, what: what),
+                                      what: what)
+        source = try DNNLMemory(context, from, owned: false, what: what)
+        target = try DNNLMemory(context, to, owned: false, what: what)
+    }
+
+    /// Reorders `from` into `to` and waits for it.
+    func run(_ context: DNNLContext, from: UnsafeRawPointer, to: UnsafeMutableRawPointer) throws {
+        try source.bind(from, what: primitive.what)
+        try target.bind(to, what: primitive.what)
+        try primitive.execute(context, [(DNNL_ARG_FROM, source.handle), (DNNL_ARG_TO, target.handle)])
+        try context.wait(primitive.what)
+    }
+}

@@ -1,0 +1,79 @@
+import CDNNL
+
+/// A tensor given to a oneDNN plan, with the layout it has now.
+///
+/// Taken once, before the plan is looked up, so that the plan key (``layoutID``) and the memory
+/// the plan reads agree even if another reader converts the tensor to plain meanwhile (the
+/// snapshot keeps its layout buffer alive).
+struct DNNLOperand {
+    let tensor: Tensor
+    let native: DNNLNative?
+
+    init(_ tensor: Tensor) {
+        self.tensor = tensor
+        native = tensor.dnnlNative
+    }
+
+    /// The operand's layout for plan keys: 0 for plain memory, else the interned layout's id.
+    var layoutID: Int { native?.layout.id ?? 0 }
+
+    /// The layout in which a primitive that wants `wanted` should be given a tensor now in `layout`
+    /// (`nil`: plain): its own layout when the primitive takes that as is; plain when the primitive
+    /// wants plain (the tensor is then converted, once, and later readers get plain memory too);
+    /// otherwise its own layout, reordered into `wanted` by the plan.
+    static func inputDesc(_ layout: DNNLLayout?, wanted: dnnl_memory_desc_t, dims: [Int],
+                          what: String) throws -> dnnl_memory_desc_t {
+        guard let layout, !DNNLDesc.isPlain(wanted) else { return try DNNLDesc.plain(dims, what: what) }
+        return layout.desc
+    }
+}
+
+extension DNNLPlan {
+    /// Runs the plan on tensors and returns its output tensors.
+    ///
+    /// - Parameters:
+    ///   - inputs: per input argument, the operand; its ``DNNLOperand/layoutID`` must be the one the
+    ///     plan was made for. Inputs the plan reads as plain are converted to plain here.
+    ///   - outputs: per output argument, the tensor shape. An output the plan returns in the
+    ///     primitive's own layout becomes a tensor in that layout, unless that layout is plain.
+    ///   - buffers: memory for the plan's other arguments (workspaces).
+    /// Must not be called inside `DNNL.run` (it reads tensors' plain storage, then takes the lock).
+    func run(inputs: [Int32: DNNLOperand], outputs: [Int32: [Int]],
+             buffers: [Int32: UnsafeRawPointer] = [:]) throws -> [Int32: Tensor] {
+        var pointers = buffers
+        var results: [Int32: Tensor] = [:]
+        for port in ports {
+            switch port.role {
+            case .input:
+                guard let operand = inputs[port.arg] else { continue }
+                if port.readsPlain {
+                    pointers[port.arg] = UnsafeRawPointer(operand.tensor.storage.pointer)
+                } else {
+                    guard let native = operand.native, native.layout === port.layout else {
+                        throw ConvNetError(op: "onednn \(primitive.what)",
+                                           "internal error: input \(port.arg) is not in the layout the plan was made for")
+                    }
+                    pointers[port.arg] = UnsafeRawPointer(native.storage.pointer)
+                }
+            case .output:
+                guard let shape = outputs[port.arg] else { continue }
+                let tensor: Tensor
+                if let layout = port.layout, !layout.isPlain {
+                    let native = DNNLNative(layout: layout, storage: TensorStorage(uninitializedCount: layout.capacity))
+                    tensor = Tensor(shape: shape, native: native)
+                    pointers[port.arg] = UnsafeRawPointer(native.storage.pointer)
+                } else {
+                    tensor = Tensor(uninitializedShape: shape)
+                    pointers[port.arg] = UnsafeRawPointer(tensor.storage.pointer)
+                }
+                results[port.arg] = tensor
+            case .buffer:
+                break
+            }
+        }
+        try withExtendedLifetime(inputs) {
+            try DNNL.run { context in try run(context, pointers) }
+        }
+        return results
+    }
+}
