@@ -15,7 +15,8 @@ printf '|---|---|---|%s\n' "$([ "$with_torch" = --with-torch ] && echo '---|---|
 for entry in "lenet5 1000|" "lenet5 64|--train" "vgg16 1|" "vgg16 8|" "resnet18 1|" "resnet18 8|" "resnet50 8|" "googlenet 8|"; do
   spec=${entry%%|*}; flag=${entry##*|}; set -- $spec
   ours=$("$convnet" bench model "$1" --batch "$2" $flag)
-  row="| $1 batch $2 ${flag:+training step}${flag:-inference} | $(field "$ours" ms_per_batch) | $(field "$ours" images_per_s) |"
+  kind=inference; [ -n "$flag" ] && kind="training step"
+  row="| $1 batch $2 $kind | $(field "$ours" ms_per_batch) | $(field "$ours" images_per_s) |"
   if [ "$with_torch" = --with-torch ]; then
     theirs=$("$python" "$here/torch_model.py" "$1" "$2" $flag)
     speedup=$(python3 -c "import json,sys; print('%.2f×' % (json.loads(sys.argv[2])['ms_per_batch']/json.loads(sys.argv[1])['ms_per_batch']))" "$ours" "$theirs")
