@@ -30,9 +30,10 @@ test: deps
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build
 
-## Our figures beside PyTorch's (set TORCH_PYTHON to a python with torch installed).
+## Our figures beside PyTorch's (README's tables; TORCH_PYTHON: a python with torch and torchvision).
 bench: build
 	@bash Benchmarks/conv_table.sh $(CONVNET) --with-torch
+	@bash Benchmarks/model_table.sh $(CONVNET) --with-torch
 
 clean:
 	rm -rf .build

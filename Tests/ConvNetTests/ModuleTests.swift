@@ -26,8 +26,7 @@ struct ModuleTests {
 
     @Test("train and eval mode reach every sub-module, and batch norm and dropout obey them")
     func modes() throws {
-        manualSeed(1)
-        let block = Block()
+        let block = GlobalGenerator.seeded(1) { Block() }
         var gen = RandomGenerator(seed: 2)
         let x = Tensor.randn([2, 3, 4, 4], generator: &gen)
         _ = try block(x)
@@ -45,10 +44,8 @@ struct ModuleTests {
 
     @Test("load_state_dict copies by name and rejects missing, unexpected or misshapen tensors")
     func loadStateDict() throws {
-        manualSeed(3)
-        let a = LeNet5()
-        manualSeed(4)
-        let b = LeNet5()
+        let a = GlobalGenerator.seeded(3) { LeNet5() }
+        let b = GlobalGenerator.seeded(4) { LeNet5() }
         #expect(a.fc1.weight.scalars != b.fc1.weight.scalars)
         try b.loadStateDict(a.stateDict().dictionary)
         #expect(a.fc1.weight.scalars == b.fc1.weight.scalars)
@@ -79,10 +76,8 @@ struct ModuleTests {
         #expect(abs(w.scalars.map(abs).max()! - (6 / Float(128 * 9 + 256 * 9)).squareRoot()) < 1e-3)
         Initializer.xavierNormal(w, generator: &gen)
         #expect(abs(std(w) - (2 / Float(128 * 9 + 256 * 9)).squareRoot()) < 1e-3)
-        manualSeed(7)
-        let c1 = Conv2d(3, 8, kernelSize: 3).weight.scalars
-        manualSeed(7)
-        #expect(Conv2d(3, 8, kernelSize: 3).weight.scalars == c1, "seeded layers are reproducible")
+        let c1 = GlobalGenerator.seeded(7) { Conv2d(3, 8, kernelSize: 3) }.weight.scalars
+        #expect(GlobalGenerator.seeded(7) { Conv2d(3, 8, kernelSize: 3) }.weight.scalars == c1, "seeded layers are reproducible")
         #expect(c1.allSatisfy { abs($0) <= 1 / Float(27).squareRoot() }, "PyTorch default bound 1/√fan_in")
     }
 

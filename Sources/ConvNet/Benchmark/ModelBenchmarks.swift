@@ -16,8 +16,7 @@ public enum ModelBenchmarks {
         guard batch >= 1 else { throw ConvNetError(op: "bench model", "batch \(batch) must be at least 1") }
         let entry = try ModelZoo.entry(name)
         let shape = inputShape ?? entry.inputShape
-        manualSeed(0)
-        let model = try ModelZoo.make(name)
+        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make(name) }
         var gen = RandomGenerator(seed: 1)
         let x = Tensor.randn([batch] + shape, generator: &gen)
         let ms: Double

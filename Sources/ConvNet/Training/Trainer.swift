@@ -45,6 +45,8 @@ public final class Trainer {
     public var stopRequested: () -> Bool = { false }
 
     public private(set) var history: [EpochMetrics] = []
+    /// This run's random numbers (initial weights, dropout), independent of anything else running.
+    public let generator: SharedGenerator
     private var completedEpochs = 0
     private var batchesIntoEpoch = 0
     private var partial = Checkpoint.PartialEpoch()
@@ -58,7 +60,8 @@ public final class Trainer {
         try options.validate()
         self.options = options
         self.outputDirectory = outputDirectory
-        manualSeed(options.seed)
+        let generator = SharedGenerator(seed: options.seed)
+        self.generator = generator
         var train = try DatasetCatalog.load(options.dataset, split: .train, directory: dataDirectory)
         var test = try DatasetCatalog.load(options.dataset, split: .test, directory: dataDirectory)
         if let n = options.trainLimit { train = train.prefix(n) }
@@ -67,7 +70,7 @@ public final class Trainer {
         trainLoader = try DataLoader(train, batchSize: options.batchSize, shuffle: true, seed: options.seed,
                                      normalization: normalization)
         testLoader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: normalization)
-        model = try ModelZoo.make(options.model, classes: train.classNames.count)
+        model = try GlobalGenerator.using(generator) { try ModelZoo.make(options.model, classes: train.classNames.count) }
         optimizer = try options.makeOptimizer(model.parameters)
     }
 
@@ -84,7 +87,7 @@ public final class Trainer {
         var slots: [String: [[Float]?]] = [:]
         for (slot, values) in checkpoint.optimizerSlots { slots[slot] = names.map { values[$0] } }
         try optimizer.load(state: OptimizerState(slots: slots, stepCount: checkpoint.optimizerStepCount))
-        GlobalGenerator.state = checkpoint.generator
+        generator.state = checkpoint.generator
         history = checkpoint.history
         completedEpochs = checkpoint.completedEpochs
         batchesIntoEpoch = checkpoint.batchesIntoEpoch
@@ -99,6 +102,10 @@ public final class Trainer {
     /// - Throws: ``ConvNetError`` when the loss becomes NaN or infinite (naming epoch and batch;
     ///   the last checkpoint is left as it was), or on I/O failure.
     public func run() throws -> TrainingOutcome {
+        try GlobalGenerator.using(generator) { try trainRemainingEpochs() }
+    }
+
+    private func trainRemainingEpochs() throws -> TrainingOutcome {
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         let batches = trainLoader.count
         let totalSteps = options.epochs * batches
@@ -166,7 +173,7 @@ public final class Trainer {
         try Checkpoint(options: options, modelState: model.stateDict(), optimizerSlots: slots,
                        optimizerStepCount: state.stepCount, completedEpochs: completedEpochs,
                        batchesIntoEpoch: batchesIntoEpoch, partialEpoch: partial, history: history,
-                       generator: GlobalGenerator.state).save(to: checkpointPath)
+                       generator: generator.state).save(to: checkpointPath)
     }
 }
 

@@ -49,13 +49,8 @@ private func softmaxRows(_ logits: Tensor, n: Int, c: Int) -> (probs: [Float], l
     var probs = [Float](repeating: 0, count: n * c), logProbs = probs
     let x = logits.storage.pointer
     for i in 0..<n {
-        let row = x + i * c
-        var m = -Float.infinity
-        for k in 0..<c { m = max(m, row[k]) }
-        var s: Float = 0
-        for k in 0..<c { s += exp(row[k] - m) }
-        let lse = m + log(s)
-        for k in 0..<c { logProbs[i * c + k] = row[k] - lse; probs[i * c + k] = exp(row[k] - lse) }
+        let lse = Tensor.logSumExp(x, start: i * c, step: 1, count: c)
+        for k in 0..<c { logProbs[i * c + k] = x[i * c + k] - lse; probs[i * c + k] = exp(logProbs[i * c + k]) }
     }
     return (probs, logProbs)
 }

@@ -9,6 +9,17 @@ extension Tensor {
         for o in 0..<outer { for i in 0..<inner { body(o * size * inner + i, inner, size) } }
     }
 
+    /// log Σ_k e^(x_k) over the `n` values `x[start + k·step]`, computed as m + log Σ e^(x_k − m)
+    /// with m the maximum, so large logits do not overflow.
+    @inline(__always)
+    static func logSumExp(_ x: UnsafePointer<Float>, start: Int, step: Int, count n: Int) -> Float {
+        var m = -Float.infinity
+        for k in 0..<n { m = Swift.max(m, x[start + k * step]) }
+        var s: Float = 0
+        for k in 0..<n { s += Foundation.exp(x[start + k * step] - m) }
+        return m + Foundation.log(s)
+    }
+
     /// softmax(x)_c = e^(x_c) / Σ_k e^(x_k) along `dim`.
     /// Backward: dX = y ⊙ (dY − Σ_c dY_c y_c).
     public func softmax(dim: Int = 1) throws -> Tensor {
@@ -42,11 +53,7 @@ extension Tensor {
         let y = Tensor(uninitializedShape: shape)
         let x = storage.pointer, yp = y.storage.pointer
         forEachLine(along: d) { start, step, n in
-            var m = -Float.infinity
-            for k in 0..<n { m = Swift.max(m, x[start + k * step]) }
-            var s: Float = 0
-            for k in 0..<n { s += Foundation.exp(x[start + k * step] - m) }
-            let lse = m + Foundation.log(s)
+            let lse = Tensor.logSumExp(x, start: start, step: step, count: n)
             for k in 0..<n { yp[start + k * step] = x[start + k * step] - lse }
         }
         return y.recorded("log_softmax", [self]) { g in

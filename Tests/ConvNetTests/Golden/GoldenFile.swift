@@ -15,10 +15,16 @@ enum GoldenFiles {
         return root.deletingLastPathComponent().appendingPathComponent("shared/golden")
     }
 
-    /// Every JSON file in the folder, sorted by name.
-    static func jsonFiles() throws -> [URL] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        return names.filter { $0.hasSuffix(".json") }.sorted().map { directory.appendingPathComponent($0) }
+    /// Further cases written by Tools/generate_golden_cases.py (other strides, paddings, reductions…).
+    static var extraDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/golden-extra")
+    }
+
+    /// Every JSON file in `folder` (default: the golden folder), sorted by name.
+    static func jsonFiles(in folder: URL = directory) throws -> [URL] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        return names.filter { $0.hasSuffix(".json") }.sorted().map { folder.appendingPathComponent($0) }
     }
 
     /// The `cases` array of one file.

@@ -15,10 +15,10 @@ struct GoldenTests {
     }
 
     /// Runs all cases of all files; returns (cases run, failure messages).
-    static func runAll(backend: ComputeBackend) throws -> (Int, [String]) {
+    static func runAll(backend: ComputeBackend, folder: URL = GoldenFiles.directory) throws -> (Int, [String]) {
         var count = 0
         var failures: [String] = []
-        for file in try GoldenFiles.jsonFiles() {
+        for file in try GoldenFiles.jsonFiles(in: folder) {
             let cases = try GoldenFiles.cases(in: file)
             if cases.isEmpty { failures.append("\(file.lastPathComponent): no cases") }
             for (i, raw) in cases.enumerated() {
@@ -44,6 +44,13 @@ struct GoldenTests {
     func everyCasePasses(backend: ComputeBackend) throws {
         let (count, failures) = try Self.runAll(backend: backend)
         #expect(count > 0, "no golden cases found in \(GoldenFiles.directory.path)")
+        for failure in failures { Issue.record("[\(backend)] \(failure)") }
+    }
+
+    @Test("further PyTorch cases of the same format pass too", arguments: ComputeBackend.allCases)
+    func extraCasesPass(backend: ComputeBackend) throws {
+        let (count, failures) = try Self.runAll(backend: backend, folder: GoldenFiles.extraDirectory)
+        #expect(count >= 16)
         for failure in failures { Issue.record("[\(backend)] \(failure)") }
     }
 
