@@ -1,7 +1,7 @@
 """Writes PyTorch reference cases in the format of shared/golden/ops.json (see its README), to check
 that the golden runner handles cases beyond the shared ones: other strides and paddings (also per
 axis), other reductions, log-softmax, NLL, average pooling without padding counted, batch norm
-with other momentum and eps.
+with other momentum and eps, max pooling with ceil_mode.
 
 usage: python Tools/generate_golden_cases.py OUT.json   (needs torch)
 """
@@ -50,6 +50,10 @@ for k, s, p in [(3, 2, 1), ([2, 3], [1, 2], [1, 1])]:
          {"x": x}, lambda x, k=k, s=s, p=p: {"y": F.avg_pool2d(x, k, s, p, count_include_pad=False)}, ["x"])
     case(f"maxpool2d_k{k}_s{s}_p{p}", "maxpool2d", {"kernel": k, "stride": s, "padding": p}, {"x": x},
          lambda x, k=k, s=s, p=p: {"y": F.max_pool2d(x, k, s, p)}, ["x"])
+for k, s, p, size in [(3, 2, 0, 8), (3, 2, 1, 9), (2, 2, 0, 7)]:
+    xc = torch.randn(2, 2, size, size)
+    case(f"maxpool2d_ceil_k{k}_s{s}_p{p}_{size}", "maxpool2d", {"kernel": k, "stride": s, "padding": p, "ceil_mode": True},
+         {"x": xc}, lambda x, k=k, s=s, p=p: {"y": F.max_pool2d(x, k, s, p, ceil_mode=True)}, ["x"])
 logits, y = torch.randn(5, 4) * 2, torch.tensor([3, 0, 1, 1, 2])
 for r in ["sum", "none"]:
     case(f"cross_entropy_{r}_smoothing", "cross_entropy", {"reduction": r, "label_smoothing": 0.05}, {"logits": logits, "labels": y},

@@ -97,11 +97,14 @@ enum GoldenOpRunner {
                                     stride: attrs["stride"]?.size2() ?? 1, padding: attrs["padding"]?.size2() ?? 0)]
         case "maxpool2d", "avgpool2d":
             try allow(attrs, ["kernel", "stride", "padding", "count_include_pad", "ceil_mode", "dilation"], name: name)
-            if let c = attrs["ceil_mode"], try c.bool() { throw GoldenError("\(name): ceil_mode is not supported") }
+            let ceilMode = try attrs["ceil_mode"]?.bool() ?? false
+            if ceilMode && op == "avgpool2d" { throw GoldenError("\(name): ceil_mode is not supported for average pooling") }
             if let d = attrs["dilation"], try d.size2() != Size2(1) { throw GoldenError("\(name): dilation is not supported") }
             let kernel = try attrs.required("kernel").size2()
             let stride = try attrs["stride"]?.size2(), padding = try attrs["padding"]?.size2() ?? 0
-            if op == "maxpool2d" { return ["y": try maxPool2d(x(), kernel: kernel, stride: stride, padding: padding)] }
+            if op == "maxpool2d" {
+                return ["y": try maxPool2d(x(), kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)]
+            }
             let include = try attrs["count_include_pad"]?.bool() ?? true
             return ["y": try avgPool2d(x(), kernel: kernel, stride: stride, padding: padding, countIncludePad: include)]
         case "global_avgpool":
