@@ -109,6 +109,14 @@ struct TrainingTests {
         o.model = "resnet9000"
         #expect(throws: ConvNetError.self) { try Trainer(options: o, dataDirectory: Self.mnist, outputDirectory: Self.outputDirectory()) }
         o = TrainingOptions()
+        o.model = "resnet20"
+        do {
+            _ = try Trainer(options: o, dataDirectory: Self.mnist, outputDirectory: Self.outputDirectory())
+            Issue.record("resnet20 accepted 28×28 gray MNIST")
+        } catch let error as ConvNetError {
+            #expect(error.message.contains("3×32×32") && error.message.contains("1×28×28"))
+        }
+        o = TrainingOptions()
         o.dataset = "fashion-mnist"
         #expect(throws: ConvNetError.self) { try Trainer(options: o, dataDirectory: nil, outputDirectory: Self.outputDirectory()) }
 

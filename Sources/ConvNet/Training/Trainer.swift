@@ -66,6 +66,10 @@ public final class Trainer {
         var test = try DatasetCatalog.load(options.dataset, split: .test, directory: dataDirectory)
         if let n = options.trainLimit { train = train.prefix(n) }
         if let n = options.testLimit { test = test.prefix(n) }
+        let expected = try ModelZoo.entry(options.model).inputShape
+        guard expected == [train.channels, train.height, train.width] else {
+            throw ConvNetError(op: "train", "\(options.model) expects \(expected.map(String.init).joined(separator: "×")) images but \(options.dataset) has \(train.channels)×\(train.height)×\(train.width)")
+        }
         let normalization = DatasetCatalog.normalization(options.dataset)
         trainLoader = try DataLoader(train, batchSize: options.batchSize, shuffle: true, seed: options.seed,
                                      normalization: normalization)
