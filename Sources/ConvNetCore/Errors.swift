@@ -8,6 +8,7 @@ public struct ConvNetError: Error, CustomStringConvertible, Equatable, Sendable 
     /// What was wrong, with the shapes or values involved and the rule broken.
     public var message: String
 
+    /// An error from `op` saying `message`.
     public init(op: String, _ message: String) {
         self.op = op
         self.message = message

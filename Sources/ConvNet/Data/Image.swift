@@ -7,6 +7,8 @@ public struct Image: Sendable, Equatable {
     public var width: Int, height: Int, channels: Int
     public var pixels: [UInt8]
 
+    /// An image from interleaved bytes.
+    /// - Throws: ``ConvNetError`` unless `pixels` holds exactly width·height·channels bytes and channels is 1 or 3.
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) throws {
         guard width > 0, height > 0, channels == 1 || channels == 3, pixels.count == width * height * channels else {
             throw ConvNetError(op: "image", "\(width)×\(height)×\(channels) does not fit \(pixels.count) bytes (channels must be 1 or 3)")

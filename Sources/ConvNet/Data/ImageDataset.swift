@@ -40,6 +40,7 @@ public struct ImageDataset: Sendable {
 public struct Normalization: Sendable, Equatable {
     public var mean: [Float], std: [Float]
 
+    /// One mean and standard deviation per channel, of pixel values scaled to [0, 1].
     public init(mean: [Float], std: [Float]) {
         self.mean = mean
         self.std = std

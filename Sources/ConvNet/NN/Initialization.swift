@@ -6,6 +6,7 @@ public final class SharedGenerator: @unchecked Sendable {
     private let lock = NSLock()
     private var generator: RandomGenerator
 
+    /// A generator seeded with `seed`.
     public init(seed: UInt64) { generator = RandomGenerator(seed: seed) }
 
     /// Runs `body` with exclusive access to the generator.

@@ -5,6 +5,8 @@ public final class Conv2d: Module {
     public let bias: Tensor?
     public let stride: Size2, padding: Size2
 
+    /// A convolution from `inChannels` to `outChannels` with a `kernelSize` kernel (an integer
+    /// means square), initialised like PyTorch (U(±1/√fan_in)) from the current ``GlobalGenerator``.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Size2, stride: Size2 = 1, padding: Size2 = 0,
                 bias: Bool = true) {
         weight = Tensor.zeros([outChannels, inChannels, kernelSize.height, kernelSize.width], requiresGrad: true)
@@ -29,6 +31,7 @@ public final class Linear: Module {
     public let weight: Tensor
     public let bias: Tensor?
 
+    /// A layer from `inFeatures` to `outFeatures`, initialised like PyTorch (U(±1/√in)).
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
         weight = Tensor.zeros([outFeatures, inFeatures], requiresGrad: true)
         self.bias = bias ? Tensor.zeros([outFeatures], requiresGrad: true) : nil
@@ -51,6 +54,7 @@ public final class MaxPool2d: Module {
     public let kernelSize: Size2, stride: Size2?, padding: Size2
     public let ceilMode: Bool
 
+    /// Max pooling over `kernelSize` windows; `stride` defaults to the kernel size.
     public init(kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0, ceilMode: Bool = false) {
         (self.kernelSize, self.stride, self.padding, self.ceilMode) = (kernelSize, stride, padding, ceilMode)
     }
@@ -65,6 +69,7 @@ public final class AvgPool2d: Module {
     public let kernelSize: Size2, stride: Size2?, padding: Size2
     public let countIncludePad: Bool
 
+    /// Average pooling over `kernelSize` windows; `stride` defaults to the kernel size.
     public init(kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0, countIncludePad: Bool = true) {
         (self.kernelSize, self.stride, self.padding, self.countIncludePad) = (kernelSize, stride, padding, countIncludePad)
     }
@@ -118,6 +123,7 @@ public class BatchNorm: Module {
 
 /// Batch norm over `[N, C]` features.
 public final class BatchNorm1d: BatchNorm {
+    /// Batch norm over `features` features: γ = 1, β = 0, running mean 0 and variance 1.
     public init(_ features: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
         super.init(features, eps: eps, momentum: momentum, rank: 2)
     }
@@ -125,6 +131,7 @@ public final class BatchNorm1d: BatchNorm {
 
 /// Batch norm over the channels of `[N, C, H, W]`.
 public final class BatchNorm2d: BatchNorm {
+    /// Batch norm over `channels` channels: γ = 1, β = 0, running mean 0 and variance 1.
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
         super.init(channels, eps: eps, momentum: momentum, rank: 4)
     }
@@ -132,8 +139,10 @@ public final class BatchNorm2d: BatchNorm {
 
 /// Inverted dropout, active in training mode only. Masks come from the global generator.
 public final class Dropout: Module {
+    /// Probability of dropping an element.
     public let p: Float
 
+    /// Drops each element with probability `p` in training mode.
     public init(p: Float = 0.5) { self.p = p }
 
     public override func forward(_ input: Tensor) throws -> Tensor {
@@ -146,6 +155,7 @@ public final class Dropout: Module {
 public final class LocalResponseNorm: Module {
     public let size: Int, alpha: Float, beta: Float, k: Float
 
+    /// Normalisation over `size` neighbouring channels (see ``localResponseNorm(_:size:alpha:beta:k:)``).
     public init(size: Int, alpha: Float = 1e-4, beta: Float = 0.75, k: Float = 1) {
         (self.size, self.alpha, self.beta, self.k) = (size, alpha, beta, k)
     }
@@ -158,6 +168,7 @@ public final class LocalResponseNorm: Module {
 /// `[N, …]` → `[N, ∏…]`.
 public final class Flatten: Module {
     public let startDim: Int
+    /// Flattens dimensions from `startDim` on.
     public init(startDim: Int = 1) { self.startDim = startDim }
     public override func forward(_ input: Tensor) throws -> Tensor { try flatten(input, startDim: startDim) }
 }
@@ -171,6 +182,7 @@ public final class ReLU: Module {
 /// x for x > 0, else slope·x.
 public final class LeakyReLU: Module {
     public let negativeSlope: Float
+    /// `negativeSlope` is the slope for x < 0.
     public init(negativeSlope: Float = 0.01) { self.negativeSlope = negativeSlope }
     public override func forward(_ input: Tensor) throws -> Tensor { input.leakyRelu(negativeSlope: negativeSlope) }
 }
@@ -195,9 +207,12 @@ public final class Identity: Module {
 
 /// Runs its modules in order; they are named `0`, `1`, … as in PyTorch's `nn.Sequential`.
 public final class Sequential: Module {
+    /// The modules, in the order they run.
     public let layers: [Module]
 
+    /// Runs `layers` in order.
     public init(_ layers: [Module]) { self.layers = layers }
+    /// Runs `layers` in order.
     public convenience init(_ layers: Module...) { self.init(layers) }
 
     public override var children: [(name: String, module: Module)] {
@@ -212,6 +227,7 @@ public final class Sequential: Module {
 /// Average pooling to a fixed output size, whatever the input size (`nn.AdaptiveAvgPool2d`).
 public final class AdaptiveAvgPool2d: Module {
     public let outputSize: Size2
+    /// Pools any input to `outputSize` (an integer means square).
     public init(outputSize: Size2) { self.outputSize = outputSize }
     public override func forward(_ input: Tensor) throws -> Tensor { try adaptiveAvgPool2d(input, outputSize: outputSize) }
 }

@@ -15,6 +15,7 @@ open class Module {
     /// Training mode (batch norm uses batch statistics, dropout drops) or evaluation mode.
     public private(set) var isTraining = true
 
+    /// A module with no parameters of its own; subclasses add theirs.
     public init() {}
 
     /// The computation of this module. Call the module itself instead: `module(x)`.

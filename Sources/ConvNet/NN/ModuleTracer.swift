@@ -12,6 +12,7 @@ public final class ModuleTracer: @unchecked Sendable {
 
     public private(set) var calls: [Call] = []
 
+    /// A tracer with no calls recorded yet.
     public init() {}
 
     func record(_ module: Module, input: Tensor, output: Tensor) {

@@ -7,8 +7,11 @@ import Foundation
 ///     m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²
 ///     p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)
 public class Adam: Optimizer {
+    /// The tensors updated, in order.
     public let parameters: [Tensor]
+    /// The step size (set by schedules).
     public var learningRate: Float
+    /// β₁, β₂, ε and the weight decay λ.
     public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
     /// True for AdamW's decoupled decay.
     public let decoupledWeightDecay: Bool
@@ -73,6 +76,7 @@ public class Adam: Optimizer {
 
 /// Adam with decoupled weight decay (default λ = 0.01, like `torch.optim.AdamW`).
 public final class AdamW: Adam {
+    /// AdamW over `parameters` (decoupled decay λ = 0.01 by default).
     public init(parameters: [Tensor], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
                 epsilon: Float = 1e-8, weightDecay: Float = 1e-2) throws {
         try super.init(parameters: parameters, learningRate: learningRate, betas: betas, epsilon: epsilon,

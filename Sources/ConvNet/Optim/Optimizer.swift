@@ -18,9 +18,12 @@ public protocol Optimizer: AnyObject {
 /// An optimizer's internal state: named per-parameter slots (`momentum_buffer`, `exp_avg`, …,
 /// `nil` where a parameter has none yet) and the number of steps taken.
 public struct OptimizerState: Sendable, Equatable {
+    /// Per slot name, one value array per parameter (`nil`: none yet).
     public var slots: [String: [[Float]?]]
+    /// Steps taken.
     public var stepCount: Int
 
+    /// A state with these slots and step count.
     public init(slots: [String: [[Float]?]], stepCount: Int) {
         self.slots = slots
         self.stepCount = stepCount

@@ -5,10 +5,15 @@
 ///     b ← μ·b + d        (b = d on the first step)
 ///     p ← p − lr·(d + μ·b)   with Nesterov,   p ← p − lr·b   without
 public final class SGD: Optimizer {
+    /// The tensors updated, in order.
     public let parameters: [Tensor]
+    /// The step size (set by schedules).
     public var learningRate: Float
+    /// μ; 0 for plain SGD.
     public let momentum: Float
+    /// Nesterov momentum.
     public let nesterov: Bool
+    /// λ of the L2 penalty added to the gradient.
     public let weightDecay: Float
     /// Momentum buffers, one per parameter, created on its first step.
     public private(set) var momentumBuffers: [[Float]?]

@@ -10,6 +10,7 @@ public enum SafeTensors {
         public var tensors: [(name: String, tensor: Tensor)]
         public var metadata: [String: String]
 
+        /// Named tensors (in file order) and string metadata.
         public init(tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) {
             self.tensors = tensors
             self.metadata = metadata

@@ -1,23 +1,36 @@
 /// Everything that defines a training run; saved in checkpoints so a resumed run can check it
 /// continues the same experiment.
 public struct TrainingOptions: Codable, Sendable, Equatable {
+    /// A ``ModelZoo`` name.
     public var model = "lenet5"
+    /// A ``DatasetCatalog`` name.
     public var dataset = "mnist"
+    /// Epochs to train (a resumed run may raise it).
     public var epochs = 5
+    /// Images per training batch.
     public var batchSize = 64
+    /// `sgd`, `adam` or `adamw`.
     public var optimizer = "sgd"
+    /// The base learning rate.
     public var learningRate: Float = 0.01
+    /// SGD momentum.
     public var momentum: Float = 0.9
+    /// Nesterov momentum (SGD).
     public var nesterov = false
+    /// L2 (sgd, adam) or decoupled (adamw) weight decay.
     public var weightDecay: Float = 0
+    /// `none`, `step`, `cosine` or `onecycle`.
     public var schedule = "none"
+    /// Seeds the weights, the shuffling and dropout.
     public var seed: UInt64 = 0
+    /// BLAS and oneDNN threads (part of the experiment: results depend on it).
     public var threads = 0
     /// Train on only the first `limit` training images (quick runs, tests); `nil` = all.
     public var trainLimit: Int?
     /// Evaluate on only the first `limit` test images; `nil` = all.
     public var testLimit: Int?
 
+    /// The defaults: LeNet-5 on MNIST, 5 epochs, batch 64, SGD lr 0.01 momentum 0.9, seed 0.
     public init() {}
 
     /// The optimizers `--optimizer` accepts.

@@ -18,6 +18,7 @@ public struct Conv2dGeometry: Hashable, Sendable {
         2.0 * Double(batch * outChannels * outHeight * outWidth) * Double(inChannels * kernelHeight * kernelWidth)
     }
 
+    /// The geometry of a convolution of `[batch, inChannels, height, width]` input to `outChannels`.
     public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
                 kernel: Size2, stride: Size2 = 1, padding: Size2 = 0) {
         self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width

@@ -9,6 +9,7 @@ public struct Pool2dGeometry: Hashable, Sendable {
     public var inputShape: [Int] { [batch, channels, height, width] }
     public var outputShape: [Int] { [batch, channels, outHeight, outWidth] }
 
+    /// The geometry of pooling an `[N, C, H, W]` input.
     public init(inputShape s: [Int], kernel: Size2, stride: Size2, padding: Size2) {
         batch = s[0]; channels = s[1]; height = s[2]; width = s[3]
         kernelHeight = kernel.height; kernelWidth = kernel.width

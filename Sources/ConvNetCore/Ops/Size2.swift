@@ -3,11 +3,13 @@ public struct Size2: Hashable, Sendable, ExpressibleByIntegerLiteral, CustomStri
     public var height: Int
     public var width: Int
 
+    /// Different sizes along height and width.
     public init(_ height: Int, _ width: Int) {
         self.height = height
         self.width = width
     }
 
+    /// The same size along both axes.
     public init(_ both: Int) { self.init(both, both) }
     public init(integerLiteral value: Int) { self.init(value) }
 
