@@ -42,23 +42,26 @@ struct ImageTests {
     @Test("resize keeps flat images flat, averages when shrinking, keeps the aspect ratio")
     func resize() throws {
         let flat = try Image(width: 10, height: 6, channels: 1, pixels: [UInt8](repeating: 77, count: 60))
-        #expect(ImageTransforms.resize(flat, width: 4, height: 9).pixels.allSatisfy { $0 == 77 })
+        #expect(try ImageTransforms.resize(flat, width: 4, height: 9).pixels.allSatisfy { $0 == 77 })
         // Alternating columns 0/200 shrunk 2× average to 100 away from the borders (no aliasing:
         // point sampling would give all 0 or all 200).
         let stripes = try Image(width: 8, height: 1, channels: 1, pixels: (0..<8).map { $0 % 2 == 0 ? 0 : 200 })
-        let half = ImageTransforms.resize(stripes, width: 4, height: 1)
+        let half = try ImageTransforms.resize(stripes, width: 4, height: 1)
         #expect(half.pixels[1...2].allSatisfy { abs(Int($0) - 100) <= 1 })
         let wide = try Image(width: 400, height: 300, channels: 3, pixels: [UInt8](repeating: 5, count: 400 * 300 * 3))
-        let resized = ImageTransforms.resize(wide, shorterSide: 256)
+        let resized = try ImageTransforms.resize(wide, shorterSide: 256)
         #expect(resized.height == 256 && resized.width == 341)
-        let cropped = ImageTransforms.centerCrop(resized, width: 224, height: 224)
+        let cropped = try ImageTransforms.centerCrop(resized, width: 224, height: 224)
         #expect(cropped.width == 224 && cropped.height == 224)
+        #expect(throws: ConvNetError.self) { try ImageTransforms.resize(flat, width: 0, height: 3) }
+        #expect(throws: ConvNetError.self) { try ImageTransforms.resize(flat, shorterSide: 0) }
+        #expect(throws: ConvNetError.self) { try ImageTransforms.centerCrop(flat, width: 2, height: -1) }
     }
 
     @Test("center crop takes the middle")
     func crop() throws {
         let image = try Image(width: 4, height: 4, channels: 1, pixels: (0..<16).map(UInt8.init))
-        #expect(ImageTransforms.centerCrop(image, width: 2, height: 2).pixels == [5, 6, 9, 10])
+        #expect(try ImageTransforms.centerCrop(image, width: 2, height: 2).pixels == [5, 6, 9, 10])
     }
 
     @Test("a 28×28 digit goes through prediction exactly as the training loader normalises it")

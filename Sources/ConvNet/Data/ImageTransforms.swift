@@ -6,17 +6,21 @@ public enum ImageTransforms {
     public static let imageNet = Normalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
 
     /// Resizes so the shorter side is `size`, keeping the aspect ratio (torchvision `Resize(int)`).
-    public static func resize(_ image: Image, shorterSide size: Int) -> Image {
+    /// - Throws: ``ConvNetError`` for a size that is not positive.
+    public static func resize(_ image: Image, shorterSide size: Int) throws -> Image {
+        guard size > 0 else { throw ConvNetError(op: "resize", "shorter side \(size) must be positive") }
         let scale = Double(size) / Double(min(image.width, image.height))
         let (w, h) = image.width <= image.height
             ? (size, Int(Double(image.height) * scale))
             : (Int(Double(image.width) * scale), size)
-        return resize(image, width: w, height: h)
+        return try resize(image, width: max(w, 1), height: max(h, 1))
     }
 
     /// Resizes to exactly `width × height` with a triangle (bilinear) filter whose support widens
     /// with the downscale factor, as PIL does, so shrinking averages rather than aliases.
-    public static func resize(_ image: Image, width: Int, height: Int) -> Image {
+    /// - Throws: ``ConvNetError`` for a size that is not positive.
+    public static func resize(_ image: Image, width: Int, height: Int) throws -> Image {
+        guard width > 0, height > 0 else { throw ConvNetError(op: "resize", "target size \(width)×\(height) must be positive") }
         let c = image.channels
         let columns = weights(from: image.width, to: width), rows = weights(from: image.height, to: height)
         // Horizontal pass into floats, then vertical pass into bytes.
@@ -40,7 +44,7 @@ public enum ImageTransforms {
                 }
             }
         }
-        return try! Image(width: width, height: height, channels: c, pixels: out)
+        return try Image(width: width, height: height, channels: c, pixels: out)
     }
 
     /// Per output index: the first input index and the normalised filter taps from there.
@@ -58,7 +62,9 @@ public enum ImageTransforms {
     }
 
     /// The central `width × height` region (torchvision `CenterCrop`); smaller images are padded with black.
-    public static func centerCrop(_ image: Image, width: Int, height: Int) -> Image {
+    /// - Throws: ``ConvNetError`` for a size that is not positive.
+    public static func centerCrop(_ image: Image, width: Int, height: Int) throws -> Image {
+        guard width > 0, height > 0 else { throw ConvNetError(op: "center crop", "size \(width)×\(height) must be positive") }
         let c = image.channels
         let top = (image.height - height) / 2, left = (image.width - width) / 2
         var out = [UInt8](repeating: 0, count: width * height * c)
@@ -67,7 +73,7 @@ public enum ImageTransforms {
                 for ch in 0..<c { out[(y * width + x) * c + ch] = image.pixels[((top + y) * image.width + left + x) * c + ch] }
             }
         }
-        return try! Image(width: width, height: height, channels: c, pixels: out)
+        return try Image(width: width, height: height, channels: c, pixels: out)
     }
 
     /// `[C, H, W]` floats: (pixel/255 − mean)/std per channel.
@@ -92,9 +98,9 @@ public enum ImageTransforms {
         let (h, w) = (inputShape[1], inputShape[2])
         let resized: Image
         if h <= 32 {
-            resized = resize(image, width: w, height: h)
+            resized = try resize(image, width: w, height: h)
         } else {
-            resized = centerCrop(resize(image, shorterSide: h * 256 / 224), width: w, height: h)
+            resized = try centerCrop(resize(image, shorterSide: h * 256 / 224), width: w, height: h)
         }
         return try tensor(resized, normalization: normalization)
     }
