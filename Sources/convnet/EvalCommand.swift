@@ -10,6 +10,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Dataset (default: the one the checkpoint was trained on).") var dataset: String?
     @Option(help: "Folder with the dataset's files (MNIST defaults to the copy in Datasets/mnist).") var data: String?
     @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
+    @Flag(help: "Also print the confusion matrix with per-class precision, recall and F1.") var confusion = false
 
     func run() throws {
         try Backend.setThreads(threads ?? Backend.threads)
@@ -26,6 +27,10 @@ struct EvalCommand: ParsableCommand {
         let result = try evaluate(model, on: loader)
         print("model: \(saved.options.model), dataset: \(name) (\(test.count) test images), epochs trained: \(saved.completedEpochs)")
         print(String(format: "test loss: %.4f", result.loss))
+        if confusion {
+            let matrix = try ConfusionMatrix(predictions: result.predictions, labels: result.labels, classes: test.classNames.count)
+            print(matrix.table(classNames: test.classNames))
+        }
         print(String(format: "test accuracy: %.2f%%", result.accuracy))
     }
 }
