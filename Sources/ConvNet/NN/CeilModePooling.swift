@@ -4,7 +4,7 @@
 public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding: Size2 = 0, ceilMode: Bool) throws -> Tensor {
     guard ceilMode, x.rank == 4 else { return try maxPool2d(x, kernel: kernel, stride: stride, padding: padding) }
     let s = stride ?? kernel
-    try require(s.height > 0 && s.width > 0, "maxpool2d", "stride \(s) must be positive")
+    guard s.height > 0, s.width > 0 else { throw ConvNetError(op: "maxpool2d", "stride \(s) must be positive") }
     func extra(_ size: Int, _ k: Int, _ s: Int, _ p: Int) -> Int {
         var out = (size + 2 * p - k + s - 1) / s + 1
         if (out - 1) * s >= size + p { out -= 1 }
@@ -20,9 +20,4 @@ public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
         h = try concat([h, Tensor.full([h.shape[0], h.shape[1], h.shape[2], extraCols], -.infinity)], dim: 3)
     }
     return try maxPool2d(h, kernel: kernel, stride: s, padding: padding)
-}
-
-/// `condition` or a ``ConvNetError`` from `op`.
-func require(_ condition: Bool, _ op: String, _ message: @autoclosure () -> String) throws {
-    if !condition { throw ConvNetError(op: op, message()) }
 }
