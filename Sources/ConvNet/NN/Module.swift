@@ -137,3 +137,8 @@ open class Module {
     /// Number of learnable scalars that currently require gradients.
     public var trainableParameterCount: Int { parameters.filter(\.requiresGrad).reduce(0) { $0 + $1.count } }
 }
+
+extension Array where Element == (name: String, tensor: Tensor) {
+    /// Tensors by name (a `stateDict()`, a file's tensors), the first of each name kept.
+    public var dictionary: [String: Tensor] { Dictionary(map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }) }
+}

@@ -17,7 +17,7 @@ public enum SafeTensors {
         }
 
         /// Tensors by name.
-        public var dictionary: [String: Tensor] { Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }) }
+        public var dictionary: [String: Tensor] { tensors.dictionary }
     }
 
     /// Serialises tensors (as F32) and metadata.

@@ -180,8 +180,3 @@ public final class Trainer {
                        generator: generator.state).save(to: checkpointPath)
     }
 }
-
-extension Array where Element == (name: String, tensor: Tensor) {
-    /// Tensors by name.
-    public var dictionary: [String: Tensor] { Dictionary(map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }) }
-}
