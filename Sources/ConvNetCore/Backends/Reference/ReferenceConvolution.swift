@@ -1,12 +1,17 @@
 /// Convolution by im2col + GEMM, one image at a time, exactly as derived in the lecture.
 /// (BLAS threads parallelise each GEMM.) Shapes: x [N, C, H, W], w [C_out, C, K_h, K_w].
 enum ReferenceConvolution {
+    /// The im2col matrix of one image: (C·K_h·K_w) rows × (H_out·W_out) columns.
+    static func columnBuffer(for g: Conv2dGeometry) -> UnsafeMutablePointer<Float> {
+        UnsafeMutablePointer<Float>.allocate(capacity: g.inChannels * g.kernelHeight * g.kernelWidth * g.outHeight * g.outWidth)
+    }
+
     /// Y_n = W · im2col(x_n) + b: the cross-correlation of x with the kernel.
     static func forward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
         let pixels = g.outHeight * g.outWidth
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * pixels)
+        let col = columnBuffer(for: g)
         defer { col.deallocate() }
         for n in 0..<g.batch {
             Im2col.lower(g, image: x + n * g.inChannels * g.height * g.width, into: col)
@@ -24,7 +29,7 @@ enum ReferenceConvolution {
                              dx: UnsafeMutablePointer<Float>) {
         let pixels = g.outHeight * g.outWidth
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * pixels)
+        let col = columnBuffer(for: g)
         defer { col.deallocate() }
         let imageSize = g.inChannels * g.height * g.width
         dx.update(repeating: 0, count: g.batch * imageSize)
@@ -41,7 +46,7 @@ enum ReferenceConvolution {
                                 dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?) {
         let pixels = g.outHeight * g.outWidth
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * pixels)
+        let col = columnBuffer(for: g)
         defer { col.deallocate() }
         for n in 0..<g.batch {
             Im2col.lower(g, image: x + n * g.inChannels * g.height * g.width, into: col)
