@@ -17,8 +17,12 @@ public enum Classifier {
     /// The number of classes the weights were trained for: rows of the model's last 2-D `weight`
     /// as stored in `weights`.
     public static func classCount(model name: String, weights: [String: Tensor]) throws -> Int {
-        let probe = try ModelZoo.make(name)
-        guard let last = probe.namedParameters().last(where: { $0.name.hasSuffix("weight") && $0.tensor.rank == 2 }),
+        try storedClasses(of: try ModelZoo.make(name), name: name, weights: weights)
+    }
+
+    /// Rows that `weights` hold for `model`'s classifier (its last 2-D `weight`).
+    private static func storedClasses(of model: Module, name: String, weights: [String: Tensor]) throws -> Int {
+        guard let last = model.namedParameters().last(where: { $0.name.hasSuffix("weight") && $0.tensor.rank == 2 }),
               let stored = weights[last.name], stored.rank == 2 else {
             throw ConvNetError(op: "weights", "the weights have no \(name) classifier layer; are they for another model?")
         }
@@ -26,8 +30,11 @@ public enum Classifier {
     }
 
     /// The model `name` with `weights` loaded (strictly: every name must match), in evaluation mode.
+    /// The model is built once, and again only when the weights have another number of classes.
     public static func load(model name: String, weights: [String: Tensor]) throws -> Module {
-        let model = try ModelZoo.make(name, classes: try classCount(model: name, weights: weights))
+        var model = try ModelZoo.make(name)
+        let classes = try storedClasses(of: model, name: name, weights: weights)
+        if classes != (try ModelZoo.entry(name).classes) { model = try ModelZoo.make(name, classes: classes) }
         do {
             try model.loadStateDict(weights)
         } catch let error as ConvNetError {
