@@ -13,8 +13,11 @@ final class ProgressPrinter: TrainingObserver {
     init(epochs: Int) { self.epochs = epochs }
 
     func batchFinished(_ p: BatchProgress) {
-        let stats = String(format: "%.0f img/s  ETA %@  loss %.4f  acc %.2f%%",
-                           p.samplesPerSecond, clock(p.secondsRemaining), p.loss, p.accuracy)
+        // Formatted only for the batches that are drawn (about 10 a second, or 10 an epoch).
+        var stats: String {
+            String(format: "%.0f img/s  ETA %@  loss %.4f  acc %.2f%%",
+                   p.samplesPerSecond, clock(p.secondsRemaining), p.loss, p.accuracy)
+        }
         if isTerminal {
             let now = Stopwatch.now()
             guard now - lastDraw > 0.1 || p.batch == p.batches else { return }
