@@ -44,14 +44,17 @@ public class Adam: Optimizer {
         let stepSize = lr / (1 - pow(b1, t))
         let correction2 = (1 - pow(b2, t)).squareRoot()
         forEachParameterWithGradient(parameters) { index, p, g, n in
-            firstMoments[index].withUnsafeMutableBufferPointer { m in
-                secondMoments[index].withUnsafeMutableBufferPointer { v in
-                    for i in 0..<n {
-                        var grad = g[i]
-                        if decoupled { p[i] *= 1 - lr * wd } else { grad += wd * p[i] }
-                        m[i] = b1 * m[i] + (1 - b1) * grad
-                        v[i] = b2 * v[i] + (1 - b2) * grad * grad
-                        p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2 + eps)
+            firstMoments[index].withUnsafeMutableBufferPointer { mBuffer in
+                secondMoments[index].withUnsafeMutableBufferPointer { vBuffer in
+                    let (m, v) = (mBuffer.baseAddress!, vBuffer.baseAddress!)
+                    forEachLaneBlock(count: n) { i, w in
+                        var x = p.lanes(i, w), grad = g.lanes(i, w)
+                        if decoupled { x *= 1 - lr * wd } else { grad += wd * x }
+                        let m1 = b1 * m.lanes(i, w) + (1 - b1) * grad
+                        let v1 = b2 * v.lanes(i, w) + (1 - b2) * grad * grad
+                        m.store(m1, i, w)
+                        v.store(v1, i, w)
+                        p.store(x - stepSize * m1 / (v1.squareRoot() / correction2 + eps), i, w)
                     }
                 }
             }

@@ -40,16 +40,22 @@ public final class SGD: Optimizer {
         let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, nesterov)
         forEachParameterWithGradient(parameters) { index, p, g, n in
             if mu == 0 {
-                for i in 0..<n { p[i] -= lr * (g[i] + wd * p[i]) }
+                forEachLaneBlock(count: n) { i, w in
+                    let x = p.lanes(i, w)
+                    p.store(x - lr * (g.lanes(i, w) + wd * x), i, w)
+                }
                 return
             }
             let first = momentumBuffers[index] == nil
             if first { momentumBuffers[index] = [Float](repeating: 0, count: n) }
-            momentumBuffers[index]!.withUnsafeMutableBufferPointer { b in
-                for i in 0..<n {
-                    let d = g[i] + wd * p[i]
-                    b[i] = first ? d : mu * b[i] + d
-                    p[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
+            momentumBuffers[index]!.withUnsafeMutableBufferPointer { buffer in
+                let b = buffer.baseAddress!
+                forEachLaneBlock(count: n) { i, w in
+                    let x = p.lanes(i, w)
+                    let d = g.lanes(i, w) + wd * x
+                    let v = first ? d : mu * b.lanes(i, w) + d
+                    b.store(v, i, w)
+                    p.store(x - lr * (nesterov ? d + mu * v : v), i, w)
                 }
             }
         }
