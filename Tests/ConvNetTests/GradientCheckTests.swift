@@ -57,6 +57,35 @@ struct GradientCheckTests {
             try FiniteDifference.check("avgpool excluding padding \(p)", inputs: [x]) { t in
                 try avgPool2d(t[0], kernel: p.kernel, stride: p.stride, padding: p.padding, countIncludePad: false)
             }
+            try FiniteDifference.check("maxpool ceil mode \(p)", inputs: [x], step: 1e-3) { t in
+                try maxPool2d(t[0], kernel: p.kernel, stride: p.stride, padding: p.padding, ceilMode: true)
+            }
+        }
+    }
+
+    @Test("ceil-mode max pooling and average pooling without padding counts: both backends agree")
+    func poolingVariantsAgreeAcrossBackends() throws {
+        var gen = RandomGenerator(seed: 5)
+        // 7×9 with kernel 3, stride 2: ceil mode adds a partial last window in both directions.
+        for (shape, kernel, stride, padding) in [([2, 3, 7, 9], 3, 2, 1), ([1, 17, 6, 6], 3, 2, 0), ([2, 2, 5, 8], 2, 2, 1)] {
+            let x = Tensor.randn(shape, generator: &gen, requiresGrad: true)
+            let upstreamShape = try maxPool2d(x, kernel: Size2(kernel), stride: Size2(stride), padding: Size2(padding), ceilMode: true).shape
+            let upstream = Tensor.randn(upstreamShape, generator: &gen)
+            func run(_ backend: ComputeBackend, ceil: Bool) throws -> (y: [Float], dx: [Float]) {
+                try Backend.with(backend) {
+                    let y = ceil
+                        ? try maxPool2d(x, kernel: Size2(kernel), stride: Size2(stride), padding: Size2(padding), ceilMode: true)
+                        : try avgPool2d(x, kernel: Size2(kernel), stride: Size2(stride), padding: Size2(padding), countIncludePad: false)
+                    let dx = try gradients(of: y, withRespectTo: [x], upstream: ceil ? upstream : Tensor.ones(y.shape))[0]
+                    return (y.scalars, dx.scalars)
+                }
+            }
+            for ceil in [true, false] {
+                let (reference, fast) = (try run(.reference, ceil: ceil), try run(.oneDNN, ceil: ceil))
+                #expect(reference.y.count == fast.y.count)
+                #expect(zip(reference.y, fast.y).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(ceil ? "ceil max" : "avg exclude") \(shape) forward")
+                #expect(zip(reference.dx, fast.dx).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(ceil ? "ceil max" : "avg exclude") \(shape) backward")
+            }
         }
     }
 

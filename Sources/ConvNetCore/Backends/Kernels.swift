@@ -46,7 +46,9 @@ struct PoolingResult {
 
 protocol PoolingKernels {
     static func maxPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult
-    static func avgPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult
+    /// `countIncludePad`: the divisor is K_h·K_w (PyTorch's default) rather than the number of
+    /// input pixels in the window.
+    static func avgPool(_ g: Pool2dGeometry, x: Tensor, countIncludePad: Bool, needsBackward: Bool) throws -> PoolingResult
 }
 
 /// A batch-norm forward pass on x viewed as [N, C, S] (S = H·W, or 1 for 1-D batch norm).

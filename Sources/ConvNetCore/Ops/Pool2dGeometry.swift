@@ -2,19 +2,37 @@
 public struct Pool2dGeometry: Hashable, Sendable {
     public var batch, channels, height, width: Int
     public var kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth: Int
+    /// PyTorch's `ceil_mode`: round the output size up, so that a last, partial window still
+    /// yields an output (it reaches into padding at the bottom or right, which never contributes).
+    public var ceilMode: Bool
 
-    /// ⌊(H + 2p − K)/s⌋ + 1 (PyTorch's default, `ceil_mode=False`).
-    public var outHeight: Int { (height + 2 * padHeight - kernelHeight) / strideHeight + 1 }
-    public var outWidth: Int { (width + 2 * padWidth - kernelWidth) / strideWidth + 1 }
+    /// ⌊(H + 2p − K)/s⌋ + 1 (PyTorch's default, `ceil_mode=False`); with ``ceilMode``
+    /// ⌈(H + 2p − K)/s⌉ + 1, less one when the last window would start in the right padding.
+    public var outHeight: Int { Self.outputSize(height, kernelHeight, strideHeight, padHeight, ceilMode) }
+    public var outWidth: Int { Self.outputSize(width, kernelWidth, strideWidth, padWidth, ceilMode) }
     public var inputShape: [Int] { [batch, channels, height, width] }
     public var outputShape: [Int] { [batch, channels, outHeight, outWidth] }
 
+    /// Padding at the bottom and right that the last window reaches: `padHeight`/`padWidth`,
+    /// or in ceil mode as much more as the last, partial window needs.
+    public var padBottom: Int { ceilMode ? max(padHeight, (outHeight - 1) * strideHeight + kernelHeight - height - padHeight) : padHeight }
+    public var padRight: Int { ceilMode ? max(padWidth, (outWidth - 1) * strideWidth + kernelWidth - width - padWidth) : padWidth }
+
     /// The geometry of pooling an `[N, C, H, W]` input.
-    public init(inputShape s: [Int], kernel: Size2, stride: Size2, padding: Size2) {
+    public init(inputShape s: [Int], kernel: Size2, stride: Size2, padding: Size2, ceilMode: Bool = false) {
         batch = s[0]; channels = s[1]; height = s[2]; width = s[3]
         kernelHeight = kernel.height; kernelWidth = kernel.width
         strideHeight = stride.height; strideWidth = stride.width
         padHeight = padding.height; padWidth = padding.width
+        self.ceilMode = ceilMode
+    }
+
+    private static func outputSize(_ size: Int, _ k: Int, _ s: Int, _ p: Int, _ ceil: Bool) -> Int {
+        let span = size + 2 * p - k
+        guard ceil else { return span / s + 1 }
+        var out = (span + s - 1) / s + 1
+        if (out - 1) * s >= size + p { out -= 1 }
+        return out
     }
 
     func validate(op: String) throws {

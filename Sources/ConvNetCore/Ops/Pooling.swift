@@ -1,15 +1,18 @@
 /// Checks a pooling input and builds its geometry; `stride` defaults to the kernel, as in PyTorch.
-private func poolGeometry(_ op: String, _ x: Tensor, _ kernel: Size2, _ stride: Size2?, _ padding: Size2) throws -> Pool2dGeometry {
+private func poolGeometry(_ op: String, _ x: Tensor, _ kernel: Size2, _ stride: Size2?, _ padding: Size2,
+                          ceilMode: Bool = false) throws -> Pool2dGeometry {
     try require(x.rank == 4, op, "input must be [N, C, H, W], got \(describe(x.shape))")
-    let g = Pool2dGeometry(inputShape: x.shape, kernel: kernel, stride: stride ?? kernel, padding: padding)
+    let g = Pool2dGeometry(inputShape: x.shape, kernel: kernel, stride: stride ?? kernel, padding: padding, ceilMode: ceilMode)
     try g.validate(op: op)
     return g
 }
 
 /// Max pooling: y = max over each K_h×K_w window (padding never wins).
 /// Backward: the upstream gradient goes to the position of each window's maximum.
-public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding: Size2 = 0) throws -> Tensor {
-    let g = try poolGeometry("maxpool2d", x, kernel, stride, padding)
+/// With `ceilMode` the output size rounds up, as PyTorch's `ceil_mode=True` (see ``Pool2dGeometry/ceilMode``).
+public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding: Size2 = 0,
+                      ceilMode: Bool = false) throws -> Tensor {
+    let g = try poolGeometry("maxpool2d", x, kernel, stride, padding, ceilMode: ceilMode)
     let r = try Backend.current.pooling.maxPool(g, x: x, needsBackward: Tensor.needsGrad(x))
     return r.output.recorded("maxpool2d", [x]) { dy in [try r.backward!(dy)] }
 }
@@ -21,9 +24,7 @@ public func avgPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
                       countIncludePad: Bool = true) throws -> Tensor {
     let g = try poolGeometry("avgpool2d", x, kernel, stride, padding)
     let needsBackward = Tensor.needsGrad(x)
-    let r = countIncludePad
-        ? try Backend.current.pooling.avgPool(g, x: x, needsBackward: needsBackward)
-        : ReferencePooling.avgPoolExcludingPadding(g, x: x, needsBackward: needsBackward)
+    let r = try Backend.current.pooling.avgPool(g, x: x, countIncludePad: countIncludePad, needsBackward: needsBackward)
     return r.output.recorded("avgpool2d", [x]) { dy in [try r.backward!(dy)] }
 }
 

@@ -10,12 +10,21 @@ import CDNNL
 ///
 /// Max pooling in training records a workspace (where each maximum came from); the backward
 /// closure keeps it and hands it to the backward primitive. Average pooling counts padded zeros
-/// (`dnnl_pooling_avg_include_padding`, PyTorch's `count_include_pad=True`).
+/// (`dnnl_pooling_avg_include_padding`, PyTorch's `count_include_pad=True`) or only the input
+/// pixels of each window (`dnnl_pooling_avg_exclude_padding`, `count_include_pad=False`).
+/// Ceil mode is extra padding at the bottom and right (oneDNN's `padding_r`), which never wins.
 enum OneDNNPooling: PoolingKernels {
     enum Algorithm: Hashable {
-        case max, average
+        case max, average, averageExcludingPadding
 
-        var dnnl: dnnl_alg_kind_t { self == .max ? dnnl_pooling_max : dnnl_pooling_avg_include_padding }
+        var dnnl: dnnl_alg_kind_t {
+            switch self {
+            case .max: dnnl_pooling_max
+            case .average: dnnl_pooling_avg_include_padding
+            case .averageExcludingPadding: dnnl_pooling_avg_exclude_padding
+            }
+        }
+
         var name: String { self == .max ? "max pooling" : "average pooling" }
     }
 
@@ -36,9 +45,11 @@ enum OneDNNPooling: PoolingKernels {
         return try pool(.max, g, x: x, needsBackward: needsBackward)
     }
 
-    static func avgPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult {
-        if isEmpty(g) { return try ReferencePooling.avgPool(g, x: x, needsBackward: needsBackward) }
-        return try pool(.average, g, x: x, needsBackward: needsBackward)
+    static func avgPool(_ g: Pool2dGeometry, x: Tensor, countIncludePad: Bool, needsBackward: Bool) throws -> PoolingResult {
+        if isEmpty(g) {
+            return try ReferencePooling.avgPool(g, x: x, countIncludePad: countIncludePad, needsBackward: needsBackward)
+        }
+        return try pool(countIncludePad ? .average : .averageExcludingPadding, g, x: x, needsBackward: needsBackward)
     }
 
     /// Runs the forward plan and, when needed, returns a closure that runs the backward plan.
@@ -76,13 +87,14 @@ enum OneDNNPooling: PoolingKernels {
 
     private static func shapes(_ g: Pool2dGeometry) -> String {
         "input \(describe(g.inputShape)), output \(describe(g.outputShape)), kernel (\(g.kernelHeight), \(g.kernelWidth)), "
-            + "stride (\(g.strideHeight), \(g.strideWidth)), padding (\(g.padHeight), \(g.padWidth))"
+            + "stride (\(g.strideHeight), \(g.strideWidth)), padding (\(g.padHeight), \(g.padWidth))\(g.ceilMode ? ", ceil mode" : "")"
     }
 
-    /// Strides, kernel, dilation (0 = none) and padding of `g` as oneDNN arrays.
-    private static func windows(_ g: Pool2dGeometry) -> (strides: [Int64], kernel: [Int64], dilation: [Int64], padding: [Int64]) {
+    /// Strides, kernel, dilation (0 = none) and padding (top/left, then bottom/right) of `g` as oneDNN arrays.
+    private static func windows(_ g: Pool2dGeometry)
+        -> (strides: [Int64], kernel: [Int64], dilation: [Int64], padding: [Int64], paddingEnd: [Int64]) {
         ([Int64(g.strideHeight), Int64(g.strideWidth)], [Int64(g.kernelHeight), Int64(g.kernelWidth)], [0, 0],
-         [Int64(g.padHeight), Int64(g.padWidth)])
+         [Int64(g.padHeight), Int64(g.padWidth)], [Int64(g.padBottom), Int64(g.padRight)])
     }
 
     /// The forward plan on input in `src` (nil: plain); the output is in the layout oneDNN picks
@@ -96,7 +108,7 @@ enum OneDNNPooling: PoolingKernels {
         // dnnl_pooling_v2_forward_desc_init: forward_training makes max pooling write a workspace.
         try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&op, key.pass == .training ? dnnl_forward_training : dnnl_forward_inference,
                                                         key.algorithm.dnnl, &srcDesc, &dst, w.strides, w.kernel,
-                                                        w.dilation, w.padding, w.padding),
+                                                        w.dilation, w.padding, w.paddingEnd),
                       what, "describing \(shapes(g))")
         let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: nil, what: what, shapes: shapes(g))
         var arguments: [DNNLArgument] = [.input(DNNL_ARG_SRC, srcDesc), .output(DNNL_ARG_DST)]
@@ -118,7 +130,7 @@ enum OneDNNPooling: PoolingKernels {
         var op = dnnl_pooling_v2_desc_t()
         // dnnl_pooling_v2_backward_desc_init: dX from dY (and, for max, the forward workspace).
         try dnnlCheck(dnnl_pooling_v2_backward_desc_init(&op, key.algorithm.dnnl, &diffSrc, &diffDstDesc, w.strides,
-                                                         w.kernel, w.dilation, w.padding, w.padding),
+                                                         w.kernel, w.dilation, w.padding, w.paddingEnd),
                       what, "describing \(shapes(g))")
         let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
         var arguments: [DNNLArgument] = [

@@ -111,24 +111,12 @@ extension ReferencePooling: PoolingKernels {
         } : nil)
     }
 
-    /// Average pooling whose divisor counts only the input pixels in each window
-    /// (`count_include_pad=False`); only the reference backend implements it.
-    static func avgPoolExcludingPadding(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) -> PoolingResult {
+    static func avgPool(_ g: Pool2dGeometry, x: Tensor, countIncludePad: Bool, needsBackward: Bool) throws -> PoolingResult {
         let y = Tensor(uninitializedShape: g.outputShape)
-        averageForward(g, x: x.storage.pointer, y: y.storage.pointer, includePad: false)
+        averageForward(g, x: x.storage.pointer, y: y.storage.pointer, includePad: countIncludePad)
         return PoolingResult(output: y, backward: needsBackward ? { dy in
             let dx = Tensor(uninitializedShape: g.inputShape)
-            averageBackward(g, dy: dy.storage.pointer, dx: dx.storage.pointer, includePad: false)
-            return dx
-        } : nil)
-    }
-
-    static func avgPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult {
-        let y = Tensor(uninitializedShape: g.outputShape)
-        averageForward(g, x: x.storage.pointer, y: y.storage.pointer)
-        return PoolingResult(output: y, backward: needsBackward ? { dy in
-            let dx = Tensor(uninitializedShape: g.inputShape)
-            averageBackward(g, dy: dy.storage.pointer, dx: dx.storage.pointer)
+            averageBackward(g, dy: dy.storage.pointer, dx: dx.storage.pointer, includePad: countIncludePad)
             return dx
         } : nil)
     }
