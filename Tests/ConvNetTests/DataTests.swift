@@ -122,6 +122,16 @@ struct DataTests {
             #expect(x.count == 8 - start && x.count == y.count)
             for (p, q) in zip(x, y) { #expect(p.images.scalars == q.images.scalars && p.labels == q.labels) }
         }
+        // A consumer that takes batches at once assembles many itself; a slow one finds them
+        // assembled ahead by the producer. Both see the same batches.
+        var slow: [Batch] = []
+        for batch in a.batches(epoch: 1) {
+            slow.append(batch)
+            Thread.sleep(forTimeInterval: 0.003)
+        }
+        let inPlace = Array(b.batches(epoch: 1))
+        #expect(slow.count == inPlace.count)
+        for (p, q) in zip(slow, inPlace) { #expect(p.images.scalars == q.images.scalars && p.labels == q.labels) }
         // Leaving a loop early stops the producer without hanging.
         for _ in a.batches(epoch: 0) { break }
     }

@@ -63,6 +63,7 @@ public struct DataLoader: Sendable {
         let shift = (0..<c).map { ch in -(normalization?.mean[ch] ?? 0) / (normalization?.std[ch] ?? 1) }
         images.withUnsafeMutableBufferPointer { out in
             dataset.pixels.withUnsafeBufferPointer { pixels in
+                Self.touchCacheLines(of: order[start..<end], size: size, in: pixels)
                 for (row, sample) in order[start..<end].enumerated() {
                     let src = sample * size, dst = row * size
                     for ch in 0..<c {
@@ -75,6 +76,24 @@ public struct DataLoader: Sendable {
         }
         return Batch(images: images, labels: labels)
     }
+
+    /// Reads one byte of every 64-byte line of the batch's images before converting them. The
+    /// images lie at random places in the dataset, and converting them one after the other waits
+    /// for memory image by image; these reads are independent of each other, so the memory system
+    /// serves them together and the conversion then finds every image in cache (measured for a
+    /// 64-image MNIST batch: 31 µs → 11 µs).
+    private static func touchCacheLines(of samples: ArraySlice<Int>, size: Int, in pixels: UnsafeBufferPointer<UInt8>) {
+        var sum: UInt8 = 0
+        for sample in samples {
+            let base = sample * size
+            for offset in stride(from: 0, to: size, by: 64) { sum &+= pixels[base + offset] }
+        }
+        keep(sum)
+    }
+
+    /// Makes the compiler compute `value` (so the reads above are not optimised away).
+    @inline(never) @_optimize(none)
+    private static func keep(_ value: UInt8) {}
 
     /// `target[i] = Float(source[i])·scale + shift`, 16 pixels at a time (the same float operations
     /// as one at a time; measured 24 µs instead of 42 µs for a 64-image MNIST batch).
@@ -128,25 +147,37 @@ public final class BatchIterator: IteratorProtocol {
     public func next() -> Batch? {
         guard position < end else { return nil }
         defer { position += 1 }
-        return queue?.take() ?? loader.batch(position, order: order)
+        return queue?.take(position) ?? loader.batch(position, order: order)
     }
 }
 
-/// A bounded buffer filled by one producer thread.
+/// Batches assembled ahead by one producer thread, at most ``capacity`` beyond the consumer.
+///
+/// The consumer never waits for a batch that nobody has started: if the producer has not claimed
+/// the batch the consumer needs (it gets little CPU while a training step keeps every core busy),
+/// the consumer assembles it itself. Measured on LeNet-5 (2 cores): the training loop had waited
+/// 35–60 ms per epoch for batches, 3–6 % of the epoch.
 final class PrefetchQueue: @unchecked Sendable {
     private let condition = NSCondition()
-    private var ready: [Batch] = []
+    /// Finished batches by index.
+    private var ready: [Int: Batch] = [:]
+    /// The next index nobody has claimed yet.
+    private var nextUnclaimed: Int
+    /// The index the consumer takes next; the producer stays within `capacity` of it.
+    private var consumerPosition: Int
+    private let end: Int
     private var cancelled = false
     private let capacity = 2
 
     init(loader: DataLoader, order: [Int], range: Range<Int>) {
+        nextUnclaimed = range.lowerBound
+        consumerPosition = range.lowerBound
+        end = range.upperBound
         let thread = Thread { [self] in
-            for index in range {
+            while let index = claimForProducer() {
                 let batch = loader.batch(index, order: order)
                 condition.lock()
-                while ready.count >= capacity && !cancelled { condition.wait() }
-                if cancelled { condition.unlock(); return }
-                ready.append(batch)
+                ready[index] = batch
                 condition.broadcast()
                 condition.unlock()
             }
@@ -155,14 +186,34 @@ final class PrefetchQueue: @unchecked Sendable {
         thread.start()
     }
 
-    /// The next batch, waiting for the producer if needed.
-    func take() -> Batch? {
+    /// The next index for the producer to assemble, once it is within reach; nil at the end.
+    private func claimForProducer() -> Int? {
         condition.lock()
         defer { condition.unlock() }
-        while ready.isEmpty && !cancelled { condition.wait() }
-        guard !ready.isEmpty else { return nil }
-        let batch = ready.removeFirst()
+        while !cancelled && nextUnclaimed < end && nextUnclaimed >= consumerPosition + capacity { condition.wait() }
+        guard !cancelled, nextUnclaimed < end else { return nil }
+        nextUnclaimed += 1
+        return nextUnclaimed - 1
+    }
+
+    /// Batch `index` (the consumer asks in order): ready, assembled here if nobody has started it,
+    /// or waited for while the producer finishes it. Nil only after ``cancel()``.
+    func take(_ index: Int) -> Batch? {
+        condition.lock()
+        consumerPosition = index + 1
         condition.broadcast()
+        if let batch = ready.removeValue(forKey: index) {
+            condition.unlock()
+            return batch
+        }
+        if nextUnclaimed == index {
+            nextUnclaimed += 1
+            condition.unlock()
+            return nil  // the caller assembles it
+        }
+        while ready[index] == nil && !cancelled { condition.wait() }
+        let batch = ready.removeValue(forKey: index)
+        condition.unlock()
         return batch
     }
 
