@@ -3,6 +3,7 @@ import PackageDescription
 
 // Layers, bottom to top:
 //   COpenBLAS, CDNNL      system libraries (BLAS and oneDNN C APIs); CZlib (gzip) and CPNG (libpng) for data files
+//   CFusedKernels         our C kernels for fused steps no library offers (AVX-512 chosen at run time)
 //   ConvNetCore           tensors, autodiff, operators, CPU backends; imports nothing above it
 //   ConvNet               the library users import (re-exports the core; nn/optim/data/models build here)
 //   convnet               the command-line tool, a thin shell over ConvNet
@@ -23,11 +24,13 @@ let package = Package(
         .systemLibrary(
             name: "CDNNL", path: "Sources/CDNNL",
             providers: [.apt(["libdnnl-dev"]), .brew(["onednn"])]),
+        .target(name: "CFusedKernels", path: "Sources/CFusedKernels"),
         .target(
             name: "ConvNetCore",
             dependencies: [
                 .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
                 "CDNNL",
+                "CFusedKernels",
             ]),
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib",

@@ -22,7 +22,11 @@ public final class LeNet5: Module {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        var h = try relu1(pool1(conv1(x)))
+        // conv1 → pool1 → relu1 as one fused operation (``conv2dMaxPoolReLU(_:_:bias:padding:)``),
+        // except while `convnet summary` records each module's output.
+        var h = ModuleTracer.current == nil
+            ? try conv2dMaxPoolReLU(x, conv1.weight, bias: conv1.bias, padding: conv1.padding)
+            : try relu1(pool1(conv1(x)))
         h = try relu2(pool2(conv2(h)))
         h = try relu3(fc1(flatten(h)))
         return try fc3(relu4(fc2(h)))

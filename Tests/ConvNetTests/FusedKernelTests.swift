@@ -1,0 +1,115 @@
+import ConvNet
+import Testing
+
+@Suite("fused conv → max pool → ReLU")
+struct FusedKernelTests {
+    /// (batch, in channels, height, width, out channels, kernel, padding): LeNet-5's first block,
+    /// odd convolution sizes (the last row and column are not pooled), rectangular inputs, more
+    /// than 16 pooled columns, more output channels than one group of six.
+    static let shapes: [(Int, Int, Int, Int, Int, Int, Int)] = [
+        (4, 1, 28, 28, 6, 5, 2), (3, 2, 11, 13, 5, 3, 1), (2, 3, 9, 8, 7, 4, 0), (1, 1, 6, 6, 1, 3, 1),
+        (2, 1, 16, 41, 13, 5, 2), (3, 2, 7, 7, 2, 7, 3),
+    ]
+
+    static var fusedPaths: [ConvPoolReLUPath] {
+        ConvPoolReLUPath.avx512Available ? [.fusedPortable, .fusedAVX512] : [.fusedPortable]
+    }
+
+    @Test("equals conv2d, maxPool2d and relu: output, dW and db, both kernels")
+    func matchesUnfused() throws {
+        var gen = RandomGenerator(seed: 21)
+        for (n, c, h, w, o, k, p) in Self.shapes {
+            let x = Tensor.randn([n, c, h, w], generator: &gen)
+            let weight = Tensor.randn([o, c, k, k], std: 0.3, generator: &gen, requiresGrad: true)
+            let bias = Tensor.randn([o], std: 0.3, generator: &gen, requiresGrad: true)
+            let expected = try Backend.with(.reference) {
+                try conv2dMaxPoolReLU(x, weight, bias: bias, padding: Size2(p), path: .unfused)
+            }
+            let upstream = Tensor.randn(expected.shape, generator: &gen)
+            let expectedGrads = try gradients(of: expected, withRespectTo: [weight, bias], upstream: upstream)
+            for path in Self.fusedPaths {
+                let y = try conv2dMaxPoolReLU(x, weight, bias: bias, padding: Size2(p), path: path)
+                let label = "\(path) \([n, c, h, w]) → \(o)@\(k)×\(k) pad \(p)"
+                #expect(y.shape == expected.shape, "\(label)")
+                #expect(zip(y.scalars, expected.scalars).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "\(label) output")
+                let grads = try gradients(of: y, withRespectTo: [weight, bias], upstream: upstream)
+                for (got, want) in zip(grads, expectedGrads) {
+                    let scale = want.scalars.map(abs).max() ?? 1
+                    #expect(zip(got.scalars, want.scalars).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, scale) }, "\(label) gradient")
+                }
+            }
+        }
+    }
+
+    @Test("ties go to the first maximum in row-major order, as in PyTorch")
+    func ties() throws {
+        // Kernel [[1, 0], [0, 0]] makes the convolution output x itself, exactly; x constant on each
+        // pooling window makes all four positions tie, while the other taps see different pixels,
+        // so dW shows which position won.
+        var gen = RandomGenerator(seed: 24)
+        let blocks = Tensor.randn([4, 4], generator: &gen).scalars.map { abs($0) + 0.1 }
+        let extra = Tensor.randn([81], generator: &gen).scalars
+        var pixels = extra
+        for row in 0..<8 {
+            for column in 0..<8 { pixels[row * 9 + column] = blocks[(row / 2) * 4 + column / 2] }
+        }
+        let x = try Tensor(shape: [1, 1, 9, 9], scalars: pixels)
+        let weight = try Tensor(shape: [1, 1, 2, 2], scalars: [1, 0, 0, 0], requiresGrad: true)
+        let expected = try Backend.with(.reference) { try conv2dMaxPoolReLU(x, weight, bias: nil, path: .unfused) }
+        let want = try gradients(of: expected, withRespectTo: [weight], upstream: Tensor.ones(expected.shape))[0].scalars
+        for path in Self.fusedPaths {
+            let y = try conv2dMaxPoolReLU(x, weight, bias: nil, path: path)
+            #expect(y.scalars == expected.scalars, "\(path)")
+            let got = try gradients(of: y, withRespectTo: [weight], upstream: Tensor.ones(y.shape))[0].scalars
+            #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(path): \(got) vs \(want)")
+        }
+    }
+
+    @Test("finite differences agree with the fused backward (weights and bias)")
+    func finiteDifferences() throws {
+        var gen = RandomGenerator(seed: 22)
+        let x = Tensor.randn([2, 2, 8, 9], generator: &gen)
+        let weight = Tensor.randn([3, 2, 3, 3], std: 0.4, generator: &gen)
+        let bias = Tensor.randn([3], std: 0.4, generator: &gen)
+        for path in Self.fusedPaths {
+            try FiniteDifference.check("conv_maxpool_relu \(path)", inputs: [weight, bias], step: 1e-3) { t in
+                try conv2dMaxPoolReLU(x, t[0], bias: t[1], padding: 1, path: path)
+            }
+        }
+    }
+
+    @Test("the automatic path trains LeNet-5 like the three operations")
+    func lenetStepMatchesUnfused() throws {
+        // One SGD step from the same weights, fused (automatic) and not (reference backend).
+        func step(_ backend: ComputeBackend) throws -> [Float] {
+            try Backend.with(backend) {
+                let model = try GlobalGenerator.seeded(3) { LeNet5() }
+                var gen = RandomGenerator(seed: 4)
+                let x = Tensor.randn([8, 1, 28, 28], generator: &gen)
+                let optimizer = try SGD(parameters: model.parameters, learningRate: 0.1)
+                try crossEntropy(model(x), labels: Array(0..<8)).backward()
+                try optimizer.step()
+                return model.conv1.weight.scalars + model.conv1.bias!.scalars
+            }
+        }
+        let (fused, reference) = (try step(.oneDNN), try step(.reference))
+        #expect(zip(fused, reference).allSatisfy { abs($0 - $1) <= 1e-5 })
+    }
+
+    @Test("fused paths refuse what they cannot compute")
+    func refusals() throws {
+        var gen = RandomGenerator(seed: 23)
+        let x = Tensor.randn([1, 2, 6, 6], generator: &gen, requiresGrad: true)
+        let weight = Tensor.randn([3, 2, 3, 3], generator: &gen)
+        #expect(throws: ConvNetError.self) { try conv2dMaxPoolReLU(x, weight, bias: nil, path: .fusedPortable) }
+        let wrongChannels = Tensor.randn([3, 4, 3, 3], generator: &gen)
+        #expect(throws: ConvNetError.self) { try conv2dMaxPoolReLU(x.detached(), wrongChannels, bias: nil, path: .fusedPortable) }
+        #expect(throws: ConvNetError.self) { try conv2dMaxPoolReLU(x.detached(), wrongChannels, bias: nil) }
+        if !ConvPoolReLUPath.avx512Available {
+            #expect(throws: ConvNetError.self) { try conv2dMaxPoolReLU(x.detached(), weight, bias: nil, path: .fusedAVX512) }
+        }
+        // With a gradient wanted for x, the automatic path computes it (through the three operations).
+        let y = try conv2dMaxPoolReLU(x, weight, bias: nil)
+        #expect(try gradients(of: y, withRespectTo: [x], upstream: Tensor.ones(y.shape))[0].shape == x.shape)
+    }
+}
