@@ -94,34 +94,34 @@ enum FusedConvPoolReLU {
         let code = UnsafeMutableRawPointer(codes.pointer).assumingMemoryBound(to: UInt8.self)
         let scratch = fk_scratch_floats(&g), batch = Int(g.batch)
         let threads = min(Backend.threads, batch)
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: scratch * threads)
-        defer { buffer.deallocate() }
+        // Scratch from the tensor pool: the same sizes every step, so no fresh pages each time.
+        let buffer = TensorStorage(uninitializedCount: scratch * threads)
         OpenMP.parallel(threads: threads) { t, count in
             let (n0, n1) = (t * batch / count, (t + 1) * batch / count)
-            fk_conv_pool_relu_forward(&g, xp, wp, bp, yp, code, Int32(n0), Int32(n1), avx512 ? 1 : 0, buffer + t * scratch)
+            fk_conv_pool_relu_forward(&g, xp, wp, bp, yp, code, Int32(n0), Int32(n1), avx512 ? 1 : 0,
+                                      buffer.pointer + t * scratch)
         }
         return y.recorded("conv_maxpool_relu", [x, weight, bias]) { dy in
             var g = g
             let dyp = dy.storage.pointer
             let weights = weight.count, outputs = Int(g.out_channels)
             // Per-thread sums, added in thread order (the same for a given thread count).
-            let partial = UnsafeMutablePointer<Float>.allocate(capacity: (weights + outputs) * threads)
-            partial.initialize(repeating: 0, count: (weights + outputs) * threads)
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: scratch * threads)
-            defer { partial.deallocate(); buffer.deallocate() }
-            withExtendedLifetime((codes, input, output)) {
+            let partials = TensorStorage(count: (weights + outputs) * threads, repeating: 0)
+            let buffer = TensorStorage(uninitializedCount: scratch * threads)
+            let partial = partials.pointer
+            let dw = Tensor.zeros(weight.shape), db = bias.map { Tensor.zeros($0.shape) }
+            withExtendedLifetime((codes, input, output, partials, buffer)) {
                 OpenMP.parallel(threads: threads) { t, count in
                     let (n0, n1) = (t * batch / count, (t + 1) * batch / count)
-                    let dw = partial + t * (weights + outputs)
-                    fk_conv_pool_relu_backward_weights(&g, xp, yp, code, dyp, dw, bias == nil ? nil : dw + weights,
-                                                       Int32(n0), Int32(n1), avx512 ? 1 : 0, buffer + t * scratch)
+                    let sums = partial + t * (weights + outputs)
+                    fk_conv_pool_relu_backward_weights(&g, xp, yp, code, dyp, sums, bias == nil ? nil : sums + weights,
+                                                       Int32(n0), Int32(n1), avx512 ? 1 : 0, buffer.pointer + t * scratch)
                 }
-            }
-            let dw = Tensor.zeros(weight.shape), db = bias.map { Tensor.zeros($0.shape) }
-            for t in 0..<threads {
-                let part = partial + t * (weights + outputs)
-                for i in 0..<weights { dw.storage.pointer[i] += part[i] }
-                if let db { for o in 0..<outputs { db.storage.pointer[o] += part[weights + o] } }
+                for t in 0..<threads {
+                    let part = partial + t * (weights + outputs)
+                    for i in 0..<weights { dw.storage.pointer[i] += part[i] }
+                    if let db { for o in 0..<outputs { db.storage.pointer[o] += part[weights + o] } }
+                }
             }
             return [nil, dw, db]
         }
