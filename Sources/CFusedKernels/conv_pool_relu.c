@@ -251,16 +251,16 @@ _Static_assert(sizeof(fk_pooled_grad) <= 128, "fk_scratch_floats counts 128 byte
                     const fk_pooled_grad *pg = grads + ((size_t)n * ph + py) * chunks + chunk;                  \
                     if (!pg->active) continue;                                                                  \
                     int q0 = 16 * chunk;                                                                        \
-                    __m512 prev0 = _mm512_loadu_ps(e0 + q0), prev1 = _mm512_loadu_ps(e1 + q0);                 \
+                    /* rows picked first (one blend per column offset t), then columns (one per tap) */       \
+                    __m512 prev = _mm512_mask_blend_ps(pg->lowerRow, _mm512_loadu_ps(e0 + q0),                  \
+                                                       _mm512_loadu_ps(e1 + q0));                               \
                     for (int j = 0; j < KW; j++) {                                                              \
                         int t = j + 1;                                                                          \
-                        __m512 next0 = _mm512_loadu_ps(e0 + (t & 1) * half + t / 2 + q0);                       \
-                        __m512 next1 = _mm512_loadu_ps(e1 + (t & 1) * half + t / 2 + q0);                       \
-                        __m512 upper = _mm512_mask_blend_ps(pg->oddColumn, prev0, next0);                       \
-                        __m512 below = _mm512_mask_blend_ps(pg->oddColumn, prev1, next1);                       \
-                        acc[j] = _mm512_fmadd_ps(pg->grad, _mm512_mask_blend_ps(pg->lowerRow, upper, below), acc[j]); \
-                        prev0 = next0;                                                                          \
-                        prev1 = next1;                                                                          \
+                        __m512 next = _mm512_mask_blend_ps(pg->lowerRow,                                        \
+                                                           _mm512_loadu_ps(e0 + (t & 1) * half + t / 2 + q0),   \
+                                                           _mm512_loadu_ps(e1 + (t & 1) * half + t / 2 + q0));  \
+                        acc[j] = _mm512_fmadd_ps(pg->grad, _mm512_mask_blend_ps(pg->oddColumn, prev, next), acc[j]); \
+                        prev = next;                                                                            \
                     }                                                                                           \
                 }                                                                                               \
             }                                                                                                   \
