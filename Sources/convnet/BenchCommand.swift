@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time operators; prints one JSON object.",
-        subcommands: [Conv.self, Gemm.self, Model.self])
+        subcommands: [Conv.self, Block.self, Gemm.self, Model.self])
 
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -29,6 +29,28 @@ struct BenchCommand: ParsableCommand {
             let g = Conv2dGeometry(batch: n, inChannels: c, height: h, width: w, outChannels: cout,
                                    kernel: Size2(k), stride: Size2(stride), padding: Size2(pad))
             try printJSON(try OperatorBenchmarks.convolution(g))
+        }
+    }
+
+    struct Block: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Median times of conv → 2×2 max pool → ReLU: the three operations against the fused kernels.",
+            discussion: "Example (LeNet-5's first block): convnet bench block 64 1 28 28 6 5 2")
+
+        @Argument(help: "Batch size N.") var n: Int
+        @Argument(help: "Input channels C.") var c: Int
+        @Argument(help: "Input height H.") var h: Int
+        @Argument(help: "Input width W.") var w: Int
+        @Argument(help: "Output channels.") var cout: Int
+        @Argument(help: "Kernel size K (K×K).") var k: Int
+        @Argument(help: "Zero padding.") var pad: Int
+        @OptionGroup var compute: ComputeOptions
+
+        func run() throws {
+            try compute.apply()
+            let g = Conv2dGeometry(batch: n, inChannels: c, height: h, width: w, outChannels: cout,
+                                   kernel: Size2(k), stride: 1, padding: Size2(pad))
+            try printJSON(try OperatorBenchmarks.convPoolReLU(g))
         }
     }
 

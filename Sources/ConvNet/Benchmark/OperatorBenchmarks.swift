@@ -36,6 +36,57 @@ public enum OperatorBenchmarks {
                           forwardGFlops: flops / forward / 1e6, forwardBackwardGFlops: 3 * flops / both / 1e6)
     }
 
+    /// Median times of conv → 2×2 max pool → ReLU (``conv2dMaxPoolReLU(_:_:bias:padding:path:)``)
+    /// by each path: forward alone, and forward + dW + db (the input needs no gradient, as for a
+    /// network's first block).
+    public struct BlockResult: Codable, Sendable {
+        public struct Timing: Codable, Sendable {
+            public var forwardMilliseconds: Double
+            public var forwardBackwardMilliseconds: Double
+
+            enum CodingKeys: String, CodingKey {
+                case forwardMilliseconds = "forward_ms", forwardBackwardMilliseconds = "forward_backward_ms"
+            }
+        }
+
+        /// The three operations on the current backend.
+        public var unfused: Timing
+        /// The fused kernel the automatic path runs here (AVX-512), when this CPU has it.
+        public var fused: Timing?
+        /// The fused kernel in portable C.
+        public var fusedPortable: Timing
+
+        enum CodingKeys: String, CodingKey {
+            case unfused, fused = "fused_avx512", fusedPortable = "fused_portable"
+        }
+    }
+
+    /// Times `conv2dMaxPoolReLU` on random data of the given geometry (stride 1, bias included).
+    public static func convPoolReLU(_ g: Conv2dGeometry, budget: Double = 2) throws -> BlockResult {
+        try g.validateForBenchmark()
+        guard g.strideHeight == 1, g.strideWidth == 1, g.outputShape[2] >= 2, g.outputShape[3] >= 2 else {
+            throw ConvNetError(op: "bench block", "the block needs stride 1 and a convolution output of at least 2×2")
+        }
+        var gen = RandomGenerator(seed: 0)
+        let x = Tensor.randn(g.inputShape, generator: &gen)
+        let w = Tensor.randn(g.weightShape, std: 0.2, generator: &gen, requiresGrad: true)
+        let b = Tensor.randn([g.outChannels], std: 0.2, generator: &gen, requiresGrad: true)
+        let padding = Size2(g.padHeight, g.padWidth)
+        func time(_ path: ConvPoolReLUPath) throws -> BlockResult.Timing {
+            let forward = try Stopwatch.medianMilliseconds(budget: budget) {
+                _ = try withNoGrad { try conv2dMaxPoolReLU(x, w, bias: b, padding: padding, path: path) }
+            }
+            let both = try Stopwatch.medianMilliseconds(budget: budget) {
+                let y = try conv2dMaxPoolReLU(x, w, bias: b, padding: padding, path: path)
+                _ = try gradients(of: y, withRespectTo: [w, b], upstream: Tensor.ones(y.shape))
+            }
+            return .init(forwardMilliseconds: forward, forwardBackwardMilliseconds: both)
+        }
+        return BlockResult(unfused: try time(.unfused),
+                           fused: ConvPoolReLUPath.avx512Available ? try time(.fusedAVX512) : nil,
+                           fusedPortable: try time(.fusedPortable))
+    }
+
     /// Median time of one SGEMM C[M×N] = A[M×K]·B[K×N].
     public struct GemmResult: Codable, Sendable {
         public var milliseconds: Double
