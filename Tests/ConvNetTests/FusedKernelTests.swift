@@ -96,6 +96,17 @@ struct FusedKernelTests {
         #expect(zip(fused, reference).allSatisfy { abs($0 - $1) <= 1e-5 })
     }
 
+    @Test("convnet bench block times every path and rejects a strided block")
+    func benchmark() throws {
+        let g = Conv2dGeometry(batch: 2, inChannels: 1, height: 12, width: 12, outChannels: 3, kernel: 3, stride: 1, padding: 1)
+        let r = try OperatorBenchmarks.convPoolReLU(g, budget: 0.01)
+        let timings = [r.unfused, r.fusedPortable] + (r.fused.map { [$0] } ?? [])
+        #expect(timings.allSatisfy { $0.forwardMilliseconds > 0 && $0.forwardBackwardMilliseconds > 0 })
+        #expect((r.fused != nil) == ConvPoolReLUPath.avx512Available)
+        let strided = Conv2dGeometry(batch: 2, inChannels: 1, height: 12, width: 12, outChannels: 3, kernel: 3, stride: 2, padding: 1)
+        #expect(throws: ConvNetError.self) { try OperatorBenchmarks.convPoolReLU(strided, budget: 0.01) }
+    }
+
     @Test("fused paths refuse what they cannot compute")
     func refusals() throws {
         var gen = RandomGenerator(seed: 23)
