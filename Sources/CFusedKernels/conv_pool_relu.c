@@ -153,9 +153,16 @@ FK_AVX512 static inline void pool_store(__m512 top, __m512 bottom, int count, fl
     __m256 bm = _mm256_mask_blend_ps(bottomOdd, be, bo);
     __mmask8 lower = _mm256_cmp_ps_mask(bm, t, _CMP_GT_OQ);
     __m256 best = _mm256_max_ps(_mm256_mask_blend_ps(lower, t, bm), _mm256_setzero_ps());
-    _mm256_mask_storeu_ps(y, (__mmask8)((1u << count) - 1), best);
-    unsigned columns = (unsigned)((lower & bottomOdd) | (~lower & topOdd));
-    for (int k = 0; k < count; k++) code[k] = (unsigned char)((((lower >> k) & 1) << 1) | ((columns >> k) & 1));
+    __mmask8 columns = (__mmask8)((lower & bottomOdd) | (~lower & topOdd));
+    // code = 2·row + column per output, built in a vector.
+    __m128i codes = _mm_or_si128(_mm_maskz_mov_epi8(lower, _mm_set1_epi8(2)), _mm_maskz_mov_epi8(columns, _mm_set1_epi8(1)));
+    if (count == 8) {  // masked stores are slow on AMD's AVX-512: only for a last, partial group
+        _mm256_storeu_ps(y, best);
+        _mm_storel_epi64((__m128i *)code, codes);
+    } else {
+        _mm256_mask_storeu_ps(y, (__mmask8)((1u << count) - 1), best);
+        _mm_mask_storeu_epi8(code, (__mmask16)((1u << count) - 1), codes);
+    }
 }
 
 /// Forward for output channels [o0, o0 + G) at pooled row py and pooled columns [px0, px0 + 8):
