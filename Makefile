@@ -34,6 +34,7 @@ test: deps
 bench: build
 	@bash Benchmarks/conv_table.sh $(CONVNET) --with-torch
 	@bash Benchmarks/model_table.sh $(CONVNET) --with-torch
+	@bash Benchmarks/lenet_epoch_pairs.sh $(CONVNET) 6 4
 
 clean:
 	rm -rf .build
