@@ -10,9 +10,8 @@
 #define FK_X86 1
 #endif
 
-// Largest kernel the AVX-512 backward keeps its per-row loads for, and most weights it keeps
-// vector accumulators for on the stack (the plain C code has no limit).
-enum { FK_MAX_KERNEL = 7, FK_MAX_WEIGHTS = 1024 };
+// Largest kernel the AVX-512 backward has specialised row loops for (the plain C code has no limit).
+enum { FK_MAX_KERNEL = 7 };
 
 static int conv_h(const fk_block_geometry *g) { return g->height + 2 * g->pad_h - g->kernel_h + 1; }
 static int conv_w(const fk_block_geometry *g) { return g->width + 2 * g->pad_w - g->kernel_w + 1; }
@@ -40,7 +39,9 @@ size_t fk_scratch_floats(const fk_block_geometry *g) {
     // (128 bytes each).
     size_t chunks = (size_t)(pooled_w(g) + 15) / 16;
     size_t positions = FK_BLOCK * (size_t)pooled_h(g) * chunks;
-    return (1 + FK_BLOCK) * (size_t)g->in_channels * plane_floats(g) + positions * 32 + 64;
+    // Then one vector sum per weight and per bias.
+    size_t sums = ((size_t)g->out_channels * g->in_channels * g->kernel_h * g->kernel_w + g->out_channels) * 16;
+    return (1 + FK_BLOCK) * (size_t)g->in_channels * plane_floats(g) + positions * 32 + sums + 64;
 }
 
 /// Copies image n into `padded` ([in_channels][padded_rows][row_stride], zero border).
@@ -296,8 +297,8 @@ FK_AVX512 static void backward_avx512(const fk_block_geometry *g, const float *x
     uintptr_t room = ((uintptr_t)(split + FK_BLOCK * image) + 63) & ~(uintptr_t)63;
     fk_pooled_grad *grads = (fk_pooled_grad *)room;
     int taps = cin * kh * kw;
-    __m512 acc[cout * taps];
-    __m512 biasAcc[cout];
+    // The vector sums per weight and per bias, after the pooled gradients.
+    __m512 *acc = (__m512 *)(grads + (size_t)FK_BLOCK * ph * chunks), *biasAcc = acc + (size_t)cout * taps;
     for (int k = 0; k < cout * taps; k++) acc[k] = _mm512_setzero_ps();
     for (int o = 0; o < cout; o++) biasAcc[o] = _mm512_setzero_ps();
     const __m128i one = _mm_set1_epi8(1), two = _mm_set1_epi8(2);
@@ -379,8 +380,7 @@ void fk_conv_pool_relu_backward_weights(const fk_block_geometry *g, const float 
                                         const unsigned char *code, const float *dy, float *dw, float *db,
                                         int n0, int n1, int use_avx512, float *scratch) {
 #if FK_X86
-    if (use_avx512 && g->kernel_h <= FK_MAX_KERNEL && g->kernel_w <= FK_MAX_KERNEL &&
-        g->out_channels * g->in_channels * g->kernel_h * g->kernel_w <= FK_MAX_WEIGHTS) {
+    if (use_avx512 && g->kernel_h <= FK_MAX_KERNEL && g->kernel_w <= FK_MAX_KERNEL) {
         backward_avx512(g, x, y, code, dy, dw, db, n0, n1, scratch);
         return;
     }

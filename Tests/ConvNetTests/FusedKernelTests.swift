@@ -5,10 +5,10 @@ import Testing
 struct FusedKernelTests {
     /// (batch, in channels, height, width, out channels, kernel, padding): LeNet-5's first block,
     /// odd convolution sizes (the last row and column are not pooled), rectangular inputs, more
-    /// than 16 pooled columns, more output channels than one group of six.
+    /// than 16 pooled columns, more output channels than one group of six, thousands of weights.
     static let shapes: [(Int, Int, Int, Int, Int, Int, Int)] = [
         (4, 1, 28, 28, 6, 5, 2), (3, 2, 11, 13, 5, 3, 1), (2, 3, 9, 8, 7, 4, 0), (1, 1, 6, 6, 1, 3, 1),
-        (2, 1, 16, 41, 13, 5, 2), (3, 2, 7, 7, 2, 7, 3),
+        (2, 1, 16, 41, 13, 5, 2), (3, 2, 7, 7, 2, 7, 3), (2, 4, 12, 12, 15, 7, 3),
     ]
 
     static var fusedPaths: [ConvPoolReLUPath] {

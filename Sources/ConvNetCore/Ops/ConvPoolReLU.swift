@@ -29,7 +29,8 @@ public func conv2dMaxPoolReLU(_ x: Tensor, _ weight: Tensor, bias: Tensor?, padd
         return try unfused()
     case .automatic:
         guard ConvPoolReLUPath.avx512Available, Backend.current == .oneDNN, !Tensor.needsGrad(x),
-              let g = FusedConvPoolReLU.geometry(x, weight, bias, padding) else { return try unfused() }
+              let g = FusedConvPoolReLU.geometry(x, weight, bias, padding), FusedConvPoolReLU.isSmallBlock(g)
+        else { return try unfused() }
         return try FusedConvPoolReLU.run(g, x: x, weight: weight, bias: bias, avx512: true)
     case .fusedPortable, .fusedAVX512:
         let avx512 = path == .fusedAVX512
@@ -45,8 +46,9 @@ public func conv2dMaxPoolReLU(_ x: Tensor, _ weight: Tensor, bias: Tensor?, padd
 
 /// How ``conv2dMaxPoolReLU(_:_:bias:padding:path:)`` computes.
 public enum ConvPoolReLUPath: Sendable {
-    /// The fused AVX-512 kernel where it applies (oneDNN backend, a CPU with AVX-512, an input
-    /// that needs no gradient), else ``unfused``.
+    /// The fused AVX-512 kernel where it applies and is the faster (oneDNN backend, a CPU with
+    /// AVX-512, an input that needs no gradient, and a first block's few channels: at most 4 in,
+    /// fewer than 16 out, kernels up to 7×7), else ``unfused``.
     case automatic
     /// `conv2d`, `maxPool2d` and `relu`, one after the other.
     case unfused
@@ -74,6 +76,15 @@ enum FusedConvPoolReLU {
         let (convH, convW) = (Int(g.height + 2 * g.pad_h - g.kernel_h + 1), Int(g.width + 2 * g.pad_w - g.kernel_w + 1))
         guard convH >= 2, convW >= 2, x.count > 0 else { return nil }
         return g
+    }
+
+    /// Few channels and a small kernel: where the fused kernel was measured faster than oneDNN's
+    /// three operations, which vectorise over channels in blocks of 16 (`convnet bench block`,
+    /// forward + backward, 2 threads: 1→6 channels 5×5 on 28×28 0.15 against 0.33 ms, 1→8 0.26
+    /// against 0.51, 3→8 on 32×32 0.75 against 0.98, 1→12 3×3 0.25 against 0.31; 1→16 5×5 0.45
+    /// against 0.45, so from 16 output channels on oneDNN's).
+    static func isSmallBlock(_ g: fk_block_geometry) -> Bool {
+        g.in_channels <= 4 && g.out_channels < 16 && g.kernel_h <= 7 && g.kernel_w <= 7
     }
 
     static func outputShape(_ g: fk_block_geometry) -> [Int] {
