@@ -29,19 +29,26 @@ static int row_stride(const fk_block_geometry *g) {
 }
 static size_t plane_floats(const fk_block_geometry *g) { return (size_t)padded_rows(g) * (size_t)row_stride(g); }
 
-// Images the AVX-512 backward splits into even and odd columns at a time (its accumulators stay in
-// registers over a block).
-enum { FK_BLOCK = 8 };
+// Images the AVX-512 backward prepares at a time (its accumulators stay in registers over a block;
+// the block's prepared rows stay in the first-level cache).
+enum { FK_BLOCK = 2 };
+
+static int pooled_chunks(const fk_block_geometry *g) { return (pooled_w(g) + 15) / 16; }
+
+/// Floats per image of the backward's column-shifted rows: per input channel, padded row, chunk
+/// of 16 pooled columns and column offset t ≤ kernel_w, the 16 values at columns 2q + t.
+static size_t shifted_floats(const fk_block_geometry *g) {
+    return (size_t)g->in_channels * padded_rows(g) * pooled_chunks(g) * (g->kernel_w + 1) * 16;
+}
 
 size_t fk_scratch_floats(const fk_block_geometry *g) {
-    // One padded image, then for a block of images their padded rows split into even and odd
-    // columns; plus, per 16 pooled positions of the block, the masked gradient and the winner bits
-    // (128 bytes each).
-    size_t chunks = (size_t)(pooled_w(g) + 15) / 16;
-    size_t positions = FK_BLOCK * (size_t)pooled_h(g) * chunks;
-    // Then one vector sum per weight and per bias.
+    // One padded image, then the shifted rows of a block of images, then per 16 pooled positions
+    // of the block the masked gradient and the winner bits (128 bytes each), then one vector sum
+    // per weight and per bias.
+    size_t positions = FK_BLOCK * (size_t)pooled_h(g) * pooled_chunks(g);
     size_t sums = ((size_t)g->out_channels * g->in_channels * g->kernel_h * g->kernel_w + g->out_channels) * 16;
-    return (1 + FK_BLOCK) * (size_t)g->in_channels * plane_floats(g) + positions * 32 + sums + 64;
+    size_t total = (size_t)g->in_channels * plane_floats(g) + FK_BLOCK * shifted_floats(g) + positions * 32 + sums + 64;
+    return (total + 15) / 16 * 16;  // 64-byte multiples, so per-thread scratch areas stay aligned
 }
 
 /// Copies image n into `padded` ([in_channels][padded_rows][row_stride], zero border).
@@ -240,33 +247,29 @@ _Static_assert(sizeof(fk_pooled_grad) <= 128, "fk_scratch_floats counts 128 byte
 
 /// Adds to acc[j] (j < KW) the weight gradient of kernel row i of input channel c over the
 /// positions `grads` (nb images × ph rows × chunks of 16 pooled columns). For pooled column q the
-/// winner's convolution column is 2q + col, and tap j reads column 2q + col + j: with each padded
-/// row split into its even and odd columns, that is the even half at q + t/2 for even t = col + j,
-/// the odd half for odd t — one unaligned load per (row, t), chosen per lane by the winner's
-/// column bit, then between rows 2p + i and 2p + i + 1 by its row bit.
+/// winner's convolution column is 2q + col, and tap j reads padded column 2q + col + j: the
+/// prepared vector of column offset t = col + j (see backward_avx512), chosen per lane by the
+/// winner's column bit, after choosing between rows 2p + i and 2p + i + 1 by its row bit.
 #define FK_BACKWARD_ROW(KW)                                                                                     \
-    FK_AVX512 static void backward_row_##KW(const fk_block_geometry *g, const float *split, const fk_pooled_grad *grads, \
-                                            int nb, int c, int i, __m512 *accOut) {                             \
-        int ph = pooled_h(g), chunks = (pooled_w(g) + 15) / 16, stride = row_stride(g), half = stride / 2;     \
-        size_t plane = plane_floats(g), image = (size_t)g->in_channels * plane;                                \
+    FK_AVX512 static void backward_row_##KW(const fk_block_geometry *g, const float *shifted,                  \
+                                            const fk_pooled_grad *grads, int nb, int c, int i, __m512 *accOut) { \
+        int ph = pooled_h(g), chunks = pooled_chunks(g), rows = padded_rows(g);                                 \
+        size_t perRow = (size_t)chunks * (KW + 1) * 16;                                                         \
         __m512 acc[KW];                                                                                         \
         for (int j = 0; j < KW; j++) acc[j] = _mm512_setzero_ps();                                             \
         for (int n = 0; n < nb; n++) {                                                                          \
+            const float *image = shifted + ((size_t)n * g->in_channels + c) * rows * perRow;                    \
             for (int py = 0; py < ph; py++) {                                                                   \
-                const float *e0 = split + n * image + (size_t)c * plane + (size_t)(2 * py + i) * stride;       \
-                const float *e1 = e0 + stride;                                                                  \
                 for (int chunk = 0; chunk < chunks; chunk++) {                                                  \
                     const fk_pooled_grad *pg = grads + ((size_t)n * ph + py) * chunks + chunk;                  \
                     if (!pg->active) continue;                                                                  \
-                    int q0 = 16 * chunk;                                                                        \
+                    const float *s0 = image + (size_t)(2 * py + i) * perRow + (size_t)chunk * (KW + 1) * 16;    \
+                    const float *s1 = s0 + perRow;                                                              \
                     /* rows picked first (one blend per column offset t), then columns (one per tap) */       \
-                    __m512 prev = _mm512_mask_blend_ps(pg->lowerRow, _mm512_loadu_ps(e0 + q0),                  \
-                                                       _mm512_loadu_ps(e1 + q0));                               \
+                    __m512 prev = _mm512_mask_blend_ps(pg->lowerRow, _mm512_load_ps(s0), _mm512_load_ps(s1));  \
                     for (int j = 0; j < KW; j++) {                                                              \
-                        int t = j + 1;                                                                          \
-                        __m512 next = _mm512_mask_blend_ps(pg->lowerRow,                                        \
-                                                           _mm512_loadu_ps(e0 + (t & 1) * half + t / 2 + q0),   \
-                                                           _mm512_loadu_ps(e1 + (t & 1) * half + t / 2 + q0));  \
+                        __m512 next = _mm512_mask_blend_ps(pg->lowerRow, _mm512_load_ps(s0 + 16 * (j + 1)),     \
+                                                           _mm512_load_ps(s1 + 16 * (j + 1)));                  \
                         acc[j] = _mm512_fmadd_ps(pg->grad, _mm512_mask_blend_ps(pg->oddColumn, prev, next), acc[j]); \
                         prev = next;                                                                            \
                     }                                                                                           \
@@ -283,18 +286,21 @@ FK_BACKWARD_ROW(5)
 FK_BACKWARD_ROW(6)
 FK_BACKWARD_ROW(7)
 
-/// Weight gradient, a block of images at a time: the block's padded rows are split into even
-/// and odd columns, then per output channel the pooled gradients and winner bits are gathered
-/// once and every kernel row accumulates over the whole block in registers.
+/// Weight gradient, a block of images at a time. Each image's padded rows are first rearranged
+/// into aligned vectors, one per (row, chunk of 16 pooled columns, column offset t ≤ kernel_w),
+/// holding padded columns 2q + t: a stride-2 gather done once per image, so that the inner loop
+/// reads aligned vectors instead of unaligned ones that split cache lines. Then per output channel
+/// the pooled gradients and winner bits are gathered once, and every kernel row accumulates over
+/// the block in registers.
 FK_AVX512 static void backward_avx512(const fk_block_geometry *g, const float *x, const float *y,
                                       const unsigned char *code, const float *dy, float *dw, float *db,
                                       int n0, int n1, float *scratch) {
-    int ph = pooled_h(g), pw = pooled_w(g), stride = row_stride(g), half = stride / 2, chunks = (pw + 15) / 16;
+    int ph = pooled_h(g), pw = pooled_w(g), stride = row_stride(g), chunks = pooled_chunks(g);
     int kh = g->kernel_h, kw = g->kernel_w, cin = g->in_channels, cout = g->out_channels, rows = padded_rows(g);
-    size_t plane = plane_floats(g), image = (size_t)cin * plane;
-    float *padded = scratch, *split = scratch + image;
+    size_t plane = plane_floats(g), perImage = shifted_floats(g);
+    float *padded = scratch, *shifted = scratch + (size_t)cin * plane;
     // 64-byte aligned room for the block's pooled gradients (fk_scratch_floats counts 128 bytes each).
-    uintptr_t room = ((uintptr_t)(split + FK_BLOCK * image) + 63) & ~(uintptr_t)63;
+    uintptr_t room = ((uintptr_t)(shifted + FK_BLOCK * perImage) + 63) & ~(uintptr_t)63;
     fk_pooled_grad *grads = (fk_pooled_grad *)room;
     int taps = cin * kh * kw;
     // The vector sums per weight and per bias, after the pooled gradients.
@@ -303,19 +309,20 @@ FK_AVX512 static void backward_avx512(const fk_block_geometry *g, const float *x
     for (int o = 0; o < cout; o++) biasAcc[o] = _mm512_setzero_ps();
     const __m128i one = _mm_set1_epi8(1), two = _mm_set1_epi8(2);
     const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     for (int block = n0; block < n1; block += FK_BLOCK) {
         int nb = n1 - block < FK_BLOCK ? n1 - block : FK_BLOCK;
         for (int n = 0; n < nb; n++) {
             pad_image(g, x, block + n, padded);
+            float *out = shifted + n * perImage;
             for (int c = 0; c < cin; c++) {
                 for (int r = 0; r < rows; r++) {
                     const float *src = padded + (size_t)c * plane + (size_t)r * stride;
-                    float *e = split + n * image + (size_t)c * plane + (size_t)r * stride;
-                    for (int k = 0; k < half; k += 16) {
-                        __m512 lo = _mm512_loadu_ps(src + 2 * k), hi = _mm512_loadu_ps(src + 2 * k + 16);
-                        _mm512_storeu_ps(e + k, _mm512_permutex2var_ps(lo, evens, hi));
-                        _mm512_storeu_ps(e + half + k, _mm512_permutex2var_ps(lo, odds, hi));
+                    for (int chunk = 0; chunk < chunks; chunk++) {
+                        for (int t = 0; t <= kw; t++, out += 16) {
+                            const float *from = src + 32 * chunk + t;
+                            _mm512_store_ps(out, _mm512_permutex2var_ps(_mm512_loadu_ps(from), evens,
+                                                                        _mm512_loadu_ps(from + 16)));
+                        }
                     }
                 }
             }
@@ -346,13 +353,13 @@ FK_AVX512 static void backward_avx512(const fk_block_geometry *g, const float *x
                 for (int i = 0; i < kh; i++) {
                     __m512 *a = acc + (size_t)o * taps + ((size_t)c * kh + i) * kw;
                     switch (kw) {
-                    case 1: backward_row_1(g, split, grads, nb, c, i, a); break;
-                    case 2: backward_row_2(g, split, grads, nb, c, i, a); break;
-                    case 3: backward_row_3(g, split, grads, nb, c, i, a); break;
-                    case 4: backward_row_4(g, split, grads, nb, c, i, a); break;
-                    case 5: backward_row_5(g, split, grads, nb, c, i, a); break;
-                    case 6: backward_row_6(g, split, grads, nb, c, i, a); break;
-                    default: backward_row_7(g, split, grads, nb, c, i, a); break;
+                    case 1: backward_row_1(g, shifted, grads, nb, c, i, a); break;
+                    case 2: backward_row_2(g, shifted, grads, nb, c, i, a); break;
+                    case 3: backward_row_3(g, shifted, grads, nb, c, i, a); break;
+                    case 4: backward_row_4(g, shifted, grads, nb, c, i, a); break;
+                    case 5: backward_row_5(g, shifted, grads, nb, c, i, a); break;
+                    case 6: backward_row_6(g, shifted, grads, nb, c, i, a); break;
+                    default: backward_row_7(g, shifted, grads, nb, c, i, a); break;
                     }
                 }
             }

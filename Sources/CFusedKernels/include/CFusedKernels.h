@@ -27,7 +27,7 @@ typedef struct {
 /// Nonzero when this CPU runs AVX-512 (F, BW, VL, DQ) code.
 int fk_cpu_has_avx512(void);
 
-/// Floats of scratch memory one thread needs (a padded copy of one image and its even/odd columns).
+/// Floats of scratch memory one thread needs (a multiple of 16); it must be 64-byte aligned.
 size_t fk_scratch_floats(const fk_block_geometry *g);
 
 /// y = relu(maxpool2×2(conv(x, w) + b)) for images [n0, n1); y is [batch, out_channels,
