@@ -14,8 +14,8 @@ import CFusedKernels
 ///
 /// with g = dL/dy where y > 0 (ReLU), 0 elsewhere: a quarter of the terms of the convolution's
 /// weight gradient. (oneDNN keeps LeNet's 6 channels in blocks of 16 through all three steps and
-/// their backward passes.) Measured on LeNet-5's first block, batch 64, one thread: forward 107 µs
-/// and backward 158 µs; the whole training step went from 0.92 to 0.75 ms. Otherwise (reference
+/// their backward passes.) Measured on LeNet-5's first block, batch 64, one thread: forward 110 µs
+/// and backward 115 µs; the whole training step went from 0.97 to 0.74 ms. Otherwise (reference
 /// backend, other CPUs, `x` requiring a gradient) the three operations run as usual.
 /// - Parameter path: which implementation runs (``ConvPoolReLUPath/automatic`` unless testing or
 ///   comparing them).
