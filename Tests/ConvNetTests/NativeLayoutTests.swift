@@ -227,7 +227,7 @@ struct NativeLayoutTests {
         let expected = try Backend.with(.reference) { try conv2d(x, w, padding: 1) }.scalars
         for _ in 0..<5 {
             let y = try Backend.with(.oneDNN) { try conv2d(x, w, padding: 1) }
-            let box = Box(count: 4)
+            let box = LockedSlots<[Float]>(count: 4)
             DispatchQueue.concurrentPerform(iterations: 4) { i in box.set(i, y.scalars) }
             for i in 0..<4 {
                 let got = try #require(box.get(i))
@@ -268,25 +268,5 @@ struct NativeLayoutTests {
             }
         }
         return params.map(\.scalars)
-    }
-}
-
-/// Per-thread results, written under a lock.
-private final class Box: @unchecked Sendable {
-    private var values: [[Float]?]
-    private let lock = DispatchSemaphore(value: 1)
-
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ value: [Float]) {
-        lock.wait()
-        values[i] = value
-        lock.signal()
-    }
-
-    func get(_ i: Int) -> [Float]? {
-        lock.wait()
-        defer { lock.signal() }
-        return values[i]
     }
 }

@@ -126,7 +126,7 @@ struct OneDNNBackendTests {
     func concurrentCallers() throws {
         let c = ConvCase(n: 2, c: 8, h: 8, w: 8, cout: 8, kh: 3, kw: 3, stride: 1, padding: 1, bias: true)
         let expected = try Backend.with(.reference) { try c.run(seed: 5) }
-        let results = ResultBox(count: 4)
+        let results = LockedSlots<[Tensor]>(count: 4)
         DispatchQueue.concurrentPerform(iterations: 4) { i in
             results.set(i, try? Backend.with(.oneDNN) { try c.run(seed: 5) })
         }
@@ -197,25 +197,5 @@ struct OneDNNBackendTests {
             let upstream = Tensor.randn(y.shape, generator: &gen)
             return [y] + (try gradients(of: y, withRespectTo: [x], upstream: upstream))
         }
-    }
-}
-
-/// Per-thread results of `concurrentCallers`, written under a lock.
-private final class ResultBox: @unchecked Sendable {
-    private var values: [[Tensor]?]
-    private let lock = DispatchSemaphore(value: 1)
-
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ value: [Tensor]?) {
-        lock.wait()
-        values[i] = value
-        lock.signal()
-    }
-
-    func get(_ i: Int) -> [Tensor]? {
-        lock.wait()
-        defer { lock.signal() }
-        return values[i]
     }
 }
