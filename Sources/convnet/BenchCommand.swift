@@ -14,21 +14,14 @@ struct BenchCommand: ParsableCommand {
             abstract: "Median forward and forward+backward (dX, dW, db) time of one convolution.",
             discussion: "Example: convnet bench conv 128 16 32 32 16 3 1 1")
 
-        @Argument(help: "Batch size N.") var n: Int
-        @Argument(help: "Input channels C.") var c: Int
-        @Argument(help: "Input height H.") var h: Int
-        @Argument(help: "Input width W.") var w: Int
-        @Argument(help: "Output channels.") var cout: Int
-        @Argument(help: "Kernel size K (K×K).") var k: Int
+        @OptionGroup var shape: ConvolutionShape
         @Argument(help: "Stride.") var stride: Int
         @Argument(help: "Zero padding.") var pad: Int
         @OptionGroup var compute: ComputeOptions
 
         func run() throws {
             try compute.apply()
-            let g = Conv2dGeometry(batch: n, inChannels: c, height: h, width: w, outChannels: cout,
-                                   kernel: Size2(k), stride: Size2(stride), padding: Size2(pad))
-            try printJSON(try OperatorBenchmarks.convolution(g))
+            try printJSON(try OperatorBenchmarks.convolution(shape.geometry(stride: stride, padding: pad)))
         }
     }
 
@@ -37,20 +30,13 @@ struct BenchCommand: ParsableCommand {
             abstract: "Median times of conv → 2×2 max pool → ReLU: the three operations against the fused kernels.",
             discussion: "Example (LeNet-5's first block): convnet bench block 64 1 28 28 6 5 2")
 
-        @Argument(help: "Batch size N.") var n: Int
-        @Argument(help: "Input channels C.") var c: Int
-        @Argument(help: "Input height H.") var h: Int
-        @Argument(help: "Input width W.") var w: Int
-        @Argument(help: "Output channels.") var cout: Int
-        @Argument(help: "Kernel size K (K×K).") var k: Int
+        @OptionGroup var shape: ConvolutionShape
         @Argument(help: "Zero padding.") var pad: Int
         @OptionGroup var compute: ComputeOptions
 
         func run() throws {
             try compute.apply()
-            let g = Conv2dGeometry(batch: n, inChannels: c, height: h, width: w, outChannels: cout,
-                                   kernel: Size2(k), stride: 1, padding: Size2(pad))
-            try printJSON(try OperatorBenchmarks.convPoolReLU(g))
+            try printJSON(try OperatorBenchmarks.convPoolReLU(shape.geometry(stride: 1, padding: pad)))
         }
     }
 
@@ -87,6 +73,21 @@ extension BenchCommand {
             let shape = try input.map(SummaryCommand.parseShape)
             try printJSON(try ModelBenchmarks.run(model: model, batch: batch, inputShape: shape, training: train))
         }
+    }
+}
+
+/// The positional arguments N C H W C_out K that `bench conv` and `bench block` share.
+struct ConvolutionShape: ParsableArguments {
+    @Argument(help: "Batch size N.") var n: Int
+    @Argument(help: "Input channels C.") var c: Int
+    @Argument(help: "Input height H.") var h: Int
+    @Argument(help: "Input width W.") var w: Int
+    @Argument(help: "Output channels.") var cout: Int
+    @Argument(help: "Kernel size K (K×K).") var k: Int
+
+    func geometry(stride: Int, padding: Int) -> Conv2dGeometry {
+        Conv2dGeometry(batch: n, inChannels: c, height: h, width: w, outChannels: cout,
+                       kernel: Size2(k), stride: Size2(stride), padding: Size2(padding))
     }
 }
 
