@@ -17,16 +17,15 @@ struct DNNLOperand {
     /// The operand's layout for plan keys: 0 for plain memory, else the interned layout's id.
     var layoutID: Int { native?.layout.id ?? 0 }
 
-    /// The layout in which a primitive that wants `wanted` should be given a tensor now in `layout`
-    /// (`nil`: plain): the layout it has, which the plan reorders into `wanted` when they differ.
+    /// The layout in which a plan should be given a tensor now in `layout` (`nil`: plain): the
+    /// layout it has, which the plan reorders into the primitive's own when they differ.
     ///
     /// A tensor in a oneDNN layout stays in it even when the primitive wants plain memory: the plan
     /// reorders into its own buffer instead of converting the tensor, because the tensor's later
     /// readers are mostly oneDNN primitives of the backward pass that want the layout (LeNet-5's
     /// second convolution reads its input as NCHW, while the ReLU before it computes its gradient
     /// in the blocked layout it produced: converting the tensor cost two reorders and a plain loop).
-    static func inputDesc(_ layout: DNNLLayout?, wanted: dnnl_memory_desc_t, dims: [Int],
-                          what: String) throws -> dnnl_memory_desc_t {
+    static func inputDesc(_ layout: DNNLLayout?, dims: [Int], what: String) throws -> dnnl_memory_desc_t {
         guard let layout else { return try DNNLDesc.plain(dims, what: what) }
         return layout.desc
     }

@@ -145,8 +145,7 @@ enum OneDNNBatchNorm: BatchNormKernels {
         case .training, .inference:
             arguments.append(.output(DNNL_ARG_DST))
         case .backward:
-            arguments += [.input(DNNL_ARG_DIFF_DST, try DNNLOperand.inputDesc(diffDst, wanted: pd.desc(for: DNNL_ARG_DIFF_DST),
-                                                                            dims: key.dims, what: what)),
+            arguments += [.input(DNNL_ARG_DIFF_DST, try DNNLOperand.inputDesc(diffDst, dims: key.dims, what: what)),
                           .output(DNNL_ARG_DIFF_SRC)]
         }
         // The per-channel arguments this primitive takes, in the layout it reports (plain [C]).

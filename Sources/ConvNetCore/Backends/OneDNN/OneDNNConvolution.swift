@@ -8,7 +8,7 @@ import CDNNL
 /// into the chosen layout through cached buffers. Activations stay in oneDNN's layout: the output
 /// (y, or dX) is returned in the layout the primitive wrote (a ``Tensor`` in that layout), and an
 /// input already in the layout a primitive wants is read as is; one in another layout is reordered
-/// (see ``DNNLOperand/inputDesc(_:wanted:dims:what:)``).
+/// (see ``DNNLOperand/inputDesc(_:dims:what:)``).
 enum OneDNNConvolution: ConvolutionKernels {
     /// Which computation a cached plan performs.
     enum Pass: Hashable {
@@ -138,10 +138,10 @@ enum OneDNNConvolution: ConvolutionKernels {
         try DNNLDesc.plain(shape, what: what)
     }
 
-    /// How a plan takes an activation now in `layout` (nil: plain) that the primitive wants as `arg`.
-    private static func activation(_ arg: Int32, _ layout: DNNLLayout?, _ pd: DNNLPrimitiveDesc, _ shape: [Int],
+    /// How a plan takes an activation now in `layout` (nil: plain) as argument `arg`.
+    private static func activation(_ arg: Int32, _ layout: DNNLLayout?, _ shape: [Int],
                                    _ what: String) throws -> DNNLArgument {
-        .input(arg, try DNNLOperand.inputDesc(layout, wanted: pd.desc(for: arg), dims: shape, what: what))
+        .input(arg, try DNNLOperand.inputDesc(layout, dims: shape, what: what))
     }
 
     /// The forward (training) primitive descriptor: the forward pass itself, and the hint that
@@ -163,7 +163,7 @@ enum OneDNNConvolution: ConvolutionKernels {
         let what = "convolution forward"
         let pd = try forwardDesc(context, g, bias: bias, layoutOf: .forward(bias: bias), what: what)
         var arguments: [DNNLArgument] = [
-            try activation(DNNL_ARG_SRC, src, pd, g.inputShape, what),
+            try activation(DNNL_ARG_SRC, src, g.inputShape, what),
             .input(DNNL_ARG_WEIGHTS, try plain(g.weightShape, what)),
             .output(DNNL_ARG_DST),
         ]
@@ -183,7 +183,7 @@ enum OneDNNConvolution: ConvolutionKernels {
                       what, "describing \(shapes(g))")
         let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
         return try DNNLPlan(context, pd, hint: hint, what: what, arguments: [
-            try activation(DNNL_ARG_DIFF_DST, diffDst, pd, g.outputShape, what),
+            try activation(DNNL_ARG_DIFF_DST, diffDst, g.outputShape, what),
             .input(DNNL_ARG_WEIGHTS, try plain(g.weightShape, what)),
             .output(DNNL_ARG_DIFF_SRC),
         ])
@@ -201,8 +201,8 @@ enum OneDNNConvolution: ConvolutionKernels {
                       what, "describing \(shapes(g))")
         let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
         var arguments: [DNNLArgument] = [
-            try activation(DNNL_ARG_SRC, src, pd, g.inputShape, what),
-            try activation(DNNL_ARG_DIFF_DST, diffDst, pd, g.outputShape, what),
+            try activation(DNNL_ARG_SRC, src, g.inputShape, what),
+            try activation(DNNL_ARG_DIFF_DST, diffDst, g.outputShape, what),
             .output(DNNL_ARG_DIFF_WEIGHTS, try plain(g.weightShape, what)),
         ]
         if bias { arguments.append(.output(DNNL_ARG_DIFF_BIAS, try plain([g.outChannels], what))) }

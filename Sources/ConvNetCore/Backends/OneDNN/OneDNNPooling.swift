@@ -134,8 +134,7 @@ enum OneDNNPooling: PoolingKernels {
                       what, "describing \(shapes(g))")
         let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
         var arguments: [DNNLArgument] = [
-            .input(DNNL_ARG_DIFF_DST, try DNNLOperand.inputDesc(diffDst, wanted: pd.desc(for: DNNL_ARG_DIFF_DST),
-                                                               dims: g.outputShape, what: what)),
+            .input(DNNL_ARG_DIFF_DST, try DNNLOperand.inputDesc(diffDst, dims: g.outputShape, what: what)),
             .output(DNNL_ARG_DIFF_SRC),
         ]
         if DNNLDesc.size(pd.desc(for: DNNL_ARG_WORKSPACE)) > 0 { arguments.append(.buffer(DNNL_ARG_WORKSPACE, isOutput: false)) }

@@ -70,8 +70,7 @@ enum OneDNNReLU {
         let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: hint, what: what, shapes: "input \(describe(layout.dims))")
         return try DNNLPlan(context, pd, hint: hint, what: what, arguments: [
             .input(DNNL_ARG_DST, layout.desc),
-            .input(DNNL_ARG_DIFF_DST, try DNNLOperand.inputDesc(diffDst, wanted: pd.desc(for: DNNL_ARG_DIFF_DST),
-                                                               dims: layout.dims, what: what)),
+            .input(DNNL_ARG_DIFF_DST, try DNNLOperand.inputDesc(diffDst, dims: layout.dims, what: what)),
             .output(DNNL_ARG_DIFF_SRC),
         ])
     }
