@@ -18,14 +18,15 @@ static int conv_w(const fk_block_geometry *g) { return g->width + 2 * g->pad_w -
 static int pooled_h(const fk_block_geometry *g) { return conv_h(g) / 2; }
 static int pooled_w(const fk_block_geometry *g) { return conv_w(g) / 2; }
 
-// The padded image: rows of `row_stride` floats, zero outside the input, with room for 16-float
-// loads that start anywhere a window of the last output column reaches.
+// The padded image: rows of `row_stride` floats, zero outside the input, with room for the
+// 16-float loads (32 for the backward's stride-2 gathers) that start anywhere a window of the last
+// output column reaches; rows start on 64-byte boundaries.
 static int padded_rows(const fk_block_geometry *g) { return g->height + 2 * g->pad_h + 1; }
 static int row_stride(const fk_block_geometry *g) {
     int needed = 2 * pooled_w(g) + g->kernel_w + 32;
     int wide = g->width + 2 * g->pad_w;
     int s = needed > wide ? needed : wide;
-    return (s + 31) / 32 * 32;  // even and odd halves of 16-float multiples
+    return (s + 15) / 16 * 16;
 }
 static size_t plane_floats(const fk_block_geometry *g) { return (size_t)padded_rows(g) * (size_t)row_stride(g); }
 

@@ -73,20 +73,22 @@ enum FusedConvPoolReLU {
                                   width: Int32(x.shape[3]), out_channels: Int32(weight.shape[0]),
                                   kernel_h: Int32(weight.shape[2]), kernel_w: Int32(weight.shape[3]),
                                   pad_h: Int32(padding.height), pad_w: Int32(padding.width))
-        let (convH, convW) = (Int(g.height + 2 * g.pad_h - g.kernel_h + 1), Int(g.width + 2 * g.pad_w - g.kernel_w + 1))
-        guard convH >= 2, convW >= 2, x.count > 0 else { return nil }
+        // At least one pooled output (a convolution output of at least 2×2), and some input.
+        let pooled = outputShape(g)
+        guard pooled[2] >= 1, pooled[3] >= 1, x.count > 0 else { return nil }
         return g
     }
 
     /// Few channels and a small kernel: where the fused kernel was measured faster than oneDNN's
     /// three operations, which vectorise over channels in blocks of 16 (`convnet bench block`,
-    /// forward + backward, 2 threads: 1→6 channels 5×5 on 28×28 0.15 against 0.33 ms, 1→8 0.26
+    /// forward + backward, 2 threads: 1→6 channels 5×5 on 28×28 0.13 against 0.35 ms, 1→8 0.26
     /// against 0.51, 3→8 on 32×32 0.75 against 0.98, 1→12 3×3 0.25 against 0.31; 1→16 5×5 0.45
     /// against 0.45, so from 16 output channels on oneDNN's).
     static func isSmallBlock(_ g: fk_block_geometry) -> Bool {
         g.in_channels <= 4 && g.out_channels < 16 && g.kernel_h <= 7 && g.kernel_w <= 7
     }
 
+    /// `[N, C_out, ⌊conv_h/2⌋, ⌊conv_w/2⌋]` with conv_h = H + 2·pad − K + 1 (likewise conv_w).
     static func outputShape(_ g: fk_block_geometry) -> [Int] {
         [Int(g.batch), Int(g.out_channels), Int(g.height + 2 * g.pad_h - g.kernel_h + 1) / 2,
          Int(g.width + 2 * g.pad_w - g.kernel_w + 1) / 2]
