@@ -40,8 +40,11 @@ public enum OperatorBenchmarks {
     /// by each path: forward alone, and forward + dW + db (the input needs no gradient, as for a
     /// network's first block).
     public struct BlockResult: Codable, Sendable {
+        /// One path's median times.
         public struct Timing: Codable, Sendable {
+            /// Forward alone, without recording gradients.
             public var forwardMilliseconds: Double
+            /// Forward, then dW and db.
             public var forwardBackwardMilliseconds: Double
 
             enum CodingKeys: String, CodingKey {
