@@ -62,7 +62,9 @@ public func manualSeed(_ seed: UInt64) {
     GlobalGenerator.process.state = RandomGenerator(seed: seed)
 }
 
-/// Weight initialisation schemes, each filling a tensor in place from a generator.
+/// Weight initialisation schemes, each filling a tensor in place from a generator. Each computes
+/// its bound or standard deviation in double precision as `torch.nn.init` does and draws as
+/// PyTorch draws, so from the same generator state it gives PyTorch's weights.
 public enum Initializer {
     /// Which fan Kaiming initialisation preserves the variance of.
     public enum FanMode: Sendable { case fanIn, fanOut }
@@ -75,53 +77,57 @@ public enum Initializer {
     }
 
     /// The gain of ReLU-family nonlinearities: √(2/(1 + a²)) (a = 0 for ReLU).
-    public static func reluGain(negativeSlope a: Float = 0) -> Float { (2 / (1 + a * a)).squareRoot() }
+    public static func reluGain(negativeSlope a: Double = 0) -> Double { (2 / (1 + a * a)).squareRoot() }
 
-    /// Fills with U(−bound, bound).
-    public static func uniform(_ t: Tensor, bound: Float, generator: inout RandomGenerator) {
+    /// Fills with U(−bound, bound) (`uniform_(-bound, bound)`).
+    public static func uniform(_ t: Tensor, bound: Double, generator: inout RandomGenerator) {
+        let (from, to) = (Float(-bound), Float(bound))
         t.withUnsafeMutableBufferPointer { b in
-            for i in b.indices { b[i] = (2 * generator.nextUniform() - 1) * bound }
+            for i in b.indices { b[i] = generator.uniform(from: from, to: to) }
         }
     }
 
-    /// Fills with N(0, std²).
-    public static func normal(_ t: Tensor, std: Float, generator: inout RandomGenerator) {
-        t.withUnsafeMutableBufferPointer { b in for i in b.indices { b[i] = std * generator.nextNormal() } }
+    /// Fills with N(0, std²) (`normal_(0, std)`).
+    public static func normal(_ t: Tensor, std: Double, generator: inout RandomGenerator) {
+        t.withUnsafeMutableBufferPointer { generator.fillNormal($0, mean: 0, std: Float(std)) }
+    }
+
+    private static func fan(_ t: Tensor, _ mode: FanMode) -> Double {
+        let (fanIn, fanOut) = fans(t.shape)
+        return Double(mode == .fanIn ? fanIn : fanOut)
     }
 
     /// He et al. 2015, normal: std = gain/√fan.
-    public static func kaimingNormal(_ t: Tensor, mode: FanMode = .fanIn, negativeSlope: Float = 0,
+    public static func kaimingNormal(_ t: Tensor, mode: FanMode = .fanIn, negativeSlope: Double = 0,
                                      generator: inout RandomGenerator) {
-        let (fanIn, fanOut) = fans(t.shape)
-        normal(t, std: reluGain(negativeSlope: negativeSlope) / Float(mode == .fanIn ? fanIn : fanOut).squareRoot(),
-               generator: &generator)
+        normal(t, std: reluGain(negativeSlope: negativeSlope) / fan(t, mode).squareRoot(), generator: &generator)
     }
 
-    /// He et al. 2015, uniform: bound = gain·√(3/fan).
-    public static func kaimingUniform(_ t: Tensor, mode: FanMode = .fanIn, negativeSlope: Float = 0,
+    /// He et al. 2015, uniform: bound = √3·gain/√fan.
+    public static func kaimingUniform(_ t: Tensor, mode: FanMode = .fanIn, negativeSlope: Double = 0,
                                       generator: inout RandomGenerator) {
-        let (fanIn, fanOut) = fans(t.shape)
-        uniform(t, bound: reluGain(negativeSlope: negativeSlope) * (3 / Float(mode == .fanIn ? fanIn : fanOut)).squareRoot(),
-                generator: &generator)
+        let std = reluGain(negativeSlope: negativeSlope) / fan(t, mode).squareRoot()
+        uniform(t, bound: Double(3).squareRoot() * std, generator: &generator)
     }
 
-    /// Glorot & Bengio 2010, uniform: bound = gain·√(6/(fan_in + fan_out)).
-    public static func xavierUniform(_ t: Tensor, gain: Float = 1, generator: inout RandomGenerator) {
+    /// Glorot & Bengio 2010, uniform: bound = √3·gain·√(2/(fan_in + fan_out)).
+    public static func xavierUniform(_ t: Tensor, gain: Double = 1, generator: inout RandomGenerator) {
         let (fanIn, fanOut) = fans(t.shape)
-        uniform(t, bound: gain * (6 / Float(fanIn + fanOut)).squareRoot(), generator: &generator)
+        let std = gain * (2 / Double(fanIn + fanOut)).squareRoot()
+        uniform(t, bound: Double(3).squareRoot() * std, generator: &generator)
     }
 
     /// Glorot & Bengio 2010, normal: std = gain·√(2/(fan_in + fan_out)).
-    public static func xavierNormal(_ t: Tensor, gain: Float = 1, generator: inout RandomGenerator) {
+    public static func xavierNormal(_ t: Tensor, gain: Double = 1, generator: inout RandomGenerator) {
         let (fanIn, fanOut) = fans(t.shape)
-        normal(t, std: gain * (2 / Float(fanIn + fanOut)).squareRoot(), generator: &generator)
+        normal(t, std: gain * (2 / Double(fanIn + fanOut)).squareRoot(), generator: &generator)
     }
 
     /// PyTorch's default for `Conv2d` and `Linear`: kaiming_uniform with a = √5 for the weight,
-    /// which is U(±1/√fan_in), and U(±1/√fan_in) for the bias.
+    /// which is U(±1/√fan_in), then U(±1/√fan_in) for the bias.
     public static func pytorchDefault(weight: Tensor, bias: Tensor?, generator: inout RandomGenerator) {
-        let bound = 1 / Float(max(fans(weight.shape).fanIn, 1)).squareRoot()
-        uniform(weight, bound: bound, generator: &generator)
-        if let bias { uniform(bias, bound: bound, generator: &generator) }
+        kaimingUniform(weight, negativeSlope: Double(5).squareRoot(), generator: &generator)
+        let fanIn = fans(weight.shape).fanIn
+        if let bias { uniform(bias, bound: fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0, generator: &generator) }
     }
 }

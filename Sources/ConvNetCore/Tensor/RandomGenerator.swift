@@ -1,68 +1,132 @@
 import Foundation
 
-/// A small, fast, seedable generator (xoshiro256**), so every random tensor, shuffle and dropout
-/// mask can be reproduced from a seed, and its state saved in a checkpoint.
+/// PyTorch's CPU generator: the same engine (MT19937, seeded like `torch.manual_seed`) and the
+/// same ways of turning its words into floats, normal samples and permutations. A seed therefore
+/// gives the initial weights and the shuffled order PyTorch gives for that seed
+/// (`torch.rand`, `uniform_`, `randperm` bit for bit; `normal_` to rounding, since PyTorch
+/// computes its logarithms and sines with vector routines), and a run here can be put beside the
+/// same run there. Its whole state can be saved in a checkpoint (``words``).
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
-    /// The four words of xoshiro256** state.
-    public var state: (UInt64, UInt64, UInt64, UInt64)
-    /// A second normal sample that Box–Muller produced and has not been handed out yet.
-    var spareNormal: Float?
+    private var engine: MersenneTwister
+    /// The second sample of the last Box–Muller pair drawn one sample at a time, not yet handed
+    /// out (PyTorch's `next_double_normal_sample`).
+    private var cachedNormal: Double?
 
-    /// A generator whose whole state is derived from `seed` (splitmix64, as the xoshiro authors advise).
+    /// A generator in the state `torch.manual_seed(seed)` leaves PyTorch's (only the low 32 bits
+    /// of the seed count, as there).
     public init(seed: UInt64) {
-        var s = seed
-        func splitmix() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        state = (splitmix(), splitmix(), splitmix(), splitmix())
+        engine = MersenneTwister(seed: seed)
     }
 
-    /// The complete state as words (four of xoshiro state, then the pending normal sample's bits
-    /// if there is one), to save in a checkpoint.
-    public var words: [UInt64] {
-        [state.0, state.1, state.2, state.3] + (spareNormal.map { [UInt64($0.bitPattern)] } ?? [])
-    }
+    /// The next 32 random bits (PyTorch's `random()`).
+    public mutating func next32() -> UInt32 { engine.next() }
 
-    /// Restores a generator from ``words``; `nil` if they are not 4 or 5 words.
-    public init?(words: [UInt64]) {
-        guard words.count == 4 || words.count == 5 else { return nil }
-        state = (words[0], words[1], words[2], words[3])
-        spareNormal = words.count == 5 ? Float(bitPattern: UInt32(truncatingIfNeeded: words[4])) : nil
-    }
-
-    public static func == (a: RandomGenerator, b: RandomGenerator) -> Bool {
-        a.state == b.state && a.spareNormal == b.spareNormal
-    }
-
+    /// The next 64 random bits: two words, the first in the high half (PyTorch's `random64()`).
     public mutating func next() -> UInt64 {
-        let result = rotl(state.1 &* 5, 7) &* 9
-        let t = state.1 << 17
-        state.2 ^= state.0
-        state.3 ^= state.1
-        state.1 ^= state.2
-        state.0 ^= state.3
-        state.2 ^= t
-        state.3 = rotl(state.3, 45)
+        let high = UInt64(engine.next())
+        return high << 32 | UInt64(engine.next())
+    }
+
+    /// Uniform in [0, 1) from 24 random bits (`torch.rand`).
+    public mutating func nextUniform() -> Float { uniform(from: 0, to: 1) }
+
+    /// Uniform in [from, to) as `Tensor.uniform_(from, to)` draws it: 24 random bits scaled in
+    /// double precision, x·(to − from) + from, rounded to Float.
+    public mutating func uniform(from: Float, to: Float) -> Float {
+        let x = Double(engine.next() & 0xFF_FFFF) * 0x1p-24
+        return Float(x * Double(to - from) + Double(from))
+    }
+
+    /// One standard normal sample the way PyTorch draws one element at a time (tensors of fewer
+    /// than 16 elements): Box–Muller on two 53-bit uniforms, the pair's second sample kept for
+    /// the next call.
+    public mutating func nextNormal() -> Double {
+        if let cached = cachedNormal {
+            cachedNormal = nil
+            return cached
+        }
+        let u1 = Double(next() & (1 << 53 - 1)) * 0x1p-53
+        let u2 = Double(next() & (1 << 53 - 1)) * 0x1p-53
+        let radius = (-2 * log1p(-u2)).squareRoot()
+        let theta = 2 * Double.pi * u1
+        cachedNormal = radius * sin(theta)
+        return radius * cos(theta)
+    }
+
+    /// Fills `values` with samples of N(mean, std²) as `Tensor.normal_(mean, std)` does: fewer than
+    /// 16 values one at a time (``nextNormal()``); otherwise all values uniform first, then
+    /// Box–Muller on blocks of 16 (cosines into the first 8, sines into the last 8), the last
+    /// block redrawn and recomputed when the count is not a multiple of 16.
+    public mutating func fillNormal(_ values: UnsafeMutableBufferPointer<Float>, mean: Float, std: Float) {
+        let count = values.count
+        guard count >= 16 else {
+            for i in 0..<count { values[i] = Float(nextNormal() * Double(std) + Double(mean)) }
+            return
+        }
+        for i in 0..<count { values[i] = nextUniform() }
+        var start = 0
+        while start + 16 <= count {
+            Self.boxMuller16(values.baseAddress! + start, mean: mean, std: std)
+            start += 16
+        }
+        if count % 16 != 0 {
+            let tail = values.baseAddress! + count - 16
+            for i in 0..<16 { tail[i] = nextUniform() }
+            Self.boxMuller16(tail, mean: mean, std: std)
+        }
+    }
+
+    /// r = √(−2 ln(1 − u₁)), θ = 2π·u₂ for u₁ = v[j], u₂ = v[j + 8]; v[j] = r cos θ, v[j + 8] = r sin θ,
+    /// all in single precision as PyTorch's AVX2 kernel computes them (θ from the Float nearest 2π).
+    private static func boxMuller16(_ v: UnsafeMutablePointer<Float>, mean: Float, std: Float) {
+        let twoPi = Float(2 * Double.pi)
+        for j in 0..<8 {
+            let radius = (-2 * Foundation.log(1 - v[j])).squareRoot()
+            let theta = twoPi * v[j + 8]
+            v[j] = mean.addingProduct(radius * Foundation.cos(theta), std)
+            v[j + 8] = mean.addingProduct(radius * Foundation.sin(theta), std)
+        }
+    }
+
+    /// A random permutation of `0..<n` (`torch.randperm(n)`): Fisher–Yates from the front, the
+    /// element swapped into place `i` chosen by 32 random bits modulo n − i. From n ≥ 2³²/20 on
+    /// (where the modulo would be visibly uneven) PyTorch draws 64 bits for each place instead,
+    /// building the permutation from the back; so does this.
+    public mutating func permutation(_ n: Int) -> [Int] {
+        guard n > 0 else { return [] }
+        if n >= Int(UInt32.max / 20) {
+            var result = [Int](repeating: 0, count: n)
+            for i in 0..<n {
+                let z = Int(next() % UInt64(i + 1))
+                result[i] = result[z]
+                result[z] = i
+            }
+            return result
+        }
+        var result = Array(0..<n)
+        result.withUnsafeMutableBufferPointer { r in
+            for i in 0..<(n - 1) {
+                let z = Int(engine.next() % UInt32(n - i))
+                r.swapAt(i, i + z)
+            }
+        }
         return result
     }
 
-    private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+    /// The complete state as words, to save in a checkpoint: the 624 state words, the position in
+    /// them, then the bits of a pending normal sample if there is one.
+    public var words: [UInt64] {
+        engine.state.map(UInt64.init) + [UInt64(engine.position)] + (cachedNormal.map { [$0.bitPattern] } ?? [])
+    }
 
-    /// Uniform in [0, 1) with 24 random bits.
-    public mutating func nextUniform() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
-
-    /// Standard normal sample (Box–Muller, both outputs used).
-    public mutating func nextNormal() -> Float {
-        if let spare = spareNormal { spareNormal = nil; return spare }
-        var u1 = 0.0
-        repeat { u1 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) } while u1 <= 0
-        let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
-        let r = (-2 * log(u1)).squareRoot()
-        spareNormal = Float(r * sin(2 * Double.pi * u2))
-        return Float(r * cos(2 * Double.pi * u2))
+    /// Restores a generator from ``words``; `nil` if they cannot have come from one.
+    public init?(words: [UInt64]) {
+        let size = MersenneTwister.stateSize
+        guard words.count == size + 1 || words.count == size + 2,
+              words[..<size].allSatisfy({ $0 <= UInt64(UInt32.max) }),
+              let engine = MersenneTwister(state: words[..<size].map { UInt32($0) }, position: Int(clamping: words[size]))
+        else { return nil }
+        self.engine = engine
+        cachedNormal = words.count == size + 2 ? Double(bitPattern: words[size + 1]) : nil
     }
 }

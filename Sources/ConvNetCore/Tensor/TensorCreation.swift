@@ -14,21 +14,22 @@ extension Tensor {
         Tensor(shape: shape, storage: TensorStorage(count: shape.reduce(1, *), repeating: value), requiresGrad: requiresGrad)
     }
 
-    /// Samples from N(mean, std²), reproducible for a given generator state.
+    /// Samples from N(mean, std²), reproducible for a given generator state (PyTorch's
+    /// `torch.randn(shape) * std + mean` drawn as `normal_(mean, std)`).
     public static func randn(_ shape: [Int], mean: Float = 0, std: Float = 1,
                              generator: inout RandomGenerator, requiresGrad: Bool = false) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
-        t.withUnsafeMutableBufferPointer { b in for i in b.indices { b[i] = mean + std * generator.nextNormal() } }
+        t.withUnsafeMutableBufferPointer { generator.fillNormal($0, mean: mean, std: std) }
         t.requiresGrad = requiresGrad
         return t
     }
 
-    /// Samples from U[low, high), reproducible for a given generator state.
+    /// Samples from U[low, high), reproducible for a given generator state (PyTorch's `uniform_(low, high)`).
     public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1,
                                generator: inout RandomGenerator, requiresGrad: Bool = false) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
         t.withUnsafeMutableBufferPointer { b in
-            for i in b.indices { b[i] = low + (high - low) * generator.nextUniform() }
+            for i in b.indices { b[i] = generator.uniform(from: low, to: high) }
         }
         t.requiresGrad = requiresGrad
         return t

@@ -1,0 +1,56 @@
+"""Writes Tests/ConvNetTests/Fixtures/torch-random.json: what PyTorch's CPU generator gives for a few
+seeds (torch.rand, uniform_, normal_, randperm, the torch.nn.init schemes, and LeNet-5's default
+initial weights followed by the first two epochs' shuffles), for RandomGeneratorTests to compare
+with ours. usage: python3 Tools/export_torch_random.py (PyTorch 2.x; written with 2.15)."""
+import json
+import os
+
+import torch
+import torch.nn as nn
+
+
+def values(t):
+    return [float(v) for v in t.detach().reshape(-1)]
+
+
+def seeded(seed, make):
+    torch.manual_seed(seed)
+    return make()
+
+
+cases = {
+    "rand_seed0": values(seeded(0, lambda: torch.rand(20))),
+    "uniform_seed5_from-0.3_to0.7": values(seeded(5, lambda: torch.empty(10).uniform_(-0.3, 0.7))),
+    "randperm10_seed3": seeded(3, lambda: torch.randperm(10).tolist()),
+    "randperm1000_seed0": seeded(0, lambda: torch.randperm(1000).tolist()),
+    # Fewer than 16 elements: drawn one at a time (53-bit uniforms, Box–Muller pairs cached).
+    "normal7_seed2_mean0.5_std2": values(seeded(2, lambda: torch.empty(7).normal_(0.5, 2))),
+    # 16 or more: vectorised Box–Muller in blocks of 16, the last block redrawn.
+    "normal37_seed1": values(seeded(1, lambda: torch.empty(37).normal_())),
+    "kaiming_uniform_5x4_seed6": values(seeded(6, lambda: nn.init.kaiming_uniform_(torch.empty(5, 4)))),
+    "kaiming_normal_fanout_8x3x3x3_seed7": values(seeded(7, lambda: nn.init.kaiming_normal_(
+        torch.empty(8, 3, 3, 3), mode="fan_out", nonlinearity="relu"))),
+    "xavier_uniform_6x5_seed8": values(seeded(8, lambda: nn.init.xavier_uniform_(torch.empty(6, 5)))),
+    "xavier_normal_6x5_seed9": values(seeded(9, lambda: nn.init.xavier_normal_(torch.empty(6, 5)))),
+}
+
+# LeNet-5 as in shared/reference/torch_lenet_epoch.py, seed 0; then the order of epochs 1 and 2.
+torch.manual_seed(0)
+lenet = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                      nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                      nn.Linear(84, 10))
+ours = {"0": "conv1", "3": "conv2", "7": "fc1", "9": "fc2", "11": "fc3"}
+parameters = []
+for name, p in lenet.named_parameters():
+    layer, kind = name.split(".")
+    v = values(p)
+    parameters.append({"name": f"{ours[layer]}.{kind}", "shape": list(p.shape), "first": v[:8], "last": v[-8:],
+                       "sum": float(p.detach().double().sum())})
+cases["lenet5_seed0"] = {"parameters": parameters,
+                         "epoch1_order_first32": torch.randperm(60000)[:32].tolist(),
+                         "epoch2_order_first32": torch.randperm(60000)[:32].tolist()}
+
+path = os.path.join(os.path.dirname(__file__), "..", "Tests", "ConvNetTests", "Fixtures", "torch-random.json")
+with open(path, "w") as f:
+    json.dump({"torch_version": torch.__version__, "cases": cases}, f, indent=1)
+    f.write("\n")
