@@ -21,7 +21,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
     @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Float = 0
     @Option(help: "Learning-rate schedule: none, step, cosine or onecycle.") var schedule = "none"
-    @Option(help: "Random seed (weights, shuffling, dropout).") var seed: UInt64 = 0
+    @Option(help: "Random seed (weights, shuffling, dropout); the initial weights and the shuffled order are PyTorch's for torch.manual_seed(SEED).") var seed: UInt64 = 0
     @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
     @Option(help: "Train on only the first N training images.") var trainLimit: Int?
     @Option(help: "Evaluate on only the first N test images.") var testLimit: Int?

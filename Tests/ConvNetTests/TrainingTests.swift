@@ -74,6 +74,25 @@ struct TrainingTests {
         #expect(straight.history.map(\.testAccuracy) == second.history.map(\.testAccuracy))
     }
 
+    @Test("one generator serves in PyTorch's order: the weights, then each epoch's shuffle")
+    func generatorOrder() throws {
+        let out = Self.outputDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var options = TrainingOptions()
+        options.testLimit = 1000
+        let trainer = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out)
+        trainer.stopRequested = { true }
+        #expect(try trainer.run() == .interrupted(epoch: 1, batch: 1))
+        let checkpoint = try Checkpoint.load(path: trainer.checkpointPath)
+        // The state after building the weights from the seed, as in `torch.manual_seed(0); LeNet5()`.
+        let afterWeights = SharedGenerator(seed: options.seed)
+        _ = GlobalGenerator.using(afterWeights) { LeNet5() }
+        #expect(checkpoint.epochGenerator == afterWeights.state)
+        var afterShuffle = afterWeights.state
+        _ = afterShuffle.permutation(60000)
+        #expect(checkpoint.generator == afterShuffle)
+    }
+
     @Test("a diverging run stops with a message naming epoch and batch, leaving the last checkpoint")
     func nonFiniteLoss() throws {
         let out = Self.outputDirectory()

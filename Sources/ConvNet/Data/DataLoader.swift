@@ -9,8 +9,11 @@ public struct Batch: @unchecked Sendable {
 /// Splits a dataset into shuffled mini-batches, assembling the next batch on a background thread
 /// while the current one trains.
 ///
-/// The order of epoch `e` depends only on `(seed, e)`, so a run resumed at any epoch and batch
-/// sees exactly the batches an uninterrupted run would.
+/// Shuffling draws `torch.randperm(count)` from a ``RandomGenerator``: by default from one seeded
+/// with `seed`, one permutation per epoch, so the order of epoch `e` depends only on `(seed, e)`
+/// and a run resumed at any epoch and batch sees exactly the batches an uninterrupted run would;
+/// or from a generator the caller passes (``order(using:)``), as a training loop that shares
+/// PyTorch's global generator between weights and shuffling does.
 public struct DataLoader: Sendable {
     public let dataset: ImageDataset
     public let batchSize: Int
@@ -40,14 +43,19 @@ public struct DataLoader: Sendable {
         dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
     }
 
-    /// The order of the samples in epoch `epoch` (0-based).
+    /// The order of the samples in epoch `epoch` (0-based): the `epoch + 1`-th permutation drawn
+    /// from a generator seeded with `seed` (what `torch.manual_seed(seed)` followed by one
+    /// `torch.randperm` per epoch gives).
     public func order(epoch: Int) -> [Int] {
-        var indices = Array(0..<dataset.count)
-        if shuffle {
-            var generator = RandomGenerator(seed: seed &+ 0x5851_F42D_4C95_7F2D &* UInt64(epoch + 1))
-            indices.shuffle(using: &generator)
-        }
-        return indices
+        var generator = RandomGenerator(seed: seed)
+        for _ in 0..<epoch { _ = order(using: &generator) }
+        return order(using: &generator)
+    }
+
+    /// The order of the samples in an epoch, drawn from `generator` when shuffling
+    /// (`torch.randperm(count, generator=generator)`); `0..<count` without drawing otherwise.
+    public func order(using generator: inout RandomGenerator) -> [Int] {
+        shuffle ? generator.permutation(dataset.count) : Array(0..<dataset.count)
     }
 
     /// Assembles batch `index` of an epoch whose order is `order`.
@@ -113,7 +121,13 @@ public struct DataLoader: Sendable {
 
     /// The batches of epoch `epoch`, from batch `start` on.
     public func batches(epoch: Int, from start: Int = 0) -> BatchSequence {
-        BatchSequence(loader: self, order: order(epoch: epoch), start: start)
+        batches(order: order(epoch: epoch), from: start)
+    }
+
+    /// The batches of an epoch whose sample order is `order` (from ``order(using:)``), from batch
+    /// `start` on.
+    public func batches(order: [Int], from start: Int = 0) -> BatchSequence {
+        BatchSequence(loader: self, order: order, start: start)
     }
 }
 

@@ -20,8 +20,10 @@ public struct Checkpoint {
     public var partialEpoch: PartialEpoch
     /// One entry per completed epoch.
     public var history: [EpochMetrics]
-    /// The global generator (dropout masks) at the moment of saving.
+    /// The run's generator at the moment of saving.
     public var generator: RandomGenerator
+    /// The run's generator as the epoch under way began (the epoch's order is drawn from it).
+    public var epochGenerator: RandomGenerator
 
     /// Sums over the batches trained so far in an epoch.
     public struct PartialEpoch: Codable, Sendable, Equatable {
@@ -32,7 +34,7 @@ public struct Checkpoint {
         public init() {}
     }
 
-    static let formatName = "swift-convnet-checkpoint/1"
+    static let formatName = "swift-convnet-checkpoint/2"
 
     /// Writes the checkpoint atomically.
     public func save(to path: String) throws {
@@ -54,6 +56,7 @@ public struct Checkpoint {
             "history": try text(history),
             "optimizer_step": String(optimizerStepCount),
             "generator": generator.words.map { String($0) }.joined(separator: ","),
+            "epoch_generator": epochGenerator.words.map { String($0) }.joined(separator: ","),
         ]
         try SafeTensors.write(SafeTensors.Contents(tensors: tensors, metadata: metadata), to: path)
     }
@@ -65,6 +68,9 @@ public struct Checkpoint {
         let contents = try SafeTensors.read(path: path)
         let meta = contents.metadata
         func fail(_ what: String) -> ConvNetError { ConvNetError(op: "checkpoint", "\(path): \(what)") }
+        if let format = meta["format"], format != formatName, format.hasPrefix("swift-convnet-checkpoint/") {
+            throw fail("written by another version of swift-convnet (format \"\(format)\"; this one reads \"\(formatName)\"); its weights still load with `convnet predict --weights`")
+        }
         guard meta["format"] == formatName else {
             throw fail("not a swift-convnet training checkpoint (metadata format is \(meta["format"].map { "\"\($0)\"" } ?? "missing"))")
         }
@@ -78,8 +84,13 @@ public struct Checkpoint {
             guard let text = meta[key], let value = Int(text), value >= 0 else { throw fail("metadata \"\(key)\" is missing or damaged") }
             return value
         }
-        let words = (meta["generator"] ?? "").split(separator: ",").compactMap { UInt64($0) }
-        guard let generator = RandomGenerator(words: words) else { throw fail("metadata \"generator\" is missing or damaged") }
+        func generator(_ key: String) throws -> RandomGenerator {
+            let words = (meta[key] ?? "").split(separator: ",", omittingEmptySubsequences: false).map { UInt64($0) }
+            guard !words.contains(nil), let generator = RandomGenerator(words: words.compactMap { $0 }) else {
+                throw fail("metadata \"\(key)\" is missing or damaged")
+            }
+            return generator
+        }
 
         var modelState: [(String, Tensor)] = []
         var slots: [String: [String: [Float]]] = [:]
@@ -96,6 +107,7 @@ public struct Checkpoint {
                           optimizerSlots: slots, optimizerStepCount: try integer("optimizer_step"),
                           completedEpochs: try integer("completed_epochs"), batchesIntoEpoch: try integer("batches_into_epoch"),
                           partialEpoch: try decode("partial_epoch", as: PartialEpoch.self),
-                          history: try decode("history", as: [EpochMetrics].self), generator: generator)
+                          history: try decode("history", as: [EpochMetrics].self), generator: try generator("generator"),
+                          epochGenerator: try generator("epoch_generator"))
     }
 }

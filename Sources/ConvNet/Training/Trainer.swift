@@ -45,8 +45,15 @@ public final class Trainer {
     public var stopRequested: () -> Bool = { false }
 
     public private(set) var history: [EpochMetrics] = []
-    /// This run's random numbers (initial weights, dropout), independent of anything else running.
+    /// This run's random numbers, independent of anything else running. As in a PyTorch script
+    /// after `torch.manual_seed(seed)`, one generator serves everything in turn: the initial
+    /// weights, then at the start of every epoch the shuffled order (`torch.randperm`), then
+    /// dropout; so a model without dropout starts from PyTorch's weights for the same seed and
+    /// sees the batches in PyTorch's order.
     public let generator: SharedGenerator
+    /// The generator as the current epoch began, before its order was drawn (kept so a run
+    /// resumed in the middle of an epoch draws the same order again).
+    private var epochGenerator: RandomGenerator
     private var completedEpochs = 0
     private var batchesIntoEpoch = 0
     private var partial = Checkpoint.PartialEpoch()
@@ -62,6 +69,7 @@ public final class Trainer {
         self.outputDirectory = outputDirectory
         let generator = SharedGenerator(seed: options.seed)
         self.generator = generator
+        epochGenerator = generator.state
         var train = try DatasetCatalog.load(options.dataset, split: .train, directory: dataDirectory)
         var test = try DatasetCatalog.load(options.dataset, split: .test, directory: dataDirectory)
         if let n = options.trainLimit { train = train.prefix(n) }
@@ -92,6 +100,7 @@ public final class Trainer {
         for (slot, values) in checkpoint.optimizerSlots { slots[slot] = names.map { values[$0] } }
         try optimizer.load(state: OptimizerState(slots: slots, stepCount: checkpoint.optimizerStepCount))
         generator.state = checkpoint.generator
+        epochGenerator = checkpoint.epochGenerator
         history = checkpoint.history
         completedEpochs = checkpoint.completedEpochs
         batchesIntoEpoch = checkpoint.batchesIntoEpoch
@@ -118,7 +127,15 @@ public final class Trainer {
         while completedEpochs < options.epochs {
             let epoch = completedEpochs
             var start = Stopwatch.now()
-            for batch in trainLoader.batches(epoch: epoch, from: batchesIntoEpoch) {
+            let order: [Int]
+            if batchesIntoEpoch == 0 {
+                epochGenerator = generator.state
+                order = generator.withGenerator { trainLoader.order(using: &$0) }
+            } else {
+                var replay = epochGenerator
+                order = trainLoader.order(using: &replay)
+            }
+            for batch in trainLoader.batches(order: order, from: batchesIntoEpoch) {
                 let step = epoch * batches + batchesIntoEpoch
                 optimizer.learningRate = schedule.rate(base: options.learningRate, step: step, totalSteps: totalSteps,
                                                        stepsPerEpoch: batches)
@@ -177,6 +194,6 @@ public final class Trainer {
         try Checkpoint(options: options, modelState: model.stateDict(), optimizerSlots: slots,
                        optimizerStepCount: state.stepCount, completedEpochs: completedEpochs,
                        batchesIntoEpoch: batchesIntoEpoch, partialEpoch: partial, history: history,
-                       generator: generator.state).save(to: checkpointPath)
+                       generator: generator.state, epochGenerator: epochGenerator).save(to: checkpointPath)
     }
 }
