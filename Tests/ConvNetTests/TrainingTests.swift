@@ -154,5 +154,19 @@ struct TrainingTests {
         // Weights that are not a training checkpoint.
         try SafeTensors.write(.init(tensors: [("w", Tensor.ones([2]))]), to: path)
         #expect(throws: ConvNetError.self) { try Checkpoint.load(path: path) }
+        // A checkpoint of the first format (its generator was xoshiro256**): named as such.
+        try SafeTensors.write(.init(tensors: [("w", Tensor.ones([2]))], metadata: ["format": "swift-convnet-checkpoint/1"]), to: path)
+        do {
+            _ = try Checkpoint.load(path: path)
+            Issue.record("a format-1 checkpoint was accepted")
+        } catch let error as ConvNetError {
+            #expect(error.message.contains("checkpoint/1") && error.message.contains("predict --weights"), "\(error.message)")
+        }
+        // A generator state that was cut short.
+        _ = try Trainer(options: Self.options(trainLimit: 128, epochs: 1), dataDirectory: Self.mnist, outputDirectory: out).run()
+        var contents = try SafeTensors.read(path: path)
+        contents.metadata["epoch_generator"] = contents.metadata["epoch_generator"].map { String($0.dropLast(30)) }
+        try SafeTensors.write(contents, to: path)
+        #expect(throws: ConvNetError.self) { try Checkpoint.load(path: path) }
     }
 }
