@@ -1,7 +1,8 @@
 """PyTorch eager LeNet-5 on MNIST with issue 3's recipe (batch 64, SGD lr 0.01 momentum 0.9, inputs
 normalised with 0.1307/0.3081, PyTorch's default initialisation, reshuffled every epoch), for the
 accuracy side of our comparison: prints the test accuracy (percent) after each epoch, one line.
-usage: torch_lenet_accuracy.py MNIST_DIR EPOCHS SEED"""
+With `adam`: Adam lr 1e-3 instead of SGD (as `convnet train --optimizer adam --lr 0.001`).
+usage: torch_lenet_accuracy.py MNIST_DIR EPOCHS SEED [sgd|adam]"""
 import gzip
 import sys
 
@@ -11,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 directory, epochs, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+optimizer = sys.argv[4] if len(sys.argv) > 4 else "sgd"
 torch.set_num_threads(2)
 torch.manual_seed(seed)
 
@@ -30,7 +32,10 @@ tx, ty = images("t10k-images-idx3-ubyte.gz"), torch.tensor(idx("t10k-labels-idx1
 net = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
                     nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
                     nn.Linear(84, 10))
-opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+if optimizer == "adam":
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+else:
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
 accuracies = []
 for epoch in range(epochs):
     net.train()
