@@ -1,12 +1,16 @@
 """Writes Tests/ConvNetTests/Fixtures/torch-random.json: what PyTorch's CPU generator gives for a few
 seeds (torch.rand, uniform_, normal_, randperm, the torch.nn.init schemes, and LeNet-5's default
-initial weights followed by the first two epochs' shuffles), for RandomGeneratorTests to compare
-with ours. usage: python3 Tools/export_torch_random.py (PyTorch 2.x; written with 2.15)."""
+initial weights followed by the first two epochs' shuffles, and the initial weights of torchvision's
+resnet18 and vgg11 and of the CIFAR ResNet-20), for RandomGeneratorTests to compare with ours.
+usage: python3 Tools/export_torch_random.py (PyTorch 2.x and torchvision; written with 2.15)."""
 import json
 import os
 
 import torch
 import torch.nn as nn
+import torchvision
+
+from reference_models import CifarResNet, he_init
 
 
 def values(t):
@@ -40,15 +44,27 @@ lenet = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                       nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
                       nn.Linear(84, 10))
 ours = {"0": "conv1", "3": "conv2", "7": "fc1", "9": "fc2", "11": "fc3"}
-parameters = []
-for name, p in lenet.named_parameters():
-    layer, kind = name.split(".")
-    v = values(p)
-    parameters.append({"name": f"{ours[layer]}.{kind}", "shape": list(p.shape), "first": v[:8], "last": v[-8:],
-                       "sum": float(p.detach().double().sum())})
+
+
+def summary(model, rename=lambda name: name):
+    """Each parameter's name, shape, first and last 8 values, sum and sum of magnitudes."""
+    result = []
+    for name, p in model.named_parameters():
+        v = p.detach().reshape(-1)
+        result.append({"name": rename(name), "shape": list(p.shape), "first": values(v[:8]), "last": values(v[-8:]),
+                       "sum": float(v.double().sum()), "abs_sum": float(v.double().abs().sum())})
+    return result
+
+
+parameters = summary(lenet, lambda name: f"{ours[name.split('.')[0]]}.{name.split('.')[1]}")
 cases["lenet5_seed0"] = {"parameters": parameters,
                          "epoch1_order_first32": torch.randperm(60000)[:32].tolist(),
                          "epoch2_order_first32": torch.randperm(60000)[:32].tolist()}
+
+# Zoo models initialised as their reference implementations do, seed 0, 10 classes.
+cases["resnet18_seed0"] = summary(seeded(0, lambda: torchvision.models.resnet18(num_classes=10)))
+cases["vgg11_seed0"] = summary(seeded(0, lambda: torchvision.models.vgg11(num_classes=10)))
+cases["resnet20_seed0"] = summary(seeded(0, lambda: he_init(CifarResNet())))
 
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "ConvNetTests", "Fixtures", "torch-random.json")
 with open(path, "w") as f:

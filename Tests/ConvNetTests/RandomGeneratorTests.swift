@@ -66,25 +66,45 @@ struct RandomGeneratorTests {
                            Self.floats("xavier_normal_6x5_seed9")))
     }
 
+    /// Compares `model`'s parameters with a fixture's summary of PyTorch's (name, shape, first and
+    /// last 8 values, sum): `exact` when every value was drawn uniformly, else to ``close(_:_:)``.
+    static func expectParameters(of model: Module, like summary: Any?, name: String, exact: Bool) throws {
+        let expected = try #require(summary as? [[String: Any]], "fixture \(name)")
+        let ours = model.namedParameters()
+        #expect(ours.map(\.name) == expected.compactMap { $0["name"] as? String }, "\(name)")
+        for (parameter, reference) in zip(ours, expected) {
+            let values = parameter.tensor.scalars
+            let first = (reference["first"] as? [Double] ?? []).map(Float.init)
+            let last = (reference["last"] as? [Double] ?? []).map(Float.init)
+            #expect(parameter.tensor.shape == reference["shape"] as? [Int], "\(name) \(parameter.name)")
+            if exact {
+                #expect(Array(values.prefix(8)) == first && Array(values.suffix(8)) == last, "\(name) \(parameter.name)")
+            } else {
+                #expect(close(Array(values.prefix(8)), first) && close(Array(values.suffix(8)), last), "\(name) \(parameter.name)")
+            }
+            let sum = values.reduce(0.0) { $0 + Double($1) }
+            let scale = reference["abs_sum"] as? Double ?? 0
+            #expect(abs(sum - (reference["sum"] as? Double ?? .nan)) <= (exact ? 1e-9 : 1e-6 * scale + 1e-9),
+                    "\(name) \(parameter.name): sum \(sum)")
+        }
+    }
+
     @Test("LeNet-5 from seed 0 starts from PyTorch's weights and shuffles MNIST in PyTorch's order")
     func lenetAsInPyTorch() throws {
         let reference = try #require(Self.cases["lenet5_seed0"] as? [String: Any])
-        let parameters = try #require(reference["parameters"] as? [[String: Any]])
         let generator = SharedGenerator(seed: 0)
         let model = GlobalGenerator.using(generator) { LeNet5() }
-        let ours = model.namedParameters()
-        #expect(ours.map(\.name) == parameters.compactMap { $0["name"] as? String })
-        for (parameter, expected) in zip(ours, parameters) {
-            let values = parameter.tensor.scalars
-            #expect(parameter.tensor.shape == expected["shape"] as? [Int])
-            #expect(Array(values.prefix(8)) == (expected["first"] as? [Double])?.map(Float.init), "\(parameter.name)")
-            #expect(Array(values.suffix(8)) == (expected["last"] as? [Double])?.map(Float.init), "\(parameter.name)")
-            let sum = values.reduce(0.0) { $0 + Double($1) }
-            #expect(abs(sum - (expected["sum"] as? Double ?? .nan)) < 1e-9, "\(parameter.name)")
-        }
+        try Self.expectParameters(of: model, like: reference["parameters"], name: "lenet5", exact: true)
         var g = generator.state
         #expect(Array(g.permutation(60000).prefix(32)) == reference["epoch1_order_first32"] as? [Int])
         #expect(Array(g.permutation(60000).prefix(32)) == reference["epoch2_order_first32"] as? [Int])
+    }
+
+    @Test("ResNet-18 and VGG-11 start from torchvision's weights for the same seed, ResNet-20 from the He-init reproduction's",
+          arguments: ["resnet18", "vgg11", "resnet20"])
+    func zooModelsAsInPyTorch(name: String) throws {
+        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make(name, classes: 10) }
+        try Self.expectParameters(of: model, like: Self.cases["\(name)_seed0"], name: name, exact: false)
     }
 
     @Test("a saved state continues the same stream, a pending normal sample included")

@@ -2,7 +2,9 @@
 /// of n basic blocks each with 16, 32 and 64 filters (stride 2 at the start of stages 2 and 3),
 /// global average pooling and `fc`; depth 6n + 2 (20, 32, 44, 56, 110). Shortcuts are identities,
 /// padded with zero channels and subsampled where the shape changes (the paper's option A), so
-/// they have no parameters. Input 3×32×32.
+/// they have no parameters. Input 3×32×32. Initialised He normal (fan_in, ReLU gain) for every
+/// convolution and `fc.weight` ("we initialize the weights as in [13]", §3.4), drawn after the
+/// layers' defaults as the widely used PyTorch reproduction does (`model.apply(_weights_init)`).
 public final class CIFARResNet: Module {
     public let conv1 = Conv2d(3, 16, kernelSize: 3, padding: 1, bias: false)
     public let bn1 = BatchNorm2d(16)
@@ -25,6 +27,11 @@ public final class CIFARResNet: Module {
         layer2 = stage(16, 32, stride: 2)
         layer3 = stage(32, 64, stride: 2)
         fc = Linear(64, classes)
+        super.init()
+        Initializer.reinitialize(self) { module, generator in
+            if let conv = module as? Conv2d { Initializer.kaimingNormal(conv.weight, generator: &generator) }
+            if let linear = module as? Linear { Initializer.kaimingNormal(linear.weight, generator: &generator) }
+        }
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {

@@ -1,7 +1,9 @@
 /// ResNet (He et al. 2015) in torchvision's layout: a 7×7/2 stem with max pooling, four stages
 /// of residual blocks (`layer1` … `layer4`, widths 64-128-256-512, stride 2 from the second
 /// stage on, projection shortcuts `downsample.0/1` where the shape changes), global average
-/// pooling and `fc`. Input 3×224×224.
+/// pooling and `fc`. Input 3×224×224. Initialised as torchvision initialises it: He normal
+/// (fan_out, ReLU gain) for every convolution, drawn after the layers' defaults, so from the same
+/// seed a model starts from torchvision's `resnetNN()` weights.
 public final class ResNet: Module {
     public let conv1: Conv2d
     public let bn1: BatchNorm2d
@@ -45,6 +47,11 @@ public final class ResNet: Module {
         layer3 = stage(256, blocks[2], stride: 2)
         layer4 = stage(512, blocks[3], stride: 2)
         fc = Linear(channels, classes)
+        super.init()
+        // Batch norm keeps γ = 1, β = 0 and `fc` its default, as in torchvision.
+        Initializer.reinitialize(self) { module, generator in
+            if let conv = module as? Conv2d { Initializer.kaimingNormal(conv.weight, mode: .fanOut, generator: &generator) }
+        }
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {

@@ -1,6 +1,9 @@
 /// VGG (Simonyan & Zisserman 2014) in torchvision's layout: `features` (3×3 convolutions, each
 /// optionally followed by batch norm, then ReLU; "M" = 2×2 max pooling), adaptive average
-/// pooling to 7×7, and a classifier 25088 → 4096 → 4096 → classes with dropout.
+/// pooling to 7×7, and a classifier 25088 → 4096 → 4096 → classes with dropout. Initialised as
+/// torchvision initialises it: convolutions He normal (fan_out, ReLU gain) with zero bias, linear
+/// layers N(0, 0.01²) with zero bias, drawn after the layers' defaults, so from the same seed a
+/// model starts from torchvision's `vggNN()` weights.
 public final class VGG: Module {
     /// One entry per layer of `features`: output channels of a 3×3 convolution, or a max pool.
     public enum Layer: Sendable { case conv(Int), pool }
@@ -41,6 +44,16 @@ public final class VGG: Module {
             Linear(512 * 7 * 7, 4096), ReLU(), Dropout(p: dropout),
             Linear(4096, 4096), ReLU(), Dropout(p: dropout),
             Linear(4096, classes))
+        super.init()
+        Initializer.reinitialize(self) { module, generator in
+            if let conv = module as? Conv2d {
+                Initializer.kaimingNormal(conv.weight, mode: .fanOut, generator: &generator)
+                conv.bias.map { Initializer.constant($0, 0) }
+            } else if let linear = module as? Linear {
+                Initializer.normal(linear.weight, std: 0.01, generator: &generator)
+                linear.bias.map { Initializer.constant($0, 0) }
+            }
+        }
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {

@@ -131,3 +131,21 @@ public enum Initializer {
         if let bias { uniform(bias, bound: fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0, generator: &generator) }
     }
 }
+
+extension Initializer {
+    /// Fills with `value` (`nn.init.constant_`); draws nothing.
+    public static func constant(_ t: Tensor, _ value: Float) {
+        t.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
+    }
+
+    /// Re-initialises `model` as a reference implementation does after building it with every
+    /// layer's default: for each module in `model.modules()` order (parents before children, each
+    /// module's children in declaration order), `body` draws what it wants from the current
+    /// ``GlobalGenerator``. Since the defaults were drawn first, the generator is where PyTorch's is.
+    static func reinitialize(_ model: Module, _ body: (Module, inout RandomGenerator) -> Void) {
+        let modules = model.namedModules().map(\.module)
+        GlobalGenerator.withGenerator { generator in
+            for module in modules { body(module, &generator) }
+        }
+    }
+}
