@@ -93,6 +93,45 @@ struct TrainingTests {
         #expect(checkpoint.generator == afterShuffle)
     }
 
+    @Test("20 steps from seed 0 land on PyTorch's weights (same initial weights, same batches; rounding apart)",
+          arguments: ["sgd", "adam"])
+    func stepsAsInPyTorch(optimizer: String) throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/torch-lenet-steps.json")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let reference = try #require((json["cases"] as? [String: Any])?[optimizer] as? [String: Any])
+        let losses = try #require(reference["losses"] as? [Double])
+        let parameters = try #require(reference["parameters"] as? [[String: Any]])
+        let out = Self.outputDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var options = TrainingOptions()
+        options.optimizer = optimizer
+        options.learningRate = optimizer == "sgd" ? 0.01 : 1e-3
+        options.testLimit = 1000
+        options.threads = 2
+        let trainer = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out)
+        let initial = trainer.model.namedParameters().map { $0.tensor.scalars }
+        var batches = 0
+        trainer.stopRequested = { batches += 1; return batches == losses.count }
+        #expect(try trainer.run() == .interrupted(epoch: 1, batch: losses.count))
+        let partial = try Checkpoint.load(path: trainer.checkpointPath).partialEpoch
+        let meanLoss = losses.reduce(0, +) / Double(losses.count)
+        #expect(abs(partial.lossSum / Double(partial.seen) - meanLoss) < 1e-5, "mean loss \(partial.lossSum / Double(partial.seen)) vs \(meanLoss)")
+        for ((parameter, start), expected) in zip(zip(trainer.model.namedParameters(), initial), parameters) {
+            #expect(parameter.name == expected["name"] as? String)
+            let values = parameter.tensor.scalars
+            let want = ((expected["first"] as? [Double] ?? []) + (expected["last"] as? [Double] ?? [])).map(Float.init)
+            let got = Array(values.prefix(8) + values.suffix(8))
+            let moved = zip(got, Array(start.prefix(8) + start.suffix(8))).map { abs($0 - $1) }.max() ?? 0
+            let error = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
+            // Rounding apart (measured ≤ 5e-8 here, moves 5e-4 to 3e-2): far closer to PyTorch's
+            // weights than to where training started.
+            #expect(error < 1e-6 && error < moved / 500, "\(optimizer) \(parameter.name): moved \(moved), off by \(error)")
+            let sum = values.reduce(0.0) { $0 + Double($1) }
+            #expect(abs(sum - (expected["sum"] as? Double ?? .nan)) < 1e-6 * (expected["abs_sum"] as? Double ?? 0),
+                    "\(optimizer) \(parameter.name): sum \(sum)")
+        }
+    }
+
     @Test("a diverging run stops with a message naming epoch and batch, leaving the last checkpoint")
     func nonFiniteLoss() throws {
         let out = Self.outputDirectory()
