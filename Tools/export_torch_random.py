@@ -1,7 +1,7 @@
 """Writes Tests/ConvNetTests/Fixtures/torch-random.json: what PyTorch's CPU generator gives for a few
 seeds (torch.rand, uniform_, normal_, randperm, the torch.nn.init schemes, and LeNet-5's default
 initial weights followed by the first two epochs' shuffles, and the initial weights of torchvision's
-resnet18 and vgg11 and of the CIFAR ResNet-20), for RandomGeneratorTests to compare with ours.
+resnet18, vgg11 and googlenet and of the CIFAR ResNet-20), for RandomGeneratorTests to compare with ours.
 usage: python3 Tools/export_torch_random.py (PyTorch 2.x and torchvision; written with 2.15)."""
 import json
 import os
@@ -36,6 +36,11 @@ cases = {
         torch.empty(8, 3, 3, 3), mode="fan_out", nonlinearity="relu"))),
     "xavier_uniform_6x5_seed8": values(seeded(8, lambda: nn.init.xavier_uniform_(torch.empty(6, 5)))),
     "xavier_normal_6x5_seed9": values(seeded(9, lambda: nn.init.xavier_normal_(torch.empty(6, 5)))),
+    "trunc_normal_std0.5_a-1_b1.5_300_seed10": values(seeded(10, lambda: nn.init.trunc_normal_(
+        torch.empty(300), mean=0.2, std=0.5, a=-1, b=1.5))),
+    # [a, b] holding under 30 % of the mass: rejection from uniform proposals.
+    "trunc_normal_std1_a2_b3_200_seed11": values(seeded(11, lambda: nn.init.trunc_normal_(
+        torch.empty(200), mean=0, std=1, a=2, b=3))),
 }
 
 # LeNet-5 as in shared/reference/torch_lenet_epoch.py, seed 0; then the order of epochs 1 and 2.
@@ -65,6 +70,8 @@ cases["lenet5_seed0"] = {"parameters": parameters,
 cases["resnet18_seed0"] = summary(seeded(0, lambda: torchvision.models.resnet18(num_classes=10)))
 cases["vgg11_seed0"] = summary(seeded(0, lambda: torchvision.models.vgg11(num_classes=10)))
 cases["resnet20_seed0"] = summary(seeded(0, lambda: he_init(CifarResNet())))
+cases["googlenet_seed0"] = summary(seeded(0, lambda: torchvision.models.googlenet(
+    num_classes=10, aux_logits=False, init_weights=True)))
 
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "ConvNetTests", "Fixtures", "torch-random.json")
 with open(path, "w") as f:

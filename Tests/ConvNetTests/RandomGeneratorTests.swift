@@ -64,6 +64,11 @@ struct RandomGeneratorTests {
                            Self.floats("kaiming_normal_fanout_8x3x3x3_seed7")))
         #expect(Self.close(filled([6, 5], seed: 9) { Initializer.xavierNormal($0, generator: &$1) },
                            Self.floats("xavier_normal_6x5_seed9")))
+        let truncated = filled([300], seed: 10) { Initializer.truncatedNormal($0, mean: 0.2, std: 0.5, a: -1, b: 1.5, generator: &$1) }
+        #expect(Self.close(truncated, Self.floats("trunc_normal_std0.5_a-1_b1.5_300_seed10")))
+        #expect(truncated.allSatisfy { $0 >= -1 && $0 <= 1.5 })
+        let tail = filled([200], seed: 11) { Initializer.truncatedNormal($0, mean: 0, std: 1, a: 2, b: 3, generator: &$1) }
+        #expect(tail == Self.floats("trunc_normal_std1_a2_b3_200_seed11"))
     }
 
     /// Compares `model`'s parameters with a fixture's summary of PyTorch's (name, shape, first and
@@ -100,8 +105,8 @@ struct RandomGeneratorTests {
         #expect(Array(g.permutation(60000).prefix(32)) == reference["epoch2_order_first32"] as? [Int])
     }
 
-    @Test("ResNet-18 and VGG-11 start from torchvision's weights for the same seed, ResNet-20 from the He-init reproduction's",
-          arguments: ["resnet18", "vgg11", "resnet20"])
+    @Test("ResNet-18, VGG-11 and GoogLeNet start from torchvision's weights for the same seed, ResNet-20 from the He-init reproduction's",
+          arguments: ["resnet18", "vgg11", "googlenet", "resnet20"])
     func zooModelsAsInPyTorch(name: String) throws {
         let model = try GlobalGenerator.seeded(0) { try ModelZoo.make(name, classes: 10) }
         try Self.expectParameters(of: model, like: Self.cases["\(name)_seed0"], name: name, exact: false)

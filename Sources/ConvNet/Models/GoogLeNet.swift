@@ -2,7 +2,10 @@
 /// classifiers (6,624,904 parameters at 1000 classes). Each convolution is torchvision's
 /// `BasicConv2d` (convolution without bias, batch norm with ε = 0.001, ReLU). As in torchvision,
 /// the branch the paper gives a 5×5 convolution uses a 3×3 one (`branch3.1`), which is what the
-/// published weights and parameter count correspond to. Input 3×224×224.
+/// published weights and parameter count correspond to. Input 3×224×224. Initialised as
+/// torchvision initialises it: every convolution and linear weight from N(0, 0.01²) truncated to
+/// [−2, 2], drawn after the layers' defaults, so from the same seed a model starts from
+/// `googlenet(aux_logits=False, init_weights=True)`'s weights.
 public final class GoogLeNet: Module {
     public let conv1 = BasicConv2d(3, 64, kernelSize: 7, stride: 2, padding: 3)
     public let maxpool1 = MaxPool2d(kernelSize: 3, stride: 2, ceilMode: true)
@@ -26,6 +29,11 @@ public final class GoogLeNet: Module {
 
     public init(classes: Int = 1000) {
         fc = Linear(1024, classes)
+        super.init()
+        Initializer.reinitialize(self) { module, generator in
+            let weight = (module as? Conv2d)?.weight ?? (module as? Linear)?.weight
+            if let weight { Initializer.truncatedNormal(weight, std: 0.01, generator: &generator) }
+        }
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {

@@ -123,6 +123,45 @@ public enum Initializer {
         normal(t, std: gain * (2 / Double(fanIn + fanOut)).squareRoot(), generator: &generator)
     }
 
+    /// N(mean, std²) truncated to [a, b] (`nn.init.trunc_normal_`), drawn as PyTorch 2.15 draws it.
+    /// When [a, b] holds more than 30 % of the mass: normal samples, all positions redrawn (and the
+    /// out-of-range ones replaced) until none is out of range. Otherwise rejection from uniform
+    /// proposals on [a, b]: a proposal x is kept when ln u < −((x − mean)/std)²/2 − (the same at
+    /// the mode), u ~ U[0, 1), each round drawing proposals and u's for every position.
+    public static func truncatedNormal(_ t: Tensor, mean: Double = 0, std: Double = 1, a: Double = -2, b: Double = 2,
+                                       generator: inout RandomGenerator) {
+        func cdf(_ x: Double) -> Double { (1 + Foundation.erf(x / Double(2).squareRoot())) / 2 }
+        let count = t.count
+        let (low, high) = (Float(a), Float(b))
+        t.withUnsafeMutableBufferPointer { result in
+            var fresh = [Float](repeating: 0, count: count)
+            if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3 {
+                generator.fillNormal(result, mean: Float(mean), std: Float(std))
+                while result.contains(where: { $0 < low || $0 > high }) {
+                    fresh.withUnsafeMutableBufferPointer { generator.fillNormal($0, mean: Float(mean), std: Float(std)) }
+                    for i in 0..<count where result[i] < low || result[i] > high { result[i] = fresh[i] }
+                }
+                return
+            }
+            let mode = max(a, min(mean, b))
+            let logPeak = Float(-0.5 * ((mode - mean) / std) * ((mode - mean) / std))
+            func logDensity(_ x: Float) -> Float {
+                let z = (x - Float(mean)) / Float(std)
+                return z * z * -0.5 - logPeak
+            }
+            for i in 0..<count { result[i] = generator.uniform(from: low, to: high) }
+            var pending = (0..<count).map { _ in false }
+            for i in 0..<count { pending[i] = Foundation.log(generator.nextUniform()) > logDensity(result[i]) }
+            while pending.contains(true) {
+                for i in 0..<count { fresh[i] = generator.uniform(from: low, to: high) }
+                for i in 0..<count {
+                    let reject = Foundation.log(generator.nextUniform()) > logDensity(fresh[i])
+                    if pending[i] { (result[i], pending[i]) = (fresh[i], reject) }
+                }
+            }
+        }
+    }
+
     /// PyTorch's default for `Conv2d` and `Linear`: kaiming_uniform with a = √5 for the weight,
     /// which is U(±1/√fan_in), then U(±1/√fan_in) for the bias.
     public static func pytorchDefault(weight: Tensor, bias: Tensor?, generator: inout RandomGenerator) {
