@@ -31,6 +31,7 @@ cases = {
     "normal7_seed2_mean0.5_std2": values(seeded(2, lambda: torch.empty(7).normal_(0.5, 2))),
     # 16 or more: vectorised Box–Muller in blocks of 16, the last block redrawn.
     "normal37_seed1": values(seeded(1, lambda: torch.empty(37).normal_())),
+    "dropout0.3_ones1000_seed12": values(seeded(12, lambda: torch.nn.functional.dropout(torch.ones(1000), 0.3))),
     "kaiming_uniform_5x4_seed6": values(seeded(6, lambda: nn.init.kaiming_uniform_(torch.empty(5, 4)))),
     "kaiming_normal_fanout_8x3x3x3_seed7": values(seeded(7, lambda: nn.init.kaiming_normal_(
         torch.empty(8, 3, 3, 3), mode="fan_out", nonlinearity="relu"))),

@@ -37,6 +37,14 @@ struct RandomGeneratorTests {
         #expect(permutation.sorted() == Array(0..<1000))
     }
 
+    @Test("dropout draws PyTorch's mask")
+    func dropoutMask() throws {
+        var g = RandomGenerator(seed: 12)
+        let y = try dropout(Tensor.ones([1000]), p: 0.3, training: true, generator: &g).scalars
+        #expect(y == Self.floats("dropout0.3_ones1000_seed12"))
+        #expect(Set(y) == [0, 1 / Float(0.7)])
+    }
+
     @Test("normal_: one at a time below 16 elements, blocks of 16 from there")
     func normals() {
         var g = RandomGenerator(seed: 2)

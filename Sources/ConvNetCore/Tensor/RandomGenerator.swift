@@ -37,6 +37,12 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         return Float(x * Double(to - from) + Double(from))
     }
 
+    /// Uniform in [0, 1) from 53 random bits (PyTorch's `uniform_real_distribution<double>`).
+    public mutating func nextDouble() -> Double { Double(next() & (1 << 53 - 1)) * 0x1p-53 }
+
+    /// True with probability `p` (PyTorch's `bernoulli_(p)` on CPU: ``nextDouble()`` < p).
+    public mutating func bernoulli(_ p: Double) -> Bool { nextDouble() < p }
+
     /// One standard normal sample the way PyTorch draws one element at a time (tensors of fewer
     /// than 16 elements): Box–Muller on two 53-bit uniforms, the pair's second sample kept for
     /// the next call.
@@ -45,8 +51,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
             cachedNormal = nil
             return cached
         }
-        let u1 = Double(next() & (1 << 53 - 1)) * 0x1p-53
-        let u2 = Double(next() & (1 << 53 - 1)) * 0x1p-53
+        let u1 = nextDouble()
+        let u2 = nextDouble()
         let radius = (-2 * log1p(-u2)).squareRoot()
         let theta = 2 * Double.pi * u1
         cachedNormal = radius * sin(theta)
