@@ -2,8 +2,11 @@
 Datasets/mnist with issue 3's recipe (batch 64, inputs normalised with 0.1307/0.3081, shuffled by
 torch.randperm after the model is built), trained from torch.manual_seed(0) for 20 steps with SGD
 (lr 0.01, momentum 0.9) and, separately, with Adam (lr 1e-3): each step's loss and a summary of
-every parameter afterwards. Since swift-convnet draws the same initial weights and the same order
-for the same seed, its trainer must land on these weights up to rounding (TrainingTests).
+every parameter afterwards; and "sgd_dataloader": the usual PyTorch loop instead (DataLoader with
+shuffle=True over the first 640 training images, a test DataLoader over the first 1000 test images
+iterated after each epoch), 2 epochs of SGD, with each epoch's mean training loss. Since
+swift-convnet draws the same initial weights and the same order for the same seed, its trainer must
+land on these weights up to rounding (TrainingTests).
 usage: python3 Tools/export_torch_training_steps.py (PyTorch 2.x; written with 2.15)."""
 import gzip
 import json
@@ -13,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
 
 root = os.path.join(os.path.dirname(__file__), "..")
 torch.set_num_threads(2)
@@ -29,11 +33,26 @@ y = torch.tensor(idx("train-labels-idx1-ubyte.gz"), dtype=torch.long)
 names = {"0": "conv1", "3": "conv2", "7": "fc1", "9": "fc2", "11": "fc3"}
 
 
-def run(optimizer, steps=20):
-    torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+def lenet():
+    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
                         nn.Linear(84, 10))
+
+
+def summary(net):
+    parameters = []
+    for name, p in net.named_parameters():
+        layer, kind = name.split(".")
+        v = p.detach().reshape(-1)
+        parameters.append({"name": f"{names[layer]}.{kind}", "shape": list(p.shape),
+                           "first": [float(a) for a in v[:8]], "last": [float(a) for a in v[-8:]],
+                           "sum": float(v.double().sum()), "abs_sum": float(v.double().abs().sum())})
+    return parameters
+
+
+def run(optimizer, steps=20):
+    torch.manual_seed(0)
+    net = lenet()
     opt = (torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9) if optimizer == "sgd"
            else torch.optim.Adam(net.parameters(), lr=1e-3))
     perm = torch.randperm(len(x))
@@ -45,17 +64,37 @@ def run(optimizer, steps=20):
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    parameters = []
-    for name, p in net.named_parameters():
-        layer, kind = name.split(".")
-        v = p.detach().reshape(-1)
-        parameters.append({"name": f"{names[layer]}.{kind}", "shape": list(p.shape),
-                           "first": [float(a) for a in v[:8]], "last": [float(a) for a in v[-8:]],
-                           "sum": float(v.double().sum()), "abs_sum": float(v.double().abs().sum())})
-    return {"losses": losses, "parameters": parameters}
+    return {"losses": losses, "parameters": summary(net)}
 
 
-cases = {"sgd": run("sgd"), "adam": run("adam")}
+def run_dataloader(epochs=2):
+    tx = (torch.tensor(idx("t10k-images-idx3-ubyte.gz"), dtype=torch.float32).view(-1, 1, 28, 28) / 255 - 0.1307) / 0.3081
+    ty = torch.tensor(idx("t10k-labels-idx1-ubyte.gz"), dtype=torch.long)
+    torch.manual_seed(0)
+    net = lenet()
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    train = DataLoader(TensorDataset(x[:640], y[:640]), batch_size=64, shuffle=True)
+    test = DataLoader(TensorDataset(tx[:1000], ty[:1000]), batch_size=1000)
+    epoch_losses = []
+    for _ in range(epochs):
+        net.train()
+        total, seen = 0.0, 0
+        for images, labels in train:
+            loss = F.cross_entropy(net(images), labels)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(labels)
+            seen += len(labels)
+        epoch_losses.append(total / seen)
+        net.eval()
+        with torch.no_grad():
+            for images, labels in test:
+                net(images)
+    return {"epoch_losses": epoch_losses, "parameters": summary(net)}
+
+
+cases = {"sgd": run("sgd"), "adam": run("adam"), "sgd_dataloader": run_dataloader()}
 with open(os.path.join(root, "Tests", "ConvNetTests", "Fixtures", "torch-lenet-steps.json"), "w") as f:
     json.dump({"torch_version": torch.__version__, "steps": 20, "cases": cases}, f, indent=1)
     f.write("\n")

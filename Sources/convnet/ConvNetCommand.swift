@@ -25,3 +25,4 @@ struct ComputeOptions: ParsableArguments {
 }
 
 extension ComputeBackend: ExpressibleByArgument {}
+extension ShuffleConvention: ExpressibleByArgument {}

@@ -22,6 +22,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Float = 0
     @Option(help: "Learning-rate schedule: none, step, cosine or onecycle.") var schedule = "none"
     @Option(help: "Random seed (weights, shuffling, dropout); the initial weights and the shuffled order are PyTorch's for torch.manual_seed(SEED).") var seed: UInt64 = 0
+    @Option(help: "How each epoch's order is drawn: randperm (torch.randperm per epoch, as shared/reference's scripts) or dataloader (as iterating torch.utils.data.DataLoader with shuffle=True, and the test set's DataLoader after each epoch).") var shuffle: ShuffleConvention = .randperm
     @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
     @Option(help: "Train on only the first N training images.") var trainLimit: Int?
     @Option(help: "Evaluate on only the first N test images.") var testLimit: Int?
@@ -41,6 +42,7 @@ struct TrainCommand: ParsableCommand {
         options.weightDecay = weightDecay
         options.schedule = schedule
         options.seed = seed
+        options.shuffle = shuffle
         options.threads = threads ?? Backend.threads
         options.trainLimit = trainLimit
         options.testLimit = testLimit

@@ -93,14 +93,37 @@ struct TrainingTests {
         #expect(checkpoint.generator == afterShuffle)
     }
 
+    /// A case of Fixtures/torch-lenet-steps.json (Tools/export_torch_training_steps.py).
+    static func pytorchRun(_ name: String) throws -> [String: Any] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/torch-lenet-steps.json")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        return try #require((json["cases"] as? [String: Any])?[name] as? [String: Any])
+    }
+
+    /// Expects `model`'s parameters at PyTorch's (a summary: first and last 8 values, sum), rounding
+    /// apart: off by under 1e-6 and by under 1/500 of how far they moved from `initial`.
+    static func expectWeights(of model: Module, from initial: [[Float]], like reference: [String: Any], _ label: String) throws {
+        let parameters = try #require(reference["parameters"] as? [[String: Any]])
+        for ((parameter, start), expected) in zip(zip(model.namedParameters(), initial), parameters) {
+            #expect(parameter.name == expected["name"] as? String)
+            let values = parameter.tensor.scalars
+            let want = ((expected["first"] as? [Double] ?? []) + (expected["last"] as? [Double] ?? [])).map(Float.init)
+            let got = Array(values.prefix(8) + values.suffix(8))
+            let moved = zip(got, Array(start.prefix(8) + start.suffix(8))).map { abs($0 - $1) }.max() ?? 0
+            let error = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
+            // Measured ≤ 5e-8 here where the weights moved 5e-4 to 3e-2.
+            #expect(error < 1e-6 && error < moved / 500, "\(label) \(parameter.name): moved \(moved), off by \(error)")
+            let sum = values.reduce(0.0) { $0 + Double($1) }
+            #expect(abs(sum - (expected["sum"] as? Double ?? .nan)) < 1e-6 * (expected["abs_sum"] as? Double ?? 0),
+                    "\(label) \(parameter.name): sum \(sum)")
+        }
+    }
+
     @Test("20 steps from seed 0 land on PyTorch's weights (same initial weights, same batches; rounding apart)",
           arguments: ["sgd", "adam"])
     func stepsAsInPyTorch(optimizer: String) throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/torch-lenet-steps.json")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        let reference = try #require((json["cases"] as? [String: Any])?[optimizer] as? [String: Any])
+        let reference = try Self.pytorchRun(optimizer)
         let losses = try #require(reference["losses"] as? [Double])
-        let parameters = try #require(reference["parameters"] as? [[String: Any]])
         let out = Self.outputDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
         var options = TrainingOptions()
@@ -116,20 +139,26 @@ struct TrainingTests {
         let partial = try Checkpoint.load(path: trainer.checkpointPath).partialEpoch
         let meanLoss = losses.reduce(0, +) / Double(losses.count)
         #expect(abs(partial.lossSum / Double(partial.seen) - meanLoss) < 1e-5, "mean loss \(partial.lossSum / Double(partial.seen)) vs \(meanLoss)")
-        for ((parameter, start), expected) in zip(zip(trainer.model.namedParameters(), initial), parameters) {
-            #expect(parameter.name == expected["name"] as? String)
-            let values = parameter.tensor.scalars
-            let want = ((expected["first"] as? [Double] ?? []) + (expected["last"] as? [Double] ?? [])).map(Float.init)
-            let got = Array(values.prefix(8) + values.suffix(8))
-            let moved = zip(got, Array(start.prefix(8) + start.suffix(8))).map { abs($0 - $1) }.max() ?? 0
-            let error = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
-            // Rounding apart (measured ≤ 5e-8 here, moves 5e-4 to 3e-2): far closer to PyTorch's
-            // weights than to where training started.
-            #expect(error < 1e-6 && error < moved / 500, "\(optimizer) \(parameter.name): moved \(moved), off by \(error)")
-            let sum = values.reduce(0.0) { $0 + Double($1) }
-            #expect(abs(sum - (expected["sum"] as? Double ?? .nan)) < 1e-6 * (expected["abs_sum"] as? Double ?? 0),
-                    "\(optimizer) \(parameter.name): sum \(sum)")
+        try Self.expectWeights(of: trainer.model, from: initial, like: reference, optimizer)
+    }
+
+    @Test("--shuffle dataloader follows the usual PyTorch loop (DataLoader shuffle=True, a test DataLoader after each epoch)")
+    func dataLoaderLoopAsInPyTorch() throws {
+        let reference = try Self.pytorchRun("sgd_dataloader")
+        let epochLosses = try #require(reference["epoch_losses"] as? [Double])
+        let out = Self.outputDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var options = Self.options(trainLimit: 640, epochs: epochLosses.count)
+        options.shuffle = .dataLoader
+        let trainer = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out)
+        let initial = trainer.model.namedParameters().map { $0.tensor.scalars }
+        #expect(try trainer.run() == .completed)
+        for (metrics, loss) in zip(trainer.history, epochLosses) {
+            #expect(abs(metrics.trainLoss - loss) < 1e-5, "epoch \(metrics.epoch): \(metrics.trainLoss) vs \(loss)")
         }
+        // Epoch 2's order follows the test loader's draw after epoch 1; a wrong count there would
+        // give other batches and other weights.
+        try Self.expectWeights(of: trainer.model, from: initial, like: reference, "dataloader")
     }
 
     @Test("a diverging run stops with a message naming epoch and batch, leaving the last checkpoint")

@@ -6,6 +6,19 @@ public struct Batch: @unchecked Sendable {
     public var labels: [Int]
 }
 
+/// How a PyTorch script draws an epoch's order from its generator; ``DataLoader/order(using:)``
+/// draws the same.
+public enum ShuffleConvention: String, Codable, Sendable, CaseIterable {
+    /// `torch.randperm(n)` on the generator itself (a script that indexes in-memory tensors with
+    /// a permutation, as `shared/reference/torch_lenet_epoch.py`).
+    case randperm
+    /// `torch.utils.data.DataLoader`: creating an epoch's iterator draws a 64-bit base seed (for
+    /// workers) and, when shuffling, the sampler draws a 63-bit seed for a generator of its own,
+    /// which then draws `randperm(n)`. An iterator over an unshuffled loader (a test set) draws
+    /// the base seed too.
+    case dataLoader = "dataloader"
+}
+
 /// Splits a dataset into shuffled mini-batches, assembling the next batch on a background thread
 /// while the current one trains.
 ///
@@ -23,11 +36,13 @@ public struct DataLoader: Sendable {
     public let normalization: Normalization?
     /// Assemble batches on a background thread.
     public let prefetch: Bool
+    /// How ``order(using:)`` draws from a generator.
+    public let convention: ShuffleConvention
 
     /// - Throws: ``ConvNetError`` for a non-positive batch size or a normalisation whose channel
     ///   count differs from the images'.
     public init(_ dataset: ImageDataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64 = 0,
-                normalization: Normalization? = nil, prefetch: Bool = true) throws {
+                normalization: Normalization? = nil, prefetch: Bool = true, convention: ShuffleConvention = .randperm) throws {
         guard batchSize > 0 else { throw ConvNetError(op: "DataLoader", "batch size \(batchSize) must be positive") }
         if let n = normalization {
             guard n.mean.count == dataset.channels, n.std.count == dataset.channels, n.std.allSatisfy({ $0 > 0 }) else {
@@ -36,6 +51,7 @@ public struct DataLoader: Sendable {
         }
         (self.dataset, self.batchSize, self.shuffle, self.dropLast, self.seed, self.normalization, self.prefetch) =
             (dataset, batchSize, shuffle, dropLast, seed, normalization, prefetch)
+        self.convention = convention
     }
 
     /// Batches per epoch.
@@ -43,19 +59,28 @@ public struct DataLoader: Sendable {
         dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
     }
 
-    /// The order of the samples in epoch `epoch` (0-based): the `epoch + 1`-th permutation drawn
-    /// from a generator seeded with `seed` (what `torch.manual_seed(seed)` followed by one
-    /// `torch.randperm` per epoch gives).
+    /// The order of the samples in epoch `epoch` (0-based): the `epoch + 1`-th order drawn from a
+    /// generator seeded with `seed` (with `.randperm`, what `torch.manual_seed(seed)` followed by
+    /// one `torch.randperm` per epoch gives).
     public func order(epoch: Int) -> [Int] {
         var generator = RandomGenerator(seed: seed)
         for _ in 0..<epoch { _ = order(using: &generator) }
         return order(using: &generator)
     }
 
-    /// The order of the samples in an epoch, drawn from `generator` when shuffling
-    /// (`torch.randperm(count, generator=generator)`); `0..<count` without drawing otherwise.
+    /// The order of the samples in an epoch, drawn from `generator` as ``convention`` says: with
+    /// `.randperm`, `torch.randperm(count)` when shuffling and nothing otherwise; with
+    /// `.dataLoader`, what iterating a `torch.utils.data.DataLoader` draws.
     public func order(using generator: inout RandomGenerator) -> [Int] {
-        shuffle ? generator.permutation(dataset.count) : Array(0..<dataset.count)
+        switch convention {
+        case .randperm:
+            return shuffle ? generator.permutation(dataset.count) : Array(0..<dataset.count)
+        case .dataLoader:
+            _ = generator.next()  // the iterator's base seed
+            guard shuffle else { return Array(0..<dataset.count) }
+            var sampler = RandomGenerator(seed: generator.next() & (1 << 63 - 1))
+            return sampler.permutation(dataset.count)
+        }
     }
 
     /// Assembles batch `index` of an epoch whose order is `order`.

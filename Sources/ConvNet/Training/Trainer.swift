@@ -48,8 +48,8 @@ public final class Trainer {
     /// This run's random numbers, independent of anything else running. As in a PyTorch script
     /// after `torch.manual_seed(seed)`, one generator serves everything in turn: the initial
     /// weights, then at the start of every epoch the shuffled order (`torch.randperm`), then
-    /// dropout; so a model without dropout starts from PyTorch's weights for the same seed and
-    /// sees the batches in PyTorch's order.
+    /// dropout; so a model starts from PyTorch's weights for the same seed, sees the batches in
+    /// PyTorch's order (``TrainingOptions/shuffle`` says which script's) and drops what it drops.
     public let generator: SharedGenerator
     /// The generator as the current epoch began, before its order was drawn (kept so a run
     /// resumed in the middle of an epoch draws the same order again).
@@ -80,8 +80,9 @@ public final class Trainer {
         }
         let normalization = DatasetCatalog.normalization(options.dataset)
         trainLoader = try DataLoader(train, batchSize: options.batchSize, shuffle: true, seed: options.seed,
-                                     normalization: normalization)
-        testLoader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: normalization)
+                                     normalization: normalization, convention: options.shuffle)
+        testLoader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: normalization,
+                                    convention: options.shuffle)
         model = try GlobalGenerator.using(generator) { try ModelZoo.make(options.model, classes: train.classNames.count) }
         optimizer = try options.makeOptimizer(model.parameters)
     }
@@ -165,6 +166,8 @@ public final class Trainer {
                     return .interrupted(epoch: epoch + 1, batch: batchesIntoEpoch)
                 }
             }
+            // A PyTorch script evaluating through a DataLoader draws its iterator's base seed here.
+            _ = generator.withGenerator { testLoader.order(using: &$0) }
             let test = try evaluate(model, on: testLoader)
             let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: partial.lossSum / Double(max(partial.seen, 1)),
                                        trainAccuracy: 100 * Double(partial.correct) / Double(max(partial.seen, 1)),

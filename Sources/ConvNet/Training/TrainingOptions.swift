@@ -23,6 +23,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var schedule = "none"
     /// Seeds the weights, the shuffling and dropout.
     public var seed: UInt64 = 0
+    /// How each epoch's order is drawn, as the PyTorch script to compare with draws it.
+    public var shuffle = ShuffleConvention.randperm
     /// BLAS and oneDNN threads (part of the experiment: results depend on it).
     public var threads = 0
     /// Train on only the first `limit` training images (quick runs, tests); `nil` = all.
