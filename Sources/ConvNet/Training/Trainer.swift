@@ -93,7 +93,8 @@ public final class Trainer {
     public func resume() throws {
         let checkpoint = try Checkpoint.load(path: checkpointPath)
         guard checkpoint.options.sameExperiment(as: options) else {
-            throw ConvNetError(op: "resume", "\(checkpointPath) was written by a different run (\(describe(checkpoint.options))); this one is \(describe(options))")
+            let changed = checkpoint.options.differences(from: options).joined(separator: "; ")
+            throw ConvNetError(op: "resume", "\(checkpointPath) was written by a different run (checkpoint vs this run: \(changed))")
         }
         try model.loadStateDict(checkpoint.modelState.dictionary)
         let names = model.namedParameters().map(\.name)
@@ -106,10 +107,6 @@ public final class Trainer {
         completedEpochs = checkpoint.completedEpochs
         batchesIntoEpoch = checkpoint.batchesIntoEpoch
         partial = checkpoint.partialEpoch
-    }
-
-    private func describe(_ o: TrainingOptions) -> String {
-        "\(o.model) on \(o.dataset), batch \(o.batchSize), \(o.optimizer) lr \(o.learningRate), seed \(o.seed)"
     }
 
     /// Trains the remaining epochs.

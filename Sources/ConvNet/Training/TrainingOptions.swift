@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything that defines a training run; saved in checkpoints so a resumed run can check it
 /// continues the same experiment.
 public struct TrainingOptions: Codable, Sendable, Equatable {
@@ -60,10 +62,20 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The options that must match for `--resume` to continue the same run (everything but the
     /// number of epochs, which may be raised).
     func sameExperiment(as other: TrainingOptions) -> Bool {
-        var a = self, b = other
-        a.epochs = 0
-        b.epochs = 0
-        return a == b
+        differences(from: other).isEmpty
+    }
+
+    /// The options (by their coded names) other than `epochs` whose values differ, each as
+    /// `name: this value vs other value`, in name order.
+    func differences(from other: TrainingOptions) -> [String] {
+        func fields(_ options: TrainingOptions) -> [String: String] {
+            let json = (try? JSONEncoder().encode(options)).flatMap { try? JSONSerialization.jsonObject(with: $0) } as? [String: Any]
+            return (json ?? [:]).mapValues { "\($0)" }
+        }
+        let (mine, theirs) = (fields(self), fields(other))
+        return Set(mine.keys).union(theirs.keys).subtracting(["epochs"]).sorted().compactMap { key in
+            mine[key] == theirs[key] ? nil : "\(key): \(mine[key] ?? "unset") vs \(theirs[key] ?? "unset")"
+        }
     }
 
     /// Builds the optimizer these options name over `parameters`.
