@@ -11,7 +11,9 @@ import Foundation
 //
 // Lock order: a tensor in a oneDNN layout converts itself to plain under its own lock and then takes
 // this one (DNNLTensorMemory.swift). So code inside `DNNL.run` must never read `Tensor.storage`:
-// kernels resolve every tensor to memory first (DNNLOperand, DNNLTensorPlan.swift).
+// kernels resolve every tensor to memory first (DNNLOperand, DNNLTensorPlan.swift). A thread that
+// enters `DNNL.run` again from inside it (such a read would) stops with a message instead of
+// waiting forever on the lock it holds.
 
 /// The name of a oneDNN status, for error messages.
 func dnnlStatusName(_ status: dnnl_status_t) -> String {
@@ -90,7 +92,7 @@ enum DNNLDesc {
 
 /// The process-wide oneDNN objects: a CPU engine, an in-order stream, the primitive attribute that
 /// asks for a user-managed scratchpad, one growable scratchpad buffer, and the plan cache.
-final class DNNLContext: @unchecked Sendable {
+package final class DNNLContext: @unchecked Sendable {
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
     /// Attributes for every primitive: `dnnl_scratchpad_mode_user`, so that temporary memory comes
@@ -168,8 +170,14 @@ final class DNNLContext: @unchecked Sendable {
 
     /// Runs `body` holding the context's lock.
     func locked<R>(_ body: () throws -> R) rethrows -> R {
+        precondition(!DNNLThread.isInsideRun,
+                     "DNNL.run entered again from inside DNNL.run (a Tensor.storage read in a oneDNN kernel?): it would deadlock")
         lock.lock()
-        defer { lock.unlock() }
+        DNNLThread.isInsideRun = true
+        defer {
+            DNNLThread.isInsideRun = false
+            lock.unlock()
+        }
         return try body()
     }
 
@@ -179,10 +187,24 @@ final class DNNLContext: @unchecked Sendable {
     }
 }
 
+/// Whether the current thread is inside `DNNL.run` (a thread-local flag).
+enum DNNLThread {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    static var isInsideRun: Bool {
+        get { pthread_getspecific(key) != nil }
+        set { pthread_setspecific(key, newValue ? UnsafeRawPointer(bitPattern: 1) : nil) }
+    }
+}
+
 /// Entry point of the oneDNN kernels.
-enum DNNL {
+package enum DNNL {
     /// Runs `body` with the shared context, holding its lock for the whole operation.
-    static func run<R>(_ body: (DNNLContext) throws -> R) throws -> R {
+    package static func run<R>(_ body: (DNNLContext) throws -> R) throws -> R {
         let context = try DNNLContext.shared.get()
         return try context.locked { try body(context) }
     }
