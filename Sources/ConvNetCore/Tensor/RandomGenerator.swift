@@ -1,11 +1,11 @@
 import Foundation
 
 /// PyTorch's CPU generator: the same engine (MT19937, seeded like `torch.manual_seed`) and the
-/// same ways of turning its words into floats, normal samples and permutations. A seed therefore
-/// gives the initial weights and the shuffled order PyTorch gives for that seed
-/// (`torch.rand`, `uniform_`, `randperm` bit for bit; `normal_` to rounding, since PyTorch
-/// computes its logarithms and sines with vector routines), and a run here can be put beside the
-/// same run there. Its whole state can be saved in a checkpoint (``words``).
+/// same ways of turning its words into floats, normal samples, Bernoulli draws and permutations. A
+/// seed therefore gives the initial weights, the shuffled order and the dropout masks PyTorch
+/// gives for that seed (`torch.rand`, `uniform_`, `randperm`, `bernoulli_` bit for bit; `normal_`
+/// to rounding, since PyTorch computes its logarithms and sines with vector routines), and a run
+/// here can be put beside the same run there. Its whole state can be saved in a checkpoint (``words``).
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     private var engine: MersenneTwister
     /// The second sample of the last Box–Muller pair drawn one sample at a time, not yet handed
