@@ -70,10 +70,15 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
             return
         }
         for i in 0..<count { values[i] = nextUniform() }
-        var start = 0
-        while start + 16 <= count {
-            Self.boxMuller16(values.baseAddress! + start, mean: mean, std: std)
-            start += 16
+        // The blocks are independent: large tensors (VGG's 100-million-weight layers) transform
+        // theirs on every core, with the same result.
+        let blocks = count / 16, chunks = blocks >= 1 << 16 ? ProcessInfo.processInfo.activeProcessorCount * 4 : 1
+        let address = Int(bitPattern: values.baseAddress!)  // each chunk writes its own blocks only
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let base = UnsafeMutablePointer<Float>(bitPattern: address)!
+            for block in (blocks * chunk / chunks)..<(blocks * (chunk + 1) / chunks) {
+                Self.boxMuller16(base + 16 * block, mean: mean, std: std)
+            }
         }
         if count % 16 != 0 {
             let tail = values.baseAddress! + count - 16
