@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
         trainer.observer = progress
         let interrupt = InterruptFlag()
         trainer.stopRequested = { interrupt.isSet }
-        print("training \(model) on \(dataset): \(trainer.trainLoader.dataset.count) images, batch \(batchSize), \(optimizer) lr \(lr), \(options.threads) threads, \(model) has \(trainer.model.parameterCount) parameters")
+        print("training \(model) on \(dataset): \(trainer.trainLoader.dataset.count) images, batch \(batchSize), \(optimizer) lr \(lr), seed \(seed) (\(shuffle.rawValue) order), \(options.threads) threads, \(model) has \(trainer.model.parameterCount) parameters")
         switch try trainer.run() {
         case .completed:
             if let last = trainer.history.last {
