@@ -21,6 +21,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
     @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Float = 0
     @Option(help: "Learning-rate schedule: none, step, cosine or onecycle.") var schedule = "none"
+    @Option(help: "Linear warm-up over the first N steps (the rate rising to --lr), then --schedule.") var warmupSteps = 0
     @Option(help: "Random seed (weights, shuffling, dropout); the initial weights and the shuffled order are PyTorch's for torch.manual_seed(SEED).") var seed: UInt64 = 0
     @Option(help: "How each epoch's order is drawn: randperm (torch.randperm per epoch, as shared/reference's scripts) or dataloader (as iterating torch.utils.data.DataLoader with shuffle=True, and the test set's DataLoader after each epoch).") var shuffle: ShuffleConvention = .randperm
     @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
@@ -41,6 +42,7 @@ struct TrainCommand: ParsableCommand {
         options.nesterov = nesterov
         options.weightDecay = weightDecay
         options.schedule = schedule
+        options.warmupSteps = warmupSteps
         options.seed = seed
         options.shuffle = shuffle
         options.threads = threads ?? Backend.threads

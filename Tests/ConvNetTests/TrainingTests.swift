@@ -113,6 +113,23 @@ struct TrainingTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: good.checkpointPath)) == before)
     }
 
+    @Test("--warmup-steps rises linearly to the rate, then the schedule runs the rest of the steps")
+    func warmupOption() throws {
+        var o = TrainingOptions()
+        o.schedule = "cosine"
+        o.warmupSteps = 10
+        try o.validate()
+        let schedule = o.learningRateSchedule
+        func rate(_ step: Int) -> Float { schedule.rate(base: 0.1, step: step, totalSteps: 110, stepsPerEpoch: 50) }
+        #expect(abs(rate(0) - 0.01) < 1e-7 && abs(rate(4) - 0.05) < 1e-7 && abs(rate(9) - 0.1) < 1e-7)
+        #expect(abs(rate(10) - 0.1) < 1e-7, "cosine starts at the base after the warm-up")
+        #expect(abs(rate(60) - 0.05) < 1e-6, "halfway through the 100 cosine steps")
+        o.warmupSteps = 0
+        #expect(abs(o.learningRateSchedule.rate(base: 0.1, step: 0, totalSteps: 110, stepsPerEpoch: 50) - 0.1) < 1e-7)
+        o.warmupSteps = -1
+        #expect(throws: ConvNetError.self) { try o.validate() }
+    }
+
     @Test("nonsensical options and mismatched or damaged checkpoints are refused")
     func badOptions() throws {
         var o = TrainingOptions()

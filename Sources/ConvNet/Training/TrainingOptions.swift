@@ -23,6 +23,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var weightDecay: Float = 0
     /// `none`, `step`, `cosine` or `onecycle`.
     public var schedule = "none"
+    /// Steps of linear warm-up (the rate rising from base/steps to the base) before `schedule`
+    /// takes over for the rest of the run; 0 = none.
+    public var warmupSteps = 0
     /// Seeds the weights, the shuffling and dropout.
     public var seed: UInt64 = 0
     /// How each epoch's order is drawn, as the PyTorch script to compare with draws it.
@@ -56,6 +59,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try check(Self.optimizers.contains(optimizer), "unknown optimizer \"\(optimizer)\" (choose \(Self.optimizers.joined(separator: ", ")))")
         try check(Self.schedules.contains(schedule), "unknown schedule \"\(schedule)\" (choose \(Self.schedules.joined(separator: ", ")))")
         try check(threads >= 0, "--threads \(threads) must be ≥ 1")
+        try check(warmupSteps >= 0, "--warmup-steps \(warmupSteps) must be ≥ 0")
         try check((trainLimit ?? 1) >= 1 && (testLimit ?? 1) >= 1, "sample limits must be at least 1")
     }
 
@@ -94,11 +98,12 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The learning-rate schedule these options name (step: ×0.1 every third of the run, at
     /// least every epoch; cosine: to 0 over the run; one-cycle: PyTorch's defaults).
     public var learningRateSchedule: LearningRateSchedule {
-        switch schedule {
+        let main: LearningRateSchedule = switch schedule {
         case "step": .step(epochs: max(1, epochs / 3), gamma: 0.1)
         case "cosine": .cosine(minimum: 0)
         case "onecycle": .oneCycleDefault
         default: .constant
         }
+        return warmupSteps > 0 ? .warmup(steps: warmupSteps, then: main) : main
     }
 }
