@@ -130,6 +130,23 @@ struct TrainingTests {
         #expect(throws: ConvNetError.self) { try o.validate() }
     }
 
+    @Test("options survive a checkpoint's JSON, and a key an older checkpoint lacks takes its default")
+    func optionsCoding() throws {
+        var o = TrainingOptions()  // every field away from its default
+        (o.model, o.dataset, o.epochs, o.batchSize, o.optimizer) = ("resnet20", "fashion-mnist", 7, 32, "adamw")
+        (o.learningRate, o.momentum, o.nesterov, o.weightDecay, o.schedule) = (0.5, 0.8, true, 0.01, "cosine")
+        (o.warmupSteps, o.seed, o.shuffle, o.threads, o.trainLimit, o.testLimit) = (9, 42, .dataLoader, 3, 100, 50)
+        let data = try JSONEncoder().encode(o)
+        #expect(try JSONDecoder().decode(TrainingOptions.self, from: data) == o)
+        var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        json["warmupSteps"] = nil
+        json["shuffle"] = nil
+        let older = try JSONDecoder().decode(TrainingOptions.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(older.warmupSteps == 0 && older.shuffle == .randperm && older.seed == 42)
+        json["seed"] = "not a number"
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TrainingOptions.self, from: JSONSerialization.data(withJSONObject: json)) }
+    }
+
     @Test("nonsensical options and mismatched or damaged checkpoints are refused")
     func badOptions() throws {
         var o = TrainingOptions()

@@ -107,3 +107,36 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         return warmupSteps > 0 ? .warmup(steps: warmupSteps, then: main) : main
     }
 }
+
+extension TrainingOptions {
+    enum CodingKeys: String, CodingKey {
+        case model, dataset, epochs, batchSize, optimizer, learningRate, momentum, nesterov, weightDecay, schedule,
+             warmupSteps, seed, shuffle, threads, trainLimit, testLimit
+    }
+
+    /// Reads options as saved in a checkpoint; a key missing there (an option added after the
+    /// checkpoint was written) takes its default, which is what that run used.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+            if let saved = try c.decodeIfPresent(T.self, forKey: key) { value = saved }
+        }
+        try read(.model, &model)
+        try read(.dataset, &dataset)
+        try read(.epochs, &epochs)
+        try read(.batchSize, &batchSize)
+        try read(.optimizer, &optimizer)
+        try read(.learningRate, &learningRate)
+        try read(.momentum, &momentum)
+        try read(.nesterov, &nesterov)
+        try read(.weightDecay, &weightDecay)
+        try read(.schedule, &schedule)
+        try read(.warmupSteps, &warmupSteps)
+        try read(.seed, &seed)
+        try read(.shuffle, &shuffle)
+        try read(.threads, &threads)
+        trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
+        testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+    }
+}
