@@ -15,8 +15,8 @@ final class ProgressPrinter: TrainingObserver {
     func batchFinished(_ p: BatchProgress) {
         // Formatted only for the batches that are drawn (about 10 a second, or 10 an epoch).
         var stats: String {
-            String(format: "%.0f img/s  ETA %@  loss %.4f  acc %.2f%%",
-                   p.samplesPerSecond, clock(p.secondsRemaining), p.loss, p.accuracy)
+            String(format: "%.0f img/s  ETA %@  loss %.4f  acc %.2f%%  lr %.3g",
+                   p.samplesPerSecond, clock(p.secondsRemaining), p.loss, p.accuracy, p.learningRate)
         }
         if isTerminal {
             let now = Stopwatch.now()

@@ -8,6 +8,8 @@ public struct BatchProgress: Sendable {
     public var loss: Double, accuracy: Double
     /// Training time of the epoch so far, and the throughput.
     public var seconds: Double, samplesPerSecond: Double
+    /// The learning rate of the batch just trained (the schedule's value).
+    public var learningRate: Float
 
     /// Estimated seconds until the epoch's training pass ends.
     public var secondsRemaining: Double { seconds / Double(max(batch, 1)) * Double(batches - batch) }
@@ -157,7 +159,8 @@ public final class Trainer {
                 observer?.batchFinished(BatchProgress(
                     epoch: epoch + 1, batch: batchesIntoEpoch, batches: batches,
                     loss: partial.lossSum / Double(partial.seen), accuracy: 100 * Double(partial.correct) / Double(partial.seen),
-                    seconds: partial.seconds, samplesPerSecond: Double(partial.seen) / max(partial.seconds, 1e-9)))
+                    seconds: partial.seconds, samplesPerSecond: Double(partial.seen) / max(partial.seconds, 1e-9),
+                    learningRate: optimizer.learningRate))
                 if stopRequested() && batchesIntoEpoch < batches {
                     try saveCheckpoint()
                     return .interrupted(epoch: epoch + 1, batch: batchesIntoEpoch)
