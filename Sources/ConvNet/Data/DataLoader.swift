@@ -24,10 +24,9 @@ public enum ShuffleConvention: String, Codable, Sendable, CaseIterable {
 ///
 /// Shuffling draws as ``convention`` says (`torch.randperm(count)` by default) from a
 /// ``RandomGenerator``: from one seeded with `seed`, one order per epoch, so the order of epoch `e`
-/// depends only on `(seed, e)`
-/// and a run resumed at any epoch and batch sees exactly the batches an uninterrupted run would;
-/// or from a generator the caller passes (``order(using:)``), as a training loop that shares
-/// PyTorch's global generator between weights and shuffling does.
+/// depends only on `(seed, e)` and a run resumed at any epoch and batch sees exactly the batches an
+/// uninterrupted run would; or from a generator the caller passes (``order(using:)``), as a
+/// training loop that shares PyTorch's global generator between weights and shuffling does.
 public struct DataLoader: Sendable {
     public let dataset: ImageDataset
     public let batchSize: Int

@@ -81,8 +81,9 @@ public final class Trainer {
             throw ConvNetError(op: "train", "\(options.model) expects \(expected.map(String.init).joined(separator: "×")) images but \(options.dataset) has \(train.channels)×\(train.height)×\(train.width)")
         }
         let normalization = DatasetCatalog.normalization(options.dataset)
-        trainLoader = try DataLoader(train, batchSize: options.batchSize, shuffle: true, seed: options.seed,
-                                     normalization: normalization, convention: options.shuffle)
+        // Each epoch's order comes from `generator` (see `trainRemainingEpochs`), not from a seed of the loader's.
+        trainLoader = try DataLoader(train, batchSize: options.batchSize, shuffle: true, normalization: normalization,
+                                     convention: options.shuffle)
         testLoader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: normalization,
                                     convention: options.shuffle)
         model = try GlobalGenerator.using(generator) { try ModelZoo.make(options.model, classes: train.classNames.count) }
