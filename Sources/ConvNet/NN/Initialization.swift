@@ -19,10 +19,7 @@ public enum Initializer {
 
     /// Fills with U(−bound, bound) (`uniform_(-bound, bound)`).
     public static func uniform(_ t: Tensor, bound: Double, generator: inout RandomGenerator) {
-        let (from, to) = (Float(-bound), Float(bound))
-        t.withUnsafeMutableBufferPointer { b in
-            for i in b.indices { b[i] = generator.uniform(from: from, to: to) }
-        }
+        t.withUnsafeMutableBufferPointer { generator.fillUniform($0, from: Float(-bound), to: Float(bound)) }
     }
 
     /// Fills with N(0, std²) (`normal_(0, std)`).
@@ -87,11 +84,10 @@ public enum Initializer {
                 let z = (x - Float(mean)) / Float(std)
                 return z * z * -0.5 - logPeak
             }
-            for i in 0..<count { result[i] = generator.uniform(from: low, to: high) }
-            var pending = (0..<count).map { _ in false }
-            for i in 0..<count { pending[i] = Foundation.log(generator.nextUniform()) > logDensity(result[i]) }
+            generator.fillUniform(result, from: low, to: high)
+            var pending = result.map { Foundation.log(generator.nextUniform()) > logDensity($0) }
             while pending.contains(true) {
-                for i in 0..<count { fresh[i] = generator.uniform(from: low, to: high) }
+                fresh.withUnsafeMutableBufferPointer { generator.fillUniform($0, from: low, to: high) }
                 for i in 0..<count {
                     let reject = Foundation.log(generator.nextUniform()) > logDensity(fresh[i])
                     if pending[i] { (result[i], pending[i]) = (fresh[i], reject) }

@@ -37,6 +37,12 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         return Float(x * Double(to - from) + Double(from))
     }
 
+    /// Fills `values` with samples of U[from, to) as `Tensor.uniform_(from, to)` does, one
+    /// ``uniform(from:to:)`` per element in order.
+    public mutating func fillUniform(_ values: UnsafeMutableBufferPointer<Float>, from: Float, to: Float) {
+        for i in values.indices { values[i] = uniform(from: from, to: to) }
+    }
+
     /// Uniform in [0, 1) from 53 random bits (PyTorch's `uniform_real_distribution<double>`).
     public mutating func nextDouble() -> Double { Double(next() & (1 << 53 - 1)) * 0x1p-53 }
 

@@ -28,9 +28,7 @@ extension Tensor {
     public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1,
                                generator: inout RandomGenerator, requiresGrad: Bool = false) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
-        t.withUnsafeMutableBufferPointer { b in
-            for i in b.indices { b[i] = generator.uniform(from: low, to: high) }
-        }
+        t.withUnsafeMutableBufferPointer { generator.fillUniform($0, from: low, to: high) }
         t.requiresGrad = requiresGrad
         return t
     }
