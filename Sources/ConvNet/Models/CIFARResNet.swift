@@ -29,8 +29,9 @@ public final class CIFARResNet: Module {
         fc = Linear(64, classes)
         super.init()
         Initializer.reinitialize(self) { module, generator in
-            if let conv = module as? Conv2d { Initializer.kaimingNormal(conv.weight, generator: &generator) }
-            if let linear = module as? Linear { Initializer.kaimingNormal(linear.weight, generator: &generator) }
+            if let weight = Initializer.convolutionOrLinearWeight(of: module) {
+                Initializer.kaimingNormal(weight, generator: &generator)
+            }
         }
     }
 

@@ -31,8 +31,9 @@ public final class GoogLeNet: Module {
         fc = Linear(1024, classes)
         super.init()
         Initializer.reinitialize(self) { module, generator in
-            let weight = (module as? Conv2d)?.weight ?? (module as? Linear)?.weight
-            if let weight { Initializer.truncatedNormal(weight, std: 0.01, generator: &generator) }
+            if let weight = Initializer.convolutionOrLinearWeight(of: module) {
+                Initializer.truncatedNormal(weight, std: 0.01, generator: &generator)
+            }
         }
     }
 

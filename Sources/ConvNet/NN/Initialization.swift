@@ -111,6 +111,12 @@ extension Initializer {
         t.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
     }
 
+    /// The weight of a `Conv2d` or `Linear` module, which reference initialisations redraw; `nil`
+    /// for any other module.
+    static func convolutionOrLinearWeight(of module: Module) -> Tensor? {
+        (module as? Conv2d)?.weight ?? (module as? Linear)?.weight
+    }
+
     /// Re-initialises `model` as a reference implementation does after building it with every
     /// layer's default: for each module in `model.modules()` order (parents before children, each
     /// module's children in declaration order), `body` draws what it wants from the current
