@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torchvision
 
-from reference_models import CifarResNet, he_init
+from reference_models import CifarResNet, he_init, lenet5, lenet5_name, summarize
 
 
 def values(t):
@@ -46,32 +46,20 @@ cases = {
 
 # LeNet-5 as in shared/reference/torch_lenet_epoch.py, seed 0; then the order of epochs 1 and 2.
 torch.manual_seed(0)
-lenet = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
-                      nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-                      nn.Linear(84, 10))
-ours = {"0": "conv1", "3": "conv2", "7": "fc1", "9": "fc2", "11": "fc3"}
-
-
-def summary(model, rename=lambda name: name):
-    """Each parameter's name, shape, first and last 8 values, sum and sum of magnitudes."""
-    result = []
-    for name, p in model.named_parameters():
-        v = p.detach().reshape(-1)
-        result.append({"name": rename(name), "shape": list(p.shape), "first": values(v[:8]), "last": values(v[-8:]),
-                       "sum": float(v.double().sum()), "abs_sum": float(v.double().abs().sum())})
-    return result
-
-
-parameters = summary(lenet, lambda name: f"{ours[name.split('.')[0]]}.{name.split('.')[1]}")
-cases["lenet5_seed0"] = {"parameters": parameters,
+lenet = lenet5()
+cases["lenet5_seed0"] = {"parameters": summarize(lenet.named_parameters(), lenet5_name),
                          "epoch1_order_first32": torch.randperm(60000)[:32].tolist(),
                          "epoch2_order_first32": torch.randperm(60000)[:32].tolist()}
 
 # Zoo models initialised as their reference implementations do, seed 0, 10 classes.
-cases["resnet18_seed0"] = summary(seeded(0, lambda: torchvision.models.resnet18(num_classes=10)))
-cases["vgg11_seed0"] = summary(seeded(0, lambda: torchvision.models.vgg11(num_classes=10)))
-cases["resnet20_seed0"] = summary(seeded(0, lambda: he_init(CifarResNet())))
-cases["googlenet_seed0"] = summary(seeded(0, lambda: torchvision.models.googlenet(
+def parameters_of(model):
+    return summarize(model.named_parameters())
+
+
+cases["resnet18_seed0"] = parameters_of(seeded(0, lambda: torchvision.models.resnet18(num_classes=10)))
+cases["vgg11_seed0"] = parameters_of(seeded(0, lambda: torchvision.models.vgg11(num_classes=10)))
+cases["resnet20_seed0"] = parameters_of(seeded(0, lambda: he_init(CifarResNet())))
+cases["googlenet_seed0"] = parameters_of(seeded(0, lambda: torchvision.models.googlenet(
     num_classes=10, aux_logits=False, init_weights=True)))
 
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "ConvNetTests", "Fixtures", "torch-random.json")

@@ -18,11 +18,10 @@ import os
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from reference_models import CifarResNet, he_init
+from reference_models import CifarResNet, he_init, lenet5, lenet5_name, summarize
 
 root = os.path.join(os.path.dirname(__file__), "..")
 torch.set_num_threads(2)
@@ -36,28 +35,11 @@ def idx(name):
 x = torch.tensor(idx("train-images-idx3-ubyte.gz"), dtype=torch.float32).view(-1, 1, 28, 28) / 255
 x = (x - 0.1307) / 0.3081
 y = torch.tensor(idx("train-labels-idx1-ubyte.gz"), dtype=torch.long)
-names = {"0": "conv1", "3": "conv2", "7": "fc1", "9": "fc2", "11": "fc3"}
-
-
-def lenet():
-    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
-                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-                        nn.Linear(84, 10))
-
-
-def summary(net, rename=lambda name: f"{names[name.split('.')[0]]}.{name.split('.')[1]}", tensors=None):
-    parameters = []
-    for name, p in (tensors if tensors is not None else net.named_parameters()):
-        v = p.detach().reshape(-1).float()
-        parameters.append({"name": rename(name), "shape": list(p.shape),
-                           "first": [float(a) for a in v[:8]], "last": [float(a) for a in v[-8:]],
-                           "sum": float(v.double().sum()), "abs_sum": float(v.double().abs().sum())})
-    return parameters
 
 
 def run(optimizer, steps=20):
     torch.manual_seed(0)
-    net = lenet()
+    net = lenet5()
     opt = (torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9) if optimizer == "sgd"
            else torch.optim.Adam(net.parameters(), lr=1e-3))
     perm = torch.randperm(len(x))
@@ -69,14 +51,14 @@ def run(optimizer, steps=20):
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    return {"losses": losses, "parameters": summary(net)}
+    return {"losses": losses, "parameters": summarize(net.named_parameters(), lenet5_name)}
 
 
 def run_dataloader(epochs=2):
     tx = (torch.tensor(idx("t10k-images-idx3-ubyte.gz"), dtype=torch.float32).view(-1, 1, 28, 28) / 255 - 0.1307) / 0.3081
     ty = torch.tensor(idx("t10k-labels-idx1-ubyte.gz"), dtype=torch.long)
     torch.manual_seed(0)
-    net = lenet()
+    net = lenet5()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     train = DataLoader(TensorDataset(x[:640], y[:640]), batch_size=64, shuffle=True)
     test = DataLoader(TensorDataset(tx[:1000], ty[:1000]), batch_size=1000)
@@ -96,7 +78,7 @@ def run_dataloader(epochs=2):
         with torch.no_grad():
             for images, labels in test:
                 net(images)
-    return {"epoch_losses": epoch_losses, "parameters": summary(net)}
+    return {"epoch_losses": epoch_losses, "parameters": summarize(net.named_parameters(), lenet5_name)}
 
 
 def run_resnet20(steps=3, batch=8):
@@ -116,8 +98,7 @@ def run_resnet20(steps=3, batch=8):
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    state = list(net.state_dict().items())
-    return {"losses": losses, "state": summary(net, rename=lambda name: name, tensors=state)}
+    return {"losses": losses, "state": summarize(net.state_dict().items())}
 
 
 cases = {"sgd": run("sgd"), "adam": run("adam"), "sgd_dataloader": run_dataloader(), "resnet20_sgd": run_resnet20()}

@@ -1,5 +1,6 @@
-"""PyTorch models that torchvision does not have, written with swift-convnet's state_dict names,
-for the tools that write our reference fixtures."""
+"""For the tools that write our reference fixtures: PyTorch models that torchvision does not have,
+written with swift-convnet's state_dict names (LeNet-5 as shared/reference builds it, the CIFAR
+ResNet), and the summary of named tensors the fixtures store."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -57,3 +58,32 @@ def he_init(model):
             nn.init.kaiming_normal_(m.weight)
     model.apply(init)
     return model
+
+
+def lenet5():
+    """LeNet-5 as shared/reference/torch_lenet_epoch.py builds it: an nn.Sequential, whose
+    parameter names lenet5_name turns into ours."""
+    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                         nn.Linear(84, 10))
+
+
+_LENET5_LAYERS = {"0": "conv1", "3": "conv2", "7": "fc1", "9": "fc2", "11": "fc3"}
+
+
+def lenet5_name(name):
+    """`0.weight` → `conv1.weight`, and so on."""
+    layer, kind = name.split(".")
+    return f"{_LENET5_LAYERS[layer]}.{kind}"
+
+
+def summarize(named_tensors, rename=lambda name: name):
+    """Each tensor's name (renamed), shape, first and last 8 values (as float32), sum and sum of
+    magnitudes (in double precision): what the Swift tests compare with ours."""
+    result = []
+    for name, t in named_tensors:
+        v = t.detach().reshape(-1).float()
+        result.append({"name": rename(name), "shape": list(t.shape),
+                       "first": [float(a) for a in v[:8]], "last": [float(a) for a in v[-8:]],
+                       "sum": float(v.double().sum()), "abs_sum": float(v.double().abs().sum())})
+    return result
