@@ -17,20 +17,19 @@ struct PairedTrainingTests {
     /// Expects named tensors (parameters, buffers) at PyTorch's, given as a summary (first and last 8
     /// values, sum), rounding apart: each of those values off by under `tolerance` and by under
     /// `fraction` of how far it moved from `initial`; the sum to `sumTolerance` of the sum of magnitudes.
-    static func expectState(_ tensors: [(name: String, tensor: Tensor)], from initial: [[Float]], like expected: [[String: Any]],
+    static func expectState(_ tensors: [(name: String, tensor: Tensor)], from initial: [[Float]], like summary: Any?,
                             _ label: String, tolerance: Double = 1e-6, fraction: Float = 1.0 / 500,
-                            sumTolerance: Double = 1e-6) {
-        #expect(tensors.map(\.name) == expected.compactMap { $0["name"] as? String }, "\(label)")
+                            sumTolerance: Double = 1e-6) throws {
+        let expected = try #require(TensorSummary.list(summary), "fixture \(label)")
+        #expect(tensors.map(\.name) == expected.map(\.name), "\(label)")
         for ((tensor, start), reference) in zip(zip(tensors, initial), expected) {
             let values = tensor.tensor.scalars
-            let want = ((reference["first"] as? [Double] ?? []) + (reference["last"] as? [Double] ?? [])).map(Float.init)
-            let got = Array(values.prefix(8) + values.suffix(8))
-            let moved = zip(got, Array(start.prefix(8) + start.suffix(8))).map { abs($0 - $1) }.max() ?? 0
-            let error = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
+            let got = TensorSummary.ends(of: values)
+            let moved = zip(got, TensorSummary.ends(of: start)).map { abs($0 - $1) }.max() ?? 0
+            let error = zip(got, reference.ends).map { abs($0 - $1) }.max() ?? .infinity
             #expect(Double(error) < tolerance && error <= moved * fraction, "\(label) \(tensor.name): moved \(moved), off by \(error)")
-            let sum = values.reduce(0.0) { $0 + Double($1) }
-            #expect(abs(sum - (reference["sum"] as? Double ?? .nan)) < sumTolerance * (reference["abs_sum"] as? Double ?? 0),
-                    "\(label) \(tensor.name): sum \(sum)")
+            let sum = TensorSummary.sum(of: values)
+            #expect(abs(sum - reference.sum) < sumTolerance * reference.absSum, "\(label) \(tensor.name): sum \(sum)")
         }
     }
 
@@ -56,8 +55,7 @@ struct PairedTrainingTests {
         let partial = try Checkpoint.load(path: trainer.checkpointPath).partialEpoch
         let meanLoss = losses.reduce(0, +) / Double(losses.count)
         #expect(abs(partial.lossSum / Double(partial.seen) - meanLoss) < 1e-5, "mean loss \(partial.lossSum / Double(partial.seen)) vs \(meanLoss)")
-        Self.expectState(trainer.model.namedParameters(), from: initial, like: try #require(reference["parameters"] as? [[String: Any]]),
-                         optimizer)
+        try Self.expectState(trainer.model.namedParameters(), from: initial, like: reference["parameters"], optimizer)
     }
 
     @Test("--shuffle dataloader follows the usual PyTorch loop (DataLoader shuffle=True, a test DataLoader after each epoch)")
@@ -76,8 +74,7 @@ struct PairedTrainingTests {
         }
         // Epoch 2's order follows the test loader's draw after epoch 1; a wrong count there would
         // give other batches and other weights.
-        Self.expectState(trainer.model.namedParameters(), from: initial, like: try #require(reference["parameters"] as? [[String: Any]]),
-                         "dataloader")
+        try Self.expectState(trainer.model.namedParameters(), from: initial, like: reference["parameters"], "dataloader")
     }
 
     @Test("CIFAR ResNet-20: 3 SGD steps (momentum, weight decay, batch norm in training) land on PyTorch's float64 weights and running statistics",
@@ -109,7 +106,7 @@ struct PairedTrainingTests {
         // Batch norm over 8 images makes the steps sensitive: float32 rounding grows to ~1e-5 in
         // the weights after 3 steps (measured ≤ 1.2e-5, ≤ 0.2 % of how far they moved; sums of
         // small bias vectors off by ≤ 4e-4 of their magnitude).
-        Self.expectState(model.stateDict(), from: initial, like: try #require(reference["state"] as? [[String: Any]]),
-                         "resnet20 \(backend)", tolerance: 5e-5, fraction: 1.0 / 100, sumTolerance: 2e-3)
+        try Self.expectState(model.stateDict(), from: initial, like: reference["state"], "resnet20 \(backend)",
+                             tolerance: 5e-5, fraction: 1.0 / 100, sumTolerance: 2e-3)
     }
 }

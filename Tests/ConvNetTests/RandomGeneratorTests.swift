@@ -82,23 +82,16 @@ struct RandomGeneratorTests {
     /// Compares `model`'s parameters with a fixture's summary of PyTorch's (name, shape, first and
     /// last 8 values, sum): `exact` when every value was drawn uniformly, else to ``close(_:_:)``.
     static func expectParameters(of model: Module, like summary: Any?, name: String, exact: Bool) throws {
-        let expected = try #require(summary as? [[String: Any]], "fixture \(name)")
+        let expected = try #require(TensorSummary.list(summary), "fixture \(name)")
         let ours = model.namedParameters()
-        #expect(ours.map(\.name) == expected.compactMap { $0["name"] as? String }, "\(name)")
+        #expect(ours.map(\.name) == expected.map(\.name), "\(name)")
         for (parameter, reference) in zip(ours, expected) {
             let values = parameter.tensor.scalars
-            let first = (reference["first"] as? [Double] ?? []).map(Float.init)
-            let last = (reference["last"] as? [Double] ?? []).map(Float.init)
-            #expect(parameter.tensor.shape == reference["shape"] as? [Int], "\(name) \(parameter.name)")
-            if exact {
-                #expect(Array(values.prefix(8)) == first && Array(values.suffix(8)) == last, "\(name) \(parameter.name)")
-            } else {
-                #expect(close(Array(values.prefix(8)), first) && close(Array(values.suffix(8)), last), "\(name) \(parameter.name)")
-            }
-            let sum = values.reduce(0.0) { $0 + Double($1) }
-            let scale = reference["abs_sum"] as? Double ?? 0
-            #expect(abs(sum - (reference["sum"] as? Double ?? .nan)) <= (exact ? 1e-9 : 1e-6 * scale + 1e-9),
-                    "\(name) \(parameter.name): sum \(sum)")
+            let ends = TensorSummary.ends(of: values)
+            #expect(parameter.tensor.shape == reference.shape, "\(name) \(parameter.name)")
+            #expect(exact ? ends == reference.ends : close(ends, reference.ends), "\(name) \(parameter.name)")
+            let sum = TensorSummary.sum(of: values)
+            #expect(abs(sum - reference.sum) <= (exact ? 1e-9 : 1e-6 * reference.absSum + 1e-9), "\(name) \(parameter.name): sum \(sum)")
         }
     }
 
