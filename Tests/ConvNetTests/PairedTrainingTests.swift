@@ -9,9 +9,7 @@ import Testing
 struct PairedTrainingTests {
     /// A case of Fixtures/torch-training-steps.json (Tools/export_torch_training_steps.py).
     static func pytorchRun(_ name: String) throws -> [String: Any] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/torch-training-steps.json")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        return try #require((json["cases"] as? [String: Any])?[name] as? [String: Any])
+        try #require(Fixtures.cases("torch-training-steps.json")[name] as? [String: Any], "fixture case \(name)")
     }
 
     /// Expects named tensors (parameters, buffers) at PyTorch's, given as a summary (first and last 8

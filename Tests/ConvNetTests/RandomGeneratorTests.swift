@@ -6,11 +6,8 @@ import Testing
 /// (Fixtures/torch-random.json, written by Tools/export_torch_random.py).
 @Suite("random numbers as PyTorch draws them")
 struct RandomGeneratorTests {
-    static var cases: [String: Any] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/torch-random.json")
-        let json = try? JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
-        return json?["cases"] as? [String: Any] ?? [:]
-    }
+    /// Read once: the tests look cases up many times.
+    nonisolated(unsafe) static let cases = Fixtures.cases("torch-random.json")
 
     static func floats(_ name: String) -> [Float] { (cases[name] as? [Double] ?? []).map(Float.init) }
     static func integers(_ name: String) -> [Int] { cases[name] as? [Int] ?? [] }

@@ -7,7 +7,7 @@ import Testing
 /// logits; weights we save load back unchanged.
 @Suite("PyTorch weight interchange")
 struct WeightInterchangeTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let fixtures = Fixtures.directory
 
     @Test("PyTorch-saved weights reproduce PyTorch's logits", arguments: ["resnet18", "resnet20"])
     func pytorchLogits(_ name: String) throws {
