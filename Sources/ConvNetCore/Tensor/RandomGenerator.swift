@@ -27,6 +27,14 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         return high << 32 | UInt64(engine.next())
     }
 
+    /// An integer in `0..<n` as `torch.randint(0, n, (1,))` draws it: 32 random bits modulo n,
+    /// or, from n = 2²⁸ on, 64 bits modulo n (PyTorch 2.15's rule, checked against its draws).
+    /// - Precondition: n > 0.
+    public mutating func randomInteger(below n: Int) -> Int {
+        precondition(n > 0, "randomInteger(below:) needs a positive bound")
+        return n >= 1 << 28 ? Int(next() % UInt64(n)) : Int(next32() % UInt32(n))
+    }
+
     /// Uniform in [0, 1) from 24 random bits (`torch.rand`).
     public mutating func nextUniform() -> Float { uniform(from: 0, to: 1) }
 
