@@ -12,3 +12,21 @@ enum Fixtures {
         return json?["cases"] as? [String: Any] ?? [:]
     }
 }
+
+extension Fixtures {
+    /// The shared real data sets: `$CONVNET_DATA_DIR`, default `../shared/data` beside the package
+    /// (MNIST, Fashion-MNIST, the CIFAR-10 sample).
+    static var sharedData: URL {
+        if let dir = ProcessInfo.processInfo.environment["CONVNET_DATA_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
+    }
+
+    /// The CIFAR-10 sample (the first 4,000 records of data_batch_1, gzipped).
+    static var cifarSample: String { sharedData.appendingPathComponent("cifar-10-sample").path }
+
+    /// A fresh temporary folder path (not created).
+    static func temporaryFolder(_ name: String = "convnet") -> String {
+        NSTemporaryDirectory() + "\(name)-\(UUID().uuidString)"
+    }
+}

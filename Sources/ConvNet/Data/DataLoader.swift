@@ -38,12 +38,29 @@ public struct DataLoader: Sendable {
     public let prefetch: Bool
     /// How ``order(using:)`` draws from a generator.
     public let convention: ShuffleConvention
+    /// Random transforms applied to every image before normalisation (data augmentation); empty = none.
+    public let augmentation: Compose
+    /// Seeds the per-image generators of ``augmentation`` (see ``sampleGenerator(seed:epoch:index:)``).
+    public let augmentationSeed: UInt64
+    /// Threads that augment a batch's images (the batch does not depend on it).
+    public let workers: Int
+    /// Height and width of the images in a batch (after augmentation).
+    public let outputHeight: Int, outputWidth: Int
+    /// The first error an augmentation threw while assembling batches (see ``checkFailure()``).
+    private let failure = FailureBox()
 
-    /// - Throws: ``ConvNetError`` for a non-positive batch size or a normalisation whose channel
-    ///   count differs from the images'.
+    /// - Parameters:
+    ///   - augmentation: transforms applied to each image (as a `[0, 1]` float image, torchvision's
+    ///     `ToTensor()` output) before `normalization`; each image draws from its own generator,
+    ///     seeded from (`augmentationSeed`, epoch, image index).
+    ///   - workers: threads that augment the images of a batch.
+    /// - Throws: ``ConvNetError`` for a non-positive batch size or worker count, a normalisation
+    ///   whose channel count differs from the images', or an augmentation that cannot take them.
     public init(_ dataset: ImageDataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64 = 0,
-                normalization: Normalization? = nil, prefetch: Bool = true, convention: ShuffleConvention = .randperm) throws {
+                normalization: Normalization? = nil, prefetch: Bool = true, convention: ShuffleConvention = .randperm,
+                augmentation: Compose = Compose([]), augmentationSeed: UInt64 = 0, workers: Int = 1) throws {
         guard batchSize > 0 else { throw ConvNetError(op: "DataLoader", "batch size \(batchSize) must be positive") }
+        guard workers > 0 else { throw ConvNetError(op: "DataLoader", "--workers \(workers) must be at least 1") }
         if let n = normalization {
             guard n.mean.count == dataset.channels, n.std.count == dataset.channels, n.std.allSatisfy({ $0 > 0 }) else {
                 throw ConvNetError(op: "DataLoader", "normalisation mean \(n.mean) / std \(n.std) needs \(dataset.channels) values with std > 0")
@@ -51,7 +68,42 @@ public struct DataLoader: Sendable {
         }
         (self.dataset, self.batchSize, self.shuffle, self.dropLast, self.seed, self.normalization, self.prefetch) =
             (dataset, batchSize, shuffle, dropLast, seed, normalization, prefetch)
-        self.convention = convention
+        (self.convention, self.augmentation, self.augmentationSeed, self.workers) = (convention, augmentation, augmentationSeed, workers)
+        var outputSize = (dataset.height, dataset.width)
+        if !augmentation.transforms.isEmpty && dataset.count > 0 {
+            // Every transform's output size depends only on its input size: one image tells the batch shape.
+            var probe = RandomGenerator(seed: 0)
+            let image = try dataset.pixels.withUnsafeBufferPointer {
+                try augmentation(FloatImage(planes: UnsafeBufferPointer(rebasing: $0[0..<dataset.imageSize]), channels: dataset.channels,
+                                            height: dataset.height, width: dataset.width), generator: &probe)
+            }
+            guard image.channels == dataset.channels else {
+                throw ConvNetError(op: "--augment", "\(augmentation) turns \(dataset.channels)-channel images into \(image.channels)-channel ones")
+            }
+            outputSize = (image.height, image.width)
+        }
+        (outputHeight, outputWidth) = outputSize
+    }
+
+    /// The generator image `index` draws its augmentation from in epoch `epoch`: PyTorch's
+    /// generator after `torch.manual_seed(s)` with s = m(m(m(seed) ⊕ epoch) ⊕ index), m being
+    /// SplitMix64's finaliser (only s's low 32 bits count, as in `torch.manual_seed`). Images
+    /// draw independently of each other, so a batch does not depend on the number of workers
+    /// or on which images came before it, and a resumed run draws what the interrupted one would have.
+    public static func sampleGenerator(seed: UInt64, epoch: Int, index: Int) -> RandomGenerator {
+        func mix(_ x: UInt64) -> UInt64 {
+            var z = x &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        return RandomGenerator(seed: mix(mix(mix(seed) ^ UInt64(epoch)) ^ UInt64(index)))
+    }
+
+    /// Rethrows the first error an augmentation raised while batches were assembled (its images
+    /// were left as zeros). The trainer calls it after every batch.
+    public func checkFailure() throws {
+        if let error = failure.error { throw error }
     }
 
     /// Batches per epoch.
@@ -83,9 +135,10 @@ public struct DataLoader: Sendable {
         }
     }
 
-    /// Assembles batch `index` of an epoch whose order is `order`.
-    public func batch(_ index: Int, order: [Int]) -> Batch {
+    /// Assembles batch `index` of epoch `epoch` whose order is `order`.
+    public func batch(_ index: Int, order: [Int], epoch: Int = 0) -> Batch {
         let start = index * batchSize, end = min(start + batchSize, order.count)
+        if !augmentation.transforms.isEmpty { return augmentedBatch(order[start..<end], epoch: epoch) }
         let (c, h, w) = (dataset.channels, dataset.height, dataset.width)
         let size = dataset.imageSize, plane = h * w
         let images = Tensor.zeros([end - start, c, h, w])
@@ -108,6 +161,44 @@ public struct DataLoader: Sendable {
             }
         }
         return Batch(images: images, labels: labels)
+    }
+
+    /// A batch whose images go through ``augmentation``, then (x − mean)/std, on ``workers`` threads.
+    private func augmentedBatch(_ samples: ArraySlice<Int>, epoch: Int) -> Batch {
+        let (c, h, w) = (dataset.channels, outputHeight, outputWidth)
+        let size = dataset.imageSize, outSize = c * h * w
+        let images = Tensor.zeros([samples.count, c, h, w])
+        let samples = Array(samples)
+        let mean = normalization?.mean ?? [Float](repeating: 0, count: c), std = normalization?.std ?? [Float](repeating: 1, count: c)
+        images.withUnsafeMutableBufferPointer { out in
+            let address = Int(bitPattern: out.baseAddress!)  // each image writes its own slice only
+            let chunks = min(workers, samples.count)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let base = UnsafeMutablePointer<Float>(bitPattern: address)!
+                for row in stride(from: chunk, to: samples.count, by: chunks) {
+                    let sample = samples[row]
+                    var generator = Self.sampleGenerator(seed: augmentationSeed, epoch: epoch, index: sample)
+                    do {
+                        let input = dataset.pixels.withUnsafeBufferPointer {
+                            FloatImage(planes: UnsafeBufferPointer(rebasing: $0[(sample * size)..<((sample + 1) * size)]),
+                                       channels: c, height: dataset.height, width: dataset.width)
+                        }
+                        let image = try augmentation(input, generator: &generator)
+                        guard image.values.count == outSize else {
+                            throw ConvNetError(op: "--augment", "image \(sample) came out \(image.channels)×\(image.height)×\(image.width), not \(c)×\(h)×\(w)")
+                        }
+                        // torchvision's Normalize: (x − mean)/std in Float.
+                        let plane = h * w
+                        for ch in 0..<c {
+                            for i in 0..<plane { base[row * outSize + ch * plane + i] = (image.values[ch * plane + i] - mean[ch]) / std[ch] }
+                        }
+                    } catch {
+                        failure.record(error)
+                    }
+                }
+            }
+        }
+        return Batch(images: images, labels: samples.map { dataset.labels[$0] })
     }
 
     /// Reads one byte of every 64-byte line of the batch's images before converting them. The
@@ -146,13 +237,13 @@ public struct DataLoader: Sendable {
 
     /// The batches of epoch `epoch`, from batch `start` on.
     public func batches(epoch: Int, from start: Int = 0) -> BatchSequence {
-        batches(order: order(epoch: epoch), from: start)
+        batches(order: order(epoch: epoch), epoch: epoch, from: start)
     }
 
-    /// The batches of an epoch whose sample order is `order` (from ``order(using:)``), from batch
-    /// `start` on.
-    public func batches(order: [Int], from start: Int = 0) -> BatchSequence {
-        BatchSequence(loader: self, order: order, start: start)
+    /// The batches of epoch `epoch` whose sample order is `order` (from ``order(using:)``), from
+    /// batch `start` on (the epoch seeds the augmentation).
+    public func batches(order: [Int], epoch: Int = 0, from start: Int = 0) -> BatchSequence {
+        BatchSequence(loader: self, order: order, epoch: epoch, start: start)
     }
 }
 
@@ -160,25 +251,47 @@ public struct DataLoader: Sendable {
 public struct BatchSequence: Sequence {
     let loader: DataLoader
     let order: [Int]
+    let epoch: Int
     let start: Int
 
-    public func makeIterator() -> BatchIterator { BatchIterator(loader: loader, order: order, start: start) }
+    public func makeIterator() -> BatchIterator { BatchIterator(loader: loader, order: order, epoch: epoch, start: start) }
+}
+
+/// The first error recorded by any thread.
+final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: Error?
+
+    func record(_ error: Error) {
+        lock.lock()
+        if first == nil { first = error }
+        lock.unlock()
+    }
+
+    var error: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return first
+    }
 }
 
 /// Hands out batches in order; with prefetching, a producer thread keeps up to two ready.
 public final class BatchIterator: IteratorProtocol {
     private let loader: DataLoader
     private let order: [Int]
+    private let epoch: Int
     private var position: Int
     private let end: Int
     private let queue: PrefetchQueue?
 
-    init(loader: DataLoader, order: [Int], start: Int) {
+    init(loader: DataLoader, order: [Int], epoch: Int, start: Int) {
         self.loader = loader
         self.order = order
+        self.epoch = epoch
         position = start
         end = loader.count
-        queue = loader.prefetch && start < loader.count ? PrefetchQueue(loader: loader, order: order, range: start..<loader.count) : nil
+        queue = loader.prefetch && start < loader.count
+            ? PrefetchQueue(loader: loader, order: order, epoch: epoch, range: start..<loader.count) : nil
     }
 
     deinit { queue?.cancel() }
@@ -186,7 +299,7 @@ public final class BatchIterator: IteratorProtocol {
     public func next() -> Batch? {
         guard position < end else { return nil }
         defer { position += 1 }
-        return queue?.take(position) ?? loader.batch(position, order: order)
+        return queue?.take(position) ?? loader.batch(position, order: order, epoch: epoch)
     }
 }
 
@@ -208,13 +321,13 @@ final class PrefetchQueue: @unchecked Sendable {
     private var cancelled = false
     private let capacity = 2
 
-    init(loader: DataLoader, order: [Int], range: Range<Int>) {
+    init(loader: DataLoader, order: [Int], epoch: Int, range: Range<Int>) {
         nextUnclaimed = range.lowerBound
         consumerPosition = range.lowerBound
         end = range.upperBound
         let thread = Thread { [self] in
             while let index = claimForProducer() {
-                let batch = loader.batch(index, order: order)
+                let batch = loader.batch(index, order: order, epoch: epoch)
                 condition.lock()
                 ready[index] = batch
                 condition.broadcast()

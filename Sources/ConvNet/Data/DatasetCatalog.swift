@@ -3,13 +3,16 @@ import Foundation
 /// Datasets by name (`--dataset`), with their normalisation and where they are found.
 public enum DatasetCatalog {
     /// The names ``load(_:split:directory:)`` knows.
-    public static let names = ["mnist", "fashion-mnist"]
+    public static let names = ["mnist", "fashion-mnist", "cifar10", "cifar100", "folder"]
 
-    /// The per-channel normalisation used for `name`.
+    /// The per-channel normalisation used for `name`; nil for image folders, which are normalised
+    /// with their training images' own statistics.
     public static func normalization(_ name: String) -> Normalization? {
         switch name {
         case "mnist": .mnist
         case "fashion-mnist": .fashionMNIST
+        case "cifar10": .cifar10
+        case "cifar100": .cifar100
         default: nil
         }
     }

@@ -37,7 +37,7 @@ public struct ImageDataset: Sendable {
 }
 
 /// Per-channel normalisation x ↦ (x/255 − mean)/std, as torchvision's ToTensor + Normalize.
-public struct Normalization: Sendable, Equatable {
+public struct Normalization: Sendable, Equatable, Codable {
     public var mean: [Float], std: [Float]
 
     /// One mean and standard deviation per channel, of pixel values scaled to [0, 1].
@@ -50,4 +50,70 @@ public struct Normalization: Sendable, Equatable {
     public static let mnist = Normalization(mean: [0.1307], std: [0.3081])
     /// Fashion-MNIST's training-set statistics (0.2860, 0.3530).
     public static let fashionMNIST = Normalization(mean: [0.2860], std: [0.3530])
+    /// CIFAR-10's training-set statistics (population std over all 50,000 images).
+    public static let cifar10 = Normalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
+    /// CIFAR-100's training-set statistics.
+    public static let cifar100 = Normalization(mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762])
+}
+
+extension ImageDataset {
+    /// The images at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> ImageDataset {
+        var copy = self
+        let size = imageSize
+        copy.pixels = [UInt8](unsafeUninitializedCapacity: indices.count * size) { out, count in
+            pixels.withUnsafeBufferPointer { src in
+                for (row, i) in indices.enumerated() {
+                    UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(out)[(row * size)..<((row + 1) * size)])
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(src)[(i * size)..<((i + 1) * size)]))
+                }
+            }
+            count = indices.count * size
+        }
+        copy.labels = indices.map { labels[$0] }
+        return copy
+    }
+
+    /// The images with `channels` channels: RGB to gray by PIL's `convert("L")` (ITU-R 601-2 luma,
+    /// L = (19595 R + 38470 G + 7471 B + 2¹⁵) >> 16), gray to RGB by repeating the plane.
+    /// - Throws: ``ConvNetError`` for any other conversion.
+    public func converted(toChannels target: Int) throws -> ImageDataset {
+        guard target != channels else { return self }
+        guard (channels == 3 && target == 1) || (channels == 1 && target == 3) else {
+            throw ConvNetError(op: "dataset", "cannot convert \(channels)-channel images to \(target) channels")
+        }
+        let plane = height * width
+        var out = [UInt8](repeating: 0, count: count * target * plane)
+        for image in 0..<count {
+            let src = image * channels * plane, dst = image * target * plane
+            for i in 0..<plane {
+                if target == 1 {
+                    let (r, g, b) = (UInt32(pixels[src + i]), UInt32(pixels[src + plane + i]), UInt32(pixels[src + 2 * plane + i]))
+                    out[dst + i] = UInt8((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16)
+                } else {
+                    for c in 0..<3 { out[dst + c * plane + i] = pixels[src + i] }
+                }
+            }
+        }
+        return try ImageDataset(pixels: out, labels: labels, channels: target, height: height, width: width, classNames: classNames)
+    }
+
+    /// Every image resized so its shorter side is `side` (antialiased bilinear, as PIL) and
+    /// center-cropped to `side × side`; the dataset itself when it already has that size.
+    /// - Throws: ``ConvNetError`` for a side that is not positive.
+    public func resized(toSquare side: Int) throws -> ImageDataset {
+        guard side > 0 else { throw ConvNetError(op: "--image-size", "\(side) must be positive") }
+        if height == side && width == side { return self }
+        let plane = height * width
+        var out = [UInt8]()
+        out.reserveCapacity(count * channels * side * side)
+        for index in 0..<count {
+            var interleaved = [UInt8](repeating: 0, count: channels * plane)
+            for c in 0..<channels { for i in 0..<plane { interleaved[i * channels + c] = pixels[index * channels * plane + c * plane + i] } }
+            let image = try Image(width: width, height: height, channels: channels, pixels: interleaved)
+            let square = try ImageTransforms.centerCrop(ImageTransforms.resize(image, shorterSide: side), width: side, height: side)
+            for c in 0..<channels { for i in 0..<(side * side) { out.append(square.pixels[i * channels + c]) } }
+        }
+        return try ImageDataset(pixels: out, labels: labels, channels: channels, height: side, width: side, classNames: classNames)
+    }
 }

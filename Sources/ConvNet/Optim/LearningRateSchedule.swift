@@ -8,6 +8,9 @@ public enum LearningRateSchedule: Sendable, Equatable {
     case constant
     /// Multiply by `gamma` every `epochs` epochs (`torch.optim.lr_scheduler.StepLR`).
     case step(epochs: Int, gamma: Float)
+    /// Multiply by `gamma` at each of the `milestones` (epochs, `torch.optim.lr_scheduler.MultiStepLR`
+    /// stepped once per epoch): lr = base·gamma^(milestones ≤ epoch).
+    case multiStep(milestones: [Int], gamma: Float)
     /// Cosine annealing from the base rate to `minimum` over the whole run
     /// (`CosineAnnealingLR` with T_max = all steps): lr = min + (base − min)·(1 + cos(π·t/T))/2.
     case cosine(minimum: Float)
@@ -30,6 +33,9 @@ public enum LearningRateSchedule: Sendable, Equatable {
         case let .step(epochs, gamma):
             let epoch = step / max(stepsPerEpoch, 1)
             return base * pow(gamma, Float(epoch / max(epochs, 1)))
+        case let .multiStep(milestones, gamma):
+            let epoch = step / max(stepsPerEpoch, 1)
+            return milestones.filter { $0 <= epoch }.reduce(base) { rate, _ in rate * gamma }
         case let .cosine(minimum):
             return minimum + (base - minimum) * (1 + cos(Float.pi * Float(step) / total)) / 2
         case let .oneCycle(warmupFraction, divFactor, finalDivFactor):

@@ -24,6 +24,10 @@ public struct Checkpoint {
     public var generator: RandomGenerator
     /// The run's generator as the epoch under way began (the epoch's order is drawn from it).
     public var epochGenerator: RandomGenerator
+    /// The classes' names, index = label (nil in checkpoints written before they were stored).
+    public var classNames: [String]? = nil
+    /// The normalisation the model was trained with (nil in older checkpoints).
+    public var normalization: Normalization? = nil
 
     /// Sums over the batches trained so far in an epoch.
     public struct PartialEpoch: Codable, Sendable, Equatable {
@@ -57,7 +61,9 @@ public struct Checkpoint {
             "optimizer_step": String(optimizerStepCount),
             "generator": generator.words.map { String($0) }.joined(separator: ","),
             "epoch_generator": epochGenerator.words.map { String($0) }.joined(separator: ","),
-        ]
+        ].merging([("class_names", try classNames.map(text)), ("normalization", try normalization.map(text))].compactMap { key, value in
+            value.map { (key, $0) }
+        }) { a, _ in a }
         try SafeTensors.write(SafeTensors.Contents(tensors: tensors, metadata: metadata), to: path)
     }
 
@@ -108,6 +114,8 @@ public struct Checkpoint {
                           completedEpochs: try integer("completed_epochs"), batchesIntoEpoch: try integer("batches_into_epoch"),
                           partialEpoch: try decode("partial_epoch", as: PartialEpoch.self),
                           history: try decode("history", as: [EpochMetrics].self), generator: try generator("generator"),
-                          epochGenerator: try generator("epoch_generator"))
+                          epochGenerator: try generator("epoch_generator"),
+                          classNames: meta["class_names"] == nil ? nil : try decode("class_names", as: [String].self),
+                          normalization: meta["normalization"] == nil ? nil : try decode("normalization", as: Normalization.self))
     }
 }

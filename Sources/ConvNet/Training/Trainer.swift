@@ -63,31 +63,49 @@ public final class Trainer {
     public var checkpointPath: String { outputDirectory + "/checkpoint.safetensors" }
     public var metricsPath: String { outputDirectory + "/metrics.csv" }
 
+    /// How the evaluation images were chosen, the data's normalisation and other notes for the user.
+    public let data: (evaluationName: String, normalization: Normalization, notes: [String])
+
     /// Sets up a run: seeds the global generator, builds the model and optimizer, loads the data.
-    /// - Parameter dataDirectory: where the dataset's files are (`--data`); MNIST defaults to the bundled copy.
-    public init(options: TrainingOptions, dataDirectory: String?, outputDirectory: String) throws {
+    /// - Parameters:
+    ///   - dataDirectory: where the dataset's files are (`--data`); MNIST defaults to the bundled copy.
+    ///   - workers: threads that decode and augment images (results do not depend on it).
+    public init(options: TrainingOptions, dataDirectory: String?, outputDirectory: String, workers: Int = 1) throws {
         try options.validate()
         self.options = options
         self.outputDirectory = outputDirectory
         let generator = SharedGenerator(seed: options.seed)
         self.generator = generator
         epochGenerator = generator.state
-        var train = try DatasetCatalog.load(options.dataset, split: .train, directory: dataDirectory)
-        var test = try DatasetCatalog.load(options.dataset, split: .test, directory: dataDirectory)
-        if let n = options.trainLimit { train = train.prefix(n) }
-        if let n = options.testLimit { test = test.prefix(n) }
-        let expected = try ModelZoo.entry(options.model).inputShape
-        guard expected == [train.channels, train.height, train.width] else {
-            throw ConvNetError(op: "train", "\(options.model) expects \(expected.map(String.init).joined(separator: "×")) images but \(options.dataset) has \(train.channels)×\(train.height)×\(train.width)")
-        }
-        let normalization = DatasetCatalog.normalization(options.dataset)
+        let entry = try ModelZoo.entry(options.model)
+        let prepared = try DatasetCatalog.prepare(options.dataRequest(directory: dataDirectory, channels: entry.inputShape[0], workers: workers))
+        data = (prepared.evaluationName, prepared.normalization, prepared.notes)
+        let train = prepared.train
+        let augmentation = try TransformSpec.parse(options.augment, imageSize: ImageSize(height: train.height, width: train.width),
+                                                   principalComponents: { try Lighting.principalComponents(of: train) })
         // Each epoch's order comes from `generator` (see `trainRemainingEpochs`), not from a seed of the loader's.
-        trainLoader = try DataLoader(train, batchSize: options.batchSize, shuffle: true, normalization: normalization,
-                                     convention: options.shuffle)
-        testLoader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: normalization,
+        trainLoader = try DataLoader(train, batchSize: options.batchSize, shuffle: true, normalization: prepared.normalization,
+                                     convention: options.shuffle, augmentation: augmentation, augmentationSeed: options.seed,
+                                     workers: workers)
+        testLoader = try DataLoader(prepared.evaluation, batchSize: 1000, shuffle: false, normalization: prepared.normalization,
                                     convention: options.shuffle)
         model = try GlobalGenerator.using(generator) { try ModelZoo.make(options.model, classes: train.classNames.count) }
+        try Self.checkInput(model, entry: entry, shape: [train.channels, trainLoader.outputHeight, trainLoader.outputWidth])
         optimizer = try options.makeOptimizer(model.parameters)
+    }
+
+    /// Runs one blank image through `model` (evaluation mode, no gradients, no random draws) so
+    /// that images it cannot take fail now, with the sizes named, rather than in the first batch.
+    static func checkInput(_ model: Module, entry: ModelZoo.Entry, shape: [Int]) throws {
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        do {
+            _ = try withNoGrad { try model(Tensor.zeros([1] + shape)) }
+        } catch let error as ConvNetError {
+            let size = { (s: [Int]) in s.map(String.init).joined(separator: "×") }
+            throw ConvNetError(op: "train", "\(entry.name) (designed for \(size(entry.inputShape)) images) cannot take \(size(shape)) images: \(error.description); choose --image-size or another model")
+        }
     }
 
     /// Continues from `checkpointPath`: restores weights, buffers, optimizer state, progress and
@@ -136,7 +154,8 @@ public final class Trainer {
                 var replay = epochGenerator
                 order = trainLoader.order(using: &replay)
             }
-            for batch in trainLoader.batches(order: order, from: batchesIntoEpoch) {
+            for batch in trainLoader.batches(order: order, epoch: epoch, from: batchesIntoEpoch) {
+                try trainLoader.checkFailure()
                 let step = epoch * batches + batchesIntoEpoch
                 optimizer.learningRate = schedule.rate(base: options.learningRate, step: step, totalSteps: totalSteps,
                                                        stepsPerEpoch: batches)
@@ -198,6 +217,7 @@ public final class Trainer {
         try Checkpoint(options: options, modelState: model.stateDict(), optimizerSlots: slots,
                        optimizerStepCount: state.stepCount, completedEpochs: completedEpochs,
                        batchesIntoEpoch: batchesIntoEpoch, partialEpoch: partial, history: history,
-                       generator: generator.state, epochGenerator: epochGenerator).save(to: checkpointPath)
+                       generator: generator.state, epochGenerator: epochGenerator,
+                       classNames: trainLoader.dataset.classNames, normalization: data.normalization).save(to: checkpointPath)
     }
 }

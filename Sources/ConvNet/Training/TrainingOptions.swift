@@ -21,8 +21,12 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var nesterov = false
     /// L2 (sgd, adam) or decoupled (adamw) weight decay.
     public var weightDecay: Float = 0
-    /// `none`, `step`, `cosine` or `onecycle`.
+    /// `none`, `step`, `multistep`, `cosine` or `onecycle`.
     public var schedule = "none"
+    /// Epochs at which `multistep` multiplies the rate by ``gamma``.
+    public var milestones: [Int] = []
+    /// The factor of `multistep`.
+    public var gamma: Float = 0.1
     /// Steps of linear warm-up (the rate rising from base/steps to the base) before `schedule`
     /// takes over for the rest of the run; 0 = none.
     public var warmupSteps = 0
@@ -36,6 +40,17 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var trainLimit: Int?
     /// Evaluate on only the first `limit` test images; `nil` = all.
     public var testLimit: Int?
+    /// Data augmentation, in ``TransformSpec``'s syntax (torchvision calls or a preset).
+    public var augment = "none"
+    /// Training images held out for evaluation (`1000`, `0.25`, `25%`); nil: the test split, or
+    /// 20 % of the training set when the dataset has none.
+    public var holdout: String?
+    /// Images resized and center-cropped to `imageSize × imageSize` when loaded; nil: as stored.
+    public var imageSize: Int?
+    /// CIFAR-100's labels: fine (100 classes) or coarse (20).
+    public var labelLevel = CIFAR.LabelLevel.fine
+    /// Skip image files that cannot be decoded instead of stopping.
+    public var skipBadImages = false
 
     /// The defaults: LeNet-5 on MNIST, 5 epochs, batch 64, SGD lr 0.01 momentum 0.9, seed 0.
     public init() {}
@@ -43,7 +58,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The optimizers `--optimizer` accepts.
     public static let optimizers = ["sgd", "adam", "adamw"]
     /// The schedules `--schedule` accepts.
-    public static let schedules = ["none", "step", "cosine", "onecycle"]
+    public static let schedules = ["none", "step", "multistep", "cosine", "onecycle"]
 
     /// Rejects nonsensical settings with a message naming the option.
     public func validate() throws {
@@ -61,6 +76,26 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try check(threads >= 0, "--threads \(threads) must be ≥ 1")
         try check(warmupSteps >= 0, "--warmup-steps \(warmupSteps) must be ≥ 0")
         try check((trainLimit ?? 1) >= 1 && (testLimit ?? 1) >= 1, "sample limits must be at least 1")
+        try check(schedule != "multistep" || !milestones.isEmpty, "--schedule multistep needs --milestones (epochs, e.g. 100,150)")
+        try check(milestones.allSatisfy { $0 >= 1 } && milestones == milestones.sorted() && Set(milestones).count == milestones.count,
+                  "--milestones \(milestones.map(String.init).joined(separator: ",")) must be increasing epochs ≥ 1")
+        try check(gamma.isFinite && gamma > 0, "--gamma \(gamma) must be a positive number")
+        try check((imageSize ?? 1) >= 1 && (imageSize ?? 1) <= 4096, "--image-size \(imageSize ?? 0) must lie in 1…4096")
+        if let holdout { _ = try Holdout(parsing: holdout) }
+    }
+
+    /// What the data loader needs from these options, for a model taking `channels` channels.
+    public func dataRequest(directory: String?, channels: Int, workers: Int) throws -> DataRequest {
+        var request = DataRequest(dataset: dataset, directory: directory, channels: channels)
+        request.imageSize = imageSize
+        request.holdout = try holdout.map { try Holdout(parsing: $0) }
+        request.seed = seed
+        request.labelLevel = labelLevel
+        request.trainLimit = trainLimit
+        request.evaluationLimit = testLimit
+        request.workers = workers
+        request.skipBadImages = skipBadImages
+        return request
     }
 
     /// The options that must match for `--resume` to continue the same run (everything but the
@@ -100,6 +135,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var learningRateSchedule: LearningRateSchedule {
         let main: LearningRateSchedule = switch schedule {
         case "step": .step(epochs: max(1, epochs / 3), gamma: 0.1)
+        case "multistep": .multiStep(milestones: milestones, gamma: gamma)
         case "cosine": .cosine(minimum: 0)
         case "onecycle": .oneCycleDefault
         default: .constant
@@ -111,7 +147,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 extension TrainingOptions {
     enum CodingKeys: String, CodingKey {
         case model, dataset, epochs, batchSize, optimizer, learningRate, momentum, nesterov, weightDecay, schedule,
-             warmupSteps, seed, shuffle, threads, trainLimit, testLimit
+             milestones, gamma, warmupSteps, seed, shuffle, threads, trainLimit, testLimit, augment, holdout, imageSize,
+             labelLevel, skipBadImages
     }
 
     /// Reads options as saved in a checkpoint; a key missing there (an option added after the
@@ -132,6 +169,13 @@ extension TrainingOptions {
         try read(.nesterov, &nesterov)
         try read(.weightDecay, &weightDecay)
         try read(.schedule, &schedule)
+        try read(.milestones, &milestones)
+        try read(.gamma, &gamma)
+        try read(.augment, &augment)
+        try read(.labelLevel, &labelLevel)
+        try read(.skipBadImages, &skipBadImages)
+        holdout = try c.decodeIfPresent(String.self, forKey: .holdout)
+        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize)
         try read(.warmupSteps, &warmupSteps)
         try read(.seed, &seed)
         try read(.shuffle, &shuffle)

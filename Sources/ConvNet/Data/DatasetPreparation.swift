@@ -1,0 +1,171 @@
+import Foundation
+
+/// How much of a training set to hold out for evaluation: a number of images or a fraction.
+public enum Holdout: Sendable, Equatable, CustomStringConvertible {
+    case count(Int)
+    case fraction(Double)
+
+    /// Reads `1000` (images) or `0.25` / `25%` (a fraction).
+    /// - Throws: ``ConvNetError`` naming `--holdout` for anything else.
+    public init(parsing text: String) throws {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasSuffix("%"), let percent = Double(trimmed.dropLast()), percent > 0, percent < 100 {
+            self = .fraction(percent / 100)
+        } else if let n = Int(trimmed), n >= 1 {
+            self = .count(n)
+        } else if let x = Double(trimmed), x > 0, x < 1 {
+            self = .fraction(x)
+        } else {
+            throw ConvNetError(op: "--holdout", "\"\(text)\" must be a number of images (1000), a fraction (0.25) or a percentage (25%)")
+        }
+    }
+
+    /// Images held out of `total`.
+    /// - Throws: ``ConvNetError`` unless at least one image is held out and one is left to train on.
+    public func count(of total: Int) throws -> Int {
+        let n = switch self {
+        case let .count(n): n
+        case let .fraction(f): Int((Double(total) * f).rounded())
+        }
+        guard n >= 1, n < total else {
+            throw ConvNetError(op: "--holdout", "\(self) of \(total) training images leaves \(n < 1 ? "nothing to evaluate on" : "nothing to train on")")
+        }
+        return n
+    }
+
+    public var description: String {
+        switch self {
+        case let .count(n): "\(n)"
+        case let .fraction(f): "\(f)"
+        }
+    }
+
+    /// Held out when a dataset has no test split and none was asked for.
+    public static let `default` = Holdout.fraction(0.2)
+}
+
+/// What a training or evaluation run needs from the data: which dataset, where, and how to shape it.
+public struct DataRequest: Sendable {
+    public var dataset: String
+    /// `--data`; MNIST defaults to the bundled copy.
+    public var directory: String?
+    /// The model's input channels: images are converted to them (gray by ITU-R 601-2 luma, or replicated to RGB).
+    public var channels: Int
+    /// Resize (shorter side, then a center crop) to `imageSize × imageSize` when set.
+    public var imageSize: Int?
+    /// Hold out part of the training set for evaluation; nil: the test split, or ``Holdout/default`` without one.
+    public var holdout: Holdout?
+    /// Draws the held-out images.
+    public var seed: UInt64 = 0
+    public var labelLevel: CIFAR.LabelLevel = .fine
+    public var trainLimit: Int?
+    public var evaluationLimit: Int?
+    /// Threads for decoding image files.
+    public var workers: Int = 1
+    public var skipBadImages = false
+
+    public init(dataset: String, directory: String?, channels: Int) {
+        (self.dataset, self.directory, self.channels) = (dataset, directory, channels)
+    }
+}
+
+/// The training images and the images evaluated after each epoch, ready for loaders.
+public struct PreparedData: Sendable {
+    public var train: ImageDataset
+    public var evaluation: ImageDataset
+    /// "test" (the dataset's test split) or "held-out" (part of the training set).
+    public var evaluationName: String
+    /// The per-channel normalisation the model sees.
+    public var normalization: Normalization
+    /// Lines for the user: what was held out, what was skipped.
+    public var notes: [String]
+}
+
+extension DatasetCatalog {
+    /// Loads, converts and splits a dataset as `request` says.
+    ///
+    /// The held-out part is drawn as `torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k]`
+    /// (sorted; the rest, in their order, train), so a PyTorch script can hold out the same images.
+    /// - Throws: ``ConvNetError`` for an unknown dataset or bad files, naming them.
+    public static func prepare(_ request: DataRequest) throws -> PreparedData {
+        var notes: [String] = []
+        var (train, test) = try loadSplits(request, notes: &notes)
+        train = try train.converted(toChannels: request.channels)
+        test = try test?.converted(toChannels: request.channels)
+        if let size = request.imageSize {
+            train = try train.resized(toSquare: size)
+            test = try test?.resized(toSquare: size)
+        }
+        var evaluationName = "test"
+        if request.holdout != nil || test == nil {
+            let holdout = request.holdout ?? .default
+            let k = try holdout.count(of: train.count)
+            var generator = RandomGenerator(seed: request.seed)
+            let permutation = generator.permutation(train.count)
+            let held = Array(permutation[0..<k]).sorted()
+            var isHeld = [Bool](repeating: false, count: train.count)
+            for i in held { isHeld[i] = true }
+            let kept = (0..<train.count).filter { !isHeld[$0] }
+            notes.append("held out \(k) of \(train.count) training images for evaluation (seed \(request.seed)\(test == nil ? "; the dataset has no test split" : ""))")
+            test = train.subset(held)
+            train = train.subset(kept)
+            evaluationName = "held-out"
+        }
+        if let n = request.trainLimit { train = train.prefix(n) }
+        if let n = request.evaluationLimit { test = test?.prefix(n) }
+        let normalization = normalization(request.dataset) ?? ChannelStatistics(train).normalization
+        guard let evaluation = test else { throw ConvNetError(op: "dataset", "internal: no evaluation images") }
+        if train.height != evaluation.height || train.width != evaluation.width {
+            throw ConvNetError(op: "dataset", "training images are \(train.height)×\(train.width) but test images \(evaluation.height)×\(evaluation.width); pass --image-size")
+        }
+        return PreparedData(train: train, evaluation: evaluation, evaluationName: evaluationName,
+                            normalization: adapt(normalization, to: request.channels), notes: notes)
+    }
+
+    /// A dataset's normalisation for another channel count (a gray model on RGB data: the channels' means).
+    static func adapt(_ n: Normalization, to channels: Int) -> Normalization {
+        guard n.mean.count != channels else { return n }
+        if channels == 1 {
+            return Normalization(mean: [n.mean.reduce(0, +) / Float(n.mean.count)], std: [n.std.reduce(0, +) / Float(n.std.count)])
+        }
+        return Normalization(mean: [Float](repeating: n.mean[0], count: channels), std: [Float](repeating: n.std[0], count: channels))
+    }
+
+    static func loadSplits(_ request: DataRequest, notes: inout [String]) throws -> (ImageDataset, ImageDataset?) {
+        switch request.dataset {
+        case "mnist", "fashion-mnist":
+            return (try load(request.dataset, split: .train, directory: request.directory),
+                    try load(request.dataset, split: .test, directory: request.directory))
+        case "cifar10", "cifar100":
+            guard let directory = request.directory else {
+                throw ConvNetError(op: "dataset", "\(request.dataset) needs --data DIR (the folder with its binary batches)")
+            }
+            let variant = CIFAR.Variant(rawValue: request.dataset)!
+            guard let train = try CIFAR.load(directory: directory, variant: variant, split: .train, labelLevel: request.labelLevel) else {
+                throw ConvNetError(op: "dataset", "\(directory): no training batch")
+            }
+            return (train, try CIFAR.load(directory: directory, variant: variant, split: .test, labelLevel: request.labelLevel))
+        default:
+            throw ConvNetError(op: "dataset", "unknown dataset \"\(request.dataset)\" (known: \(names.joined(separator: ", ")))")
+        }
+    }
+}
+
+extension DatasetCatalog {
+    /// A dataset's whole training split (no held-out part), optionally converted and resized,
+    /// with the files that were skipped as unreadable.
+    public static func loadTrainingSet(_ name: String, directory: String?, channels: Int? = nil, imageSize: Int? = nil,
+                                       labelLevel: CIFAR.LabelLevel = .fine, workers: Int = 1,
+                                       skipBadImages: Bool = false) throws -> (dataset: ImageDataset, skipped: [String]) {
+        var request = DataRequest(dataset: name, directory: directory, channels: channels ?? 0)
+        request.labelLevel = labelLevel
+        request.workers = workers
+        request.skipBadImages = skipBadImages
+        request.imageSize = imageSize
+        var notes: [String] = []
+        var (train, _) = try loadSplits(request, notes: &notes)
+        if let channels { train = try train.converted(toChannels: channels) }
+        if let imageSize { train = try train.resized(toSquare: imageSize) }
+        return (train, notes.filter { $0.hasPrefix("skipped") })
+    }
+}
