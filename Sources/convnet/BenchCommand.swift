@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time operators; prints one JSON object.",
-        subcommands: [Conv.self, Block.self, Gemm.self, Model.self])
+        subcommands: [Conv.self, Block.self, Gemm.self, Model.self, Loader.self])
 
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(

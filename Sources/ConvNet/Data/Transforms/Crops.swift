@@ -19,6 +19,16 @@ public struct RandomCrop: Transform {
     }
 
     public func callAsFunction(_ image: FloatImage, generator: inout RandomGenerator) throws -> FloatImage {
+        if let padding, mode == .constant(0), !padIfNeeded {
+            // Zero padding then a crop is a crop that reads zeros outside the image: same draws, no padded copy.
+            let (h, w) = (image.height + padding.top + padding.bottom, image.width + padding.left + padding.right)
+            guard h >= size.height, w >= size.width else {
+                throw ConvNetError(op: "RandomCrop", "crop \(size.height)×\(size.width) is larger than the (padded) image \(h)×\(w)")
+            }
+            let top = h == size.height && w == size.width ? 0 : generator.randomInteger(below: h - size.height + 1)
+            let left = h == size.height && w == size.width ? 0 : generator.randomInteger(below: w - size.width + 1)
+            return image.cropped(top: top - padding.top, left: left - padding.left, height: size.height, width: size.width)
+        }
         var image = image
         if let padding { image = try image.padded(padding, mode: mode) }
         let (height, width) = (image.height, image.width)
