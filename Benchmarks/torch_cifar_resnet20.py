@@ -19,7 +19,8 @@ With --workers N (N > 0) a torch.utils.data.DataLoader with N worker processes a
 batches (same batches; the loader gets a generator of its own so it draws nothing from the global one).
 With --check-augment: checks the augmentation against torchvision's transforms drawn from the
 global generator (saved and restored), prints the first batch's sums and exits.
-usage: torch_cifar_resnet20.py DATA_GZ EPOCHS SEED [--workers N] [--check-augment]"""
+usage: torch_cifar_resnet20.py DATA_GZ EPOCHS SEED [--workers N] [--check-augment] [--trace]
+       [--train-limit N] [--double] [--save STATE.safetensors]"""
 import argparse
 import gzip
 import math
@@ -111,16 +112,24 @@ def main():
     p.add_argument("data"), p.add_argument("epochs", type=int), p.add_argument("seed", type=int)
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--check-augment", action="store_true")
+    p.add_argument("--trace", action="store_true", help="print the running loss and accuracy after every batch")
+    p.add_argument("--train-limit", type=int, help="train on the first N training images only (as convnet's --train-limit)")
+    p.add_argument("--double", action="store_true", help="train in float64 (how far rounding alone moves a run)")
+    p.add_argument("--save", help="write the state_dict and momentum buffers here (safetensors, convnet checkpoint names)")
     a = p.parse_args()
     torch.set_num_threads(2)
     images, labels = load(a.data)
     train_idx, held_idx = split(len(images), 1000, a.seed)
+    if a.train_limit:
+        train_idx = train_idx[:a.train_limit]
     x, y = images[train_idx].contiguous(), labels[train_idx].contiguous()
     tx, ty = normalize(images[held_idx]), labels[held_idx]
     dataset = Augmented(x, y, a.seed)
 
     torch.manual_seed(a.seed)
     model = he_init(CifarResNet())
+    if a.double:
+        model.double()
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     batch = 128
     batches = (len(x) + batch - 1) // batch
@@ -156,7 +165,7 @@ def main():
         for xb, yb in source:
             for group in opt.param_groups:
                 group["lr"] = 0.1 * (1 + math.cos(math.pi * step / total)) / 2
-            logits = model(xb)
+            logits = model(xb.double() if a.double else xb)
             loss = F.cross_entropy(logits, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -165,14 +174,24 @@ def main():
             loss_sum += loss.item() * len(yb)
             correct += (logits.argmax(1) == yb).sum().item()
             seen += len(yb)
+            if a.trace:
+                print("  batch %d  loss %.6f  acc %.2f%%  lr %.6g" % (step - epoch * batches, loss_sum / seen, 100 * correct / seen,
+                                                                   opt.param_groups[0]["lr"]), flush=True)
         seconds = time.perf_counter() - t0
         model.eval()
         with torch.no_grad():
-            logits = model(tx)
+            logits = model(tx.double() if a.double else tx)
             test_loss = F.cross_entropy(logits, ty).item()
             last = 100 * (logits.argmax(1) == ty).sum().item() / len(ty)
         print("%d %.6f %.2f %.6f %.2f %.2f" % (epoch + 1, loss_sum / seen, 100 * correct / seen, test_loss, last, seconds),
               flush=True)
+    if a.save:
+        from safetensors.torch import save_file
+        tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
+        for name, param in model.named_parameters():
+            if "momentum_buffer" in opt.state[param]:
+                tensors["optimizer.momentum_buffer." + name] = opt.state[param]["momentum_buffer"].contiguous()
+        save_file(tensors, a.save)
     print("held-out accuracy: %.2f%%" % last)
     print("peak RSS: %.0f MB" % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 

@@ -28,6 +28,8 @@ public struct Checkpoint {
     public var classNames: [String]? = nil
     /// The normalisation the model was trained with (nil in older checkpoints).
     public var normalization: Normalization? = nil
+    /// The per-image input shape `[C, H, W]` the model was trained on (nil in older checkpoints).
+    public var inputShape: [Int]? = nil
 
     /// Sums over the batches trained so far in an epoch.
     public struct PartialEpoch: Codable, Sendable, Equatable {
@@ -61,7 +63,8 @@ public struct Checkpoint {
             "optimizer_step": String(optimizerStepCount),
             "generator": generator.words.map { String($0) }.joined(separator: ","),
             "epoch_generator": epochGenerator.words.map { String($0) }.joined(separator: ","),
-        ].merging([("class_names", try classNames.map(text)), ("normalization", try normalization.map(text))].compactMap { key, value in
+        ].merging([("class_names", try classNames.map(text)), ("normalization", try normalization.map(text)),
+                       ("input_shape", try inputShape.map(text))].compactMap { key, value in
             value.map { (key, $0) }
         }) { a, _ in a }
         try SafeTensors.write(SafeTensors.Contents(tensors: tensors, metadata: metadata), to: path)
@@ -116,6 +119,7 @@ public struct Checkpoint {
                           history: try decode("history", as: [EpochMetrics].self), generator: try generator("generator"),
                           epochGenerator: try generator("epoch_generator"),
                           classNames: meta["class_names"] == nil ? nil : try decode("class_names", as: [String].self),
-                          normalization: meta["normalization"] == nil ? nil : try decode("normalization", as: Normalization.self))
+                          normalization: meta["normalization"] == nil ? nil : try decode("normalization", as: Normalization.self),
+                          inputShape: meta["input_shape"] == nil ? nil : try decode("input_shape", as: [Int].self))
     }
 }

@@ -218,6 +218,7 @@ public final class Trainer {
                        optimizerStepCount: state.stepCount, completedEpochs: completedEpochs,
                        batchesIntoEpoch: batchesIntoEpoch, partialEpoch: partial, history: history,
                        generator: generator.state, epochGenerator: epochGenerator,
-                       classNames: trainLoader.dataset.classNames, normalization: data.normalization).save(to: checkpointPath)
+                       classNames: trainLoader.dataset.classNames, normalization: data.normalization,
+                       inputShape: [trainLoader.dataset.channels, trainLoader.outputHeight, trainLoader.outputWidth]).save(to: checkpointPath)
     }
 }
