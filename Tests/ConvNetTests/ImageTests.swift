@@ -6,7 +6,7 @@ import Testing
 struct ImageTests {
     static func temporaryPath(_ name: String) -> String { NSTemporaryDirectory() + "convnet-\(UUID().uuidString)-\(name)" }
 
-    @Test("PNG round trip in gray and RGB; gray read of an RGB file is its luma")
+    @Test("PNG round trip in gray and RGB; gray read of an RGB file is PIL's luma")
     func pngRoundTrip() throws {
         let rgb = try Image(width: 3, height: 2, channels: 3, pixels: (0..<18).map { UInt8($0 * 14) })
         let path = Self.temporaryPath("rgb.png")
@@ -15,6 +15,12 @@ struct ImageTests {
         #expect(try Image.readPNG(path: path, channels: 3) == rgb)
         let gray = try Image.readPNG(path: path, channels: 1)
         #expect(gray.channels == 1 && gray.width == 3 && gray.height == 2)
+        // PIL's convert("L"): (19595 R + 38470 G + 7471 B + 0x8000) >> 16.
+        let luma = stride(from: 0, to: 18, by: 3).map { (i: Int) -> UInt8 in
+            let (r, g, b) = (Int(rgb.pixels[i]), Int(rgb.pixels[i + 1]), Int(rgb.pixels[i + 2]))
+            return UInt8((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16)
+        }
+        #expect(gray.pixels == luma)
         let white = try Image(width: 2, height: 2, channels: 3, pixels: [UInt8](repeating: 255, count: 12))
         try white.writePNG(path: path)
         #expect(try Image.readPNG(path: path, channels: 1).pixels == [255, 255, 255, 255])
