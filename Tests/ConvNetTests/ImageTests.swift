@@ -64,10 +64,17 @@ struct ImageTests {
         #expect(throws: ConvNetError.self) { try ImageTransforms.centerCrop(flat, width: 2, height: -1) }
     }
 
-    @Test("center crop takes the middle")
+    @Test("center crop takes the middle, placed as torchvision's CenterCrop (round half to even, zero padding)")
     func crop() throws {
         let image = try Image(width: 4, height: 4, channels: 1, pixels: (0..<16).map(UInt8.init))
         #expect(try ImageTransforms.centerCrop(image, width: 2, height: 2).pixels == [5, 6, 9, 10])
+        // torchvision 0.29, F.center_crop on a 1-row PIL image with values 1…W, crop width 3 (or 5, 6):
+        // W 6 → 3 4 5, W 7 → 3 4 5, W 8 → 3 4 5, W 10 → 5 6 7, W 2 → 0 1 2 0 0, W 3 (crop 6) → 0 1 2 3 0 0.
+        for (width, crop, expected) in [(6, 3, [3, 4, 5]), (7, 3, [3, 4, 5]), (8, 3, [3, 4, 5]), (10, 3, [5, 6, 7]),
+                                        (2, 5, [0, 1, 2, 0, 0]), (3, 6, [0, 1, 2, 3, 0, 0])] as [(Int, Int, [UInt8])] {
+            let row = try Image(width: width, height: 1, channels: 1, pixels: (1...width).map(UInt8.init))
+            #expect(try ImageTransforms.centerCrop(row, width: crop, height: 1).pixels == expected, "width \(width), crop \(crop)")
+        }
     }
 
     @Test("a 28×28 digit goes through prediction exactly as the training loader normalises it")
