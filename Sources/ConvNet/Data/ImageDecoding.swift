@@ -5,7 +5,10 @@ extension Image {
     /// The file formats ``Image/decode(_:channels:source:)`` reads, recognised by their first
     /// bytes, never by a file name.
     public enum FileFormat: String, Sendable {
-        case png = "PNG", jpeg = "JPEG"
+        /// PNG, signature 89 50 4E 47 0D 0A 1A 0A.
+        case png = "PNG"
+        /// JPEG (JFIF, Exif or bare), starting FF D8 FF.
+        case jpeg = "JPEG"
 
         /// The format whose signature `bytes` start with, or nil.
         public init?(sniffing bytes: UnsafeRawBufferPointer) {

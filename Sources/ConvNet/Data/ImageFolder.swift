@@ -21,7 +21,9 @@ import Foundation
 public struct ImageFolder: Sendable {
     /// One image file and its class.
     public struct Sample: Sendable, Equatable {
+        /// The file: the root, the class folder and the path below it, joined with "/".
         public var path: String
+        /// The class: its index in ``ImageFolder/classNames``.
         public var label: Int
 
         public init(path: String, label: Int) {
@@ -33,6 +35,7 @@ public struct ImageFolder: Sendable {
     /// torchvision's `IMG_EXTENSIONS`, lower case, without the dot.
     public static let extensions: Set<String> = ["jpg", "jpeg", "png", "ppm", "bmp", "pgm", "tif", "tiff", "webp"]
 
+    /// The folder holding one subfolder per class, as given.
     public let root: String
     /// Class names, index = label.
     public let classNames: [String]

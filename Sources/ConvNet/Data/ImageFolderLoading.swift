@@ -4,6 +4,7 @@ import Foundation
 extension ImageFolder {
     /// An image ``load(channels:imageSize:workers:skipBadImages:)`` could not read, and why.
     public struct SkippedImage: Sendable, Equatable {
+        /// The file, as in ``ImageFolder/Sample/path``.
         public var path: String
         /// The decoder's message (it names the file).
         public var reason: String
