@@ -4,11 +4,11 @@
 SWIFT ?= swift
 CONVNET := .build/release/convnet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev pkg-config
 
 .PHONY: demo test deps build bench clean
 
-## Installs the system libraries the build links (OpenBLAS, oneDNN) when they are missing.
+## Installs the system libraries the build links (OpenBLAS, oneDNN, zlib, libpng, TurboJPEG) when they are missing.
 deps:
 ifeq ($(shell uname -s),Linux)
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \

@@ -2,8 +2,10 @@
 import PackageDescription
 
 // Layers, bottom to top:
-//   COpenBLAS, CDNNL      system libraries (BLAS and oneDNN C APIs); CZlib (gzip) and CPNG (libpng) for data files
+//   COpenBLAS, CDNNL      system libraries (BLAS and oneDNN C APIs); CZlib (gzip) for data files;
+//   CPNG, CTurboJPEG      libpng and libjpeg-turbo's TurboJPEG, used only by CImageCodecs
 //   CFusedKernels         our C kernels for fused steps no library offers (AVX-512 chosen at run time)
+//   CImageCodecs          our C PNG/JPEG decoding (PIL's conversions) over CPNG and CTurboJPEG
 //   ConvNetCore           tensors, autodiff, operators, CPU backends; imports nothing above it
 //   ConvNet               the library users import (re-exports the core; nn/optim/data/models build here)
 //   convnet               the command-line tool, a thin shell over ConvNet
@@ -36,9 +38,15 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
-            name: "CPNG", path: "Sources/CPNG",
+            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
-        .target(name: "ConvNet", dependencies: ["ConvNetCore", "CZlib", "CPNG"]),
+        .systemLibrary(
+            name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"]), .brew(["jpeg-turbo"])]),
+        .target(
+            name: "CImageCodecs", dependencies: ["CPNG", "CTurboJPEG"],
+            linkerSettings: [.linkedLibrary("png"), .linkedLibrary("turbojpeg")]),
+        .target(name: "ConvNet", dependencies: ["ConvNetCore", "CZlib", "CImageCodecs"]),
         .executableTarget(
             name: "convnet",
             dependencies: ["ConvNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

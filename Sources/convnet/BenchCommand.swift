@@ -6,8 +6,8 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time operators; prints one JSON object.",
-        subcommands: [Conv.self, Block.self, Gemm.self, Model.self, Loader.self])
+        abstract: "Time operators, models, batch assembly or image decoding; prints one JSON object.",
+        subcommands: [Conv.self, Block.self, Gemm.self, Model.self, Loader.self, Decode.self])
 
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -2,14 +2,14 @@ import ArgumentParser
 import ConvNet
 import Foundation
 
-/// `convnet predict`: top-5 classes of PNG images under a model with saved weights.
+/// `convnet predict`: top-5 classes of PNG or JPEG images under a model with saved weights.
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Print the top-5 classes of PNG images with their probabilities.",
+        abstract: "Print the top-5 classes of PNG or JPEG images with their probabilities.",
         discussion: """
-            Images are resized and normalised as torchvision's standard evaluation transforms do: the \
-            shorter side to 256 and a 224×224 center crop for ImageNet-sized models (ImageNet mean/std), \
+            Images are decoded as PIL's Image.open(f).convert("RGB") (or "L") decodes them, then \
+            resized and normalised as torchvision's standard evaluation transforms do: the shorter side to 256 and a 224×224 center crop for ImageNet-sized models (ImageNet mean/std), \
             straight to the input size for small gray models (MNIST mean/std).
             """)
 
@@ -19,10 +19,10 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Take class names from a dataset: mnist, fashion-mnist.") var dataset: String?
     @Option(help: "How many classes to print per image.") var top = 5
     @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
-    @Argument(help: "PNG images.") var images: [String]
+    @Argument(help: "PNG or JPEG images (recognised by their content, not their names).") var images: [String]
 
     func validate() throws {
-        guard !images.isEmpty else { throw ValidationError("give at least one PNG image") }
+        guard !images.isEmpty else { throw ValidationError("give at least one PNG or JPEG image") }
         guard top >= 1 else { throw ValidationError("--top \(top) must be at least 1") }
     }
 
@@ -34,7 +34,7 @@ struct PredictCommand: ParsableCommand {
         let channels = entry.inputShape[0]
         let normalization = channels == 1 ? Normalization.mnist : ImageTransforms.imageNet
         for path in images {
-            let image = try Image.readPNG(path: path, channels: channels)
+            let image = try Image.read(path: path, channels: channels)
             let x = try ImageTransforms.standard(image, inputShape: entry.inputShape, normalization: normalization)
                 .reshaped([1] + entry.inputShape)
             let logits = try withNoGrad { try network(x) }

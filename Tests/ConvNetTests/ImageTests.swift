@@ -6,7 +6,7 @@ import Testing
 struct ImageTests {
     static func temporaryPath(_ name: String) -> String { NSTemporaryDirectory() + "convnet-\(UUID().uuidString)-\(name)" }
 
-    @Test("PNG round trip in gray and RGB; gray read of an RGB file is its luma")
+    @Test("PNG round trip in gray and RGB; gray read of an RGB file is PIL's luma")
     func pngRoundTrip() throws {
         let rgb = try Image(width: 3, height: 2, channels: 3, pixels: (0..<18).map { UInt8($0 * 14) })
         let path = Self.temporaryPath("rgb.png")
@@ -15,6 +15,12 @@ struct ImageTests {
         #expect(try Image.readPNG(path: path, channels: 3) == rgb)
         let gray = try Image.readPNG(path: path, channels: 1)
         #expect(gray.channels == 1 && gray.width == 3 && gray.height == 2)
+        // PIL's convert("L"): (19595 R + 38470 G + 7471 B + 0x8000) >> 16.
+        let luma = stride(from: 0, to: 18, by: 3).map { (i: Int) -> UInt8 in
+            let (r, g, b) = (Int(rgb.pixels[i]), Int(rgb.pixels[i + 1]), Int(rgb.pixels[i + 2]))
+            return UInt8((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16)
+        }
+        #expect(gray.pixels == luma)
         let white = try Image(width: 2, height: 2, channels: 3, pixels: [UInt8](repeating: 255, count: 12))
         try white.writePNG(path: path)
         #expect(try Image.readPNG(path: path, channels: 1).pixels == [255, 255, 255, 255])
@@ -58,10 +64,17 @@ struct ImageTests {
         #expect(throws: ConvNetError.self) { try ImageTransforms.centerCrop(flat, width: 2, height: -1) }
     }
 
-    @Test("center crop takes the middle")
+    @Test("center crop takes the middle, placed as torchvision's CenterCrop (round half to even, zero padding)")
     func crop() throws {
         let image = try Image(width: 4, height: 4, channels: 1, pixels: (0..<16).map(UInt8.init))
         #expect(try ImageTransforms.centerCrop(image, width: 2, height: 2).pixels == [5, 6, 9, 10])
+        // torchvision 0.29, F.center_crop on a 1-row PIL image with values 1…W, crop width 3 (or 5, 6):
+        // W 6 → 3 4 5, W 7 → 3 4 5, W 8 → 3 4 5, W 10 → 5 6 7, W 2 → 0 1 2 0 0, W 3 (crop 6) → 0 1 2 3 0 0.
+        for (width, crop, expected) in [(6, 3, [3, 4, 5]), (7, 3, [3, 4, 5]), (8, 3, [3, 4, 5]), (10, 3, [5, 6, 7]),
+                                        (2, 5, [0, 1, 2, 0, 0]), (3, 6, [0, 1, 2, 3, 0, 0])] as [(Int, Int, [UInt8])] {
+            let row = try Image(width: width, height: 1, channels: 1, pixels: (1...width).map(UInt8.init))
+            #expect(try ImageTransforms.centerCrop(row, width: crop, height: 1).pixels == expected, "width \(width), crop \(crop)")
+        }
     }
 
     @Test("a 28×28 digit goes through prediction exactly as the training loader normalises it")

@@ -9,10 +9,10 @@ public enum ImageTransforms {
     /// - Throws: ``ConvNetError`` for a size that is not positive.
     public static func resize(_ image: Image, shorterSide size: Int) throws -> Image {
         guard size > 0 else { throw ConvNetError(op: "resize", "shorter side \(size) must be positive") }
-        let scale = Double(size) / Double(min(image.width, image.height))
-        let (w, h) = image.width <= image.height
-            ? (size, Int(Double(image.height) * scale))
-            : (Int(Double(image.width) * scale), size)
+        // torchvision: new_long = int(size * long / short), the product exact, one division.
+        let (short, long) = (min(image.width, image.height), max(image.width, image.height))
+        let newLong = Int(Double(size * long) / Double(short))
+        let (w, h) = image.width <= image.height ? (size, newLong) : (newLong, size)
         return try resize(image, width: max(w, 1), height: max(h, 1))
     }
 
@@ -61,12 +61,15 @@ public enum ImageTransforms {
         }
     }
 
-    /// The central `width × height` region (torchvision `CenterCrop`); smaller images are padded with black.
+    /// The central `width × height` region, as torchvision's `CenterCrop`: a side longer than the
+    /// crop starts at `round((H − h) / 2)` with Python's round-half-to-even (a 5-pixel excess
+    /// starts at 2, a 3-pixel one at 2); a side shorter than the crop is zero-padded, `(h − H) // 2`
+    /// before it and the rest after.
     /// - Throws: ``ConvNetError`` for a size that is not positive.
     public static func centerCrop(_ image: Image, width: Int, height: Int) throws -> Image {
         guard width > 0, height > 0 else { throw ConvNetError(op: "center crop", "size \(width)×\(height) must be positive") }
         let c = image.channels
-        let top = (image.height - height) / 2, left = (image.width - width) / 2
+        let top = cropStart(image.height, height), left = cropStart(image.width, width)
         var out = [UInt8](repeating: 0, count: width * height * c)
         for y in 0..<height where (0..<image.height).contains(top + y) {
             for x in 0..<width where (0..<image.width).contains(left + x) {
@@ -74,6 +77,14 @@ public enum ImageTransforms {
             }
         }
         return try Image(width: width, height: height, channels: c, pixels: out)
+    }
+
+    /// Where a crop of `crop` starts along a side of `side` pixels (negative: padding before).
+    static func cropStart(_ side: Int, _ crop: Int) -> Int {
+        guard side >= crop else { return -((crop - side) / 2) }
+        let excess = side - crop, half = excess / 2
+        // int(round(excess / 2.0)): an odd excess is half-way, rounded to the even neighbour.
+        return excess % 2 == 0 || half % 2 == 0 ? half : half + 1
     }
 
     /// `[C, H, W]` floats: (pixel/255 − mean)/std per channel.
