@@ -68,6 +68,11 @@ int cic_decode(const uint8_t *data, size_t size, int channels, uint8_t *pixels, 
 int cic_encode_png(const uint8_t *pixels, int width, int height, int channels,
                    uint8_t **png, size_t *png_size, char *error);
 
+/// Encodes 8-bit gray (`channels` 1) or RGB (3) rows as a baseline JPEG of `quality` (1–100;
+/// colour with 4:2:0 chroma subsampling, as PIL saves by default). Returns 0 and a buffer in
+/// `*jpeg` (release it with cic_free) of `*jpeg_size` bytes, or -1 with a message in `error`.
+int cic_encode_jpeg(const uint8_t *pixels, int width, int height, int channels, int quality, uint8_t **jpeg,
+                    size_t *jpeg_size, char *error);
 /// Releases a buffer this library allocated.
 void cic_free(void *buffer);
 

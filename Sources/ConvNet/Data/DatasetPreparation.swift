@@ -89,7 +89,10 @@ extension DatasetCatalog {
     /// - Throws: ``ConvNetError`` for an unknown dataset or bad files, naming them.
     public static func prepare(_ request: DataRequest) throws -> PreparedData {
         var notes: [String] = []
-        var (train, test) = try loadSplits(request, notes: &notes)
+        var (train, test, skipped) = try loadSplits(request)
+        if !skipped.isEmpty {
+            notes.append("skipped \(skipped.count) unreadable image\(skipped.count == 1 ? "" : "s") (--skip-bad-images), e.g. \(skipped[0].path): \(skipped[0].reason)")
+        }
         train = try train.converted(toChannels: request.channels)
         test = try test?.converted(toChannels: request.channels)
         if let size = request.imageSize {
@@ -131,11 +134,26 @@ extension DatasetCatalog {
         return Normalization(mean: [Float](repeating: n.mean[0], count: channels), std: [Float](repeating: n.std[0], count: channels))
     }
 
-    static func loadSplits(_ request: DataRequest, notes: inout [String]) throws -> (ImageDataset, ImageDataset?) {
+    static func loadSplits(_ request: DataRequest) throws -> (ImageDataset, ImageDataset?, [ImageFolder.SkippedImage]) {
         switch request.dataset {
         case "mnist", "fashion-mnist":
             return (try load(request.dataset, split: .train, directory: request.directory),
-                    try load(request.dataset, split: .test, directory: request.directory))
+                    try load(request.dataset, split: .test, directory: request.directory), [])
+        case "folder":
+            guard let directory = request.directory else {
+                throw ConvNetError(op: "dataset", "folder needs --data DIR (ROOT/CLASS/image files, or ROOT/train and ROOT/val)")
+            }
+            let (trainRoot, testRoot) = ImageFolder.splits(root: directory)
+            let channels = request.channels > 0 ? request.channels : 3
+            let train = try ImageFolder(root: trainRoot).load(channels: channels, imageSize: request.imageSize,
+                                                              workers: request.workers, skipBadImages: request.skipBadImages)
+            guard let testRoot else { return (train.dataset, nil, train.skipped) }
+            let test = try ImageFolder(root: testRoot).load(channels: channels, imageSize: request.imageSize,
+                                                            workers: request.workers, skipBadImages: request.skipBadImages)
+            guard test.dataset.classNames == train.dataset.classNames else {
+                throw ConvNetError(op: "dataset", "\(testRoot) has classes \(test.dataset.classNames) but \(trainRoot) has \(train.dataset.classNames); the labels would not agree")
+            }
+            return (train.dataset, test.dataset, train.skipped + test.skipped)
         case "cifar10", "cifar100":
             guard let directory = request.directory else {
                 throw ConvNetError(op: "dataset", "\(request.dataset) needs --data DIR (the folder with its binary batches)")
@@ -144,7 +162,7 @@ extension DatasetCatalog {
             guard let train = try CIFAR.load(directory: directory, variant: variant, split: .train, labelLevel: request.labelLevel) else {
                 throw ConvNetError(op: "dataset", "\(directory): no training batch")
             }
-            return (train, try CIFAR.load(directory: directory, variant: variant, split: .test, labelLevel: request.labelLevel))
+            return (train, try CIFAR.load(directory: directory, variant: variant, split: .test, labelLevel: request.labelLevel), [])
         default:
             throw ConvNetError(op: "dataset", "unknown dataset \"\(request.dataset)\" (known: \(names.joined(separator: ", ")))")
         }
@@ -156,16 +174,23 @@ extension DatasetCatalog {
     /// with the files that were skipped as unreadable.
     public static func loadTrainingSet(_ name: String, directory: String?, channels: Int? = nil, imageSize: Int? = nil,
                                        labelLevel: CIFAR.LabelLevel = .fine, workers: Int = 1,
-                                       skipBadImages: Bool = false) throws -> (dataset: ImageDataset, skipped: [String]) {
+                                       skipBadImages: Bool = false) throws -> (dataset: ImageDataset, skipped: [ImageFolder.SkippedImage]) {
         var request = DataRequest(dataset: name, directory: directory, channels: channels ?? 0)
         request.labelLevel = labelLevel
         request.workers = workers
         request.skipBadImages = skipBadImages
         request.imageSize = imageSize
-        var notes: [String] = []
-        var (train, _) = try loadSplits(request, notes: &notes)
+        var (train, _, skipped) = try loadSplits(request)
         if let channels { train = try train.converted(toChannels: channels) }
         if let imageSize { train = try train.resized(toSquare: imageSize) }
-        return (train, notes.filter { $0.hasPrefix("skipped") })
+        return (train, skipped)
+    }
+}
+
+extension DatasetCatalog {
+    /// A dataset's training and test splits as stored (no conversion, no held-out part).
+    public static func loadSplitsAsStored(_ request: DataRequest) throws -> (train: ImageDataset, test: ImageDataset?) {
+        let (train, test, _) = try loadSplits(request)
+        return (train, test)
     }
 }

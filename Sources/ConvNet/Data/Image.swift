@@ -38,4 +38,20 @@ public struct Image: Sendable, Equatable {
         }
         try AtomicFile.write(Data(bytes: png, count: size), to: path)
     }
+
+    /// Writes a baseline JPEG file atomically (`quality` 1–100; colour with 4:2:0 chroma
+    /// subsampling, PIL's default).
+    public func writeJPEG(path: String, quality: Int = 95) throws {
+        var error = [CChar](repeating: 0, count: Int(CIC_ERROR_SIZE))
+        var jpeg: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        let status = pixels.withUnsafeBufferPointer {
+            cic_encode_jpeg($0.baseAddress, Int32(width), Int32(height), Int32(channels), Int32(quality), &jpeg, &size, &error)
+        }
+        defer { cic_free(jpeg) }
+        guard status == 0, let jpeg else {
+            throw ConvNetError(op: "jpeg", "\(path): cannot encode a \(width)×\(height) image (\(decoderMessage(error)))")
+        }
+        try AtomicFile.write(Data(bytes: jpeg, count: size), to: path)
+    }
 }
