@@ -30,13 +30,18 @@ struct PredictCommand: ParsableCommand {
         try Backend.setThreads(threads ?? Backend.threads)
         let entry = try ModelZoo.entry(model)
         let network = try Classifier.load(model: model, weights: try Classifier.weights(path: weights))
-        let names = try classNames()
-        let channels = entry.inputShape[0]
-        let normalization = channels == 1 ? Normalization.mnist : ImageTransforms.imageNet
+        // A checkpoint written by `convnet train` knows its classes, normalisation and input size.
+        let trained = Checkpoint.isCheckpoint(path: weights) ? try Checkpoint.load(path: weights) : nil
+        let names = try labels == nil && dataset == nil ? trained?.classNames ?? [] : classNames()
+        let inputShape = trained?.inputShape ?? entry.inputShape
+        let channels = inputShape[0]
+        let normalization = trained?.normalization
+            ?? dataset.flatMap(DatasetCatalog.normalization)
+            ?? (channels == 1 ? Normalization.mnist : ImageTransforms.imageNet)
         for path in images {
             let image = try Image.read(path: path, channels: channels)
-            let x = try ImageTransforms.standard(image, inputShape: entry.inputShape, normalization: normalization)
-                .reshaped([1] + entry.inputShape)
+            let x = try ImageTransforms.standard(image, inputShape: inputShape, normalization: normalization)
+                .reshaped([1] + inputShape)
             let logits = try withNoGrad { try network(x) }
             print("\(path):")
             for p in try Classifier.topK(logits, k: top, classNames: names)[0] {
@@ -57,7 +62,8 @@ struct PredictCommand: ParsableCommand {
         case nil: return []
         case "mnist": return MNIST.digitNames
         case "fashion-mnist": return MNIST.fashionNames
-        case let other?: throw ConvNetError(op: "predict", "unknown dataset \"\(other)\" for class names (mnist, fashion-mnist)")
+        case "cifar10": return CIFAR.cifar10Names
+        case let other?: throw ConvNetError(op: "predict", "unknown dataset \"\(other)\" for class names (mnist, fashion-mnist, cifar10)")
         }
     }
 }

@@ -42,6 +42,12 @@ public struct Checkpoint {
 
     static let formatName = "swift-convnet-checkpoint/2"
 
+    /// True when the file at `path` is a safetensors file whose metadata names a swift-convnet
+    /// training checkpoint (reads the header only).
+    public static func isCheckpoint(path: String) -> Bool {
+        (try? SafeTensors.metadata(path: path))?["format"]?.hasPrefix("swift-convnet-checkpoint/") ?? false
+    }
+
     /// Writes the checkpoint atomically.
     public func save(to path: String) throws {
         var tensors = modelState

@@ -87,7 +87,9 @@ public final class Trainer {
         trainLoader = try DataLoader(train, batchSize: options.batchSize, shuffle: true, normalization: prepared.normalization,
                                      convention: options.shuffle, augmentation: augmentation, augmentationSeed: options.seed,
                                      workers: workers)
-        testLoader = try DataLoader(prepared.evaluation, batchSize: 1000, shuffle: false, normalization: prepared.normalization,
+        // Evaluated in training-sized batches: the step's cached oneDNN buffers serve (batches of 1000 ResNet-20
+        // images took peak memory from 0.48 to 1.33 GB).
+        testLoader = try DataLoader(prepared.evaluation, batchSize: options.batchSize, shuffle: false, normalization: prepared.normalization,
                                     convention: options.shuffle)
         model = try GlobalGenerator.using(generator) { try ModelZoo.make(options.model, classes: train.classNames.count) }
         try Self.checkInput(model, entry: entry, shape: [train.channels, trainLoader.outputHeight, trainLoader.outputWidth])
