@@ -10,14 +10,14 @@
 # held-out accuracy per seed, the mean of each side and the paired difference (mean ± standard error).
 #   usage: Benchmarks/cifar_accuracy_pairs.sh PATH/TO/convnet [SEEDS] [EPOCHS]
 # SEEDS is a count (seeds 0 … SEEDS−1, default 5); EPOCHS default 30. CIFAR_DATA: the folder with
-# data_batch_1-first4000.bin.gz (default /work/shared/data/cifar-10-sample); TORCH_PYTHON: the python
+# data_batch_1-first4000.bin.gz (default ../shared/data/cifar-10-sample beside the repository); TORCH_PYTHON: the python
 # that has torch and torchvision (default /tmp/torch/bin/python if present, else python3).
 set -euo pipefail
 convnet=${1:?usage: cifar_accuracy_pairs.sh PATH/TO/convnet [SEEDS] [EPOCHS]}
 seeds=${2:-5}
 epochs=${3:-30}
 here=$(cd "$(dirname "$0")" && pwd)
-data=${CIFAR_DATA:-/work/shared/data/cifar-10-sample}
+data=${CIFAR_DATA:-$here/../../shared/data/cifar-10-sample}
 if [[ -z ${TORCH_PYTHON:-} ]]; then
   if [[ -x /tmp/torch/bin/python ]]; then TORCH_PYTHON=/tmp/torch/bin/python; else TORCH_PYTHON=python3; fi
 fi

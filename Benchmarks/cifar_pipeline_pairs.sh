@@ -15,7 +15,7 @@
 # Prints, per row, the median and range over the rounds.
 #   usage: Benchmarks/cifar_pipeline_pairs.sh PATH/TO/convnet [ROUNDS] [EPOCHS]
 # ROUNDS default 3, EPOCHS default 3. CIFAR_DATA: the folder with data_batch_1-first4000.bin.gz
-# (default /work/shared/data/cifar-10-sample); TORCH_PYTHON: the python that has torch and
+# (default ../shared/data/cifar-10-sample beside the repository); TORCH_PYTHON: the python that has torch and
 # torchvision (default /tmp/torch/bin/python if present, else python3). Needs GNU time (/usr/bin/time;
 # apt-get install time).
 set -euo pipefail
@@ -23,7 +23,7 @@ convnet=${1:?usage: cifar_pipeline_pairs.sh PATH/TO/convnet [ROUNDS] [EPOCHS]}
 rounds=${2:-3}
 epochs=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-data=${CIFAR_DATA:-/work/shared/data/cifar-10-sample}
+data=${CIFAR_DATA:-$here/../../shared/data/cifar-10-sample}
 if [[ -z ${TORCH_PYTHON:-} ]]; then
   if [[ -x /tmp/torch/bin/python ]]; then TORCH_PYTHON=/tmp/torch/bin/python; else TORCH_PYTHON=python3; fi
 fi
