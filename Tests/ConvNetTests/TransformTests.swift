@@ -91,6 +91,7 @@ struct TransformTests {
         "RandomHorizontalFlip(p=2)", "ColorJitter(hue=0.7)", "RandomCrop(32, padding_mode='wrap')", "RandomCrop(32,, 4)",
         "RandomCrop(size=32, size=30)", "RandomCrop(padding=4, 32)", "Resize(32, interpolation='nearest')", "Normalize(mean=(0.5,))",
         "ColorJitter(brightness=(2, 1))", "RandomResizedCrop(32, scale=(1, 0.5))", "Lighting(pca='mine')", "RandomCrop(32) RandomCrop(32)",
+        "Resize(1000000)", "CenterCrop((9000, 5))", "Pad(99999)", "RandomCrop(32, padding=1e300)",
     ])
     func badPipelines(_ text: String) throws {
         do {
@@ -99,6 +100,14 @@ struct TransformTests {
         } catch let error as ConvNetError {
             #expect(error.op == "--augment", "\(text): \(error)")
         }
+    }
+
+    @Test("a resize whose longer side would exceed the limit is an error, not an allocation of terabytes")
+    func hugeResize() throws {
+        let thin = try FloatImage(channels: 1, height: 1, width: 4000, values: [Float](repeating: 0.5, count: 4000))
+        var generator = RandomGenerator(seed: 0)
+        #expect(throws: ConvNetError.self) { try Resize(4000)(thin, generator: &generator) }
+        #expect(try Resize(2)(thin, generator: &generator).width == 8000)
     }
 
     @Test("a crop larger than the padded image is an error, not a trap")

@@ -41,29 +41,42 @@ public enum CIFAR {
         let files = try batchFiles(folder, variant: variant, split: split)
         guard !files.isEmpty else { return nil }
         let classNames = try names(folder, variant: variant, labelLevel: labelLevel)
-        let labelBytes = variant == .cifar10 ? 1 : 2
-        let labelOffset = variant == .cifar10 || labelLevel == .coarse ? 0 : 1
-        let recordSize = labelBytes + imageBytes
         var pixels = [UInt8](), labels = [Int]()
         for path in files {
-            let bytes = try Gzip.readFile(path)
-            guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
-                throw ConvNetError(op: variant.rawValue, "\(path): \(bytes.count) bytes is not a whole number of \(recordSize)-byte records (\(labelBytes == 1 ? "label" : "coarse label, fine label") + 3,072 pixels); truncated or not a \(variant.rawValue == "cifar10" ? "CIFAR-10" : "CIFAR-100") batch")
-            }
-            let count = bytes.count / recordSize
-            pixels.reserveCapacity(pixels.count + count * imageBytes)
-            for record in 0..<count {
-                let base = record * recordSize
-                let label = Int(bytes[base + labelOffset])
-                guard label < classNames.count else {
-                    throw ConvNetError(op: variant.rawValue, "\(path): record \(record) has label \(label), outside the \(classNames.count) classes")
-                }
-                labels.append(label)
-                pixels.append(contentsOf: bytes[(base + labelBytes)..<(base + recordSize)])
-            }
+            let batch = try parse(try Gzip.readFile(path), variant: variant, labelLevel: labelLevel, classes: classNames.count, source: path)
+            pixels += batch.pixels
+            labels += batch.labels
         }
         return try ImageDataset(pixels: pixels, labels: labels, channels: 3, height: 32, width: 32, classNames: classNames,
                                 source: files.joined(separator: ", "))
+    }
+
+    /// The pixels (CHW per image) and labels of one batch file's bytes (already decompressed).
+    /// - Throws: ``ConvNetError`` naming `source` for a size that is not a whole, positive number of
+    ///   records or a label outside `0..<classes`.
+    public static func parse(_ bytes: [UInt8], variant: Variant, labelLevel: LabelLevel = .fine, classes: Int,
+                             source: String) throws -> (pixels: [UInt8], labels: [Int]) {
+        let labelBytes = variant == .cifar10 ? 1 : 2
+        let labelOffset = variant == .cifar10 || labelLevel == .coarse ? 0 : 1
+        let recordSize = labelBytes + imageBytes
+        guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
+            throw ConvNetError(op: variant.rawValue, "\(source): \(bytes.count) bytes is not a whole number of \(recordSize)-byte records (\(labelBytes == 1 ? "label" : "coarse label, fine label") + 3,072 pixels); truncated or not a \(variant == .cifar10 ? "CIFAR-10" : "CIFAR-100") batch")
+        }
+        let count = bytes.count / recordSize
+        var pixels = [UInt8]()
+        pixels.reserveCapacity(count * imageBytes)
+        var labels = [Int]()
+        labels.reserveCapacity(count)
+        for record in 0..<count {
+            let base = record * recordSize
+            let label = Int(bytes[base + labelOffset])
+            guard label < classes else {
+                throw ConvNetError(op: variant.rawValue, "\(source): record \(record) has label \(label), outside the \(classes) classes")
+            }
+            labels.append(label)
+            pixels.append(contentsOf: bytes[(base + labelBytes)..<(base + recordSize)])
+        }
+        return (pixels, labels)
     }
 
     /// `directory`, or the archive's folder inside it.

@@ -42,8 +42,8 @@ public struct Padding: Sendable, Equatable, CustomStringConvertible {
 
     /// - Throws: ``ConvNetError`` unless `values` has 1, 2 or 4 non-negative entries.
     public init(_ values: [Int]) throws {
-        guard [1, 2, 4].contains(values.count), values.allSatisfy({ $0 >= 0 }) else {
-            throw ConvNetError(op: "pad", "padding \(values) must be 1, 2 or 4 non-negative numbers")
+        guard [1, 2, 4].contains(values.count), values.allSatisfy({ $0 >= 0 && $0 <= ImageSize.maximumSide }) else {
+            throw ConvNetError(op: "pad", "padding \(values) must be 1, 2 or 4 numbers in 0…\(ImageSize.maximumSide)")
         }
         switch values.count {
         case 1: self.init(left: values[0], top: values[0], right: values[0], bottom: values[0])

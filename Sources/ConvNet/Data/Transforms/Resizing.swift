@@ -94,7 +94,7 @@ public struct Resize: Transform {
     /// - Throws: ``ConvNetError`` for a size that is not positive.
     public init(_ target: Target) throws {
         switch target {
-        case let .shorterSide(s): guard s > 0 else { throw ConvNetError(op: "Resize", "size \(s) must be positive") }
+        case let .shorterSide(s): try ImageSize(s).validate("Resize")
         case let .exactly(size): try size.validate("Resize")
         }
         self.target = target
@@ -109,14 +109,17 @@ public struct Resize: Transform {
         case let .exactly(size): return size
         case let .shorterSide(s):
             let (short, long) = width <= height ? (width, height) : (height, width)
-            let newLong = Int(Double(s * long) / Double(short))
+            let newLong = Int(min(Double(s) * Double(long) / Double(short), Double(Int32.max)))
             return width <= height ? ImageSize(height: newLong, width: s) : ImageSize(height: s, width: newLong)
         }
     }
 
     public func callAsFunction(_ image: FloatImage, generator: inout RandomGenerator) throws -> FloatImage {
         let size = outputSize(height: image.height, width: image.width)
-        return AntialiasedBilinear.resize(image, height: size.height, width: size.width)
+        guard size.height <= ImageSize.maximumSide, size.width <= ImageSize.maximumSide else {
+            throw ConvNetError(op: "Resize", "\(image.height)×\(image.width) would become \(size.height)×\(size.width), over \(ImageSize.maximumSide) pixels a side")
+        }
+        return AntialiasedBilinear.resize(image, height: max(size.height, 1), width: max(size.width, 1))
     }
 
     public var description: String {

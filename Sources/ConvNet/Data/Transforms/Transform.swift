@@ -48,7 +48,13 @@ public struct ImageSize: Sendable, Equatable, CustomStringConvertible {
     public init(_ side: Int) { (height, width) = (side, side) }
     public var description: String { height == width ? "\(height)" : "(\(height), \(width))" }
 
+    /// The largest side a transform may produce (a guard against sizes that would exhaust memory).
+    public static let maximumSide = 8192
+
     func validate(_ op: String) throws {
         guard height > 0, width > 0 else { throw ConvNetError(op: op, "size \(height)×\(width) must be positive") }
+        guard height <= Self.maximumSide, width <= Self.maximumSide else {
+            throw ConvNetError(op: op, "size \(height)×\(width) exceeds \(Self.maximumSide) pixels a side")
+        }
     }
 }

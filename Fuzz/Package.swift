@@ -1,0 +1,17 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// libFuzzer targets for the parsers of outside bytes that live in Swift (CIFAR batches, the
+// --augment syntax and the transforms it builds, the image decoders through Image.decode).
+// A package of its own, because a fuzzer has no main and is built with the sanitizers:
+//   make fuzz            (builds, then runs each for FUZZ_SECONDS, default 60)
+let package = Package(
+    name: "convnet-fuzz",
+    dependencies: [.package(path: "..")],
+    targets: [
+        .executableTarget(
+            name: "DataFuzzer",
+            dependencies: [.product(name: "ConvNet", package: "swift-convnet")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+    ]
+)
