@@ -6,7 +6,7 @@ CONVNET := .build/release/convnet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev pkg-config
 
-.PHONY: demo test deps build bench clean
+.PHONY: demo test deps build bench fuzz clean
 
 ## Installs the system libraries the build links (OpenBLAS, oneDNN, zlib, libpng, TurboJPEG) when they are missing.
 deps:
@@ -35,6 +35,24 @@ bench: build
 	@bash Benchmarks/conv_table.sh $(CONVNET) --with-torch
 	@bash Benchmarks/model_table.sh $(CONVNET) --with-torch
 	@bash Benchmarks/lenet_epoch_pairs.sh $(CONVNET) 6 4
+
+## libFuzzer with AddressSanitizer on the parsers of outside bytes, FUZZ_SECONDS each (default 60):
+## the Swift one (CIFAR batches, --augment and its transforms, Image.decode) and the C decoders.
+FUZZ_SECONDS ?= 60
+FUZZ_CORPUS := .build-fuzz/corpus
+fuzz: deps
+	$(SWIFT) build -c release --package-path Fuzz --scratch-path .build-fuzz/swift -Xswiftc -sanitize=fuzzer,address
+	mkdir -p $(FUZZ_CORPUS)/swift $(FUZZ_CORPUS)/decode
+	printf '\000RandomCrop(32, padding=4), RandomHorizontalFlip()' > $(FUZZ_CORPUS)/swift/augment
+	printf "\000ColorJitter(0.4, (0.5, 1.5), 0.4, 0.1), RandomResizedCrop(8, scale=(0.5, 1)), Lighting(0.1), Pad((1, 2, 3, 4), padding_mode='reflect')" > $(FUZZ_CORPUS)/swift/jitter
+	head -c 6147 /dev/urandom | sed '1s/^./\x01/' > $(FUZZ_CORPUS)/swift/cifar10 || true
+	for f in Tests/ConvNetTests/Fixtures/images/*.png Tests/ConvNetTests/Fixtures/images/*.jpg; do \
+		{ printf '\003'; cat "$$f"; } > $(FUZZ_CORPUS)/swift/$$(basename "$$f"); done
+	.build-fuzz/swift/release/DataFuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -max_len=65536 $(FUZZ_CORPUS)/swift
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -ISources/CImageCodecs/include Sources/CImageCodecs/*.c \
+		Tools/fuzz/decode_fuzzer.c -lpng -lturbojpeg -lpthread -o .build-fuzz/decode_fuzzer
+	.build-fuzz/decode_fuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -max_len=65536 \
+		$(FUZZ_CORPUS)/decode Tests/ConvNetTests/Fixtures/images
 
 clean:
 	rm -rf .build

@@ -1,5 +1,5 @@
 """PyTorch side of `convnet bench model`: median time of one batch through a torchvision model
-(or LeNet-5), inference under no_grad or, with --train, an SGD step; 2 threads.
+(or LeNet-5, or a CIFAR ResNet from Tools/reference_models.py), inference under no_grad or, with --train, an SGD step; 2 threads.
 usage: torch_model.py MODEL BATCH [--train]  -> {"ms_per_batch":…, "images_per_s":…}
 (needs torch and torchvision)"""
 import json
@@ -11,6 +11,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
+import os
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tools"))
+from reference_models import CifarResNet  # noqa: E402  (the CIFAR ResNets, as our resnet20/32/44/56)
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
@@ -27,6 +31,8 @@ models = {"lenet5": (lenet5, (1, 28, 28), 10)}
 for n in ["alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg16_bn", "resnet18", "resnet34", "resnet50",
           "googlenet"]:
     models[n.replace("_bn", "-bn")] = (getattr(torchvision.models, n), (3, 224, 224), 1000)
+for depth in [20, 32, 44, 56]:
+    models[f"resnet{depth}"] = (lambda depth=depth: CifarResNet(n=(depth - 2) // 6), (3, 32, 32), 10)
 make, shape, classes = models[name]
 model = make(aux_logits=False, init_weights=True) if name == "googlenet" else make()
 x = torch.randn(batch, *shape)
