@@ -48,7 +48,7 @@ fuzz: deps
 	head -c 6147 /dev/urandom | sed '1s/^./\x01/' > $(FUZZ_CORPUS)/swift/cifar10 || true
 	for f in Tests/ConvNetTests/Fixtures/images/*.png Tests/ConvNetTests/Fixtures/images/*.jpg; do \
 		{ printf '\003'; cat "$$f"; } > $(FUZZ_CORPUS)/swift/$$(basename "$$f"); done
-	.build-fuzz/swift/release/DataFuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -max_len=65536 $(FUZZ_CORPUS)/swift
+	SWIFT_BACKTRACE=enable=no .build-fuzz/swift/release/DataFuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -max_len=65536 $(FUZZ_CORPUS)/swift
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -ISources/CImageCodecs/include Sources/CImageCodecs/*.c \
 		Tools/fuzz/decode_fuzzer.c -lpng -lturbojpeg -lpthread -o .build-fuzz/decode_fuzzer
 	.build-fuzz/decode_fuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -max_len=65536 \

@@ -1,5 +1,9 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
+
+// SwiftPM names a package given by path after its folder (the clone's name, "swift-convnet" or another).
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 // libFuzzer targets for the parsers of outside bytes that live in Swift (CIFAR batches, the
 // --augment syntax and the transforms it builds, the image decoders through Image.decode).
@@ -11,7 +15,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "DataFuzzer",
-            dependencies: [.product(name: "ConvNet", package: "swift-convnet")],
+            dependencies: [.product(name: "ConvNet", package: root)],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ]
 )

@@ -108,6 +108,12 @@ struct TransformTests {
         var generator = RandomGenerator(seed: 0)
         #expect(throws: ConvNetError.self) { try Resize(4000)(thin, generator: &generator) }
         #expect(try Resize(2)(thin, generator: &generator).width == 8000)
+        // Areas and ratios beyond any image (found by make fuzz: Int(∞) trapped) fall back to the central crop.
+        let image = try FloatImage(channels: 3, height: 12, width: 10, values: [Float](repeating: 0.5, count: 360))
+        for text in ["RandomResizedCrop(6, scale=(0.5, 1e300))", "RandomResizedCrop(6, ratio=(1e300, 1e301))",
+                     "RandomResizedCrop(6, scale=(1e-300, 1e-299))"] {
+            #expect(try TransformSpec.parse(text)(image, generator: &generator).height == 6, "\(text)")
+        }
     }
 
     @Test("a crop larger than the padded image is an error, not a trap")

@@ -36,9 +36,13 @@ func blend(_ a: Float, _ b: Float, ratio: Float, complement: Float) -> Float {
 @inline(__always)
 func clampUnit(_ x: Float) -> Float { x < 0 ? 0 : (x > 1 ? 1 : x) }
 
-/// Python's `round()`: to the nearest integer, halves to even.
+/// Python's `round()`: to the nearest integer, halves to even. Values beyond ±2⁵² (or NaN, as
+/// 0) are pinned there, so a huge or infinite size is a size that does not fit, not a trap.
 @inline(__always)
-func pythonRound(_ x: Double) -> Int { Int(x.rounded(.toNearestOrEven)) }
+func pythonRound(_ x: Double) -> Int {
+    guard x.isFinite else { return x.isNaN ? 0 : (x > 0 ? 1 << 52 : -(1 << 52)) }
+    return Int(min(max(x, -0x1p52), 0x1p52).rounded(.toNearestOrEven))
+}
 
 /// An output size: height × width.
 public struct ImageSize: Sendable, Equatable, CustomStringConvertible {
