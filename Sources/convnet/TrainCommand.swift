@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Random seed (weights, shuffling, dropout); the initial weights and the shuffled order are PyTorch's for torch.manual_seed(SEED).") var seed: UInt64 = 0
     @Option(help: "How each epoch's order is drawn: randperm (torch.randperm per epoch, as shared/reference's scripts) or dataloader (as iterating torch.utils.data.DataLoader with shuffle=True, and the test set's DataLoader after each epoch).") var shuffle: ShuffleConvention = .randperm
     @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
-    @Option(help: "Train on only the first N training images.") var trainLimit: Int?
+    @Option(help: "Train on only the first N training images (in stored order: an image folder lists them class by class).") var trainLimit: Int?
     @Option(help: "Evaluate on only the first N test images.") var testLimit: Int?
     @Option(help: "Data augmentation: a preset (none, cifar = RandomCrop(size, padding=4) + RandomHorizontalFlip(), imagenet = RandomResizedCrop(size) + RandomHorizontalFlip()) or torchvision calls, e.g. \"RandomCrop(32, padding=4, padding_mode='reflect'), RandomHorizontalFlip(), ColorJitter(0.4, 0.4, 0.4, 0.1), Lighting(0.1)\"; drawn as torchvision draws.") var augment = "none"
     @Option(help: "Hold out part of the training set for evaluation: a count (1000), fraction (0.25) or percentage; default: the test split, or 20% when the dataset has none.") var holdout: String?
