@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvNet
+import Foundation
 
 /// `convnet`: train, evaluate and benchmark convolutional networks.
 @main
@@ -7,7 +8,8 @@ struct ConvNetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convnet",
         abstract: "Convolutional neural networks in Swift.",
-        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, StatsCommand.self, ExportImagesCommand.self, SummaryCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, StatsCommand.self, ExportImagesCommand.self,
+                      SummaryCommand.self, BenchCommand.self])
 }
 
 /// Options every command that computes shares.

@@ -32,6 +32,7 @@ final class ProgressPrinter: TrainingObserver {
             guard tenth != lastTenth else { return }
             lastTenth = tenth
             print("epoch \(p.epoch)/\(epochs)  batch \(p.batch)/\(p.batches)  " + stats)
+            fflush(nil)  // a log file or pipe gets each line now, not a 4 KB block tens of seconds later
         }
     }
 
@@ -40,6 +41,7 @@ final class ProgressPrinter: TrainingObserver {
         lastTenth = -1
         print(String(format: "epoch %d/%d  train loss %.4f  acc %.2f%%  |  test loss %.4f  acc %.2f%%  |  %.1f s",
                      m.epoch, epochs, m.trainLoss, m.trainAccuracy, m.testLoss, m.testAccuracy, m.seconds))
+        fflush(nil)
     }
 
     /// Ends the live line so the next output starts on a fresh one.

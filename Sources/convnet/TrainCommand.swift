@@ -8,7 +8,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a model; writes OUT/metrics.csv and OUT/checkpoint.safetensors after every epoch.",
-        discussion: "Ctrl-C finishes the current batch, writes a checkpoint and exits with status 130; --resume continues it.")
+        discussion: "Ctrl-C or SIGTERM finishes the current batch, writes a checkpoint and exits with status 130; --resume continues it.")
 
     @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model = "lenet5"
     @Option(help: "Dataset: \(DatasetCatalog.names.joined(separator: ", ")).") var dataset = "mnist"
@@ -88,6 +88,7 @@ struct TrainCommand: ParsableCommand {
         if DatasetCatalog.normalization(dataset) == nil {
             print("normalisation (the training images' statistics): mean \(trainer.data.normalization.mean), std \(trainer.data.normalization.std)")
         }
+        fflush(nil)
         switch try trainer.run() {
         case .completed:
             if let last = trainer.history.last {
@@ -101,24 +102,28 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// Set by the first Ctrl-C (SIGINT); a second one exits at once.
+/// Set by the first Ctrl-C (SIGINT) or SIGTERM (what `timeout`, schedulers and `kill` send):
+/// the run finishes its batch and writes a checkpoint. A second signal exits at once.
 final class InterruptFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var set = false
-    private let source: DispatchSourceSignal
+    private var sources: [DispatchSourceSignal] = []
 
     init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [unowned self] in
-            lock.lock()
-            let again = set
-            set = true
-            lock.unlock()
-            if again { exit(130) }
-            FileHandle.standardError.write(Data("\nstopping after this batch (Ctrl-C again to quit now)\n".utf8))
+        for (number, name) in [(SIGINT, "Ctrl-C"), (SIGTERM, "SIGTERM")] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [unowned self] in
+                lock.lock()
+                let again = set
+                set = true
+                lock.unlock()
+                if again { exit(130) }
+                FileHandle.standardError.write(Data("\n\(name): stopping after this batch (again to quit now)\n".utf8))
+            }
+            source.resume()
+            sources.append(source)
         }
-        source.resume()
     }
 
     var isSet: Bool {

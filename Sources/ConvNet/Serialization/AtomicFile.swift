@@ -6,8 +6,7 @@ public enum AtomicFile {
     /// `path` (rename is atomic within a file system).
     /// - Throws: ``ConvNetError`` naming the path if any step fails; the temporary file is removed.
     public static func write(_ data: Data, to path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
+        let temporary = temporaryPath(for: path, pid: getpid())
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
             throw ConvNetError(op: "write", "\(path): cannot create \(temporary): \(String(cString: strerror(errno)))")
@@ -27,6 +26,28 @@ public enum AtomicFile {
         guard ok, rename(temporary, path) == 0 else {
             unlink(temporary)
             throw ConvNetError(op: "write", "\(path): \(ok ? "cannot rename the temporary file: \(String(cString: strerror(errno)))" : error)")
+        }
+    }
+
+    /// The temporary file process `pid` writes `path` through: `.NAME.tmp-PID` beside it.
+    static func temporaryPath(for path: String, pid: Int32) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        return (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).tmp-\(pid)"
+    }
+
+    /// Removes the temporary files that writers of `path` killed before renaming them left behind
+    /// (`.NAME.tmp-PID` whose process no longer exists); returns their paths.
+    @discardableResult
+    public static func removeDebris(of path: String) -> [String] {
+        let directory = (path as NSString).deletingLastPathComponent
+        let prefix = ".\((path as NSString).lastPathComponent).tmp-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
+        return names.compactMap { name -> String? in
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid != getpid() else { return nil }
+            // kill(pid, 0) fails with ESRCH when no such process exists.
+            guard kill(pid, 0) != 0 && errno == ESRCH else { return nil }
+            let debris = temporaryPath(for: path, pid: pid)
+            return unlink(debris) == 0 ? debris : nil
         }
     }
 }

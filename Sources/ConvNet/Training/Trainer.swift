@@ -141,6 +141,9 @@ public final class Trainer {
 
     private func trainRemainingEpochs() throws -> TrainingOutcome {
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        // Temporary files of a run killed while writing (kill -9) are removed.
+        AtomicFile.removeDebris(of: checkpointPath)
+        AtomicFile.removeDebris(of: metricsPath)
         let batches = trainLoader.count
         let totalSteps = options.epochs * batches
         let schedule = options.learningRateSchedule
@@ -198,8 +201,10 @@ public final class Trainer {
             completedEpochs += 1
             batchesIntoEpoch = 0
             partial = Checkpoint.PartialEpoch()
-            try AtomicFile.write(Data(EpochMetrics.csv(history).utf8), to: metricsPath)
+            // The checkpoint first: after a crash between the two writes, metrics.csv never lists
+            // an epoch the checkpoint lacks (the next epoch rewrites it from the checkpoint's history).
             try saveCheckpoint()
+            try AtomicFile.write(Data(EpochMetrics.csv(history).utf8), to: metricsPath)
             observer?.epochFinished(metrics)
             if stopRequested() && completedEpochs < options.epochs {
                 return .interrupted(epoch: completedEpochs, batch: 0)

@@ -1,0 +1,65 @@
+import ConvNet
+import Foundation
+import Testing
+
+/// What the command line does when a run is stopped from outside.
+@Suite("stopping a run: signals and leftovers", .serialized)
+struct SignalTests {
+    /// The `convnet` built beside the tests (`swift build --build-tests` builds every product).
+    static var executable: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/release/convnet").path
+    }
+
+    @Test("SIGTERM stops training like Ctrl-C: the batch finishes, a checkpoint is written, exit status 130, output arrives line by line")
+    func sigterm() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.executable), "build convnet first: \(Self.executable)")
+        let out = Fixtures.temporaryFolder("sigterm")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        // All 60,000 images: a progress line every tenth of an epoch (~100 bytes), so block
+        // buffering would hold the first line back for several epochs.
+        process.arguments = ["train", "--epochs", "50", "--test-limit", "500", "--threads", "2", "--out", out]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        // Wait for a progress line through the pipe: it must come as soon as it is printed.
+        var output = Data()
+        let deadline = Date().addingTimeInterval(60)
+        while !String(decoding: output, as: UTF8.self).contains("batch ") && Date() < deadline {
+            output += pipe.fileHandleForReading.availableData
+        }
+        #expect(String(decoding: output, as: UTF8.self).contains("batch "), "no progress line reached the pipe")
+        kill(process.processIdentifier, SIGTERM)
+        output += pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: output, as: UTF8.self)
+        #expect(process.terminationStatus == 130, "\(text)")
+        #expect(text.contains("SIGTERM") && text.contains("interrupted at epoch"), "\(text)")
+        let checkpoint = try Checkpoint.load(path: out + "/checkpoint.safetensors")
+        // Stopped within the first epoch: the first progress line came through at once.
+        #expect(checkpoint.completedEpochs == 0 && checkpoint.batchesIntoEpoch > 0,
+                "stopped after \(checkpoint.completedEpochs) epochs and \(checkpoint.batchesIntoEpoch) batches")
+    }
+
+    @Test("temporary files of writers that died are removed; those of live processes are kept")
+    func debris() throws {
+        let folder = Fixtures.temporaryFolder("debris")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let path = folder + "/checkpoint.safetensors"
+        let dead = "\(folder)/.checkpoint.safetensors.tmp-\(finished.processIdentifier)"
+        let alive = "\(folder)/.checkpoint.safetensors.tmp-\(getppid())"
+        let other = "\(folder)/.metrics.csv.tmp-\(finished.processIdentifier)"
+        for file in [dead, alive, other] { try Data([1]).write(to: URL(fileURLWithPath: file)) }
+        #expect(AtomicFile.removeDebris(of: path) == [dead])
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        #expect(FileManager.default.fileExists(atPath: alive) && FileManager.default.fileExists(atPath: other))
+    }
+}
