@@ -43,6 +43,9 @@ struct PredictCommand: ParsableCommand {
             let x = try ImageTransforms.standard(image, inputShape: inputShape, normalization: normalization)
                 .reshaped([1] + inputShape)
             let logits = try withNoGrad { try network(x) }
+            if !names.isEmpty && names.count != logits.shape[1] {
+                throw ConvNetError(op: "predict", "\(labels ?? dataset.map { "--dataset \($0)" } ?? weights) names \(names.count) classes but the model has \(logits.shape[1])")
+            }
             print("\(path):")
             for p in try Classifier.topK(logits, k: top, classNames: names)[0] {
                 print(String(format: "  %6.2f%%  %@ (%d)", p.probability * 100, p.className, p.classIndex))
@@ -51,6 +54,9 @@ struct PredictCommand: ParsableCommand {
     }
 
     private func classNames() throws -> [String] {
+        if labels != nil && dataset != nil {
+            throw ConvNetError(op: "predict", "give class names once: --labels or --dataset, not both")
+        }
         if let labels {
             guard let text = try? String(contentsOfFile: labels, encoding: .utf8) else {
                 throw ConvNetError(op: "predict", "\(labels): cannot read the class-name file")

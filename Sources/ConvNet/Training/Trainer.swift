@@ -72,6 +72,7 @@ public final class Trainer {
     ///   - workers: threads that decode and augment images (results do not depend on it).
     public init(options: TrainingOptions, dataDirectory: String?, outputDirectory: String, workers: Int = 1) throws {
         try options.validate()
+        try Self.prepareOutput(outputDirectory)
         self.options = options
         self.outputDirectory = outputDirectory
         let generator = SharedGenerator(seed: options.seed)
@@ -94,6 +95,29 @@ public final class Trainer {
         model = try GlobalGenerator.using(generator) { try ModelZoo.make(options.model, classes: train.classNames.count) }
         try Self.checkInput(model, entry: entry, shape: [train.channels, trainLoader.outputHeight, trainLoader.outputWidth])
         optimizer = try options.makeOptimizer(model.parameters)
+    }
+
+    /// Creates the output folder and checks that files can be written there, before any training
+    /// (a run that cannot save its checkpoint must not train for an epoch first).
+    /// - Throws: ``ConvNetError`` naming the folder and what is wrong.
+    static func prepareOutput(_ folder: String) throws {
+        guard !folder.isEmpty else { throw ConvNetError(op: "--out", "the output folder must be named (it is empty)") }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ConvNetError(op: "--out", "\(folder) is a file, not a folder")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ConvNetError(op: "--out", "\(folder): cannot create the folder (\((error as NSError).localizedFailureReason ?? error.localizedDescription))")
+        }
+        let probe = (folder as NSString).appendingPathComponent(".convnet-write-test-\(getpid())")
+        do {
+            try AtomicFile.write(Data([0]), to: probe)
+            unlink(probe)
+        } catch let error as ConvNetError {
+            throw ConvNetError(op: "--out", "\(folder): cannot write files there (\(error.message))")
+        }
     }
 
     /// Runs one blank image through `model` (evaluation mode, no gradients, no random draws) so

@@ -65,11 +65,14 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         func check(_ ok: Bool, _ message: String) throws {
             if !ok { throw ConvNetError(op: "train", message) }
         }
-        try check(epochs >= 1, "--epochs \(epochs) must be at least 1")
-        try check(batchSize >= 1, "--batch-size \(batchSize) must be at least 1")
+        // Upper bounds keep every count the trainer multiplies (epochs × batches, steps) far from overflow.
+        try check(epochs >= 1 && epochs <= 1_000_000, "--epochs \(epochs) must lie in 1…1,000,000")
+        try check(batchSize >= 1 && batchSize <= 1 << 20, "--batch-size \(batchSize) must lie in 1…1,048,576")
         try check(learningRate.isFinite && learningRate > 0, "--lr \(learningRate) must be a positive number")
         try check(momentum >= 0 && momentum < 1, "--momentum \(momentum) must lie in [0, 1)")
-        try check(weightDecay >= 0, "--weight-decay \(weightDecay) must be ≥ 0")
+        try check(weightDecay.isFinite && weightDecay >= 0, "--weight-decay \(weightDecay) must be a number ≥ 0")
+        try check(warmupSteps <= 1 << 40, "--warmup-steps \(warmupSteps) is beyond any run")
+        try check(milestones.allSatisfy { $0 <= 1_000_000 }, "--milestones must be epochs ≤ 1,000,000")
         try check(!nesterov || (optimizer == "sgd" && momentum > 0), "--nesterov needs --optimizer sgd with --momentum > 0")
         try check(Self.optimizers.contains(optimizer), "unknown optimizer \"\(optimizer)\" (choose \(Self.optimizers.joined(separator: ", ")))")
         try check(Self.schedules.contains(schedule), "unknown schedule \"\(schedule)\" (choose \(Self.schedules.joined(separator: ", ")))")

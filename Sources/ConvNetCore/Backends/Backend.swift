@@ -37,6 +37,9 @@ public enum Backend {
     /// Sets the thread count of OpenBLAS and of oneDNN's OpenMP runtime (`--threads`).
     public static func setThreads(_ n: Int) throws {
         try require(n >= 1, "threads", "thread count \(n) must be at least 1")
+        // More threads than 4 per core only adds contention (and beyond Int32 would trap in the C calls).
+        let limit = 4 * ProcessInfo.processInfo.activeProcessorCount
+        try require(n <= limit, "threads", "thread count \(n) is more than 4 per core (at most \(limit) here)")
         threadCount = n
         BLAS.setThreads(n)
         OpenMP.setThreads(n)

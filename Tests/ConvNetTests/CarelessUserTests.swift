@@ -1,0 +1,70 @@
+import ConvNet
+import Foundation
+import Testing
+
+/// Options a careless user (or a script with a bug) passes: each one clear error, before any work.
+@Suite("careless options: refused up front", .serialized)
+struct CarelessUserTests {
+    @Test("counts near Int.max, infinite decay and absurd thread counts are refused, not trapped on")
+    func absurdNumbers() throws {
+        for change in [{ (o: inout TrainingOptions) in o.epochs = Int.max }, { $0.batchSize = Int.max }, { $0.weightDecay = .infinity },
+                       { $0.weightDecay = .nan }, { $0.warmupSteps = Int.max }, { $0.milestones = [Int.max] }] {
+            var options = TrainingOptions()
+            change(&options)
+            #expect(throws: ConvNetError.self) { try options.validate() }
+        }
+        #expect(throws: ConvNetError.self) { try Backend.setThreads(10_000) }
+        #expect(throws: ConvNetError.self) { try Backend.setThreads(0) }
+        try Backend.setThreads(Backend.threads)
+    }
+
+    @Test("an output folder that is a file, empty, or cannot be written is refused before training")
+    func unwritableOutput() throws {
+        let file = Fixtures.temporaryFolder("out-file")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var options = TrainingOptions()
+        options.trainLimit = 64
+        for (out, words) in [(file, "is a file"), ("", "empty"), ("/proc/self", "cannot write"), (file + "/below", "cannot create")] {
+            do {
+                _ = try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: out)
+                Issue.record("--out \(out) was accepted")
+            } catch let error as ConvNetError {
+                #expect(error.op == "--out" && error.message.contains(words), "\(error)")
+            }
+        }
+    }
+
+    @Test("predict: label files that do not fit the model, and two sources of names, are errors naming them")
+    func predictLabels() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: SignalTests.executable))
+        let folder = Fixtures.temporaryFolder("predict")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var options = TrainingOptions()
+        (options.trainLimit, options.testLimit, options.epochs, options.threads) = (64, 64, 1, 2)
+        let trainer = try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: folder + "/run")
+        _ = try trainer.run()
+        let image = folder + "/digit.png"
+        try Image(width: 28, height: 28, channels: 1, pixels: (0..<784).map { UInt8($0 % 251) }).writePNG(path: image)
+        try Data("zero\none\ntwo\n".utf8).write(to: URL(fileURLWithPath: folder + "/three.txt"))
+        func predict(_ arguments: [String]) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: SignalTests.executable)
+            process.arguments = ["predict", "--model", "lenet5", "--weights", trainer.checkpointPath] + arguments + [image]
+            let pipe = Pipe()
+            (process.standardOutput, process.standardError) = (pipe, pipe)
+            try process.run()
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        }
+        let (badStatus, bad) = try predict(["--labels", folder + "/three.txt"])
+        #expect(badStatus != 0 && bad.contains("three.txt") && bad.contains("3 classes") && bad.contains("10"), "\(bad)")
+        let (bothStatus, both) = try predict(["--labels", folder + "/three.txt", "--dataset", "mnist"])
+        #expect(bothStatus != 0 && both.contains("--labels or --dataset"), "\(both)")
+        // The checkpoint's own names (MNIST's digits) need no flag.
+        let (status, text) = try predict([])
+        #expect(status == 0 && text.contains("digit.png:") && text.contains("%"), "\(text)")
+    }
+}
