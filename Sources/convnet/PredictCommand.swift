@@ -57,13 +57,7 @@ struct PredictCommand: ParsableCommand {
         if labels != nil && dataset != nil {
             throw ConvNetError(op: "predict", "give class names once: --labels or --dataset, not both")
         }
-        if let labels {
-            guard let text = try? String(contentsOfFile: labels, encoding: .utf8) else {
-                throw ConvNetError(op: "predict", "\(labels): cannot read the class-name file")
-            }
-            return text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
-        }
+        if let labels { return try ClassNameFile.read(path: labels) }
         switch dataset {
         case nil: return []
         case "mnist": return MNIST.digitNames

@@ -68,3 +68,38 @@ struct CarelessUserTests {
         #expect(status == 0 && text.contains("digit.png:") && text.contains("%"), "\(text)")
     }
 }
+
+@Suite("files that are not files")
+struct NonRegularFileTests {
+    @Test("a FIFO or a folder given as an image, weights, checkpoint, labels or a data batch is an error, not a hang")
+    func fifoAndFolder() throws {
+        let folder = Fixtures.temporaryFolder("fifo")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fifo = folder + "/pipe"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        for path in [fifo, folder] {
+            let readers: [(String, () throws -> Void)] = [
+                ("image", { _ = try Image.read(path: path) }),
+                ("safetensors", { _ = try SafeTensors.read(path: path) }),
+                ("checkpoint", { _ = try Checkpoint.load(path: path) }),
+                ("metadata", { _ = try SafeTensors.metadata(path: path) }),
+                ("labels", { _ = try ClassNameFile.read(path: path) }),
+            ]
+            for (name, read) in readers {
+                do {
+                    try read()
+                    Issue.record("\(name) read \(path)")
+                } catch let error as ConvNetError {
+                    #expect(error.message.contains(path), "\(name): \(error)")
+                }
+            }
+        }
+        // A CIFAR folder whose batch is a FIFO.
+        let cifar = folder + "/cifar"
+        try FileManager.default.createDirectory(atPath: cifar, withIntermediateDirectories: true)
+        #expect(mkfifo(cifar + "/data_batch_1.bin", 0o600) == 0)
+        #expect(throws: ConvNetError.self) { try CIFAR.load(directory: cifar, variant: .cifar10, split: .train) }
+        #expect(!Checkpoint.isCheckpoint(path: fifo))
+    }
+}

@@ -109,7 +109,7 @@ struct ImageCodecTests {
         #expect(Self.errorMessage { _ = try Image.read(path: empty) } == "\(empty): empty (0 bytes), not an image")
         let missing = Self.temporaryPath("missing.png")
         #expect(Self.errorMessage { _ = try Image.read(path: missing) } == "\(missing): cannot read the file (No such file or directory)")
-        #expect(Self.errorMessage { _ = try Image.read(path: NSTemporaryDirectory()) }.hasSuffix(": not a regular file"))
+        #expect(Self.errorMessage { _ = try Image.read(path: NSTemporaryDirectory()) }.hasSuffix(" is a folder, not a file to read"))
         #expect(Self.errorMessage { _ = try Image.read(path: text, channels: 2) } == "\(text): channels must be 1 or 3, not 2")
     }
 

@@ -52,10 +52,7 @@ enum Gzip {
 
     /// Reads a file, decompressing it if it is gzipped.
     static func readFile(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConvNetError(op: "read", "\(path): cannot read the file (missing or unreadable)")
-        }
-        let bytes = [UInt8](data)
+        let bytes = try RegularFile.bytes(path, op: "read")
         return isGzipped(bytes) ? try decompress(bytes, source: path) : bytes
     }
 }

@@ -94,33 +94,10 @@ extension Image {
         return (Int(header.width), Int(header.height))
     }
 
-    /// A whole file's bytes.
+    /// A whole file's bytes (regular files only: a FIFO or folder is an error, not a hang).
     /// - Throws: ``ConvNetError`` naming the file and the system's reason.
     static func readFile(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw ConvNetError(op: "image", "\(path): cannot read the file (\(String(cString: strerror(errno))))")
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw ConvNetError(op: "image", "\(path): cannot read the file (\(String(cString: strerror(errno))))")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw ConvNetError(op: "image", "\(path): not a regular file")
-        }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var filled = 0
-        while filled < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else {
-                throw ConvNetError(op: "image", "\(path): cannot read the file (\(String(cString: strerror(errno))))")
-            }
-            if n == 0 { break }  // the file shrank while being read
-            filled += n
-        }
-        return filled == bytes.count ? bytes : Array(bytes.prefix(filled))
+        try RegularFile.bytes(path, op: "image")
     }
 }
 
@@ -129,7 +106,3 @@ func decoderMessage(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// POSIX `read`, which `Image.read` hides inside the extension.
-private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-    read(fd, buffer, count)
-}

@@ -103,15 +103,16 @@ public enum SafeTensors {
 
     /// Reads a safetensors file.
     public static func read(path: String) throws -> Contents {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConvNetError(op: "safetensors", "\(path): cannot read the file (missing or unreadable)")
-        }
-        return try decode(data, source: path)
+        try decode(RegularFile.data(path, op: "safetensors"), source: path)
     }
 
     /// The `__metadata__` of a safetensors file, reading only its header.
     /// - Throws: ``ConvNetError`` for a missing file or a header that is not a JSON object.
     public static func metadata(path: String) throws -> [String: String] {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw ConvNetError(op: "safetensors", "\(path): not a readable file")
+        }
         guard let file = FileHandle(forReadingAtPath: path) else {
             throw ConvNetError(op: "safetensors", "\(path): cannot read the file (missing or unreadable)")
         }
