@@ -46,6 +46,8 @@ struct DataTests {
         #expect(message(Self.idx([1], values: [1, 2])).contains("1 values but the file holds 2"))
         #expect(message([0, 0, 8, 3, 0, 0]).contains("header declares 3 dimensions"))
         #expect(message([0, 0]).contains("too short"))
+        // Three sizes of 2³² − 1: their product overflows Int; an error, not a trap.
+        #expect(message([0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12) + [1, 2, 3]).contains("more than any file holds"))
     }
 
     @Test("MNIST loads gzipped files and rejects corrupt, truncated or disagreeing ones")

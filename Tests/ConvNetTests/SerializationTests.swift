@@ -43,6 +43,15 @@ struct SerializationTests {
         badJSON[8] = UInt8(ascii: "]")
         #expect(message(badJSON).contains("not a JSON object"))
         #expect(message(good).contains("accepted"))
+        // Header numbers built to overflow: an offset near 2⁶³, a shape whose product exceeds Int.
+        func file(_ header: String) -> Data {
+            var data = Data()
+            withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+            return data + Data(header.utf8) + Data(count: 16)
+        }
+        #expect(message(file(#"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,9223372036854775807]}}"#)).contains("outside"))
+        let huge = message(file(#"{"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,16]}}"#))
+        #expect(huge.contains("needs more than"), "\(huge)")
     }
 
     @Test("atomic writes replace the file and leave no temporary behind")

@@ -33,7 +33,12 @@ public struct IDXArray: Sendable {
             let o = 4 + 4 * d
             return Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3])
         }
-        let count = shape.reduce(1, *)
+        // The product of up to 255 sizes of up to 2³² − 1 overflows Int: checked, not trapped.
+        var count = 1, overflow = false
+        for size in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: size) }
+        guard !overflow else {
+            throw ConvNetError(op: op, "\(source): header says \(shape.map(String.init).joined(separator: "×")) values, more than any file holds")
+        }
         guard data.count - headerSize == count else {
             throw ConvNetError(op: op, "\(source): header says \(shape.map(String.init).joined(separator: "×")) = \(count) values but the file holds \(data.count - headerSize)\(data.count - headerSize < count ? " (truncated?)" : "")")
         }

@@ -75,12 +75,16 @@ public enum SafeTensors {
             guard let width = elementSize[dtype] else {
                 throw ConvNetError(op: op, "\(source): tensor \"\(name)\" has unsupported dtype \(dtype)")
             }
+            // Written so that no sum or product of header numbers can overflow (offsets near 2⁶³,
+            // shapes whose product exceeds Int are errors, not traps).
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1],
-                  dataStart + offsets[1] <= data.count else {
+                  offsets[1] <= data.count - dataStart else {
                 throw ConvNetError(op: op, "\(source): tensor \"\(name)\" has offsets \(offsets) outside the \(data.count - dataStart) data bytes (truncated file?)")
             }
-            guard offsets[1] - offsets[0] == shape.reduce(1, *) * width else {
-                throw ConvNetError(op: op, "\(source): tensor \"\(name)\" of shape \(shape) and dtype \(dtype) needs \(shape.reduce(1, *) * width) bytes, has \(offsets[1] - offsets[0])")
+            var bytes = width, overflow = false
+            for size in shape where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: size) }
+            guard !overflow, offsets[1] - offsets[0] == bytes else {
+                throw ConvNetError(op: op, "\(source): tensor \"\(name)\" of shape \(shape) and dtype \(dtype) needs \(overflow ? "more than \(Int.max)" : String(bytes)) bytes, has \(offsets[1] - offsets[0])")
             }
             entries.append((name, dtype, shape, offsets[0], offsets[1]))
         }
