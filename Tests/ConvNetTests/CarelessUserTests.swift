@@ -103,3 +103,46 @@ struct NonRegularFileTests {
         #expect(!Checkpoint.isCheckpoint(path: fifo))
     }
 }
+
+@Suite("edited checkpoints", .serialized)
+struct TamperedCheckpointTests {
+    /// Trains 1.5 epochs of 4 batches (SGD with momentum), stopping mid-epoch, and returns the run's folder and options.
+    static func interruptedRun() throws -> (String, TrainingOptions) {
+        var options = TrainingOptions()
+        (options.trainLimit, options.testLimit, options.epochs, options.batchSize, options.threads) = (256, 64, 3, 64, 2)
+        let out = Fixtures.temporaryFolder("tamper")
+        let trainer = try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: out)
+        var polls = 0
+        trainer.stopRequested = { polls += 1; return polls == 7 }  // 4 batches, the epoch's end, then 2 more
+        #expect(try trainer.run() == .interrupted(epoch: 2, batch: 2))
+        return (out, options)
+    }
+
+    @Test("progress that does not add up, or a missing optimizer slot, is refused on resume, naming what is wrong",
+          arguments: ["batches_into_epoch", "optimizer_step", "completed_epochs", "partial_epoch", "slot", "epochs"])
+    func tampered(_ what: String) throws {
+        let (out, options) = try Self.interruptedRun()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let path = out + "/checkpoint.safetensors"
+        // The untouched checkpoint resumes.
+        try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: out).resume()
+        var contents = try SafeTensors.read(path: path)
+        var resumed = options
+        switch what {
+        case "batches_into_epoch": contents.metadata["batches_into_epoch"] = "4"
+        case "optimizer_step": contents.metadata["optimizer_step"] = "9223372036854775807"
+        case "completed_epochs": contents.metadata["completed_epochs"] = "2"
+        case "partial_epoch": contents.metadata["partial_epoch"] = #"{"correct":500,"lossSum":1,"seconds":1,"seen":128}"#
+        case "slot": contents.tensors.removeAll { $0.name == "optimizer.momentum_buffer.conv1.weight" }
+        default: resumed.epochs = 1
+        }
+        try SafeTensors.write(contents, to: path)
+        do {
+            try Trainer(options: resumed, dataDirectory: TrainingTests.mnist, outputDirectory: out).resume()
+            Issue.record("an edited checkpoint (\(what)) was resumed")
+        } catch let error as ConvNetError {
+            #expect(error.op == "resume" && error.message.contains(path), "\(error)")
+            if what == "slot" { #expect(error.message.contains("momentum_buffer") && error.message.contains("conv1.weight"), "\(error)") }
+        }
+    }
+}

@@ -143,6 +143,7 @@ public final class Trainer {
             let changed = checkpoint.options.differences(from: options).joined(separator: "; ")
             throw ConvNetError(op: "resume", "\(checkpointPath) was written by a different run (checkpoint vs this run: \(changed))")
         }
+        try checkConsistency(checkpoint)
         try model.loadStateDict(checkpoint.modelState.dictionary)
         let names = model.namedParameters().map(\.name)
         var slots: [String: [[Float]?]] = [:]
@@ -154,6 +155,40 @@ public final class Trainer {
         completedEpochs = checkpoint.completedEpochs
         batchesIntoEpoch = checkpoint.batchesIntoEpoch
         partial = checkpoint.partialEpoch
+    }
+
+    /// Refuses a checkpoint whose progress does not add up or whose optimizer state is incomplete
+    /// (a damaged or edited file), instead of resuming from it with silently different numbers.
+    private func checkConsistency(_ checkpoint: Checkpoint) throws {
+        func fail(_ what: String) -> ConvNetError { ConvNetError(op: "resume", "\(checkpointPath): \(what); the checkpoint is damaged or was edited") }
+        let batches = trainLoader.count
+        let begun = checkpoint.completedEpochs + (checkpoint.batchesIntoEpoch > 0 ? 1 : 0)
+        guard begun <= options.epochs else {
+            throw ConvNetError(op: "resume", "\(checkpointPath) has begun epoch \(begun); --epochs \(options.epochs) asks for fewer")
+        }
+        guard checkpoint.history.count == checkpoint.completedEpochs else {
+            throw fail("it records \(checkpoint.history.count) epochs of metrics for \(checkpoint.completedEpochs) epochs done")
+        }
+        guard checkpoint.batchesIntoEpoch < batches else {
+            throw fail("\(checkpoint.batchesIntoEpoch) batches into an epoch of \(batches)")
+        }
+        let (steps, overflow) = checkpoint.completedEpochs.multipliedReportingOverflow(by: batches)
+        guard !overflow, checkpoint.optimizerStepCount == steps + checkpoint.batchesIntoEpoch else {
+            throw fail("the optimizer took \(checkpoint.optimizerStepCount) steps, but \(checkpoint.completedEpochs) epochs of \(batches) batches and \(checkpoint.batchesIntoEpoch) more make \(overflow ? "more than Int.max" : String(steps + checkpoint.batchesIntoEpoch))")
+        }
+        let partial = checkpoint.partialEpoch
+        guard partial.seen >= 0, partial.correct >= 0, partial.correct <= partial.seen,
+              partial.seen <= checkpoint.batchesIntoEpoch * options.batchSize, partial.lossSum.isFinite, partial.seconds >= 0 else {
+            throw fail("the running totals of the interrupted epoch (\(partial.seen) images, \(partial.correct) correct) do not fit \(checkpoint.batchesIntoEpoch) batches of \(options.batchSize)")
+        }
+        // Every slot this optimizer keeps must be there for every parameter once it has stepped.
+        if checkpoint.optimizerStepCount > 0 {
+            for slot in optimizer.state.slots.keys.sorted() {
+                for name in model.namedParameters().map(\.name) where checkpoint.optimizerSlots[slot]?[name] == nil {
+                    throw fail("optimizer slot \(slot) of \(name) is missing")
+                }
+            }
+        }
     }
 
     /// Trains the remaining epochs.
