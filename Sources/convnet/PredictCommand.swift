@@ -29,9 +29,10 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         try Backend.setThreads(threads ?? Backend.threads)
         let entry = try ModelZoo.entry(model)
-        let network = try Classifier.load(model: model, weights: try Classifier.weights(path: weights))
+        let contents = try SafeTensors.read(path: weights)  // read once: weights, and a checkpoint's metadata
+        let network = try Classifier.load(model: model, weights: Classifier.weights(contents))
         // A checkpoint written by `convnet train` knows its classes, normalisation and input size.
-        let trained = Checkpoint.isCheckpoint(path: weights) ? try Checkpoint.load(path: weights) : nil
+        let trained = Checkpoint.isCheckpoint(contents) ? try Checkpoint.decode(contents, source: weights) : nil
         let names = try labels == nil && dataset == nil ? trained?.classNames ?? [] : classNames()
         let inputShape = trained?.inputShape ?? entry.inputShape
         let channels = inputShape[0]

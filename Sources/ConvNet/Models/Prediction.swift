@@ -11,7 +11,12 @@ public struct Prediction: Sendable, Equatable {
 public enum Classifier {
     /// Tensors of a safetensors weights file or training checkpoint (its `optimizer.*` slots dropped).
     public static func weights(path: String) throws -> [String: Tensor] {
-        try SafeTensors.read(path: path).dictionary.filter { !$0.key.hasPrefix("optimizer.") }
+        weights(try SafeTensors.read(path: path))
+    }
+
+    /// The tensors of a weights file or checkpoint already read (its `optimizer.*` slots dropped).
+    public static func weights(_ contents: SafeTensors.Contents) -> [String: Tensor] {
+        contents.dictionary.filter { !$0.key.hasPrefix("optimizer.") }
     }
 
     /// The number of classes the weights were trained for: rows of the model's last 2-D `weight`

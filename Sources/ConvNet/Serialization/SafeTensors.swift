@@ -110,30 +110,6 @@ public enum SafeTensors {
         try decode(RegularFile.data(path, op: "safetensors"), source: path)
     }
 
-    /// The `__metadata__` of a safetensors file, reading only its header.
-    /// - Throws: ``ConvNetError`` for a missing file or a header that is not a JSON object.
-    public static func metadata(path: String) throws -> [String: String] {
-        var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            throw ConvNetError(op: "safetensors", "\(path): not a readable file")
-        }
-        guard let file = FileHandle(forReadingAtPath: path) else {
-            throw ConvNetError(op: "safetensors", "\(path): cannot read the file (missing or unreadable)")
-        }
-        defer { try? file.close() }
-        let size = try file.seekToEnd()
-        try file.seek(toOffset: 0)
-        let prefix = try file.read(upToCount: 8) ?? Data()
-        guard prefix.count == 8 else { throw ConvNetError(op: "safetensors", "\(path): too short for a safetensors header") }
-        let length = prefix.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard length <= size - 8 else { throw ConvNetError(op: "safetensors", "\(path): header length \(length) exceeds the file") }
-        let header = try file.read(upToCount: Int(length)) ?? Data()
-        guard let json = try? JSONSerialization.jsonObject(with: header) as? [String: Any] else {
-            throw ConvNetError(op: "safetensors", "\(path): the header is not a JSON object")
-        }
-        return json["__metadata__"] as? [String: String] ?? [:]
-    }
-
     private static let elementSize: [String: Int] = [
         "F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
     ]

@@ -42,10 +42,10 @@ public struct Checkpoint {
 
     static let formatName = "swift-convnet-checkpoint/2"
 
-    /// True when the file at `path` is a safetensors file whose metadata names a swift-convnet
-    /// training checkpoint (reads the header only).
-    public static func isCheckpoint(path: String) -> Bool {
-        (try? SafeTensors.metadata(path: path))?["format"]?.hasPrefix("swift-convnet-checkpoint/") ?? false
+    /// True when `contents` (a safetensors file already read) are a swift-convnet training
+    /// checkpoint of any format, as opposed to plain weights.
+    public static func isCheckpoint(_ contents: SafeTensors.Contents) -> Bool {
+        contents.metadata["format"]?.hasPrefix("swift-convnet-checkpoint/") ?? false
     }
 
     /// Writes the checkpoint atomically.
@@ -59,7 +59,7 @@ public struct Checkpoint {
         let json = JSONEncoder()
         json.outputFormatting = [.sortedKeys]
         func text<T: Encodable>(_ value: T) throws -> String { String(decoding: try json.encode(value), as: UTF8.self) }
-        let metadata: [String: String] = [
+        var metadata: [String: String] = [
             "format": Self.formatName,
             "options": try text(options),
             "completed_epochs": String(completedEpochs),
@@ -69,10 +69,10 @@ public struct Checkpoint {
             "optimizer_step": String(optimizerStepCount),
             "generator": generator.words.map { String($0) }.joined(separator: ","),
             "epoch_generator": epochGenerator.words.map { String($0) }.joined(separator: ","),
-        ].merging([("class_names", try classNames.map(text)), ("normalization", try normalization.map(text)),
-                       ("input_shape", try inputShape.map(text))].compactMap { key, value in
-            value.map { (key, $0) }
-        }) { a, _ in a }
+        ]
+        if let classNames { metadata["class_names"] = try text(classNames) }
+        if let normalization { metadata["normalization"] = try text(normalization) }
+        if let inputShape { metadata["input_shape"] = try text(inputShape) }
         try SafeTensors.write(SafeTensors.Contents(tensors: tensors, metadata: metadata), to: path)
     }
 
@@ -80,7 +80,12 @@ public struct Checkpoint {
     /// - Throws: ``ConvNetError`` naming the file if it is unreadable, not a swift-convnet
     ///   checkpoint, or its metadata is damaged.
     public static func load(path: String) throws -> Checkpoint {
-        let contents = try SafeTensors.read(path: path)
+        try decode(SafeTensors.read(path: path), source: path)
+    }
+
+    /// The checkpoint in a safetensors file already read; `source` names it in errors.
+    /// - Throws: ``ConvNetError`` as ``load(path:)``.
+    public static func decode(_ contents: SafeTensors.Contents, source path: String) throws -> Checkpoint {
         let meta = contents.metadata
         func fail(_ what: String) -> ConvNetError { ConvNetError(op: "checkpoint", "\(path): \(what)") }
         if let format = meta["format"], format != formatName, format.hasPrefix("swift-convnet-checkpoint/") {
@@ -94,6 +99,10 @@ public struct Checkpoint {
                 throw fail("metadata \"\(key)\" is missing or damaged")
             }
             return value
+        }
+        /// Keys older checkpoints lack: nil when absent, an error when damaged.
+        func decodeIfPresent<T: Decodable>(_ key: String, as type: T.Type) throws -> T? {
+            meta[key] == nil ? nil : try decode(key, as: type)
         }
         func integer(_ key: String) throws -> Int {
             guard let text = meta[key], let value = Int(text), value >= 0 else { throw fail("metadata \"\(key)\" is missing or damaged") }
@@ -124,8 +133,8 @@ public struct Checkpoint {
                           partialEpoch: try decode("partial_epoch", as: PartialEpoch.self),
                           history: try decode("history", as: [EpochMetrics].self), generator: try generator("generator"),
                           epochGenerator: try generator("epoch_generator"),
-                          classNames: meta["class_names"] == nil ? nil : try decode("class_names", as: [String].self),
-                          normalization: meta["normalization"] == nil ? nil : try decode("normalization", as: Normalization.self),
-                          inputShape: meta["input_shape"] == nil ? nil : try decode("input_shape", as: [Int].self))
+                          classNames: try decodeIfPresent("class_names", as: [String].self),
+                          normalization: try decodeIfPresent("normalization", as: Normalization.self),
+                          inputShape: try decodeIfPresent("input_shape", as: [Int].self))
     }
 }
