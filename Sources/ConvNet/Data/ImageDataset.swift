@@ -104,16 +104,22 @@ extension ImageDataset {
     public func resized(toSquare side: Int) throws -> ImageDataset {
         guard side > 0 else { throw ConvNetError(op: "--image-size", "\(side) must be positive") }
         if height == side && width == side { return self }
-        let plane = height * width
-        var out = [UInt8]()
-        out.reserveCapacity(count * channels * side * side)
-        for index in 0..<count {
-            var interleaved = [UInt8](repeating: 0, count: channels * plane)
-            for c in 0..<channels { for i in 0..<plane { interleaved[i * channels + c] = pixels[index * channels * plane + c * plane + i] } }
-            let image = try Image(width: width, height: height, channels: channels, pixels: interleaved)
-            let square = try ImageTransforms.centerCrop(ImageTransforms.resize(image, shorterSide: side), width: side, height: side)
-            for c in 0..<channels { for i in 0..<(side * side) { out.append(square.pixels[i * channels + c]) } }
+        let size = channels * side * side
+        var out = [UInt8](repeating: 0, count: count * size)
+        try out.withUnsafeMutableBufferPointer { destination in
+            for index in 0..<count {
+                let square = try ImageTransforms.centerCrop(ImageTransforms.resize(image(at: index), shorterSide: side), width: side, height: side)
+                square.copyPlanes(to: destination.baseAddress! + index * size)
+            }
         }
         return try ImageDataset(pixels: out, labels: labels, channels: channels, height: side, width: side, classNames: classNames)
+    }
+
+    /// Image `index` with its channels interleaved (HWC), the inverse of ``Image``'s `copyPlanes(to:)`.
+    public func image(at index: Int) throws -> Image {
+        let plane = height * width, base = index * imageSize
+        var interleaved = [UInt8](repeating: 0, count: imageSize)
+        for c in 0..<channels { for i in 0..<plane { interleaved[i * channels + c] = pixels[base + c * plane + i] } }
+        return try Image(width: width, height: height, channels: channels, pixels: interleaved)
     }
 }

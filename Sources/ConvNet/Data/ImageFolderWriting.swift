@@ -16,12 +16,8 @@ extension ImageDataset {
         let folders = classNames.map { (root as NSString).appendingPathComponent($0.replacingOccurrences(of: "/", with: "_")) }
         for folder in Set(folders) { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let digits = max(5, String(count).count)
-        let plane = height * width
         for index in 0..<count {
-            var interleaved = [UInt8](repeating: 0, count: imageSize)
-            let base = index * imageSize
-            for c in 0..<channels { for i in 0..<plane { interleaved[i * channels + c] = pixels[base + c * plane + i] } }
-            let image = try Image(width: width, height: height, channels: channels, pixels: interleaved)
+            let image = try image(at: index)
             let name = String(repeating: "0", count: max(0, digits - String(index).count)) + String(index) + "." + format.fileExtension
             let path = (folders[labels[index]] as NSString).appendingPathComponent(name)
             switch format {
