@@ -73,10 +73,7 @@ public struct DataLoader: Sendable {
         if !augmentation.transforms.isEmpty && dataset.count > 0 {
             // Every transform's output size depends only on its input size: one image tells the batch shape.
             var probe = RandomGenerator(seed: 0)
-            let image = try dataset.pixels.withUnsafeBufferPointer {
-                try augmentation(FloatImage(planes: UnsafeBufferPointer(rebasing: $0[0..<dataset.imageSize]), channels: dataset.channels,
-                                            height: dataset.height, width: dataset.width), generator: &probe)
-            }
+            let image = try augmentation(Self.floatImage(0, of: dataset), generator: &probe)
             guard image.channels == dataset.channels else {
                 throw ConvNetError(op: "--augment", "\(augmentation) turns \(dataset.channels)-channel images into \(image.channels)-channel ones")
             }
@@ -166,7 +163,7 @@ public struct DataLoader: Sendable {
     /// A batch whose images go through ``augmentation``, then (x − mean)/std, on ``workers`` threads.
     private func augmentedBatch(_ samples: ArraySlice<Int>, epoch: Int) -> Batch {
         let (c, h, w) = (dataset.channels, outputHeight, outputWidth)
-        let size = dataset.imageSize, outSize = c * h * w
+        let outSize = c * h * w
         let images = Tensor.zeros([samples.count, c, h, w])
         let samples = Array(samples)
         let mean = normalization?.mean ?? [Float](repeating: 0, count: c), std = normalization?.std ?? [Float](repeating: 1, count: c)
@@ -179,11 +176,7 @@ public struct DataLoader: Sendable {
                     let sample = samples[row]
                     var generator = Self.sampleGenerator(seed: augmentationSeed, epoch: epoch, index: sample)
                     do {
-                        let input = dataset.pixels.withUnsafeBufferPointer {
-                            FloatImage(planes: UnsafeBufferPointer(rebasing: $0[(sample * size)..<((sample + 1) * size)]),
-                                       channels: c, height: dataset.height, width: dataset.width)
-                        }
-                        let image = try augmentation(input, generator: &generator)
+                        let image = try augmentation(Self.floatImage(sample, of: dataset), generator: &generator)
                         guard image.values.count == outSize else {
                             throw ConvNetError(op: "--augment", "image \(sample) came out \(image.channels)×\(image.height)×\(image.width), not \(c)×\(h)×\(w)")
                         }
@@ -199,6 +192,15 @@ public struct DataLoader: Sendable {
             }
         }
         return Batch(images: images, labels: samples.map { dataset.labels[$0] })
+    }
+
+    /// Image `index` of `dataset` as torchvision's `ToTensor()` gives it (what augmentation starts from).
+    private static func floatImage(_ index: Int, of dataset: ImageDataset) -> FloatImage {
+        let size = dataset.imageSize
+        return dataset.pixels.withUnsafeBufferPointer {
+            FloatImage(planes: UnsafeBufferPointer(rebasing: $0[(index * size)..<((index + 1) * size)]),
+                       channels: dataset.channels, height: dataset.height, width: dataset.width)
+        }
     }
 
     /// Reads one byte of every 64-byte line of the batch's images before converting them. The

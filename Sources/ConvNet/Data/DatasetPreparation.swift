@@ -93,12 +93,8 @@ extension DatasetCatalog {
         if !skipped.isEmpty {
             notes.append("skipped \(skipped.count) unreadable image\(skipped.count == 1 ? "" : "s") (--skip-bad-images), e.g. \(skipped[0].path): \(skipped[0].reason)")
         }
-        train = try train.converted(toChannels: request.channels)
-        test = try test?.converted(toChannels: request.channels)
-        if let size = request.imageSize {
-            train = try train.resized(toSquare: size)
-            test = try test?.resized(toSquare: size)
-        }
+        train = try shaped(train, channels: request.channels, imageSize: request.imageSize)
+        test = try test.map { try shaped($0, channels: request.channels, imageSize: request.imageSize) }
         var evaluationName = "test"
         if request.holdout != nil || test == nil {
             let holdout = request.holdout ?? .default
@@ -123,6 +119,14 @@ extension DatasetCatalog {
         }
         return PreparedData(train: train, evaluation: evaluation, evaluationName: evaluationName,
                             normalization: adapt(normalization, to: request.channels), notes: notes)
+    }
+
+    /// `dataset` converted to `channels` (when given) and resized to `imageSize` squares (when given).
+    static func shaped(_ dataset: ImageDataset, channels: Int?, imageSize: Int?) throws -> ImageDataset {
+        var dataset = dataset
+        if let channels { dataset = try dataset.converted(toChannels: channels) }
+        if let imageSize { dataset = try dataset.resized(toSquare: imageSize) }
+        return dataset
     }
 
     /// A dataset's normalisation for another channel count (a gray model on RGB data: the channels' means).
@@ -180,10 +184,8 @@ extension DatasetCatalog {
         request.workers = workers
         request.skipBadImages = skipBadImages
         request.imageSize = imageSize
-        var (train, _, skipped) = try loadSplits(request)
-        if let channels { train = try train.converted(toChannels: channels) }
-        if let imageSize { train = try train.resized(toSquare: imageSize) }
-        return (train, skipped)
+        let (train, _, skipped) = try loadSplits(request)
+        return (try shaped(train, channels: channels, imageSize: imageSize), skipped)
     }
 }
 
