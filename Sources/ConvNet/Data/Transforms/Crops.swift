@@ -21,12 +21,8 @@ public struct RandomCrop: Transform {
     public func callAsFunction(_ image: FloatImage, generator: inout RandomGenerator) throws -> FloatImage {
         if let padding, mode == .constant(0), !padIfNeeded {
             // Zero padding then a crop is a crop that reads zeros outside the image: same draws, no padded copy.
-            let (h, w) = (image.height + padding.top + padding.bottom, image.width + padding.left + padding.right)
-            guard h >= size.height, w >= size.width else {
-                throw ConvNetError(op: "RandomCrop", "crop \(size.height)×\(size.width) is larger than the (padded) image \(h)×\(w)")
-            }
-            let top = h == size.height && w == size.width ? 0 : generator.randomInteger(below: h - size.height + 1)
-            let left = h == size.height && w == size.width ? 0 : generator.randomInteger(below: w - size.width + 1)
+            let (top, left) = try offsets(height: image.height + padding.top + padding.bottom,
+                                          width: image.width + padding.left + padding.right, generator: &generator)
             return image.cropped(top: top - padding.top, left: left - padding.left, height: size.height, width: size.width)
         }
         var image = image
@@ -38,13 +34,19 @@ public struct RandomCrop: Transform {
         if padIfNeeded && height < size.height {
             image = try image.padded(Padding(left: 0, top: size.height - height, right: 0, bottom: size.height - height), mode: mode)
         }
-        guard image.height >= size.height, image.width >= size.width else {
-            throw ConvNetError(op: "RandomCrop", "crop \(size.height)×\(size.width) is larger than the (padded) image \(image.height)×\(image.width)")
-        }
+        let (top, left) = try offsets(height: image.height, width: image.width, generator: &generator)
         if image.height == size.height && image.width == size.width { return image }
-        let top = generator.randomInteger(below: image.height - size.height + 1)
-        let left = generator.randomInteger(below: image.width - size.width + 1)
         return image.cropped(top: top, left: left, height: size.height, width: size.width)
+    }
+
+    /// torchvision's `RandomCrop.get_params` for a (padded) image of `height × width`: the top
+    /// and left offsets, drawn with `randint` unless the image already has the crop's size.
+    private func offsets(height: Int, width: Int, generator: inout RandomGenerator) throws -> (top: Int, left: Int) {
+        guard height >= size.height, width >= size.width else {
+            throw ConvNetError(op: "RandomCrop", "crop \(size.height)×\(size.width) is larger than the (padded) image \(height)×\(width)")
+        }
+        if height == size.height && width == size.width { return (0, 0) }
+        return (generator.randomInteger(below: height - size.height + 1), generator.randomInteger(below: width - size.width + 1))
     }
 
     public var description: String {
