@@ -81,7 +81,8 @@ static void forward_plain(const fk_block_geometry *g, const float *x, const floa
                 for (int px = 0; px < pw; px++) {
                     float best = 0;
                     int winner = 0;
-                    // Window positions in row-major order; a later one wins only if strictly greater.
+                    // Window positions in row-major order; a later one wins if strictly greater or
+                    // NaN (PyTorch's max pooling: NaN propagates, the last NaN of a window wins).
                     for (int pos = 0; pos < 4; pos++) {
                         int oy = 2 * py + (pos >> 1), ox = 2 * px + (pos & 1);
                         float s = b ? b[o] : 0;
@@ -92,10 +93,10 @@ static void forward_plain(const fk_block_geometry *g, const float *x, const floa
                                 for (int j = 0; j < kw; j++) s += wr[j] * row[j];
                             }
                         }
-                        if (pos == 0 || s > best) { best = s; winner = pos; }
+                        if (pos == 0 || s > best || s != s) { best = s; winner = pos; }
                     }
                     size_t at = (((size_t)n * g->out_channels + o) * ph + py) * pw + px;
-                    y[at] = best > 0 ? best : 0;
+                    y[at] = best < 0 ? 0 : best;  // relu: NaN and -0 stay, as torch.relu
                     code[at] = (unsigned char)winner;
                 }
             }
@@ -118,7 +119,7 @@ static void backward_plain(const fk_block_geometry *g, const float *x, const flo
                     // ReLU passes the gradient where its output is positive; pooling sends it to
                     // the winning position, the only convolution output it depends on:
                     // dL/dW[o,c,i,j] += dL/dy · x[c, oy + i − pad, ox + j − pad], dL/db[o] += dL/dy.
-                    if (!(y[at] > 0)) continue;
+                    if (y[at] <= 0) continue;  // relu passes the gradient where y > 0 or y is NaN
                     float grad = dy[at];
                     int oy = 2 * py + (code[at] >> 1), ox = 2 * px + (code[at] & 1);
                     if (db) db[o] += grad;
@@ -155,13 +156,15 @@ FK_AVX512 static inline void pool_store(__m512 top, __m512 bottom, int count, fl
     __m256 to = _mm512_castps512_ps256(_mm512_permutexvar_ps(odd, top));
     __m256 be = _mm512_castps512_ps256(_mm512_permutexvar_ps(even, bottom));
     __m256 bo = _mm512_castps512_ps256(_mm512_permutexvar_ps(odd, bottom));
-    // A later position wins only if strictly greater: the first maximum in row-major order.
-    __mmask8 topOdd = _mm256_cmp_ps_mask(to, te, _CMP_GT_OQ);
-    __mmask8 bottomOdd = _mm256_cmp_ps_mask(bo, be, _CMP_GT_OQ);
+    // A later position wins if strictly greater or NaN: the first maximum in row-major order, or
+    // the last NaN (PyTorch's rule, which the pairwise tournament reproduces).
+    __mmask8 topOdd = _mm256_cmp_ps_mask(to, te, _CMP_GT_OQ) | _mm256_cmp_ps_mask(to, to, _CMP_UNORD_Q);
+    __mmask8 bottomOdd = _mm256_cmp_ps_mask(bo, be, _CMP_GT_OQ) | _mm256_cmp_ps_mask(bo, bo, _CMP_UNORD_Q);
     __m256 t = _mm256_mask_blend_ps(topOdd, te, to);
     __m256 bm = _mm256_mask_blend_ps(bottomOdd, be, bo);
-    __mmask8 lower = _mm256_cmp_ps_mask(bm, t, _CMP_GT_OQ);
-    __m256 best = _mm256_max_ps(_mm256_mask_blend_ps(lower, t, bm), _mm256_setzero_ps());
+    __mmask8 lower = _mm256_cmp_ps_mask(bm, t, _CMP_GT_OQ) | _mm256_cmp_ps_mask(bm, bm, _CMP_UNORD_Q);
+    // max(0, v) returns its second operand when v is NaN or a zero: relu keeps NaN and -0.
+    __m256 best = _mm256_max_ps(_mm256_setzero_ps(), _mm256_mask_blend_ps(lower, t, bm));
     __mmask8 columns = (__mmask8)((lower & bottomOdd) | (~lower & topOdd));
     // code = 2·row + column per output, built in a vector.
     __m128i codes = _mm_or_si128(_mm_maskz_mov_epi8(lower, _mm_set1_epi8(2)), _mm_maskz_mov_epi8(columns, _mm_set1_epi8(1)));
@@ -337,9 +340,9 @@ FK_AVX512 static void backward_avx512(const fk_block_geometry *g, const float *x
                         __mmask16 valid = (__mmask16)((1u << count) - 1);
                         size_t at = (((size_t)(block + n) * cout + o) * ph + py) * pw + q0;
                         fk_pooled_grad *pg = grads + ((size_t)n * ph + py) * chunks + chunk;
-                        // ReLU: the gradient passes where y > 0.
+                        // ReLU: the gradient passes where y > 0 or y is NaN (!(y <= 0), as PyTorch).
                         __m512 yv = _mm512_maskz_loadu_ps(valid, y + at);
-                        pg->active = _mm512_mask_cmp_ps_mask(valid, yv, _mm512_setzero_ps(), _CMP_GT_OQ);
+                        pg->active = _mm512_mask_cmp_ps_mask(valid, yv, _mm512_setzero_ps(), _CMP_NLE_UQ);
                         pg->grad = _mm512_maskz_loadu_ps(pg->active, dy + at);
                         __m128i codes = _mm_maskz_loadu_epi8(valid, code + at);
                         pg->oddColumn = _mm_test_epi8_mask(codes, one);

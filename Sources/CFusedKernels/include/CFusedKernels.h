@@ -24,6 +24,12 @@ typedef struct {
     int out_channels, kernel_h, kernel_w, pad_h, pad_w;
 } fk_block_geometry;
 
+/// Nonzero when any of the `count` floats at x is NaN (one pass, vectorised).
+int fk_contains_nan(const float *x, size_t count);
+
+/// Nonzero when any of the `count` floats at x is NaN or ±infinity.
+int fk_contains_nonfinite(const float *x, size_t count);
+
 /// Nonzero when this CPU runs AVX-512 (F, BW, VL, DQ) code.
 int fk_cpu_has_avx512(void);
 

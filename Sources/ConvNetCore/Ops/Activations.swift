@@ -12,19 +12,26 @@ extension Tensor {
         return out
     }
 
-    /// max(0, x). dY/dX = 1 where x > 0, else 0.
+    /// max(0, x), as `torch.relu`: NaN stays NaN (and −0 stays −0). dY/dX = 0 where y ≤ 0, else 1
+    /// (PyTorch's `threshold_backward` on the output: a NaN output passes its gradient).
     ///
     /// On the oneDNN backend, a tensor held in a oneDNN layout (a convolution's output) is rectified
     /// in that layout, and so is its gradient (``OneDNNReLU``); should oneDNN fail, the plain loop
-    /// computes the same values.
+    /// computes the same values. oneDNN's ReLU turns NaN into 0, so a tensor holding a NaN (one
+    /// vectorised scan) takes the plain loop.
     public func relu() -> Tensor {
-        if Backend.current == .oneDNN, let y = try? OneDNNReLU.forward(self) {
+        if Backend.current == .oneDNN, isInOneDNNLayout, !containsNaN, let y = try? OneDNNReLU.forward(self) {
             return y.recorded("relu", [self]) { g in
-                [try OneDNNReLU.backward(y: y, dy: g) ?? Tensor.pointwiseBackward(g, y, y) { _, y in y > 0 ? 1 : 0 }]
+                [try OneDNNReLU.backward(y: y, dy: g) ?? Tensor.reluBackward(g, y)]
             }
         }
-        let y = mapped { $0 > 0 ? $0 : 0 }
-        return y.recorded("relu", [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in y > 0 ? 1 : 0 }] }
+        let y = mapped { $0 < 0 ? 0 : $0 }
+        return y.recorded("relu", [self]) { g in [Tensor.reluBackward(g, y)] }
+    }
+
+    /// dL/dX = dL/dY where y > 0 or y is NaN, else 0.
+    static func reluBackward(_ g: Tensor, _ y: Tensor) -> Tensor {
+        pointwiseBackward(g, y, y) { _, y in y <= 0 ? 0 : 1 }
     }
 
     /// x for x > 0, else slope · x.

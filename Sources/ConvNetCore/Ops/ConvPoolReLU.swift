@@ -16,7 +16,8 @@ import CFusedKernels
 /// weight gradient. (oneDNN keeps LeNet's 6 channels in blocks of 16 through all three steps and
 /// their backward passes.) Measured on LeNet-5's first block, batch 64, one thread: forward 110 µs
 /// and backward 115 µs; the whole training step went from 0.97 to 0.74 ms. Otherwise (reference
-/// backend, other CPUs, `x` requiring a gradient) the three operations run as usual.
+/// backend, other CPUs, `x` requiring a gradient, `x` or `weight` holding NaN or ±infinity) the three
+/// operations run as usual.
 /// - Parameter path: which implementation runs (``ConvPoolReLUPath/automatic`` unless testing or
 ///   comparing them).
 /// - Throws: ``ConvNetError`` for mismatched shapes, as ``conv2d(_:_:bias:stride:padding:)`` and
@@ -29,13 +30,18 @@ public func conv2dMaxPoolReLU(_ x: Tensor, _ weight: Tensor, bias: Tensor?, padd
         return try unfused()
     case .automatic:
         guard ConvPoolReLUPath.avx512Available, Backend.current == .oneDNN, !Tensor.needsGrad(x),
-              let g = FusedConvPoolReLU.geometry(x, weight, bias, padding), FusedConvPoolReLU.isSmallBlock(g)
+              let g = FusedConvPoolReLU.geometry(x, weight, bias, padding), FusedConvPoolReLU.isSmallBlock(g),
+              x.allFinite, weight.allFinite
         else { return try unfused() }
         return try FusedConvPoolReLU.run(g, x: x, weight: weight, bias: bias, avx512: true)
     case .fusedPortable, .fusedAVX512:
         let avx512 = path == .fusedAVX512
         try require(!avx512 || ConvPoolReLUPath.avx512Available, "conv_maxpool_relu", "this CPU has no AVX-512")
         try require(!Tensor.needsGrad(x), "conv_maxpool_relu", "the fused kernel computes no gradient for the input")
+        // PyTorch's dW is NaN wherever a NaN or infinite pixel meets a pooled-away zero gradient
+        // (0 · ∞ = NaN in the convolution's backward GEMM), a product the fused backward never forms;
+        // an infinite weight times a padded zero is NaN here, nothing in oneDNN's convolution.
+        if !x.allFinite || !weight.allFinite { return try unfused() }
         guard let g = FusedConvPoolReLU.geometry(x, weight, bias, padding) else {
             throw ConvNetError(op: "conv_maxpool_relu", "input \(describe(x.shape)), weight \(describe(weight.shape)), "
                                + "bias \(bias.map { describe($0.shape) } ?? "none"), padding \(padding) do not fit the fused kernel")

@@ -68,9 +68,11 @@ public func crossEntropy(_ logits: Tensor, labels: [Int], labelSmoothing: Float 
     let eps = labelSmoothing, off = eps / Float(c), on = 1 - eps + off
     var perSample = [Double](repeating: 0, count: n)
     for i in 0..<n {
+        // The smoothing term only when smoothing: 0 · (−∞) would turn a −∞ log-probability elsewhere in
+        // the row into NaN, where PyTorch's loss is finite (or +∞ for the label's own −∞).
         var rowSum: Float = 0
-        for k in 0..<c { rowSum += logProbs[i * c + k] }
-        perSample[i] = -Double((1 - eps) * logProbs[i * c + labels[i]] + off * rowSum)
+        if eps > 0 { for k in 0..<c { rowSum += logProbs[i * c + k] } }
+        perSample[i] = -Double((1 - eps) * logProbs[i * c + labels[i]] + (eps > 0 ? off * rowSum : 0))
     }
     return reduction.reduce(perSample).recorded("cross_entropy", [logits]) { g in
         let gx = Tensor(uninitializedShape: [n, c])

@@ -85,13 +85,23 @@ struct GoldenValue {
         throw GoldenError("\(path): expected an integer or a pair of integers")
     }
 
-    /// `{"shape": [...], "data": [...]}` as a tensor.
+    /// `{"shape": [...], "data": [...]}` as a tensor. JSON has no NaN or infinity: those are the
+    /// strings "nan", "inf" and "-inf".
     func tensor(requiresGrad: Bool = false) throws -> Tensor {
         guard let dict = raw as? [String: Any], let shape = dict["shape"] as? [NSNumber],
-              let data = dict["data"] as? [NSNumber] else {
+              let data = dict["data"] as? [Any] else {
             throw GoldenError("\(path): expected {\"shape\": [...], \"data\": [...]}")
         }
-        return try Tensor(shape: shape.map(\.intValue), scalars: data.map(\.floatValue), requiresGrad: requiresGrad)
+        let scalars = try data.map { value -> Float in
+            if let n = value as? NSNumber { return n.floatValue }
+            switch value as? String {
+            case "nan": return .nan
+            case "inf": return .infinity
+            case "-inf": return -.infinity
+            default: throw GoldenError("\(path): \(value) is neither a number nor \"nan\", \"inf\", \"-inf\"")
+            }
+        }
+        return try Tensor(shape: shape.map(\.intValue), scalars: scalars, requiresGrad: requiresGrad)
     }
 
     /// Integer class labels stored as a tensor.
@@ -106,12 +116,16 @@ struct GoldenValue {
 
 /// Compares tensors as the golden README prescribes.
 enum GoldenCompare {
-    /// Per element: |got − want| ≤ rtol·|want| + atol (operators: 1e-4, 1e-5).
+    /// Per element: |got − want| ≤ rtol·|want| + atol (operators: 1e-4, 1e-5). Where PyTorch gives
+    /// NaN or ±infinity, exactly that is required; a non-finite value where PyTorch's is finite fails.
     static func elementwise(_ what: String, got: Tensor, want: Tensor, rtol: Float = 1e-4, atol: Float = 1e-5) -> String? {
         guard got.shape == want.shape else { return "\(what): shape \(got.shape), expected \(want.shape)" }
         let (g, w) = (got.scalars, want.scalars)
+        for i in g.indices where !w[i].isFinite && !(w[i].isNaN ? g[i].isNaN : g[i] == w[i]) {
+            return "\(what)[\(i)] = \(g[i]), expected \(w[i]) as PyTorch gives"
+        }
         var worst: (index: Int, excess: Float)?
-        for i in g.indices {
+        for i in g.indices where w[i].isFinite {
             let limit = rtol * abs(w[i]) + atol
             let err = abs(g[i] - w[i])
             if !(err <= limit), err - limit > (worst?.excess ?? -1) || err.isNaN { worst = (i, err.isNaN ? .infinity : err - limit) }

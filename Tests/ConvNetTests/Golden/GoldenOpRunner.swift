@@ -7,8 +7,11 @@ enum GoldenOpRunner {
     static let knownOps: Set<String> = [
         "conv2d", "maxpool2d", "avgpool2d", "global_avgpool", "linear", "relu", "leaky_relu", "sigmoid", "tanh",
         "softmax", "log_softmax", "batchnorm2d", "batchnorm1d", "local_response_norm", "cross_entropy",
-        "focal_loss", "nll_loss", "mse_loss", "flatten", "add", "concat", "chain",
+        "focal_loss", "nll_loss", "mse_loss", "flatten", "add", "concat", "chain", "conv_maxpool_relu",
     ]
+
+    /// How `conv_maxpool_relu` cases compute (the fused kernel's tests run them on each path).
+    @TaskLocal static var convPoolReLUPath = ConvPoolReLUPath.automatic
 
     /// Attributes that describe a case but change nothing.
     static let informational: Set<String> = ["description", "definition"]
@@ -163,6 +166,10 @@ enum GoldenOpRunner {
             try allow(attrs, ["dim"], name: name)
             let parts = try inputs.keys.sorted().map { try input(inputs, $0, name) }
             return ["y": try concat(parts, dim: Int(try attrs["dim"]?.double() ?? 1))]
+        case "conv_maxpool_relu":
+            try allow(attrs, ["padding"], name: name)
+            return ["y": try conv2dMaxPoolReLU(x(), input(inputs, "weight", name), bias: inputs["bias"],
+                                               padding: attrs["padding"]?.size2() ?? 0, path: convPoolReLUPath)]
         case "chain":
             try allow(attrs, [], name: name)
             let description = attrs["description"]?.string ?? ""

@@ -40,8 +40,10 @@ enum OneDNNPooling: PoolingKernels {
         var layouts: [Int]
     }
 
+    /// oneDNN's max pooling lets a NaN lose (its maximum instruction returns the other operand),
+    /// where PyTorch's window maximum is NaN; an input holding a NaN takes the reference loops.
     static func maxPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult {
-        if isEmpty(g) { return try ReferencePooling.maxPool(g, x: x, needsBackward: needsBackward) }
+        if isEmpty(g) || x.containsNaN { return try ReferencePooling.maxPool(g, x: x, needsBackward: needsBackward) }
         return try pool(.max, g, x: x, needsBackward: needsBackward)
     }
 
