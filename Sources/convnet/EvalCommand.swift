@@ -14,6 +14,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
     @Option(help: "Threads that decode images (default: all cores).") var workers: Int?
     @Flag(help: "Also print the confusion matrix with per-class precision, recall and F1.") var confusion = false
+    @Flag(help: "Load weights holding NaN or infinity (refused by default); outputs that are not finite are still an error.") var allowNonfinite = false
 
     func run() throws {
         try Backend.setThreads(threads ?? Backend.threads)
@@ -31,13 +32,14 @@ struct EvalCommand: ParsableCommand {
         let classNames = saved.classNames ?? test.classNames
         let model = try ModelZoo.make(options.model, classes: classNames.count)
         do {
-            try model.loadStateDict(saved.modelState.dictionary)
+            try model.loadStateDict(saved.modelState.dictionary, allowNonFinite: allowNonfinite)
         } catch let error as ConvNetError {
             throw ConvNetError(op: "eval", "\(checkpoint) does not fit \(options.model) for \(options.dataset): \(error.message)")
         }
         let loader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: saved.normalization ?? prepared.normalization)
         let result = try evaluate(model, on: loader)
         let split = prepared.evaluationName
+        if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(checkpoint) on \(split): \(report)") }
         print("model: \(options.model), dataset: \(options.dataset) (\(test.count) \(split) images), epochs trained: \(saved.completedEpochs)")
         for note in prepared.notes { print(note) }
         print(String(format: "\(split) loss: %.4f", result.loss))

@@ -18,6 +18,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "File with one class name per line.") var labels: String?
     @Option(help: "Take class names from a dataset: mnist, fashion-mnist.") var dataset: String?
     @Option(help: "How many classes to print per image.") var top = 5
+    @Flag(help: "Load weights holding NaN or infinity (refused by default); outputs that are not finite are still an error.") var allowNonfinite = false
     @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
     @Argument(help: "PNG or JPEG images (recognised by their content, not their names).") var images: [String]
 
@@ -30,7 +31,7 @@ struct PredictCommand: ParsableCommand {
         try Backend.setThreads(threads ?? Backend.threads)
         let entry = try ModelZoo.entry(model)
         let contents = try SafeTensors.read(path: weights)  // read once: weights, and a checkpoint's metadata
-        let network = try Classifier.load(model: model, weights: Classifier.weights(contents))
+        let network = try Classifier.load(model: model, weights: Classifier.weights(contents), allowNonFinite: allowNonfinite)
         // A checkpoint written by `convnet train` knows its classes, normalisation and input size.
         let trained = Checkpoint.isCheckpoint(contents) ? try Checkpoint.decode(contents, source: weights) : nil
         let names = try labels == nil && dataset == nil ? trained?.classNames ?? [] : classNames()
@@ -47,8 +48,9 @@ struct PredictCommand: ParsableCommand {
             if !names.isEmpty && names.count != logits.shape[1] {
                 throw ConvNetError(op: "predict", "\(labels ?? dataset.map { "--dataset \($0)" } ?? weights) names \(names.count) classes but the model has \(logits.shape[1])")
             }
+            let predictions = try Classifier.topK(logits, k: top, classNames: names)[0]
             print("\(path):")
-            for p in try Classifier.topK(logits, k: top, classNames: names)[0] {
+            for p in predictions {
                 print(String(format: "  %6.2f%%  %@ (%d)", p.probability * 100, p.className, p.classIndex))
             }
         }

@@ -37,6 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Skip image files that cannot be decoded (and report how many) instead of stopping.") var skipBadImages = false
     @Option(help: "Output folder.") var out: String
     @Flag(help: "Continue from OUT/checkpoint.safetensors.") var resume = false
+    @Flag(help: "With --resume: accept weights and optimizer state holding NaN or infinity (refused by default).") var allowNonfinite = false
 
     func run() throws {
         var options = TrainingOptions()
@@ -76,7 +77,7 @@ struct TrainCommand: ParsableCommand {
         guard workers >= 1 else { throw ConvNetError(op: "train", "--workers \(workers) must be at least 1") }
 
         let trainer = try Trainer(options: options, dataDirectory: data, outputDirectory: out, workers: workers)
-        if resume { try trainer.resume() }
+        if resume { try trainer.resume(allowNonFinite: allowNonfinite) }
         let progress = ProgressPrinter(epochs: options.epochs)
         trainer.observer = progress
         let interrupt = InterruptFlag()

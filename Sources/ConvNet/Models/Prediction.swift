@@ -36,12 +36,13 @@ public enum Classifier {
 
     /// The model `name` with `weights` loaded (strictly: every name must match), in evaluation mode.
     /// The model is built once, and again only when the weights have another number of classes.
-    public static func load(model name: String, weights: [String: Tensor]) throws -> Module {
+    /// Weights holding NaN or ±infinity are refused unless `allowNonFinite`.
+    public static func load(model name: String, weights: [String: Tensor], allowNonFinite: Bool = false) throws -> Module {
         var model = try ModelZoo.make(name)
         let classes = try storedClasses(of: model, name: name, weights: weights)
         if classes != (try ModelZoo.entry(name).classes) { model = try ModelZoo.make(name, classes: classes) }
         do {
-            try model.loadStateDict(weights)
+            try model.loadStateDict(weights, allowNonFinite: allowNonFinite)
         } catch let error as ConvNetError {
             throw ConvNetError(op: "weights", "they do not fit \(name): \(error.message)")
         }
@@ -50,7 +51,13 @@ public enum Classifier {
     }
 
     /// The `k` most probable classes of each row of `logits` `[N, C]`, by softmax probability.
+    /// - Throws: ``ConvNetError`` when a logit is NaN or ±infinity (there are no probabilities to rank).
     public static func topK(_ logits: Tensor, k: Int, classNames: [String]) throws -> [[Prediction]] {
+        guard logits.allFinite else {
+            let c = logits.withUnsafeBufferPointer { NonFiniteValues.count($0) }
+            throw ConvNetError(op: "predict", "the model's outputs are not finite (\(c.nan) NaN and \(c.infinite) infinite of \(c.total) logits): "
+                               + "its weights or the input hold NaN or infinity, or it diverged")
+        }
         let probabilities = try withNoGrad { try logits.softmax(dim: 1) }.scalars
         let c = logits.shape[1]
         return (0..<logits.shape[0]).map { row in

@@ -103,9 +103,14 @@ open class Module {
     }
 
     /// Copies tensors into this module's parameters and buffers by name.
-    /// - Parameter strict: require exactly the same names (no missing and no unexpected ones).
-    /// - Throws: ``ConvNetError`` naming missing or unexpected keys, or a tensor whose shape differs.
-    public func loadStateDict(_ state: [String: Tensor], strict: Bool = true) throws {
+    /// - Parameters:
+    ///   - strict: require exactly the same names (no missing and no unexpected ones).
+    ///   - allowNonFinite: accept NaN and ±infinity (refused by default: such weights make every
+    ///     output they reach NaN, which would otherwise surface only as a poor accuracy).
+    /// - Throws: ``ConvNetError`` naming missing or unexpected keys, a tensor whose shape differs, or
+    ///   tensors holding NaN or ±infinity (unless allowed).
+    public func loadStateDict(_ state: [String: Tensor], strict: Bool = true, allowNonFinite: Bool = false) throws {
+        if !allowNonFinite { try NonFiniteValues.refuse(state, what: "the weights") }
         let own = stateDict()
         let ownNames = Set(own.map(\.name))
         let missing = own.map(\.name).filter { state[$0] == nil }

@@ -8,6 +8,15 @@ public struct EvaluationResult: Sendable {
     public var predictions: [Int]
     /// True class of every sample, in loader order.
     public var labels: [Int]
+    /// Samples whose outputs held NaN or ±infinity (then ``loss`` is not finite either, and
+    /// ``accuracy`` means nothing).
+    public var nonFiniteOutputs = 0
+
+    /// A line saying how many outputs were not finite, or `nil` when all were.
+    public var nonFiniteReport: String? {
+        nonFiniteOutputs == 0 ? nil
+            : "\(nonFiniteOutputs) of \(labels.count) images gave NaN or infinite outputs (loss \(NonFiniteValues.text(loss))): the model's weights or inputs are not finite, or it diverged"
+    }
 }
 
 /// Runs `model` in evaluation mode without recording gradients over every batch of `loader`.
@@ -18,9 +27,16 @@ public func evaluate(_ model: Module, on loader: DataLoader) throws -> Evaluatio
     defer { model.train(wasTraining) }
     var lossSum = 0.0
     var predictions: [Int] = [], labels: [Int] = []
+    var nonFinite = 0
     try withNoGrad {
         for batch in loader.batches(epoch: 0) {
             let logits = try model(batch.images)
+            if !logits.allFinite {
+                let c = logits.shape[1]
+                nonFinite += logits.withUnsafeBufferPointer { p in
+                    (0..<logits.shape[0]).filter { row in p[(row * c)..<((row + 1) * c)].contains { !$0.isFinite } }.count
+                }
+            }
             lossSum += Double(try crossEntropy(logits, labels: batch.labels).item()) * Double(batch.labels.count)
             predictions += try logits.argmax(dim: 1)
             labels += batch.labels
@@ -28,5 +44,6 @@ public func evaluate(_ model: Module, on loader: DataLoader) throws -> Evaluatio
     }
     let correct = zip(predictions, labels).filter { $0 == $1 }.count
     let n = Double(max(labels.count, 1))
-    return EvaluationResult(loss: lossSum / n, accuracy: 100 * Double(correct) / n, predictions: predictions, labels: labels)
+    return EvaluationResult(loss: lossSum / n, accuracy: 100 * Double(correct) / n, predictions: predictions, labels: labels,
+                            nonFiniteOutputs: nonFinite)
 }

@@ -137,14 +137,28 @@ public final class Trainer {
     /// Continues from `checkpointPath`: restores weights, buffers, optimizer state, progress and
     /// the global generator. The checkpoint must come from the same experiment (only the number
     /// of epochs may differ).
-    public func resume() throws {
+    /// Weights or optimizer state holding NaN or ±infinity are refused unless `allowNonFinite`.
+    public func resume(allowNonFinite: Bool = false) throws {
         let checkpoint = try Checkpoint.load(path: checkpointPath)
         guard checkpoint.options.sameExperiment(as: options) else {
             let changed = checkpoint.options.differences(from: options).joined(separator: "; ")
             throw ConvNetError(op: "resume", "\(checkpointPath) was written by a different run (checkpoint vs this run: \(changed))")
         }
         try checkConsistency(checkpoint)
-        try model.loadStateDict(checkpoint.modelState.dictionary)
+        if !allowNonFinite {
+            let found = NonFiniteValues.find(checkpoint.modelState.dictionary)
+                + checkpoint.optimizerSlots.flatMap { slot, values in
+                    values.compactMap { name, v in
+                        let c = v.withUnsafeBufferPointer { NonFiniteValues.count($0) }
+                        return c.isEmpty ? nil : ("optimizer.\(slot).\(name)", c)
+                    }
+                }.sorted { $0.0 < $1.0 }
+            if !found.isEmpty {
+                throw ConvNetError(op: "resume", "\(checkpointPath) holds values that are not finite: \(NonFiniteValues.describe(found)); "
+                                   + "refusing to train on them (--allow-nonfinite resumes anyway)")
+            }
+        }
+        try model.loadStateDict(checkpoint.modelState.dictionary, allowNonFinite: true)
         let names = model.namedParameters().map(\.name)
         var slots: [String: [[Float]?]] = [:]
         for (slot, values) in checkpoint.optimizerSlots { slots[slot] = names.map { values[$0] } }
@@ -228,7 +242,7 @@ public final class Trainer {
                 let loss = try crossEntropy(logits, labels: batch.labels)
                 let lossValue = try loss.item()
                 guard lossValue.isFinite else {
-                    throw ConvNetError(op: "train", "loss became \(lossValue) at epoch \(epoch + 1), batch \(batchesIntoEpoch + 1); stopped (the last checkpoint is unchanged; try a lower --lr)")
+                    throw ConvNetError(op: "train", "loss became \(NonFiniteValues.text(Double(lossValue))) at epoch \(epoch + 1), batch \(batchesIntoEpoch + 1); stopped (the last checkpoint is unchanged; try a lower --lr)")
                 }
                 try loss.backward()
                 try optimizer.step()
@@ -253,6 +267,9 @@ public final class Trainer {
             // A PyTorch script evaluating through a DataLoader draws its iterator's base seed here.
             _ = generator.withGenerator { testLoader.order(using: &$0) }
             let test = try evaluate(model, on: testLoader)
+            if let report = test.nonFiniteReport {
+                throw ConvNetError(op: "train", "evaluation after epoch \(epoch + 1): \(report); stopped (the last checkpoint is unchanged; try a lower --lr)")
+            }
             let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: partial.lossSum / Double(max(partial.seen, 1)),
                                        trainAccuracy: 100 * Double(partial.correct) / Double(max(partial.seen, 1)),
                                        testLoss: test.loss, testAccuracy: test.accuracy, seconds: partial.seconds)
