@@ -17,6 +17,11 @@ public enum ModelBenchmarks {
         let entry = try ModelZoo.entry(name)
         let shape = inputShape ?? entry.inputShape
         let model = try GlobalGenerator.seeded(0) { try ModelZoo.make(name) }
+        // What the batch needs (weights, activations, with training their gradients and momentum),
+        // from one image's trace, before allocating it.
+        let summary = try ModelSummary.of(model, name: name, inputShape: shape, batch: batch)
+        try MemoryBudget.require(training ? summary.trainingMemoryBytes : summary.forwardActivationBytes, op: "bench model",
+                                 what: "a batch of \(batch) through \(name)")
         var gen = RandomGenerator(seed: 1)
         let x = Tensor.randn([batch] + shape, generator: &gen)
         let ms: Double

@@ -66,7 +66,7 @@ public enum OperatorBenchmarks {
 
     /// Times `conv2dMaxPoolReLU` on random data of the given geometry (stride 1, bias included).
     public static func convPoolReLU(_ g: Conv2dGeometry, budget: Double = 2) throws -> BlockResult {
-        try g.validateForBenchmark()
+        try g.validateForBenchmark(op: "bench block")
         guard g.strideHeight == 1, g.strideWidth == 1, g.outputShape[2] >= 2, g.outputShape[3] >= 2 else {
             throw ConvNetError(op: "bench block", "the block needs stride 1 and a convolution output of at least 2×2")
         }
@@ -101,6 +101,12 @@ public enum OperatorBenchmarks {
     /// Times the platform BLAS's sgemm; 2·M·N·K FLOPs.
     public static func gemm(m: Int, n: Int, k: Int, budget: Double = 2) throws -> GemmResult {
         guard m > 0, n > 0, k > 0 else { throw ConvNetError(op: "bench gemm", "sizes \(m)×\(n)×\(k) must all be positive") }
+        // BLAS takes 32-bit sizes and leading dimensions.
+        guard [m, n, k].allSatisfy({ $0 <= Int(Int32.max) }) else {
+            throw ConvNetError(op: "bench gemm", "sizes \(m)×\(n)×\(k) must each be below 2^31")
+        }
+        let bytes = try MemoryBudget.floatBytes([[m, k], [k, n], [m, n]], op: "bench gemm", what: "A, B and C")
+        try MemoryBudget.require(bytes, op: "bench gemm", what: "A[\(m)×\(k)], B[\(k)×\(n)] and C[\(m)×\(n)]")
         var gen = RandomGenerator(seed: 0)
         let a = Tensor.randn([m, k], generator: &gen), b = Tensor.randn([k, n], generator: &gen)
         let c = Tensor.zeros([m, n])
@@ -114,10 +120,16 @@ public enum OperatorBenchmarks {
 
 extension Conv2dGeometry {
     /// The checks `conv2d` makes, before any allocation.
-    func validateForBenchmark() throws {
+    /// Positive sizes, a valid geometry, and room for x, W, y, the upstream gradient, dX and dW
+    /// (twice the input, weights and output) plus the reference backend's im2col buffer.
+    func validateForBenchmark(op: String = "bench conv") throws {
         guard batch > 0, inChannels > 0, height > 0, width > 0, outChannels > 0 else {
-            throw ConvNetError(op: "bench conv", "N, C, H, W and C_out must be positive, got \(inputShape) → \(outChannels)")
+            throw ConvNetError(op: op, "N, C, H, W and C_out must be positive, got \(inputShape) → \(outChannels)")
         }
-        try validate()
+        try validate(op: op)
+        let columns = [inChannels, kernelHeight, kernelWidth, outHeight, outWidth]
+        let bytes = try MemoryBudget.floatBytes([inputShape, inputShape, weightShape, weightShape, outputShape, outputShape, columns],
+                                                op: op, what: "the tensors")
+        try MemoryBudget.require(bytes, op: op, what: "input \(inputShape) → output \(outputShape)")
     }
 }

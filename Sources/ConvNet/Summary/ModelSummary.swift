@@ -49,13 +49,21 @@ public struct ModelSummary: Codable, Sendable {
         case trainingMemoryBytes = "training_memory_bytes"
     }
 
+    /// How many times its input's memory one image's forward pass may hold at once (an input and
+    /// the widest layers' outputs: VGG's first two convolutions hold 43 times a 3-channel input).
+    static let traceMemoryFactor = 64
+
     /// Runs one image of zeros through `model` (evaluation mode, no gradients) and records each layer.
-    /// - Throws: ``ConvNetError`` if the input shape does not suit the model.
+    /// - Throws: ``ConvNetError`` if the input shape does not suit the model, if one image would
+    ///   need more memory than the machine has, or if the batch's totals overflow.
     public static func of(_ model: Module, name: String, inputShape: [Int], batch: Int = 1) throws -> ModelSummary {
         guard batch >= 1 else { throw ConvNetError(op: "summary", "batch \(batch) must be at least 1") }
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
             throw ConvNetError(op: "summary", "input shape \(inputShape) must be positive sizes, e.g. 3×224×224")
         }
+        let inputBytes = try MemoryBudget.floatBytes([inputShape], op: "summary", what: "input shape")
+        try MemoryBudget.require(MemoryBudget.product([inputBytes, traceMemoryFactor]) ?? .max, op: "summary",
+                                 what: "one \(inputShape.map(String.init).joined(separator: "×")) image through \(name) (up to \(traceMemoryFactor)× its \(MemoryBudget.format(inputBytes)))")
         let paths = Dictionary(model.namedModules().map { (ObjectIdentifier($0.module), $0.name) }, uniquingKeysWith: { a, _ in a })
         let tracer = ModuleTracer()
         let wasTraining = model.isTraining
@@ -80,10 +88,14 @@ public struct ModelSummary: Codable, Sendable {
         }
         let params = model.parameterCount
         let activations = layers.reduce(0) { $0 + $1.activations }
+        guard let forwardBytes = MemoryBudget.product([activations, batch, 4]),
+              let trainingBytes = MemoryBudget.sum([3 * params * 4, forwardBytes]) else {
+            throw ConvNetError(op: "summary", "batch \(batch) of \(activations) activations per image is more bytes than can be counted")
+        }
         return ModelSummary(model: name, inputShape: inputShape, batch: batch, layers: layers, totalParams: params,
                             trainableParams: model.trainableParameterCount, totalMacs: layers.reduce(0) { $0 + $1.macs },
-                            activationsPerImage: activations, forwardActivationBytes: activations * batch * 4,
-                            trainingMemoryBytes: 3 * params * 4 + activations * batch * 4)
+                            activationsPerImage: activations, forwardActivationBytes: forwardBytes,
+                            trainingMemoryBytes: trainingBytes)
     }
 
     /// The table `convnet summary` prints.

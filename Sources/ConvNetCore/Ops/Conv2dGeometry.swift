@@ -30,6 +30,9 @@ public struct Conv2dGeometry: Hashable, Sendable {
 
     /// Checks the geometry, naming the op and the rule broken.
     public func validate(op: String = "conv2d") throws {
+        let sizes = [batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth,
+                     padHeight, padWidth]
+        try require(sizes.allSatisfy { $0 <= Int(Int32.max) }, op, "sizes \(sizes) must each be below 2^31")
         try require(strideHeight > 0 && strideWidth > 0, op,
                     "stride (\(strideHeight), \(strideWidth)) must be positive")
         try require(padHeight >= 0 && padWidth >= 0, op,

@@ -36,6 +36,8 @@ public struct Pool2dGeometry: Hashable, Sendable {
     }
 
     func validate(op: String) throws {
+        let sizes = inputShape + [kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth]
+        try require(sizes.allSatisfy { $0 <= Int(Int32.max) }, op, "sizes \(sizes) must each be below 2^31")
         try require(kernelHeight > 0 && kernelWidth > 0, op, "kernel (\(kernelHeight), \(kernelWidth)) must be positive")
         try require(strideHeight > 0 && strideWidth > 0, op, "stride (\(strideHeight), \(strideWidth)) must be positive")
         try require(padHeight >= 0 && padWidth >= 0, op, "padding (\(padHeight), \(padWidth)) must not be negative")
