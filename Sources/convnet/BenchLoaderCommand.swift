@@ -15,7 +15,12 @@ extension BenchCommand {
         @Option(help: "Threads that augment a batch.") var workers = 1
         @Option(help: "Channels the model takes.") var channels = 3
         @Option(help: "Resize to SIZE×SIZE when loading.") var imageSize: Int?
-        @Option(help: "Epochs to time (the median is printed).") var epochs = 5
+        @Option(help: "Epochs to time (the median is printed; at most 1000).") var epochs = 5
+
+        func validate() throws {
+            guard (1...1000).contains(epochs) else { throw ValidationError("--epochs \(epochs) must lie in 1...1000") }
+            guard batch >= 1 else { throw ValidationError("--batch \(batch) must be at least 1") }
+        }
 
         func run() throws {
             var request = DataRequest(dataset: dataset, directory: data, channels: channels)
@@ -28,7 +33,7 @@ extension BenchCommand {
             let loader = try DataLoader(train, batchSize: batch, normalization: prepared.normalization, prefetch: false,
                                         augmentation: augmentation, workers: workers)
             var seconds: [Double] = []
-            for epoch in 0..<max(epochs, 1) {
+            for epoch in 0..<epochs {
                 let order = loader.order(epoch: epoch)
                 let start = Stopwatch.now()
                 for index in 0..<loader.count { _ = loader.batch(index, order: order, epoch: epoch) }

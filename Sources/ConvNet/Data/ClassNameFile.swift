@@ -9,6 +9,8 @@ public enum ClassNameFile {
         guard let text = String(bytes: bytes, encoding: .utf8) else {
             throw ConvNetError(op: "labels", "\(path): not UTF-8 text (expected one class name per line)")
         }
-        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw ConvNetError(op: "labels", "\(path): holds no class names (expected one per line)") }
+        return names
     }
 }

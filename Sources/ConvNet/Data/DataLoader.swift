@@ -105,7 +105,8 @@ public struct DataLoader: Sendable {
 
     /// Batches per epoch.
     public var count: Int {
-        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        // Without n + b − 1, which overflows for a batch size near Int.max.
+        dataset.count / batchSize + (!dropLast && dataset.count % batchSize > 0 ? 1 : 0)
     }
 
     /// The order of the samples in epoch `epoch` (0-based): the `epoch + 1`-th order drawn from a
