@@ -1,7 +1,9 @@
 """Writes PyTorch reference cases in the format of shared/golden/ops.json (see its README), to check
 that the golden runner handles cases beyond the shared ones: other strides and paddings (also per
 axis), other reductions, log-softmax, NLL, average pooling without padding counted, batch norm
-with other momentum and eps, max pooling with ceil_mode.
+with other momentum and eps, max pooling with ceil_mode, adaptive average pooling at the output
+sizes of AlexNet (6×6) and VGG (7×7) from inputs that give overlapping windows (13 → 6, 10 → 7,
+9 → 4), upsampling ones (5 → 7, 2 → 6) and non-square ones.
 
 usage: python Tools/generate_golden_cases.py OUT.json   (needs torch)
 """
@@ -78,5 +80,13 @@ case("batchnorm2d_train_m0.3_eps1e-3", "batchnorm2d", {"training": True, "moment
      "running_mean_in": t(rm), "running_var_in": t(rv)}, {"x": bx, "weight": g, "bias": b}, bn, ["x", "weight", "bias"])
 case("local_response_norm_size3", "local_response_norm", {"size": 3, "alpha": 0.01, "beta": 0.5, "k": 1.0},
      {"x": torch.randn(2, 6, 3, 3)}, lambda x: {"y": F.local_response_norm(x, 3, 0.01, 0.5, 1.0)}, ["x"])
+# Adaptive average pooling: cell i averages rows ⌊i·H/h⌋ ..< ⌈(i+1)·H/h⌉; these sizes make neighbouring
+# windows overlap (13 → 6, 10 → 7, 9 → 4), repeat input pixels (5 → 7, 2 → 6: upsampling), mix both
+# (13×5 → 6×7), and leave the input as it is (7 → 7).
+for (h, w), out in [((13, 13), 6), ((10, 10), 7), ((5, 5), 7), ((9, 9), 4), ((2, 2), 6), ((13, 5), [6, 7]),
+                    ((11, 8), [7, 3]), ((7, 7), 7)]:
+    xa = torch.randn(2, 3, h, w)
+    case(f"adaptive_avgpool2d_{h}x{w}_to_{out}", "adaptive_avgpool2d", {"output_size": out}, {"x": xa},
+         lambda x, out=out: {"y": F.adaptive_avg_pool2d(x, out)}, ["x"])
 json.dump({"generator": f"PyTorch {torch.__version__}", "seed": 7, "cases": cases}, open(sys.argv[1], "w"))
 print(len(cases), "cases written to", sys.argv[1])

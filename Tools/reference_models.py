@@ -87,3 +87,36 @@ def summarize(named_tensors, rename=lambda name: name):
                        "first": [float(a) for a in v[:8]], "last": [float(a) for a in v[-8:]],
                        "sum": float(v.double().sum()), "abs_sum": float(v.double().abs().sum())})
     return result
+
+
+class LeNet5Classic(nn.Module):
+    """swift-convnet's `lenet5-classic` (LeCun et al. 1998 on 32×32: tanh, average-pool
+    subsampling, C3 fully connected), with its state_dict names and its order of construction."""
+    def __init__(self, classes=10):
+        super().__init__()
+        self.c1, self.tanh1, self.s2 = nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2)
+        self.c3, self.tanh2, self.s4 = nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2)
+        self.c5, self.tanh3, self.flatten = nn.Conv2d(16, 120, 5), nn.Tanh(), nn.Flatten()
+        self.f6, self.tanh4 = nn.Linear(120, 84), nn.Tanh()
+        self.output = nn.Linear(84, classes)
+
+    def forward(self, x):
+        h = self.s4(self.tanh2(self.c3(self.s2(self.tanh1(self.c1(x))))))
+        return self.output(self.tanh4(self.f6(self.flatten(self.tanh3(self.c5(h))))))
+
+
+def alexnet2012(classes=10):
+    """swift-convnet's `alexnet-2012` (Krizhevsky et al. 2012, ungrouped, with local response
+    normalisation): torchvision's AlexNet layout with the paper's widths, no adaptive pooling."""
+    model = nn.Module()
+    model.features = nn.Sequential(
+        nn.Conv2d(3, 96, 11, 4), nn.ReLU(), nn.LocalResponseNorm(5, 1e-4, 0.75, 2), nn.MaxPool2d(3, 2),
+        nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(), nn.LocalResponseNorm(5, 1e-4, 0.75, 2), nn.MaxPool2d(3, 2),
+        nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2))
+    model.classifier = nn.Sequential(
+        nn.Dropout(0.5), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(),
+        nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, classes))
+    model.forward = lambda x: model.classifier(torch.flatten(model.features(x), 1))
+    return model

@@ -20,30 +20,28 @@ struct BadInputTests {
         }
     }
 
-    @Test("conv2d: mismatched channels, oversized kernel, bad stride or padding, wrong ranks, bias",
-          arguments: ComputeBackend.allCases)
-    func convErrors(backend: ComputeBackend) {
-        Backend.with(backend) {
-            let x = Tensor.zeros([2, 3, 8, 8])
-            expectError("conv2d", ["[2, 3, 8, 8]", "[4, 4, 3, 3]", "channels"]) { try conv2d(x, Tensor.zeros([4, 4, 3, 3])) }
-            expectError("conv2d", ["kernel 9×9", "larger than the padded input 8×8"]) { try conv2d(x, Tensor.zeros([4, 3, 9, 9])) }
-            expectError("conv2d", ["stride", "positive"]) { try conv2d(x, Tensor.zeros([4, 3, 3, 3]), stride: 0) }
-            expectError("conv2d", ["stride", "positive"]) { try conv2d(x, Tensor.zeros([4, 3, 3, 3]), stride: Size2(1, -2)) }
-            expectError("conv2d", ["padding", "negative"]) { try conv2d(x, Tensor.zeros([4, 3, 3, 3]), padding: -1) }
-            expectError("conv2d", ["[N, C, H, W]", "[3, 8, 8]"]) { try conv2d(Tensor.zeros([3, 8, 8]), Tensor.zeros([4, 3, 3, 3])) }
-            expectError("conv2d", ["bias [3]", "[4]"]) { try conv2d(x, Tensor.zeros([4, 3, 3, 3]), bias: Tensor.zeros([3])) }
-        }
+    // conv2d and the pooling functions check their arguments (and Conv2dGeometry/Pool2dGeometry
+    // validate) before they dispatch to ``Backend/current``: one run covers both backends, where
+    // running each test once per backend ran the same code twice.
+    @Test("conv2d: mismatched channels, oversized kernel, bad stride or padding, wrong ranks, bias")
+    func convErrors() {
+        let x = Tensor.zeros([2, 3, 8, 8])
+        expectError("conv2d", ["[2, 3, 8, 8]", "[4, 4, 3, 3]", "channels"]) { try conv2d(x, Tensor.zeros([4, 4, 3, 3])) }
+        expectError("conv2d", ["kernel 9×9", "larger than the padded input 8×8"]) { try conv2d(x, Tensor.zeros([4, 3, 9, 9])) }
+        expectError("conv2d", ["stride", "positive"]) { try conv2d(x, Tensor.zeros([4, 3, 3, 3]), stride: 0) }
+        expectError("conv2d", ["stride", "positive"]) { try conv2d(x, Tensor.zeros([4, 3, 3, 3]), stride: Size2(1, -2)) }
+        expectError("conv2d", ["padding", "negative"]) { try conv2d(x, Tensor.zeros([4, 3, 3, 3]), padding: -1) }
+        expectError("conv2d", ["[N, C, H, W]", "[3, 8, 8]"]) { try conv2d(Tensor.zeros([3, 8, 8]), Tensor.zeros([4, 3, 3, 3])) }
+        expectError("conv2d", ["bias [3]", "[4]"]) { try conv2d(x, Tensor.zeros([4, 3, 3, 3]), bias: Tensor.zeros([3])) }
     }
 
-    @Test("pooling: oversized kernel, bad stride, excessive padding", arguments: ComputeBackend.allCases)
-    func poolingErrors(backend: ComputeBackend) {
-        Backend.with(backend) {
-            let x = Tensor.zeros([1, 2, 4, 4])
-            expectError("maxpool2d", ["kernel 5×5", "larger"]) { try maxPool2d(x, kernel: 5) }
-            expectError("avgpool2d", ["stride", "positive"]) { try avgPool2d(x, kernel: 2, stride: 0) }
-            expectError("maxpool2d", ["padding", "half the kernel"]) { try maxPool2d(x, kernel: 2, padding: 2) }
-            expectError("global_avgpool", ["[N, C, H, W]"]) { try globalAvgPool2d(Tensor.zeros([2, 3])) }
-        }
+    @Test("pooling: oversized kernel, bad stride, excessive padding")
+    func poolingErrors() {
+        let x = Tensor.zeros([1, 2, 4, 4])
+        expectError("maxpool2d", ["kernel 5×5", "larger"]) { try maxPool2d(x, kernel: 5) }
+        expectError("avgpool2d", ["stride", "positive"]) { try avgPool2d(x, kernel: 2, stride: 0) }
+        expectError("maxpool2d", ["padding", "half the kernel"]) { try maxPool2d(x, kernel: 2, padding: 2) }
+        expectError("global_avgpool", ["[N, C, H, W]"]) { try globalAvgPool2d(Tensor.zeros([2, 3])) }
     }
 
     @Test("losses: labels out of range, wrong counts, shape mismatch")

@@ -127,6 +127,20 @@ struct GradientCheckTests {
         }
     }
 
+    /// Input → output sizes: AlexNet's 6×6 and VGG's 7×7 from inputs whose windows overlap
+    /// (13 → 6, 10 → 7), repeat pixels (5 → 7, 2 → 6), both at once (13×5 → 6×7), and 9 → 4.
+    static let adaptiveCases: [[Int]] = [[13, 13, 6, 6], [10, 10, 7, 7], [5, 5, 7, 7], [2, 2, 6, 6], [9, 9, 4, 4], [13, 5, 6, 7]]
+
+    @Test("adaptive average pooling: overlapping and upsampling windows", arguments: adaptiveCases)
+    func adaptiveAveragePooling(_ sizes: [Int]) throws {
+        var gen = RandomGenerator(seed: 12)
+        let x = Tensor.randn([2, 2, sizes[0], sizes[1]], generator: &gen)
+        // Linear in x, so central differences are exact up to rounding: every entry is checked.
+        try FiniteDifference.check("adaptive avg pool \(sizes)", inputs: [x], atol: 1e-3, maxEntries: x.count) { t in
+            try adaptiveAvgPool2d(t[0], outputSize: Size2(sizes[2], sizes[3]))
+        }
+    }
+
     @Test("pointwise activations")
     func activations() throws {
         var gen = RandomGenerator(seed: 5)

@@ -21,6 +21,13 @@ struct ImageTests {
             return UInt8((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16)
         }
         #expect(gray.pixels == luma)
+        // What PIL itself gives (Pillow 13: `Image.new("RGB", …).putdata(pixels).convert("L")`) for
+        // black, white, pure red, green, blue and seven colours where the rounded formula above and
+        // the truncated ITU-R 601 one (299 R + 587 G + 114 B) / 1000 differ by one.
+        let colours: [UInt8] = [0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 255, 0, 0, 0, 255, 132, 248, 207, 71, 48, 128,
+                                75, 158, 50, 37, 169, 241, 51, 181, 222, 7, 47, 204, 55, 154, 149]
+        try Image(width: 12, height: 1, channels: 3, pixels: colours).writePNG(path: path)
+        #expect(try Image.readPNG(path: path, channels: 1).pixels == [0, 255, 76, 150, 29, 209, 64, 121, 138, 147, 53, 124])
         let white = try Image(width: 2, height: 2, channels: 3, pixels: [UInt8](repeating: 255, count: 12))
         try white.writePNG(path: path)
         #expect(try Image.readPNG(path: path, channels: 1).pixels == [255, 255, 255, 255])

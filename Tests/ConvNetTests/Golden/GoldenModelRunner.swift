@@ -59,9 +59,24 @@ enum GoldenModelRunner {
                     failures.append(f)
                 }
             }
-            // The file gives d(loss)/d(parameter) for loss = Σ output·upstream but not the upstream
-            // itself; ResNet gradients are checked when the upstream is recovered (see GoldenGradientConsistency).
-            failures += try GoldenGradientConsistency.check(c, name: name, output: out, parameters: params, backend: backend)
+            // loss = Σ output·upstream with the case's upstream: its value, then d(loss)/dθ directly.
+            let upstream = try c.required("upstream").tensor()
+            guard upstream.shape == out.shape else {
+                throw GoldenError("\(name): upstream has shape \(upstream.shape), the output \(out.shape)")
+            }
+            let loss = zip(out.scalars, upstream.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let wantLoss = try c.required("loss_value").double()
+            if !(abs(loss - wantLoss) <= 1e-4 * max(abs(wantLoss), 1e-6)) {
+                failures.append("\(name): Σ output·upstream = \(loss), expected \(wantLoss)")
+            }
+            let gradsJSON = try c.required("grads")
+            let keys = gradsJSON.keys
+            let grads = try Backend.with(backend) { try gradients(of: out, withRespectTo: keys.map(p), upstream: upstream) }
+            for (key, got) in zip(keys, grads) {
+                if let f = GoldenCompare.relativeToLargest("\(name) grad \(key)", got: got, want: try gradsJSON.required(key).tensor()) {
+                    failures.append(f)
+                }
+            }
         default:
             throw GoldenError("\(name): unknown model case")
         }

@@ -5,7 +5,7 @@ import ConvNet
 enum GoldenOpRunner {
     /// The names this runner understands; any other `op` is a failure.
     static let knownOps: Set<String> = [
-        "conv2d", "maxpool2d", "avgpool2d", "global_avgpool", "linear", "relu", "leaky_relu", "sigmoid", "tanh",
+        "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "global_avgpool", "linear", "relu", "leaky_relu", "sigmoid", "tanh",
         "softmax", "log_softmax", "batchnorm2d", "batchnorm1d", "local_response_norm", "cross_entropy",
         "focal_loss", "nll_loss", "mse_loss", "flatten", "add", "concat", "chain", "conv_maxpool_relu",
     ]
@@ -110,6 +110,9 @@ enum GoldenOpRunner {
             }
             let include = try attrs["count_include_pad"]?.bool() ?? true
             return ["y": try avgPool2d(x(), kernel: kernel, stride: stride, padding: padding, countIncludePad: include)]
+        case "adaptive_avgpool2d":
+            try allow(attrs, ["output_size"], name: name)
+            return ["y": try adaptiveAvgPool2d(x(), outputSize: attrs.required("output_size").size2())]
         case "global_avgpool":
             try allow(attrs, [], name: name)
             return ["y": try globalAvgPool2d(x())]

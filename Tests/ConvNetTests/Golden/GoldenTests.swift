@@ -50,7 +50,7 @@ struct GoldenTests {
     @Test("further PyTorch cases of the same format pass too", arguments: ComputeBackend.allCases)
     func extraCasesPass(backend: ComputeBackend) throws {
         let (count, failures) = try Self.runAll(backend: backend, folder: GoldenFiles.extraDirectory)
-        #expect(count >= 19)
+        #expect(count >= 27)
         for failure in failures { Issue.record("[\(backend)] \(failure)") }
     }
 
@@ -78,7 +78,7 @@ struct GoldenTests {
     }
 
     /// The same for model and optimizer cases: a wrong gradient entry (the ResNet block's included,
-    /// which is checked through the recovered upstream) or a wrong parameter after a step must fail.
+    /// checked directly with the case's upstream) or a wrong parameter after a step must fail.
     @Test("model and optimizer checks fail when an expected value is wrong")
     func modelAndOptimizerRunnersDetectWrongValues() throws {
         for fileName in ["models.json", "optimizers.json"] {
@@ -107,6 +107,37 @@ struct GoldenTests {
                 let c = GoldenValue(dict, path: "\(fileName)#\(i) (\(perturbedPath) perturbed)")
                 let failures = try Self.run(c, backend: .reference)
                 #expect(!failures.isEmpty, "perturbed \(c.path) was accepted")
+            }
+        }
+    }
+
+    /// optimizers.json's `*_strong_decay` cases decay so strongly that AdamW's decoupled decay
+    /// (p ← p·(1 − lr·λ)) and Adam's L2 decay (g ← g + λ·p) end far apart: each passes as given, and
+    /// fails when run with the other variant or without decay. (The plain AdamW case could not tell:
+    /// the wrong variant stayed within 0.2 % of the tolerance.)
+    @Test("the strong-decay optimizer cases run and tell decoupled from L2 weight decay")
+    func strongDecayCasesDiscriminate() throws {
+        let file = GoldenFiles.directory.appendingPathComponent("optimizers.json")
+        let strong = try GoldenFiles.cases(in: file).filter { ($0["name"] as? String)?.hasSuffix("_strong_decay") == true }
+        let optimizers = Set(strong.compactMap { $0["optimizer"] as? String })
+        #expect(optimizers.isSuperset(of: ["adamw", "adam", "sgd"]), "strong-decay cases for \(optimizers)")
+        for raw in strong {
+            let name = raw["name"] as? String ?? "?"
+            #expect(try GoldenOptimizerRunner.check(GoldenValue(raw, path: name)).isEmpty, "\(name) fails as given")
+            var variants: [(String, [String: Any])] = []
+            var noDecay = raw
+            var attrs = raw["attrs"] as? [String: Any] ?? [:]
+            attrs["weight_decay"] = 0
+            noDecay["attrs"] = attrs
+            variants.append(("without weight decay", noDecay))
+            if let optimizer = raw["optimizer"] as? String, let other = ["adam": "adamw", "adamw": "adam"][optimizer] {
+                var swapped = raw
+                swapped["optimizer"] = other
+                variants.append(("as \(other)", swapped))
+            }
+            for (what, variant) in variants {
+                #expect(!(try GoldenOptimizerRunner.check(GoldenValue(variant, path: "\(name) \(what)")).isEmpty),
+                        "\(name) run \(what) still passes")
             }
         }
     }
