@@ -185,6 +185,7 @@ struct BadInputMatrixTests {
             ("--milestones", ["train", "--schedule", "multistep", "--milestones", huge, "--out", out]),
             ("--warmup-steps", ["train", "--warmup-steps", huge, "--out", out]),
             ("--image-size", ["train", "--image-size", huge, "--out", out]),
+            ("--image-size", ["train", "--image-size", "4000", "--out", out]),  // 60000 images of 16 MB: refused before resizing
             ("--workers", ["train", "--workers", "0", "--out", out]),
             ("--threads", ["eval", "--checkpoint", w.checkpoint, "--threads", "-3"]),
             ("--top", ["predict", "--model", "lenet5", "--weights", w.checkpoint, "--top", "0", w.image]),

@@ -83,6 +83,8 @@ extension ImageDataset {
             throw ConvNetError(op: "dataset", "cannot convert \(channels)-channel images to \(target) channels")
         }
         let plane = height * width
+        try MemoryBudget.require(MemoryBudget.product([count, target, plane]) ?? .max, op: "dataset",
+                                 what: "\(count) images of \(target)×\(height)×\(width) bytes")
         var out = [UInt8](repeating: 0, count: count * target * plane)
         for image in 0..<count {
             let src = image * channels * plane, dst = image * target * plane
@@ -104,6 +106,8 @@ extension ImageDataset {
     public func resized(toSquare side: Int) throws -> ImageDataset {
         guard side > 0 else { throw ConvNetError(op: "--image-size", "\(side) must be positive") }
         if height == side && width == side { return self }
+        try MemoryBudget.require(MemoryBudget.product([count, channels, side, side]) ?? .max, op: "--image-size",
+                                 what: "\(count) images of \(channels)×\(side)×\(side) bytes")
         let size = channels * side * side
         var out = [UInt8](repeating: 0, count: count * size)
         try out.withUnsafeMutableBufferPointer { destination in

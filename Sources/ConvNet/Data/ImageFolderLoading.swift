@@ -41,6 +41,7 @@ extension ImageFolder {
         guard imageBytes <= Int.max / samples.count else {
             throw ConvNetError(op: op, "\(root): \(samples.count) images of \(channels)×\(height)×\(width) bytes do not fit in memory")
         }
+        try MemoryBudget.require(samples.count * imageBytes, op: op, what: "\(root): \(samples.count) images of \(channels)×\(height)×\(width) bytes")
 
         let state = LoadState(count: samples.count, stopAtUnreadable: !skipBadImages)
         let samples = samples

@@ -93,7 +93,12 @@ public final class Trainer {
         testLoader = try DataLoader(prepared.evaluation, batchSize: options.batchSize, shuffle: false, normalization: prepared.normalization,
                                     convention: options.shuffle)
         model = try GlobalGenerator.using(generator) { try ModelZoo.make(options.model, classes: train.classNames.count) }
-        try Self.checkInput(model, entry: entry, shape: [train.channels, trainLoader.outputHeight, trainLoader.outputWidth])
+        let shape = [train.channels, trainLoader.outputHeight, trainLoader.outputWidth]
+        try Self.checkInput(model, entry: entry, shape: shape)
+        // A batch that cannot fit in memory is refused now, not by a failed allocation mid-step.
+        let batch = min(options.batchSize, train.count)
+        let needed = try ModelSummary.of(model, name: options.model, inputShape: shape, batch: batch).trainingMemoryBytes
+        try MemoryBudget.require(needed, op: "train", what: "--batch-size \(batch) (\(options.model) on \(shape.map(String.init).joined(separator: "×")) images; an estimate of weights, gradients, momentum and activations)")
         optimizer = try options.makeOptimizer(model.parameters)
     }
 
