@@ -41,6 +41,7 @@ bench: build
 ## of its committed seed corpus Fuzz/Corpus/<target>. An allocation over FUZZ_MALLOC_MB, RSS over
 ## 2 GB, a trap, a leak or an input slower than 10 s is a finding (the input lands in .build-fuzz/).
 FUZZ_SECONDS ?= 60
+FUZZ_LIMIT ?= -max_total_time=$(FUZZ_SECONDS)
 FUZZ_MALLOC_MB ?= 1024
 FUZZ_TARGETS := IDX Gzip SafeTensors Checkpoint CIFAR Augment Image
 FUZZ_DIR := .build-fuzz
@@ -48,7 +49,7 @@ FUZZ_FLAGS = -rss_limit_mb=2048 -malloc_limit_mb=$(FUZZ_MALLOC_MB) -timeout=10 -
 fuzz-build: deps
 	$(SWIFT) build -c release --package-path Fuzz --scratch-path $(FUZZ_DIR)/swift \
 		-Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -ISources/CImageCodecs/include \
+	clang -g -O1 -fuse-ld=lld -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -ISources/CImageCodecs/include \
 		Sources/CImageCodecs/*.c Tools/fuzz/decode_fuzzer.c -lpng -lturbojpeg -lpthread -o $(FUZZ_DIR)/decode_fuzzer
 
 fuzz: fuzz-build
@@ -56,8 +57,8 @@ fuzz: fuzz-build
 		rm -rf $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
 		if [ $$t = decode ]; then seeds=Fuzz/Corpus/Image; bin=$(FUZZ_DIR)/decode_fuzzer; \
 		else seeds=Fuzz/Corpus/$$t; bin=$(FUZZ_DIR)/swift/release/Fuzz$$t; fi; \
-		echo "== $$t: $(FUZZ_SECONDS) s"; \
-		SWIFT_BACKTRACE=enable=no $$bin -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+		echo "== $$t: $(FUZZ_LIMIT)"; \
+		SWIFT_BACKTRACE=enable=no $$bin $(FUZZ_LIMIT) $(FUZZ_FLAGS) \
 			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_DIR)/corpus/$$t $$seeds; \
 	done
 
