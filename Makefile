@@ -37,7 +37,7 @@ bench: build
 	@bash Benchmarks/lenet_epoch_pairs.sh $(CONVNET) 6 4
 
 ## libFuzzer with AddressSanitizer, one target per parser of outside bytes (Fuzz/Package.swift lists
-## them; the C decoders also with UBSan), each run for FUZZ_SECONDS (default 60) from a scratch copy
+## them; the C decoders also with UBSan), each run for FUZZ_SECONDS (default 60; or FUZZ_LIMIT=-runs=N) from a scratch copy
 ## of its committed seed corpus Fuzz/Corpus/<target>. An allocation over FUZZ_MALLOC_MB, RSS over
 ## 2 GB, a trap, a leak or an input slower than 10 s is a finding (the input lands in .build-fuzz/).
 FUZZ_SECONDS ?= 60
