@@ -6,7 +6,7 @@ CONVNET := .build/release/convnet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev pkg-config
 
-.PHONY: demo test deps build bench fuzz clean
+.PHONY: demo test deps build bench fuzz fuzz-build fuzz-smoke fuzz-corpus clean
 
 ## Installs the system libraries the build links (OpenBLAS, oneDNN, zlib, libpng, TurboJPEG) when they are missing.
 deps:
@@ -36,23 +36,40 @@ bench: build
 	@bash Benchmarks/model_table.sh $(CONVNET) --with-torch
 	@bash Benchmarks/lenet_epoch_pairs.sh $(CONVNET) 6 4
 
-## libFuzzer with AddressSanitizer on the parsers of outside bytes, FUZZ_SECONDS each (default 60):
-## the Swift one (CIFAR batches, --augment and its transforms, Image.decode) and the C decoders.
+## libFuzzer with AddressSanitizer, one target per parser of outside bytes (Fuzz/Package.swift lists
+## them; the C decoders also with UBSan), each run for FUZZ_SECONDS (default 60; or FUZZ_LIMIT=-runs=N) from a scratch copy
+## of its committed seed corpus Fuzz/Corpus/<target>. An allocation over FUZZ_MALLOC_MB, RSS over
+## 2 GB, a trap, a leak or an input slower than 10 s is a finding (the input lands in .build-fuzz/).
 FUZZ_SECONDS ?= 60
-FUZZ_CORPUS := .build-fuzz/corpus
-fuzz: deps
-	$(SWIFT) build -c release --package-path Fuzz --scratch-path .build-fuzz/swift -Xswiftc -sanitize=fuzzer,address
-	mkdir -p $(FUZZ_CORPUS)/swift $(FUZZ_CORPUS)/decode
-	printf '\000RandomCrop(32, padding=4), RandomHorizontalFlip()' > $(FUZZ_CORPUS)/swift/augment
-	printf "\000ColorJitter(0.4, (0.5, 1.5), 0.4, 0.1), RandomResizedCrop(8, scale=(0.5, 1)), Lighting(0.1), Pad((1, 2, 3, 4), padding_mode='reflect')" > $(FUZZ_CORPUS)/swift/jitter
-	head -c 6147 /dev/urandom | sed '1s/^./\x01/' > $(FUZZ_CORPUS)/swift/cifar10 || true
-	for f in Tests/ConvNetTests/Fixtures/images/*.png Tests/ConvNetTests/Fixtures/images/*.jpg; do \
-		{ printf '\003'; cat "$$f"; } > $(FUZZ_CORPUS)/swift/$$(basename "$$f"); done
-	SWIFT_BACKTRACE=enable=no .build-fuzz/swift/release/DataFuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -max_len=65536 $(FUZZ_CORPUS)/swift
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -ISources/CImageCodecs/include Sources/CImageCodecs/*.c \
-		Tools/fuzz/decode_fuzzer.c -lpng -lturbojpeg -lpthread -o .build-fuzz/decode_fuzzer
-	.build-fuzz/decode_fuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -max_len=65536 \
-		$(FUZZ_CORPUS)/decode Tests/ConvNetTests/Fixtures/images
+FUZZ_LIMIT ?= -max_total_time=$(FUZZ_SECONDS)
+FUZZ_MALLOC_MB ?= 1024
+FUZZ_TARGETS := IDX Gzip SafeTensors Checkpoint CIFAR Augment Image
+FUZZ_DIR := .build-fuzz
+FUZZ_FLAGS = -rss_limit_mb=2048 -malloc_limit_mb=$(FUZZ_MALLOC_MB) -timeout=10 -max_len=65536 -print_final_stats=1
+fuzz-build: deps
+	$(SWIFT) build -c release --package-path Fuzz --scratch-path $(FUZZ_DIR)/swift \
+		-Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
+	clang -g -O1 -fuse-ld=lld -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -ISources/CImageCodecs/include \
+		Sources/CImageCodecs/*.c Tools/fuzz/decode_fuzzer.c -lpng -lturbojpeg -lpthread -o $(FUZZ_DIR)/decode_fuzzer
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS) decode; do \
+		rm -rf $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
+		if [ $$t = decode ]; then seeds=Fuzz/Corpus/Image; bin=$(FUZZ_DIR)/decode_fuzzer; \
+		else seeds=Fuzz/Corpus/$$t; bin=$(FUZZ_DIR)/swift/release/Fuzz$$t; fi; \
+		echo "== $$t: $(FUZZ_LIMIT)"; \
+		SWIFT_BACKTRACE=enable=no $$bin $(FUZZ_LIMIT) $(FUZZ_FLAGS) \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_DIR)/corpus/$$t $$seeds; \
+	done
+
+## Each fuzz target for a few seconds (CI).
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=5
+
+## Rewrites the committed seed corpora from the seeds each target makes with the library.
+fuzz-corpus: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do rm -rf Fuzz/Corpus/$$t; \
+		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $(FUZZ_DIR)/swift/release/Fuzz$$t --write-seeds Fuzz/Corpus/$$t; done
 
 clean:
 	rm -rf .build

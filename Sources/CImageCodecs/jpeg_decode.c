@@ -44,12 +44,16 @@ static int decode(const uint8_t *data, size_t size, cic_header *header, int chan
                     size_t pixels_size, char *error) {
     tjhandle tj = thread_decompressor();
     if (!tj) return cic_fail(error, "cannot create a TurboJPEG decompressor");
-    int width, height, subsampling, colorspace;
+    // Zeroed first: for a stream of tables without a frame, TurboJPEG 2.1 returns success without
+    // writing them (a fuzzer found stack garbage read back as the image's size).
+    int width = 0, height = 0, subsampling = 0, colorspace = 0;
     if (tjDecompressHeader3(tj, data, (unsigned long)size, &width, &height, &subsampling, &colorspace) != 0)
         return cic_fail(error, "%s", tjGetErrorStr2(tj));
-    // TurboJPEG 2.1 reports a stream of tables without a frame (or cut before one) as 0 × 0.
     if (width <= 0 || height <= 0) return cic_fail(error, "no image frame in the JPEG data (truncated, or tables only)");
     if (cic_check_size("JPEG", (uint64_t)width, (uint64_t)height, error) != 0) return -1;
+    if ((uint64_t)width * (uint64_t)height > (uint64_t)CIC_JPEG_PIXELS_PER_BYTE * size)
+        return cic_fail(error, "header gives %d × %d pixels, more than a %zu-byte file can plausibly hold (%d pixels "
+                        "a byte at most); truncated or forged", width, height, size, CIC_JPEG_PIXELS_PER_BYTE);
     int cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
     header->format = CIC_FORMAT_JPEG;
     header->width = width;

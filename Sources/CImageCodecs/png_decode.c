@@ -44,6 +44,13 @@ static int run(png_job *job, cic_header *header, int channels, uint8_t *pixels, 
     int depth, color, interlace;
     png_get_IHDR(png, info, &width, &height, &depth, &color, &interlace, NULL, NULL);
     if (cic_check_size("PNG", width, height, job->error) != 0) return -1;
+    // The filtered rows the header implies (a filter byte each; png_get_channels is still the
+    // file's own count here, 1 for a palette) must fit what the file's bytes can inflate to.
+    uint64_t row_bytes = 1 + ((uint64_t)width * (uint64_t)depth * png_get_channels(png, info) + 7) / 8;
+    if (row_bytes * height > (uint64_t)CIC_DEFLATE_RATIO * job->size)
+        return cic_fail(job->error, "header gives %u × %u pixels (%llu bytes of rows), more than a %zu-byte file can "
+                        "hold (deflate expands at most %d:1); truncated or forged", (unsigned)width, (unsigned)height,
+                        (unsigned long long)(row_bytes * height), job->size, CIC_DEFLATE_RATIO);
     header->format = CIC_FORMAT_PNG;
     header->width = (int)width;
     header->height = (int)height;

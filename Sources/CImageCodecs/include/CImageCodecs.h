@@ -24,6 +24,16 @@ enum {
 /// allocated: a few bytes of header must not make a decoder ask for gigabytes.
 #define CIC_MAX_PIXELS ((uint64_t)1 << 28)
 
+/// A header must also fit the file's size, checked before anything is allocated: no file can
+/// hold more than this. PNG: deflate expands at most 1032 : 1 (zlib's FAQ), so the filtered rows
+/// (height × (1 + ⌈width · bits per pixel / 8⌉) bytes) are at most 1032 × the file's size.
+#define CIC_DEFLATE_RATIO 1032
+/// JPEG: a Huffman-coded file spends at least one bit on each 8 × 8 block of each component (a
+/// progressive DC scan with a one-bit code; baseline needs two), so at most 64 · 8 = 512 pixels
+/// per byte of file. Files beyond it (arithmetic coding of a flat image, or scans left out, which
+/// no common encoder writes) are refused as implausible.
+#define CIC_JPEG_PIXELS_PER_BYTE 512
+
 /// Room for an error message, terminating zero included; longer messages are cut.
 #define CIC_ERROR_SIZE 256
 
@@ -41,7 +51,8 @@ typedef struct {
 int cic_sniff(const uint8_t *data, size_t size);
 
 /// Reads the header only. Returns 0, or -1 with a message in `error` (CIC_ERROR_SIZE bytes)
-/// for unknown, corrupt or truncated data and for images over CIC_MAX_PIXELS.
+/// for unknown, corrupt or truncated data, for images over CIC_MAX_PIXELS, and for headers that
+/// declare more pixels than `size` bytes can hold (CIC_DEFLATE_RATIO, CIC_JPEG_PIXELS_PER_BYTE).
 int cic_read_header(const uint8_t *data, size_t size, cic_header *header, char *error);
 
 /// Decodes to `channels` (1 gray or 3 RGB) 8-bit interleaved samples, row after row, into

@@ -43,7 +43,7 @@ public enum CIFAR {
         let classNames = try names(folder, variant: variant, labelLevel: labelLevel)
         var pixels = [UInt8](), labels = [Int]()
         for path in files {
-            let batch = try parse(try Gzip.readFile(path), variant: variant, labelLevel: labelLevel, classes: classNames.count, source: path)
+            let batch = try parse(try RegularFile.bytes(path, op: variant.rawValue), variant: variant, labelLevel: labelLevel, classes: classNames.count, source: path)
             pixels += batch.pixels
             labels += batch.labels
         }
@@ -51,14 +51,26 @@ public enum CIFAR {
                                 source: files.joined(separator: ", "))
     }
 
-    /// The pixels (CHW per image) and labels of one batch file's bytes (already decompressed).
+    /// The most records one batch file may hold (100,000; CIFAR's largest, CIFAR-100's train.bin,
+    /// holds 50,000): a gzipped batch is not inflated beyond this many records' bytes.
+    public static let maximumRecordsPerFile = 100_000
+
+    /// The pixels (CHW per image) and labels of one batch file's bytes, plain or gzipped.
     /// - Throws: ``ConvNetError`` naming `source` for a size that is not a whole, positive number of
-    ///   records or a label outside `0..<classes`.
-    public static func parse(_ bytes: [UInt8], variant: Variant, labelLevel: LabelLevel = .fine, classes: Int,
+    ///   records, a label outside `0..<classes`, a corrupt or truncated gzip stream, or more than
+    ///   ``maximumRecordsPerFile`` records.
+    public static func parse(_ file: [UInt8], variant: Variant, labelLevel: LabelLevel = .fine, classes: Int,
                              source: String) throws -> (pixels: [UInt8], labels: [Int]) {
         let labelBytes = variant == .cifar10 ? 1 : 2
         let labelOffset = variant == .cifar10 || labelLevel == .coarse ? 0 : 1
         let recordSize = labelBytes + imageBytes
+        let limit = maximumRecordsPerFile * recordSize
+        // A plain batch never starts 1f 8b: its first byte is a label, and 0x1f = 31 is outside
+        // CIFAR-10's classes and CIFAR-100's 20 coarse ones.
+        let bytes = Gzip.isGzipped(file) ? try Gzip.decompress(file, source: source, limit: limit) : file
+        guard bytes.count <= limit else {
+            throw ConvNetError(op: variant.rawValue, "\(source): \(bytes.count) bytes is more than \(maximumRecordsPerFile) records; not a CIFAR batch")
+        }
         guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
             throw ConvNetError(op: variant.rawValue, "\(source): \(bytes.count) bytes is not a whole number of \(recordSize)-byte records (\(labelBytes == 1 ? "label" : "coarse label, fine label") + 3,072 pixels); truncated or not a \(variant == .cifar10 ? "CIFAR-10" : "CIFAR-100") batch")
         }
@@ -121,7 +133,7 @@ public enum CIFAR {
             if variant == .cifar10 { return cifar10Names }
             return (0..<expected).map { "class \($0)" }
         }
-        let bytes = try Gzip.readFile(path)
+        let bytes = try Gzip.readFile(path, op: variant.rawValue, limit: 1 << 20)
         guard let text = String(bytes: bytes, encoding: .utf8) else {
             throw ConvNetError(op: variant.rawValue, "\(path): not UTF-8 text (expected one class name per line)")
         }

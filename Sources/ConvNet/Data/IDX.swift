@@ -11,13 +11,42 @@ public struct IDXArray: Sendable {
     /// - Throws: ``ConvNetError`` naming the file for a wrong magic number, an unsupported type,
     ///   or a size that disagrees with the header.
     public static func read(path: String) throws -> IDXArray {
-        try parse(try Gzip.readFile(path), source: path)
+        try parse(try RegularFile.bytes(path, op: "idx"), source: path)
     }
 
-    /// Parses IDX bytes; `source` names them in errors.
+    /// Parses the bytes of an IDX file, plain or gzipped; `source` names them in errors.
+    ///
+    /// A gzipped file is inflated a chunk at a time: its header is checked as soon as it is out,
+    /// and nothing beyond the size the header declares is inflated (nor a declared size that the
+    /// compressed bytes cannot hold), so a small file cannot make the reader allocate gigabytes.
+    /// - Throws: ``ConvNetError`` as ``read(path:)`` does, and for a corrupt or truncated gzip stream.
     public static func parse(_ data: [UInt8], source: String) throws -> IDXArray {
+        guard Gzip.isGzipped(data) else { return try parsePlain(data, source: source) }
+        let inflated = try Gzip.decompress(data, source: source) { prefix in
+            try header(prefix, source: source).map { $0.size + $0.count }
+        }
+        return try parsePlain(inflated, source: source)
+    }
+
+    /// Parses uncompressed IDX bytes.
+    static func parsePlain(_ data: [UInt8], source: String) throws -> IDXArray {
+        guard let (shape, headerSize, count) = try header(data, source: source) else {
+            throw ConvNetError(op: "idx", data.count < 4 ? "\(source): \(data.count) bytes is too short for an IDX header"
+                               : "\(source): header declares \(data[3]) dimensions but the file has only \(data.count) bytes")
+        }
+        guard data.count - headerSize == count else {
+            throw ConvNetError(op: "idx", "\(source): header says \(shape.map(String.init).joined(separator: "×")) = \(count) values but the file holds \(data.count - headerSize)\(data.count - headerSize < count ? " (truncated?)" : "")")
+        }
+        return IDXArray(shape: shape, bytes: Array(data[headerSize...]))
+    }
+
+    /// The header at the start of `data`: the shape, the header's size in bytes and the number of
+    /// values it declares; nil when `data` is too short to hold it all.
+    /// - Throws: ``ConvNetError`` for a wrong magic number, an unsupported type, no dimensions,
+    ///   or sizes whose product overflows.
+    static func header(_ data: [UInt8], source: String) throws -> (shape: [Int], size: Int, count: Int)? {
         let op = "idx"
-        guard data.count >= 4 else { throw ConvNetError(op: op, "\(source): \(data.count) bytes is too short for an IDX header") }
+        guard data.count >= 4 else { return nil }
         guard data[0] == 0, data[1] == 0 else {
             throw ConvNetError(op: op, "\(source): wrong magic number \(hex(data[0..<4])) (an IDX file starts with 00 00)")
         }
@@ -26,23 +55,20 @@ public struct IDXArray: Sendable {
         }
         let dims = Int(data[3])
         let headerSize = 4 + 4 * dims
-        guard dims >= 1, data.count >= headerSize else {
-            throw ConvNetError(op: op, "\(source): header declares \(dims) dimensions but the file has only \(data.count) bytes")
-        }
+        guard dims >= 1 else { throw ConvNetError(op: op, "\(source): header declares 0 dimensions") }
+        guard data.count >= headerSize else { return nil }
         let shape = (0..<dims).map { d -> Int in
             let o = 4 + 4 * d
             return Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3])
         }
-        // The product of up to 255 sizes of up to 2³² − 1 overflows Int: checked, not trapped.
+        // The product of up to 255 sizes of up to 2³² − 1 overflows Int: checked, not trapped;
+        // so does the total with the header's size.
         var count = 1, overflow = false
         for size in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: size) }
-        guard !overflow else {
+        guard !overflow, count <= Int.max - headerSize else {
             throw ConvNetError(op: op, "\(source): header says \(shape.map(String.init).joined(separator: "×")) values, more than any file holds")
         }
-        guard data.count - headerSize == count else {
-            throw ConvNetError(op: op, "\(source): header says \(shape.map(String.init).joined(separator: "×")) = \(count) values but the file holds \(data.count - headerSize)\(data.count - headerSize < count ? " (truncated?)" : "")")
-        }
-        return IDXArray(shape: shape, bytes: Array(data[headerSize...]))
+        return (shape, headerSize, count)
     }
 
     private static func hex(_ bytes: ArraySlice<UInt8>) -> String {

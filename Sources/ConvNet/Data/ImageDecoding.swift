@@ -24,6 +24,14 @@ extension Image {
     /// before anything is allocated.
     public static let maximumPixels = Int(CIC_MAX_PIXELS)
 
+    /// A PNG header must fit its file: the filtered rows it implies are at most this many times the
+    /// file's size (deflate's largest expansion, 1032 : 1), checked before anything is allocated.
+    public static let maximumPNGExpansion = Int(CIC_DEFLATE_RATIO)
+
+    /// A JPEG header may declare at most this many pixels per byte of file (512: one bit for each
+    /// 8 × 8 block, the least Huffman coding spends), checked before anything is allocated.
+    public static let maximumJPEGPixelsPerByte = Int(CIC_JPEG_PIXELS_PER_BYTE)
+
     /// Decodes a PNG or JPEG image held in memory to 8-bit gray (`channels: 1`) or RGB (`3`),
     /// converting as PIL's `Image.open(f).convert("L")` / `.convert("RGB")` does:
     /// - PNG: palettes expanded (transparency ignored), 1/2/4-bit gray scaled to 8 bits, 16-bit
@@ -81,9 +89,10 @@ extension Image {
         try decode(readFile(path), channels: channels, source: path)
     }
 
-    /// The size a PNG or JPEG header gives, without decoding the image.
+    /// The size a PNG or JPEG header gives, without decoding the image (the checks `decode` makes
+    /// before it allocates: at most ``maximumPixels``, and no more than the bytes can hold).
     /// - Throws: ``ConvNetError`` naming `source`, as `decode` does.
-    static func header(_ bytes: [UInt8], source: String) throws -> (width: Int, height: Int) {
+    public static func header(_ bytes: [UInt8], source: String) throws -> (width: Int, height: Int) {
         var error = [CChar](repeating: 0, count: Int(CIC_ERROR_SIZE))
         var header = cic_header()
         let status = bytes.withUnsafeBytes { cic_read_header($0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count, &header, &error) }

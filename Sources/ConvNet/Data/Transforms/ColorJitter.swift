@@ -32,7 +32,8 @@ public struct ColorJitter: Transform {
     public init(ranges brightness: ClosedRange<Double>?, contrast: ClosedRange<Double>?, saturation: ClosedRange<Double>?,
                 hue: ClosedRange<Double>?) throws {
         for (name, range) in [("brightness", brightness), ("contrast", contrast), ("saturation", saturation)] {
-            if let range, range.lowerBound < 0 || !range.upperBound.isFinite {
+            // Factors are drawn in Float: a bound beyond Float's range would draw infinity.
+            if let range, range.lowerBound < 0 || !Float(range.upperBound).isFinite {
                 throw ConvNetError(op: "ColorJitter", "\(name) range \(range) must lie in [0, ∞)")
             }
         }
@@ -162,7 +163,9 @@ public struct ColorJitter: Transform {
         let sector = (h * 6).rounded(.down)
         let f = h * 6 - sector
         let p = clampUnit(v * (1 - s)), q = clampUnit(v * (1 - s * f)), t = clampUnit(v * (1 - s * (1 - f)))
-        var i = Int(sector) % 6
+        // A NaN hue (from NaN pixels) must not trap: PyTorch casts NaN to INT32_MIN, whose
+        // remainder by 6 is 4, so that sector is taken.
+        var i = sector.isFinite ? Int(sector) % 6 : 4
         if i < 0 { i += 6 }
         switch i {
         case 0: return (v, t, p)
