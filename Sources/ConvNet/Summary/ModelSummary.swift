@@ -69,7 +69,11 @@ public struct ModelSummary: Codable, Sendable {
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
-        _ = try withNoGrad { try tracer.tracing { try model(Tensor.zeros([1] + inputShape)) } }
+        do {
+            _ = try withNoGrad { try tracer.tracing { try model(Tensor.zeros([1] + inputShape)) } }
+        } catch let error as ConvNetError {
+            throw ConvNetError(op: "summary", "\(name) cannot take a \(inputShape.map(String.init).joined(separator: "×")) input (--input): \(error.description)")
+        }
         var layers: [Layer] = []
         for call in tracer.calls where call.module.children.isEmpty {
             let module = call.module
