@@ -12,11 +12,19 @@ public final class ModuleTracer: @unchecked Sendable {
 
     public private(set) var calls: [Call] = []
 
-    /// A tracer with no calls recorded yet.
-    public init() {}
+    /// The module whose output is kept (see ``captured``), if any.
+    public let target: Module?
+
+    /// The output of the last call of ``target`` (a tensor of the traced graph: gradients can be
+    /// taken with respect to it).
+    public private(set) var captured: Tensor?
+
+    /// A tracer with no calls recorded yet, keeping the output of `target` when given.
+    public init(capturing target: Module? = nil) { self.target = target }
 
     func record(_ module: Module, input: Tensor, output: Tensor) {
         calls.append(Call(module: module, inputShape: input.shape, outputShape: output.shape))
+        if module === target { captured = output }
     }
 
     /// Runs `body` with this tracer recording the module calls it makes.
