@@ -26,6 +26,12 @@ public struct Image: Sendable, Equatable {
     /// Writes a PNG file (8-bit gray or RGB, not interlaced) atomically.
     /// - Throws: ``ConvNetError`` naming the file when encoding or writing fails.
     public func writePNG(path: String) throws {
+        try AtomicFile.write(encodedPNG(source: path), to: path)
+    }
+
+    /// The image as PNG bytes (8-bit gray or RGB, not interlaced), through libpng.
+    /// - Throws: ``ConvNetError`` naming `source` when libpng refuses it.
+    public func encodedPNG(source: String = "image") throws -> Data {
         var error = [CChar](repeating: 0, count: Int(CIC_ERROR_SIZE))
         var png: UnsafeMutablePointer<UInt8>?
         var size = 0
@@ -34,9 +40,9 @@ public struct Image: Sendable, Equatable {
         }
         defer { cic_free(png) }
         guard status == 0, let png else {
-            throw ConvNetError(op: "png", "\(path): cannot encode a \(width)×\(height) image (\(decoderMessage(error)))")
+            throw ConvNetError(op: "png", "\(source): cannot encode a \(width)×\(height) image (\(decoderMessage(error)))")
         }
-        try AtomicFile.write(Data(bytes: png, count: size), to: path)
+        return Data(bytes: png, count: size)
     }
 
     /// Writes a baseline JPEG file atomically (`quality` 1–100; colour with 4:2:0 chroma

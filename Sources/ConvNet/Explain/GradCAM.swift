@@ -40,9 +40,9 @@ public struct GradCAM: Sendable {
         guard let target = model.namedModules().first(where: { $0.name == name })?.module else {
             throw ConvNetError(op: "grad-cam", "\(String(describing: type(of: model))) has no layer named \"\(name)\"")
         }
-        let tracer = ModuleTracer(capturing: target)
+        let tracer = ModuleTracer(capturing: [target])
         let logits = try withGrad { try tracer.tracing { try model(x) } }
-        guard let features = tracer.captured, features.rank == 4, features.shape[0] == 1 else {
+        guard let features = tracer.output(of: target), features.rank == 4, features.shape[0] == 1 else {
             throw ConvNetError(op: "grad-cam", "layer \(name) gave no [1, K, h, w] output to explain")
         }
         guard logits.rank == 2, logits.shape[0] == 1 else {

@@ -12,19 +12,20 @@ public final class ModuleTracer: @unchecked Sendable {
 
     public private(set) var calls: [Call] = []
 
-    /// The module whose output is kept (see ``captured``), if any.
-    public let target: Module?
+    /// The modules whose outputs are kept (see ``output(of:)``).
+    private let targets: Set<ObjectIdentifier>
+    private var outputs: [ObjectIdentifier: Tensor] = [:]
 
-    /// The output of the last call of ``target`` (a tensor of the traced graph: gradients can be
-    /// taken with respect to it).
-    public private(set) var captured: Tensor?
+    /// A tracer with no calls recorded yet, keeping the outputs of `targets`.
+    public init(capturing targets: [Module] = []) { self.targets = Set(targets.map(ObjectIdentifier.init)) }
 
-    /// A tracer with no calls recorded yet, keeping the output of `target` when given.
-    public init(capturing target: Module? = nil) { self.target = target }
+    /// The output of the last call of `module`, one of the targets (a tensor of the traced graph:
+    /// gradients can be taken with respect to it).
+    public func output(of module: Module) -> Tensor? { outputs[ObjectIdentifier(module)] }
 
     func record(_ module: Module, input: Tensor, output: Tensor) {
         calls.append(Call(module: module, inputShape: input.shape, outputShape: output.shape))
-        if module === target { captured = output }
+        if targets.contains(ObjectIdentifier(module)) { outputs[ObjectIdentifier(module)] = output }
     }
 
     /// Runs `body` with this tracer recording the module calls it makes.

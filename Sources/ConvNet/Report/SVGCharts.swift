@@ -1,0 +1,156 @@
+import Foundation
+
+/// Charts drawn as SVG text (sharp at any zoom, no script, no network): line charts and heat maps
+/// for `convnet report`.
+enum SVG {
+    /// Text safe inside XML/HTML.
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// A number short enough for an axis label.
+    static func label(_ v: Double) -> String {
+        if v == 0 { return "0" }
+        let magnitude = abs(v)
+        if magnitude >= 1e4 || magnitude < 1e-3 { return String(format: "%.1e", v) }
+        return String(format: magnitude >= 100 ? "%.0f" : magnitude >= 1 ? "%.3g" : "%.3g", v)
+    }
+
+    /// About `count` round tick values covering `low…high`.
+    static func ticks(_ low: Double, _ high: Double, count: Int = 5) -> [Double] {
+        guard high > low, low.isFinite, high.isFinite else { return [low] }
+        let raw = (high - low) / Double(count)
+        let power = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 2.5, 5, 10].map { $0 * power }.first { $0 >= raw } ?? raw
+        var values: [Double] = []
+        var v = ceil(low / step) * step
+        while v <= high + step * 1e-9 { values.append(v); v += step }
+        return values
+    }
+
+    /// Colours for series, distinguishable and readable on white.
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                          "#bcbd22", "#17becf"]
+}
+
+/// A line chart: one polyline per series over shared axes, with a legend.
+struct LineChart {
+    struct Series {
+        var name: String
+        var points: [(x: Double, y: Double)]
+        var dashed = false
+    }
+
+    var title: String
+    var xLabel: String
+    var yLabel: String
+    var series: [Series]
+    /// Fixed y range (e.g. 0…100 for percentages); otherwise the data's.
+    var yRange: ClosedRange<Double>? = nil
+    /// Fixed x range (e.g. 0…1 for ROC curves); otherwise the data's.
+    var xRange: ClosedRange<Double>? = nil
+    var width = 520.0, height = 320.0
+    /// Draw points as steps (PR curves) instead of straight segments.
+    var steps = false
+
+    var svg: String {
+        let finite = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
+        let (left, right, top, bottom) = (58.0, 16.0, 30.0, 44.0)
+        var x0 = xRange?.lowerBound ?? finite.map(\.x).min() ?? 0, x1 = xRange?.upperBound ?? finite.map(\.x).max() ?? 1
+        var y0 = yRange?.lowerBound ?? finite.map(\.y).min() ?? 0, y1 = yRange?.upperBound ?? finite.map(\.y).max() ?? 1
+        if x1 <= x0 { x1 = x0 + 1 }
+        if y1 <= y0 { (y0, y1) = y0 > 0 ? (0, y0 * 1.25) : y0 < 0 ? (y0 * 1.25, 0) : (-1, 1) }
+        if yRange == nil { let pad = (y1 - y0) * 0.05; (y0, y1) = (y0 - pad, y1 + pad) }
+        let plotW = width - left - right, plotH = height - top - bottom
+        func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * plotW }
+        func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * plotH }
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(SVG.escape(title))\">"
+        out += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
+        out += "<text x=\"\(Int(width / 2))\" y=\"18\" text-anchor=\"middle\" class=\"title\">\(SVG.escape(title))</text>"
+        for t in SVG.ticks(x0, x1) {
+            out += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>", px(t), top, px(t), top + plotH)
+            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">%@</text>", px(t), top + plotH + 16, SVG.label(t))
+        }
+        for t in SVG.ticks(y0, y1) {
+            out += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>", left, py(t), left + plotW, py(t))
+            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%@</text>", left - 6, py(t) + 4, SVG.label(t))
+        }
+        out += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>", left, top, plotW, plotH)
+        out += "<text x=\"\(Int(left + plotW / 2))\" y=\"\(Int(height - 6))\" text-anchor=\"middle\" class=\"axis\">\(SVG.escape(xLabel))</text>"
+        out += "<text transform=\"translate(14 \(Int(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"axis\">\(SVG.escape(yLabel))</text>"
+        for (i, s) in series.enumerated() {
+            let color = SVG.palette[i % SVG.palette.count]
+            var path = ""
+            var previous: (x: Double, y: Double)?
+            for p in s.points where p.x.isFinite && p.y.isFinite {
+                if let q = previous, steps { path += String(format: " %.2f,%.2f", px(p.x), py(q.y)) }
+                path += String(format: " %.2f,%.2f", px(p.x), py(p.y))
+                previous = p
+            }
+            out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(s.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
+            if s.points.count == 1, let p = s.points.first {
+                out += String(format: "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"%@\"/>", px(p.x), py(p.y), color)
+            }
+        }
+        // Legend, top right inside the plot.
+        let legendWidth = 12 + 7 * Double(series.map(\.name.count).max() ?? 0) + 24
+        for (i, s) in series.enumerated() {
+            let y = top + 14 + Double(i) * 16, x = left + plotW - legendWidth
+            let color = SVG.palette[i % SVG.palette.count]
+            out += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"2\"%@/>", x, y - 4, x + 18, y - 4, color,
+                          s.dashed ? " stroke-dasharray=\"6 4\"" : "")
+            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">%@</text>", x + 24, y, SVG.escape(s.name))
+        }
+        return out + "</svg>"
+    }
+}
+
+/// A matrix of counts as coloured cells (each row scaled to its own total), with the counts
+/// written in the cells when there is room: a confusion matrix, rows = true class.
+struct HeatMap {
+    var title: String
+    var rowLabel: String, columnLabel: String
+    var labels: [String]
+    var counts: [[Int]]
+
+    var svg: String {
+        let n = labels.count
+        let cell = n <= 12 ? 34.0 : max(8, 420 / Double(n))
+        let longest = Double(min(labels.map(\.count).max() ?? 1, 16))
+        let margin = 24 + 7 * longest
+        // Column labels upright when short and few, else slanted (they then need the margin's height).
+        let slanted = n > 12 || longest > 4
+        let top = 44 + (slanted ? margin * 0.87 : 16)
+        let (width, height) = (margin + cell * Double(n) + 10, top + cell * Double(n) + 10)
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(SVG.escape(title))\">"
+        out += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
+        out += "<text x=\"\(Int(width / 2))\" y=\"16\" text-anchor=\"middle\" class=\"title\">\(SVG.escape(title))</text>"
+        out += "<text x=\"\(Int(width / 2))\" y=\"34\" text-anchor=\"middle\" class=\"axis\">rows: \(SVG.escape(rowLabel)), columns: \(SVG.escape(columnLabel))</text>"
+        for (t, row) in counts.enumerated() {
+            let total = max(row.reduce(0, +), 1)
+            for (p, count) in row.enumerated() {
+                let share = Double(count) / Double(total)
+                // White → dark blue with the row's share.
+                let r = Int(255 - share * 222), g = Int(255 - share * 175), b = Int(255 - share * 75)
+                out += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"rgb(%d,%d,%d)\"><title>true %@, predicted %@: %d</title></rect>",
+                              margin + Double(p) * cell, top + Double(t) * cell, cell, cell, r, g, b,
+                              SVG.escape(labels[t]), SVG.escape(labels[p]), count)
+                if n <= 12 && count > 0 {
+                    out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"cell\" fill=\"%@\">%d</text>",
+                                  margin + (Double(p) + 0.5) * cell, top + (Double(t) + 0.5) * cell + 4, share > 0.5 ? "#fff" : "#222", count)
+                }
+            }
+        }
+        if n <= 40 {
+            for (i, name) in labels.enumerated() {
+                let short = SVG.escape(String(name.prefix(16)))
+                out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%@</text>", margin - 4, top + (Double(i) + 0.5) * cell + 4, short)
+                out += slanted
+                    ? String(format: "<text transform=\"translate(%.1f %.1f) rotate(-60)\" class=\"tick\">%@</text>", margin + (Double(i) + 0.5) * cell, top - 4, short)
+                    : String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">%@</text>", margin + (Double(i) + 0.5) * cell, top - 5, short)
+            }
+        }
+        return out + "</svg>"
+    }
+}

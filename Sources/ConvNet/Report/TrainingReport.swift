@@ -1,0 +1,276 @@
+import Foundation
+
+/// One self-contained HTML page about a trained classifier (`convnet report`): training curves,
+/// the confusion matrix, the most confidently wrong images, the first layer's filters, feature
+/// maps, Grad-CAM heat maps, the model summary and the run's options. Charts are SVG, pictures
+/// PNG data URIs: the page needs no network and no script.
+public struct TrainingReport {
+    /// What the report is made from.
+    public struct Request: Sendable {
+        /// A checkpoint written by `convnet train`.
+        public var checkpoint: String
+        /// The dataset's folder (default: the dataset's default place).
+        public var dataDirectory: String?
+        /// Another dataset than the checkpoint's (its test split).
+        public var dataset: String?
+        /// The run folder whose `metrics.csv` gives the training curves (default: the checkpoint's folder).
+        public var runDirectory: String?
+        /// Threads that decode images.
+        public var workers = 1
+        /// How many images the wrong-predictions grid and the Grad-CAM row show.
+        public var wrongImages = 16, gradCAMImages = 6
+
+        public init(checkpoint: String) { self.checkpoint = checkpoint }
+    }
+
+    /// The page.
+    public let html: String
+    /// Accuracy (percent) on the evaluation images, as the page states it.
+    public let accuracy: Double
+    /// Evaluation images.
+    public let samples: Int
+    /// Notes on sections left out (e.g. no metrics.csv), also shown on the page.
+    public let notes: [String]
+
+    /// Evaluates the checkpoint on its evaluation images and builds the page.
+    /// - Throws: ``ConvNetError`` for an unreadable checkpoint, weights that do not fit the model or
+    ///   dataset, an unreadable dataset or metrics.csv, or outputs that are not finite.
+    public init(_ request: Request) throws {
+        let saved = try Checkpoint.load(path: request.checkpoint)
+        var options = saved.options
+        if let dataset = request.dataset, dataset != options.dataset {
+            options.dataset = dataset
+            options.holdout = nil
+        }
+        options.testLimit = nil
+        let entry = try ModelZoo.entry(options.model)
+        let prepared = try DatasetCatalog.prepare(options.dataRequest(directory: request.dataDirectory, channels: entry.inputShape[0],
+                                                                      workers: request.workers))
+        let test = prepared.evaluation
+        let classNames = saved.classNames ?? test.classNames
+        let model = try ModelZoo.make(options.model, classes: classNames.count)
+        do {
+            try model.loadStateDict(saved.modelState.dictionary)
+        } catch let error as ConvNetError {
+            throw ConvNetError(op: "report", "\(request.checkpoint) does not fit \(options.model) for \(options.dataset): \(error.message)")
+        }
+        guard test.classNames.count == classNames.count else {
+            throw ConvNetError(op: "report", "\(request.checkpoint) was trained on \(classNames.count) classes but \(options.dataset) has \(test.classNames.count)")
+        }
+        model.eval()
+        let normalization = saved.normalization ?? prepared.normalization
+        let scores = try Self.scores(model, test, normalization)
+        var notes = prepared.notes
+
+        // Figures.
+        let predictions = scores.predictions, labels = (0..<test.count).map { test.labels[$0] }
+        let matrix = try ConfusionMatrix(predictions: predictions, labels: labels, classes: classNames.count)
+        accuracy = matrix.accuracy
+        samples = test.count
+        var sections: [String] = []
+
+        // Training curves.
+        let runDirectory = request.runDirectory ?? (request.checkpoint as NSString).deletingLastPathComponent
+        let metricsPath = (runDirectory.isEmpty ? "." : runDirectory) + "/metrics.csv"
+        if FileManager.default.fileExists(atPath: metricsPath) {
+            let history = try EpochMetrics.parseCSV(String(decoding: try RegularFile.bytes(metricsPath, op: "report", limit: 64 << 20), as: UTF8.self),
+                                                    source: metricsPath)
+            sections.append(Self.curves(history, options: options, trainCount: prepared.train.count))
+        } else {
+            notes.append("no training curves: \(metricsPath) does not exist")
+        }
+
+        sections.append(Self.section("Confusion matrix", HeatMap(title: "Confusion matrix (rows: true class)", rowLabel: "true",
+                                                                 columnLabel: "predicted", labels: classNames, counts: matrix.counts).svg
+                                                                 + "<pre>\(SVG.escape(matrix.table(classNames: classNames)))</pre>"))
+        sections.append(try Self.wrongPredictions(scores, test, classNames: classNames, count: request.wrongImages))
+        let inputShape = [test.channels, test.height, test.width]
+        if let filters = try Self.filters(model) { sections.append(filters) }
+        let (first, firstTensor) = (try test.image(at: 0), try Self.input(test, 0, normalization))
+        sections.append(try Self.featureMaps(model, image: first, tensor: firstTensor, inputShape: inputShape))
+        sections.append(try Self.gradCAMs(model, test, normalization, scores: scores, classNames: classNames, count: request.gradCAMImages))
+        let summary = try ModelSummary.of(model, name: options.model, inputShape: inputShape)
+        sections.append(Self.section("Model", "<pre>\(SVG.escape(summary.table))</pre>"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        sections.append(Self.section("Run options", "<pre>\(SVG.escape(String(decoding: try encoder.encode(options), as: UTF8.self)))</pre>"))
+
+        let title = "\(options.model) on \(options.dataset)"
+        let header = """
+            <h1>\(SVG.escape(title))</h1>
+            <p class="lead">\(String(format: "%.2f", matrix.accuracy))% accuracy on \(test.count) \(SVG.escape(prepared.evaluationName)) images \
+            (mean cross-entropy \(String(format: "%.4f", scores.loss))), \(saved.completedEpochs) epochs trained; \
+            checkpoint <code>\(SVG.escape(request.checkpoint))</code>.</p>
+            """ + notes.map { "<p class=\"note\">\(SVG.escape($0))</p>" }.joined()
+        self.notes = notes
+        html = Self.page(title: title, body: header + sections.joined(separator: "\n"))
+    }
+
+    /// Writes `report.html` into `folder` (created if needed) atomically; returns its path.
+    public func write(to folder: String) throws -> String {
+        try Trainer.prepareOutput(folder)
+        let path = folder + "/report.html"
+        try AtomicFile.write(Data(html.utf8), to: path)
+        return path
+    }
+
+    // MARK: - Evaluation
+
+    struct Scores {
+        var probabilities: [Float]  // n × classes, softmax
+        var classes: Int
+        var predictions: [Int]
+        var loss: Double
+        func probability(_ i: Int, _ c: Int) -> Float { probabilities[i * classes + c] }
+    }
+
+    static func scores(_ model: Module, _ test: ImageDataset, _ normalization: Normalization) throws -> Scores {
+        let loader = try DataLoader(test, batchSize: 500, shuffle: false, normalization: normalization)
+        var probabilities: [Float] = [], predictions: [Int] = [], lossSum = 0.0, classes = 0
+        try withNoGrad {
+            for batch in loader.batches(epoch: 0) {
+                let logits = try model(batch.images)
+                guard logits.allFinite else {
+                    throw ConvNetError(op: "report", "the model's outputs are not finite (NaN or infinite logits); nothing to report")
+                }
+                classes = logits.shape[1]
+                probabilities += try logits.softmax(dim: 1).scalars
+                predictions += try logits.argmax(dim: 1)
+                lossSum += Double(try crossEntropy(logits, labels: batch.labels).item()) * Double(batch.labels.count)
+            }
+        }
+        return Scores(probabilities: probabilities, classes: classes, predictions: predictions, loss: lossSum / Double(max(test.count, 1)))
+    }
+
+    /// Image `index` of `dataset` as the model's normalised input `[1, C, H, W]`.
+    static func input(_ dataset: ImageDataset, _ index: Int, _ n: Normalization) throws -> Tensor {
+        let plane = dataset.height * dataset.width, size = dataset.channels * plane
+        let start = index * size
+        let values = (0..<size).map { i -> Float in
+            let c = i / plane
+            return (Float(dataset.pixels[start + i]) / 255 - n.mean[c]) / n.std[c]
+        }
+        return try Tensor(shape: [1, dataset.channels, dataset.height, dataset.width], scalars: values)
+    }
+
+    /// A factor that shows an image at least `minimum` pixels wide.
+    static func zoom(_ width: Int, minimum: Int) -> Int { max(1, (minimum + width - 1) / width) }
+
+    // MARK: - Sections
+
+    static func section(_ title: String, _ body: String) -> String {
+        "<section><h2>\(SVG.escape(title))</h2>\(body)</section>"
+    }
+
+    static func curves(_ history: [EpochMetrics], options: TrainingOptions, trainCount: Int) -> String {
+        let epochs = history.map { Double($0.epoch) }
+        func series(_ name: String, _ values: [Double], dashed: Bool = false) -> LineChart.Series {
+            LineChart.Series(name: name, points: Array(zip(epochs, values)).map { (x: $0.0, y: $0.1) }, dashed: dashed)
+        }
+        let loss = LineChart(title: "Loss", xLabel: "epoch", yLabel: "cross-entropy",
+                             series: [series("train", history.map(\.trainLoss)), series("test", history.map(\.testLoss), dashed: true)])
+        let accuracy = LineChart(title: "Accuracy", xLabel: "epoch", yLabel: "percent",
+                                 series: [series("train", history.map(\.trainAccuracy)), series("test", history.map(\.testAccuracy), dashed: true)])
+        // The rate each epoch started with, from the run's schedule.
+        let perEpoch = max(1, (min(options.trainLimit ?? trainCount, trainCount) + options.batchSize - 1) / options.batchSize)
+        let total = perEpoch * max(options.epochs, 1)
+        let rates = history.map { m in
+            Double(options.learningRateSchedule.rate(base: options.learningRate, step: (m.epoch - 1) * perEpoch, totalSteps: total,
+                                                     stepsPerEpoch: perEpoch))
+        }
+        let rate = LineChart(title: "Learning rate (at each epoch's start)", xLabel: "epoch", yLabel: "rate",
+                             series: [series(options.schedule, rates)])
+        return section("Training", "<div class=\"row\">\(loss.svg)\(accuracy.svg)\(rate.svg)</div>")
+    }
+
+    static func wrongPredictions(_ scores: Scores, _ test: ImageDataset, classNames: [String], count: Int) throws -> String {
+        let wrong = (0..<test.count).filter { scores.predictions[$0] != test.labels[$0] }
+            .sorted { scores.probability($0, scores.predictions[$0]) > scores.probability($1, scores.predictions[$1]) }
+            .prefix(count)
+        guard !wrong.isEmpty else { return section("Most confidently wrong", "<p>No image was misclassified.</p>") }
+        let figures = try wrong.map { i -> String in
+            let image = try test.image(at: i)
+            let src = try ReportImages.dataURI(ReportImages.upscaled(image, by: zoom(image.width, minimum: 64)))
+            let p = scores.probability(i, scores.predictions[i])
+            return "<figure><img src=\"\(src)\" alt=\"image \(i)\"><figcaption>#\(i): \(SVG.escape(classNames[test.labels[i]])) → "
+                + "<b>\(SVG.escape(classNames[scores.predictions[i]]))</b> \(String(format: "%.1f", 100 * p))%</figcaption></figure>"
+        }
+        return section("Most confidently wrong", "<p>True class → predicted class, with the predicted probability.</p><div class=\"tiles\">\(figures.joined())</div>")
+    }
+
+    /// The first convolution's filters as tiles, or nil for a model without one.
+    static func filters(_ model: Module) throws -> String? {
+        guard let (name, conv) = model.namedModules().lazy.compactMap({ m in (m.module as? Conv2d).map { (m.name, $0) } }).first else { return nil }
+        let w = conv.weight.scalars, shape = conv.weight.shape
+        let (out, channels, k) = (shape[0], shape[1], shape[2])
+        guard shape[2] == shape[3] else { return nil }
+        let bound = w.filter(\.isFinite).map(abs).max() ?? 1
+        let tiles = try (0..<out).map { o in
+            try ReportImages.upscaled(ReportImages.filter(w[(o * channels * k * k)..<((o + 1) * channels * k * k)], channels: channels,
+                                                          size: k, bound: bound), by: zoom(k, minimum: 40))
+        }
+        let grid = try ReportImages.grid(tiles, columns: min(16, out))
+        return section("First-layer filters", "<p>\(out) filters of <code>\(SVG.escape(name))</code> (\(channels)×\(k)×\(k)\(channels == 3 ? ", as RGB" : ", mean over input channels")); gray is 0, the scale is symmetric about it.</p>"
+                       + "<img src=\"\(try ReportImages.dataURI(grid))\" alt=\"filters\">")
+    }
+
+    /// The outputs of each convolution stage for one image, up to 8 channels each.
+    static func featureMaps(_ model: Module, image: Image, tensor: Tensor, inputShape: [Int]) throws -> String {
+        func hasConvolution(_ m: Module) -> Bool { m is Conv2d || m.children.contains { hasConvolution($0.module) } }
+        var stages = model.children.filter { hasConvolution($0.module) }
+        if stages.count == 1, let only = stages.first { stages = only.module.children.filter { $0.module is Conv2d }.map { (only.name + "." + $0.name, $0.module) } }
+        let tracer = ModuleTracer(capturing: stages.map(\.module))
+        _ = try withNoGrad { try tracer.tracing { try model(tensor) } }
+        var rows = "<figure><img src=\"\(try ReportImages.dataURI(ReportImages.upscaled(image, by: zoom(image.width, minimum: 96))))\" alt=\"input\"><figcaption>input</figcaption></figure>"
+        for (name, module) in stages {
+            guard let out = tracer.output(of: module), out.rank == 4 else { continue }
+            let (c, h, w) = (out.shape[1], out.shape[2], out.shape[3])
+            let values = out.scalars
+            let tiles = try (0..<min(c, 8)).map { k in
+                try ReportImages.upscaled(ReportImages.gray(values[(k * h * w)..<((k + 1) * h * w)], height: h, width: w), by: zoom(w, minimum: 48))
+            }
+            rows += "<figure><img src=\"\(try ReportImages.dataURI(ReportImages.grid(tiles, columns: 4)))\" alt=\"\(SVG.escape(name))\">"
+                + "<figcaption><code>\(SVG.escape(name))</code>: \(min(c, 8)) of \(c) channels, \(h)×\(w)</figcaption></figure>"
+        }
+        return section("Feature maps", "<p>Each map scaled to its own range (black = its minimum, white = its maximum).</p><div class=\"tiles\">\(rows)</div>")
+    }
+
+    /// Grad-CAM heat maps of the predicted class over the first `count` images.
+    static func gradCAMs(_ model: Module, _ test: ImageDataset, _ n: Normalization, scores: Scores, classNames: [String],
+                         count: Int) throws -> String {
+        var figures: [String] = []
+        var layer = ""
+        for i in 0..<min(count, test.count) {
+            let cam = try GradCAM(model: model, image: input(test, i, n))
+            layer = cam.layer
+            let image = try test.image(at: i)
+            let overlay = try ReportImages.overlay(cam.heatmap.scalars, on: image)
+            let zoomed = try ReportImages.upscaled(overlay, by: zoom(image.width, minimum: 96))
+            figures.append("<figure><img src=\"\(try ReportImages.dataURI(zoomed))\" alt=\"Grad-CAM \(i)\"><figcaption>#\(i): "
+                           + "\(SVG.escape(classNames[cam.classIndex])) (true: \(SVG.escape(classNames[test.labels[i]])))</figcaption></figure>")
+        }
+        return section("Grad-CAM", "<p>Where the model looked for the class it predicted (Selvaraju et al. 2017, layer <code>\(SVG.escape(layer))</code>): red is most, dark blue least.</p><div class=\"tiles\">\(figures.joined())</div>")
+    }
+
+    static func page(title: String, body: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(SVG.escape(title)) — convnet report</title>
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <style>
+        body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1120px;color:#222;padding:0 16px}
+        h1{font-size:26px;margin:0 0 6px}h2{font-size:19px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:30px}
+        .lead{font-size:16px}.note{color:#8a5a00}code,pre{font:13px ui-monospace,Menlo,Consolas,monospace}
+        pre{background:#f6f8fa;padding:10px;overflow-x:auto;border-radius:4px}
+        .row{display:flex;flex-wrap:wrap;gap:12px}.tiles{display:flex;flex-wrap:wrap;gap:10px}
+        figure{margin:0;text-align:center;font-size:12px}figure img{image-rendering:pixelated;border:1px solid #ccc}
+        img{image-rendering:pixelated}svg.chart{border:1px solid #e3e3e3;border-radius:4px}
+        svg .title{font-size:14px;font-weight:600}svg .tick{font-size:11px;fill:#555}svg .axis{font-size:12px;fill:#333}
+        svg .legend{font-size:12px}svg .grid{stroke:#eee}svg .frame{fill:none;stroke:#999}svg .cell{font-size:11px}
+        </style></head><body>
+        \(body)
+        <footer><p class="note">Written by convnet report.</p></footer>
+        </body></html>
+        """
+    }
+}
