@@ -156,6 +156,10 @@ struct BadInputMatrixTests {
                                           "--out", w.root + "/export-\(kind)"], [mnist, dataFile]),
                 ("bench loader --data", ["bench", "loader", "--dataset", "mnist", "--data", mnist], [mnist, dataFile]),
                 ("bench decode", ["bench", "decode", image], [image]),
+                ("report --checkpoint", ["report", "--checkpoint", weights, "--threads", "2", "--out", w.root + "/report-\(kind)"],
+                 [weights]),
+                ("report --data", ["report", "--checkpoint", w.checkpoint, "--dataset", "mnist", "--data", mnist, "--threads", "2",
+                                   "--out", w.root + "/report-data-\(kind)"], [mnist, dataFile]),
             ]
             for (name, arguments, expected) in cases {
                 if kind == .truncated && name == "predict --labels" { continue }  // half a name file is a shorter name file
