@@ -27,7 +27,7 @@ DISK=""
 cleanup() {
     [ -n "${PID:-}" ] && kill -9 "$PID" 2>/dev/null
     [ -n "$DISK" ] && umount "$DISK" 2>/dev/null
-    rm -rf "$WORK"
+    if [ "${failures:-0}" = 0 ]; then rm -rf "$WORK"; else echo "logs and runs kept in $WORK"; fi
 }
 trap cleanup EXIT
 
@@ -141,15 +141,17 @@ previous=""
 kill_once() {  # kill_once NUMBER MODE [COUNT]: one run, killed as MODE says, then verified
     local number=$1 mode=$2 count=${3:-} log=$WORK/kill-$1.log resume="" where done=0
     [ -e "$OUT/checkpoint.safetensors" ] && resume=--resume && done=$(meta "$OUT/checkpoint.safetensors" completed_epochs)
-    # Which of this run's writes to cut: the first checkpoint write, the first or second metrics write.
-    [ -z "$count" ] && count=$( [ "$mode" = metrics-write ] && echo $((1 + RANDOM % 2)) || echo 1)
+    # Which of this run's writes to cut: the first checkpoint write, one of the first three metrics writes
+    # (a resumed run's first rewrites metrics.csv from the checkpoint).
+    [ -z "$count" ] && count=$( [ "$mode" = metrics-write ] && echo $((1 + RANDOM % 3)) || echo 1)
     [ "$count" -ge 1 ] || count=1
     start "$OUT" "$log" $resume
     case $mode in
         loading) sleep "$(random_seconds "$LOAD")" ;;
         mid-epoch) wait_line "$log" 'batch [0-9]*/' && sleep "$(random_seconds "$EPOCH")" ;;
         # The COUNT-th epoch's write of this run: killed as soon as its temporary file appears.
-        checkpoint-write) wait_file "$OUT/.checkpoint.safetensors.tmp-$PID" "$count" ;;
+        # (After the "training" line: setup's check that --out is writable goes through the same file.)
+        checkpoint-write) wait_line "$log" '^training ' && wait_file "$OUT/.checkpoint.safetensors.tmp-$PID" "$count" ;;
         metrics-write) wait_file "$OUT/.metrics.csv.tmp-$PID" "$count" ;;
     esac
     local pid=$PID
@@ -163,6 +165,8 @@ kill_once() {  # kill_once NUMBER MODE [COUNT]: one run, killed as MODE says, th
     else where="setup after loading"
     fi
     [ -n "${landed[$where]+x}" ] && landed[$where]=$((landed[$where] + 1))
+    expect "kill $number: the run ended with status $STATUS before the kill: $(grep -v '^epoch' "$log" | tail -3 | tr '\n' ' ')" \
+        [ "$STATUS" = 137 -o "$STATUS" = 0 ]
     # A run that started training has removed what earlier killed runs left.
     if trained "$log"; then
         for file in $previous; do expect "kill $number: $file (left by an earlier run) is still there" [ ! -e "$file" ]; done
@@ -177,8 +181,11 @@ for number in $(seq 1 "$KILLS"); do
     kill_once "$number" "${modes[$(( (number - 1) % 4 ))]}"
 done
 # One more, aimed at the metrics write of the last epoch (after the last checkpoint: a resume has no epoch left to train).
+# A resumed run rewrites metrics.csv from the checkpoint first: one more write to count.
 done=$( [ -e "$OUT/checkpoint.safetensors" ] && meta "$OUT/checkpoint.safetensors" completed_epochs || echo 0)
-kill_once $((KILLS + 1)) metrics-write $((EPOCHS - done))
+kill_once $((KILLS + 1)) metrics-write $((EPOCHS - done + (done > 0 ? 1 : 0)))
+cut_last_metrics() { [ "$(meta "$OUT/checkpoint.safetensors" completed_epochs)" = $EPOCHS ] && [ "$(wc -l < "$OUT/metrics.csv")" = $EPOCHS ]; }
+expect "the last kill did not land in the last epoch's metrics write" cut_last_metrics
 finish "$OUT" "SIGKILL drills"
 for mode in "${modes[@]}"; do
     expect "no kill landed in $mode" [ "${landed[$mode]}" -gt 0 ]
