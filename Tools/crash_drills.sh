@@ -214,8 +214,13 @@ for number in $(seq 1 "$TERMS"); do
             [ "$(meta "$OUT/checkpoint.safetensors" completed_epochs),$(meta "$OUT/checkpoint.safetensors" batches_into_epoch)" = \
               "$( [ "$batch" = 0 ] && echo "$epoch,0" || echo "$((epoch - 1)),$batch")" ]
         echo "  term $number: exit $STATUS, checkpoint at epoch $epoch batch $batch"
+    elif grep -q '^stopped before training began' "$log"; then
+        expect "term $number: stopped before training, exit status $STATUS, not 130" [ "$STATUS" = 130 ]
+        expect "term $number: the checkpoint changed during setup" \
+            [ "$( [ -e "$OUT/checkpoint.safetensors" ] && tensor_digest "$OUT/checkpoint.safetensors")" = "$before" ]
+        echo "  term $number: during setup, exit $STATUS before training, checkpoint unchanged"
     elif ! grep -q '^training ' "$log"; then
-        # Before the handler is installed (loading the data) SIGTERM ends the process: nothing to save.
+        # Before the flag is set up (parsing the arguments) SIGTERM ends the process: nothing to save.
         expect "term $number: during setup, exit status $STATUS, not 143 (SIGTERM)" [ "$STATUS" = 143 ]
         expect "term $number: the checkpoint changed during setup" \
             [ "$( [ -e "$OUT/checkpoint.safetensors" ] && tensor_digest "$OUT/checkpoint.safetensors")" = "$before" ]

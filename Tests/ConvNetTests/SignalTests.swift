@@ -32,6 +32,12 @@ struct SignalTests {
             output += pipe.fileHandleForReading.availableData
         }
         #expect(String(decoding: output, as: UTF8.self).contains("batch "), "no progress line reached the pipe")
+        // The thread that trains (and the threads it starts) blocks both signals: a handler running
+        // inside oneDNN's JIT GEMM corrupts the heap (see InterruptFlag).
+        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        let blocked = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") }
+            .flatMap { UInt64($0.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
+        #expect(blocked & (1 << (SIGINT - 1)) != 0 && blocked & (1 << (SIGTERM - 1)) != 0, "main thread's SigBlk: \(String(blocked, radix: 16))")
         kill(process.processIdentifier, SIGTERM)
         output += pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
