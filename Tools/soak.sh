@@ -15,7 +15,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/convnet-soak.XXXXXX")
 trap 'kill -9 ${PID:-} 2>/dev/null; rm -rf "$WORK"' EXIT
 failures=0
 
-alive() { local stat; read -r stat < "/proc/$1/stat" 2>/dev/null || return 1; [[ $stat != *") Z "* ]]; }
+alive() { local stat; { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1; [[ $stat != *") Z "* ]]; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 echo "soak: $EPOCHS epochs of LeNet-5 on MNIST, RSS sampled as each epoch ends (bound after epoch 2: $BOUND_KB KB)"
