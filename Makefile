@@ -61,6 +61,7 @@ drills: build
 
 ## AddressSanitizer builds (Swift and C targets alike) go to their own scratch folder.
 ASAN_SCRATCH := .build-asan
+ASAN_TEST_OPTIONS ?= detect_leaks=0
 asan-build: deps
 	$(SWIFT) build -c release --build-tests --sanitize=address --scratch-path $(ASAN_SCRATCH)
 

@@ -26,8 +26,11 @@ PID=$!
 declare -a rss
 begin=$(date +%s)
 for epoch in $(seq 1 "$EPOCHS"); do
-    # The epoch's summary line comes after its checkpoint and metrics.csv are written.
-    until grep -q "^epoch $epoch/$EPOCHS  train loss" "$log"; do
+    # The epoch's summary line comes after its checkpoint and metrics.csv are written; the process ends right
+    # after the last one, so the last epoch is sampled at the end of its training pass.
+    line="^epoch $epoch/$EPOCHS  train loss"
+    [ "$epoch" = "$EPOCHS" ] && line="^epoch $epoch/$EPOCHS  batch \([0-9]*\)/\1 "
+    until grep -q "$line" "$log"; do
         alive "$PID" || { echo "training ended early:"; tail -5 "$log"; exit 1; }
         sleep 0.02
     done
