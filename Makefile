@@ -6,7 +6,7 @@ CONVNET := .build/release/convnet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev pkg-config
 
-.PHONY: demo test deps build bench fuzz fuzz-build fuzz-smoke fuzz-corpus clean
+.PHONY: demo test deps build bench fuzz fuzz-build fuzz-smoke fuzz-corpus drills soak test-asan tsan clean
 
 ## Installs the system libraries the build links (OpenBLAS, oneDNN, zlib, libpng, TurboJPEG) when they are missing.
 deps:
@@ -71,5 +71,32 @@ fuzz-corpus: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do rm -rf Fuzz/Corpus/$$t; \
 		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $(FUZZ_DIR)/swift/release/Fuzz$$t --write-seeds Fuzz/Corpus/$$t; done
 
+## Crash drills (README "Hardening"): SIGKILL at 20 moments, SIGTERM, a full disk (a tmpfs: needs root); every
+## resumed run must end bit for bit as an uninterrupted one.
+drills: build
+	bash Tools/crash_drills.sh $(CONVNET)
+
+## AddressSanitizer builds (Swift and C targets alike) go to their own scratch folder.
+ASAN_SCRATCH := .build-asan
+ASAN_TEST_OPTIONS ?= detect_leaks=0
+asan-build: deps
+	$(SWIFT) build -c release --build-tests --sanitize=address --scratch-path $(ASAN_SCRATCH)
+
+## Soak (README "Hardening"): 30 epochs of LeNet-5 with RSS sampled each epoch, then a short run under LeakSanitizer.
+soak: build asan-build
+	bash Tools/soak.sh $(CONVNET) $(ASAN_SCRATCH)/release/convnet
+
+## Every test under AddressSanitizer (README "Sanitizers" says which options and why).
+test-asan: asan-build
+	ASAN_OPTIONS=$(ASAN_TEST_OPTIONS) $(SWIFT) test -c release --skip-build --scratch-path $(ASAN_SCRATCH)
+
+## ThreadSanitizer on the data loader and the oneDNN glue (README "Sanitizers").
+TSAN_SUITES ?= AugmentedLoaderTests|DataTests|OneDNNBackendTests|DNNLLockTests
+TSAN_TEST_OPTIONS ?= halt_on_error=0
+tsan: deps
+	$(SWIFT) build -c release --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=$(TSAN_TEST_OPTIONS) OMP_NUM_THREADS=1 $(SWIFT) test -c release --skip-build --scratch-path .build-tsan \
+		--filter '$(TSAN_SUITES)'
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-asan .build-tsan

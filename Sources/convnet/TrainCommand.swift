@@ -40,6 +40,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "With --resume: accept weights and optimizer state holding NaN or infinity (refused by default).") var allowNonfinite = false
 
     func run() throws {
+        // First, before this run starts any thread (they inherit the blocked signals).
+        let interrupt = InterruptFlag()
         var options = TrainingOptions()
         options.model = model
         options.dataset = dataset
@@ -80,7 +82,6 @@ struct TrainCommand: ParsableCommand {
         if resume { try trainer.resume(allowNonFinite: allowNonfinite) }
         let progress = ProgressPrinter(epochs: options.epochs)
         trainer.observer = progress
-        let interrupt = InterruptFlag()
         trainer.stopRequested = { interrupt.isSet }
         let train = trainer.trainLoader
         print("training \(model) on \(dataset): \(train.dataset.count) images of \(train.dataset.channels)×\(train.outputHeight)×\(train.outputWidth) in \(train.dataset.classNames.count) classes, evaluated on \(trainer.testLoader.dataset.count) \(trainer.data.evaluationName) images; batch \(batchSize), \(optimizer) lr \(lr), seed \(seed) (\(shuffle.rawValue) order), \(options.threads) threads, \(workers) workers, \(model) has \(trainer.model.parameterCount) parameters")
@@ -90,6 +91,10 @@ struct TrainCommand: ParsableCommand {
             print("normalisation (the training images' statistics): mean \(trainer.data.normalization.mean), std \(trainer.data.normalization.std)")
         }
         fflush(nil)
+        if interrupt.isSet {
+            print("stopped before training began; nothing was written")
+            throw ExitCode(130)
+        }
         switch try trainer.run() {
         case .completed:
             if let last = trainer.history.last {
@@ -105,13 +110,25 @@ struct TrainCommand: ParsableCommand {
 
 /// Set by the first Ctrl-C (SIGINT) or SIGTERM (what `timeout`, schedulers and `kill` send):
 /// the run finishes its batch and writes a checkpoint. A second signal exits at once.
+///
+/// The two signals are blocked in the thread that creates the flag, and so in every thread it
+/// starts later (the data loader's, OpenMP's, which run the compute kernels): libdispatch reads
+/// them from a signalfd, and its handler can only run on the threads OpenBLAS started when it was
+/// loaded, which wait idle or run OpenBLAS's kernels. A handler must never run on a thread inside
+/// oneDNN's JIT GEMM kernels: they point the stack pointer into the heap while they run (oneDNN
+/// issue 4845, fixed in 3.11), and the handler's frame written there corrupted the heap. 5 of 111
+/// SIGTERMs in a loop ended in "corrupted size vs. prev_size" (found by Tools/crash_drills.sh;
+/// AddressSanitizer showed libdispatch's signal handler writing into a oneDNN buffer).
 final class InterruptFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var set = false
     private var sources: [DispatchSourceSignal] = []
 
     init() {
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
         for (number, name) in [(SIGINT, "Ctrl-C"), (SIGTERM, "SIGTERM")] {
+            sigaddset(&blocked, number)
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [unowned self] in
@@ -125,6 +142,7 @@ final class InterruptFlag: @unchecked Sendable {
             source.resume()
             sources.append(source)
         }
+        pthread_sigmask(SIG_BLOCK, &blocked, nil)
     }
 
     var isSet: Bool {

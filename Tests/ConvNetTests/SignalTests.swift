@@ -32,6 +32,12 @@ struct SignalTests {
             output += pipe.fileHandleForReading.availableData
         }
         #expect(String(decoding: output, as: UTF8.self).contains("batch "), "no progress line reached the pipe")
+        // The thread that trains (and the threads it starts) blocks both signals: a handler running
+        // inside oneDNN's JIT GEMM corrupts the heap (see InterruptFlag).
+        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        let blocked = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") }
+            .flatMap { UInt64($0.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
+        #expect(blocked & (1 << (SIGINT - 1)) != 0 && blocked & (1 << (SIGTERM - 1)) != 0, "main thread's SigBlk: \(String(blocked, radix: 16))")
         kill(process.processIdentifier, SIGTERM)
         output += pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -61,5 +67,39 @@ struct SignalTests {
         #expect(AtomicFile.removeDebris(of: path) == [dead])
         #expect(!FileManager.default.fileExists(atPath: dead))
         #expect(FileManager.default.fileExists(atPath: alive) && FileManager.default.fileExists(atPath: other))
+    }
+
+    @Test("setting up a run leaves nothing in the output folder (its write check goes through the checkpoint's temporary file)")
+    func setupLeavesNothing() throws {
+        let out = Fixtures.temporaryFolder("setup")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let options = TrainingTests.options(trainLimit: 128, epochs: 1)
+        _ = try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: out)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out) == [])
+        // The check writes the file a checkpoint write would go through (a folder there makes it fail).
+        let temporary = "\(out)/.checkpoint.safetensors.tmp-\(getpid())"
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+        do {
+            _ = try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: out)
+            Issue.record("set up although the checkpoint's temporary file cannot be written")
+        } catch let error as ConvNetError {
+            #expect(error.description.contains("--out") && error.description.contains(temporary), "\(error)")
+        }
+    }
+
+    @Test("killed between the last epoch's checkpoint and metrics.csv: the resumed run completes metrics.csv")
+    func metricsAfterLastCheckpoint() throws {
+        let out = Fixtures.temporaryFolder("last-metrics")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let options = TrainingTests.options(trainLimit: 128, epochs: 1)
+        let first = try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: out)
+        #expect(try first.run() == .completed)
+        let complete = try String(contentsOfFile: first.metricsPath, encoding: .utf8)
+        // The checkpoint is written first; a kill before the metrics write leaves the previous metrics.csv.
+        try Data((EpochMetrics.csvHeader + "\n").utf8).write(to: URL(fileURLWithPath: first.metricsPath))
+        let second = try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: out)
+        try second.resume()
+        #expect(try second.run() == .completed)
+        #expect(try String(contentsOfFile: second.metricsPath, encoding: .utf8) == complete)
     }
 }

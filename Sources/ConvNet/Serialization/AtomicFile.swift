@@ -29,6 +29,22 @@ public enum AtomicFile {
         }
     }
 
+    /// Checks that ``write(_:to:)`` can write `path`, without touching `path`: creates the temporary
+    /// file it would write through, puts one byte in it (so a full disk shows now) and removes it.
+    /// A process killed in between leaves only what ``removeDebris(of:)`` removes.
+    /// - Throws: ``ConvNetError`` naming the temporary file and the system's reason.
+    public static func checkWritable(_ path: String) throws {
+        let temporary = temporaryPath(for: path, pid: getpid())
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw ConvNetError(op: "write", "\(temporary): \(String(cString: strerror(errno)))") }
+        var byte: UInt8 = 0
+        let written = Foundation.write(fd, &byte, 1)
+        let error = String(cString: strerror(errno))
+        close(fd)
+        unlink(temporary)
+        guard written == 1 else { throw ConvNetError(op: "write", "\(temporary): \(error)") }
+    }
+
     /// The temporary file process `pid` writes `path` through: `.NAME.tmp-PID` beside it.
     static func temporaryPath(for path: String, pid: Int32) -> String {
         let directory = (path as NSString).deletingLastPathComponent

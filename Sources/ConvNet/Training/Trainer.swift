@@ -60,7 +60,8 @@ public final class Trainer {
     private var batchesIntoEpoch = 0
     private var partial = Checkpoint.PartialEpoch()
 
-    public var checkpointPath: String { outputDirectory + "/checkpoint.safetensors" }
+    public var checkpointPath: String { Self.checkpointPath(in: outputDirectory) }
+    static func checkpointPath(in folder: String) -> String { folder + "/checkpoint.safetensors" }
     public var metricsPath: String { outputDirectory + "/metrics.csv" }
 
     /// How the evaluation images were chosen, the data's normalisation and other notes for the user.
@@ -116,10 +117,9 @@ public final class Trainer {
         } catch {
             throw ConvNetError(op: "--out", "\(folder): cannot create the folder (\((error as NSError).localizedFailureReason ?? error.localizedDescription))")
         }
-        let probe = (folder as NSString).appendingPathComponent(".convnet-write-test-\(getpid())")
         do {
-            try AtomicFile.write(Data([0]), to: probe)
-            unlink(probe)
+            // Through the checkpoint's own temporary file: a run killed here leaves only what the next one removes.
+            try AtomicFile.checkWritable(checkpointPath(in: folder))
         } catch let error as ConvNetError {
             throw ConvNetError(op: "--out", "\(folder): cannot write files there (\(error.message))")
         }
@@ -222,6 +222,9 @@ public final class Trainer {
         // Temporary files of a run killed while writing (kill -9) are removed.
         AtomicFile.removeDebris(of: checkpointPath)
         AtomicFile.removeDebris(of: metricsPath)
+        // A run killed between the two writes of an epoch left metrics.csv an epoch short; after the
+        // last epoch no later epoch would rewrite it.
+        if !history.isEmpty { try AtomicFile.write(Data(EpochMetrics.csv(history).utf8), to: metricsPath) }
         let batches = trainLoader.count
         let totalSteps = options.epochs * batches
         let schedule = options.learningRateSchedule
