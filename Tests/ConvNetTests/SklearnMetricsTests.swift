@@ -116,3 +116,25 @@ struct SklearnMetricsTests {
         #expect(throws: ConvNetError.self) { try ClassificationMetrics(probabilities: [0, 1], labels: [2], classes: 2) }
     }
 }
+
+extension SklearnMetricsTests {
+    @Test("10,000 samples of 10 classes (an MNIST test split) take a small fraction of a second")
+    func cost() throws {
+        var generator = SystemRandomNumberGenerator()
+        let (n, classes) = (10_000, 10)
+        var probabilities = [Double](), labels = [Int]()
+        for _ in 0..<n {
+            let row = (0..<classes).map { _ in Double.random(in: 0..<1, using: &generator) }
+            let sum = row.reduce(0, +)
+            probabilities += row.map { $0 / sum }
+            labels.append(Int.random(in: 0..<classes, using: &generator))
+        }
+        let clock = ContinuousClock()
+        var metrics: ClassificationMetrics?
+        let elapsed = try clock.measure { metrics = try ClassificationMetrics(probabilities: probabilities, labels: labels, classes: classes) }
+        print("metrics of \(n) × \(classes) scores: \(elapsed)")
+        #expect(metrics?.samples == n && metrics?.rocAUC.macro != nil)
+        // A LeNet-5 forward pass over these 10,000 images takes seconds on two cores.
+        #expect(elapsed < .milliseconds(500), "\(elapsed)")
+    }
+}
