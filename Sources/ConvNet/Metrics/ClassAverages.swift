@@ -1,8 +1,11 @@
 /// Precision, recall and F1 averaged over classes, as scikit-learn's
 /// `precision_recall_fscore_support(average="macro" | "weighted", zero_division=0)`.
 public struct ClassAverages: Sendable, Equatable {
+    /// Averaged precision.
     public var precision: Double
+    /// Averaged recall.
     public var recall: Double
+    /// Averaged per-class F1 (not the F1 of the averaged precision and recall).
     public var f1: Double
 }
 

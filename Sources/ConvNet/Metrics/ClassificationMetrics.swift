@@ -16,8 +16,11 @@ public struct ClassAverage: Sendable, Equatable {
 
 /// The figures of one class, one-vs-rest.
 public struct ClassFigures: Sendable, Equatable {
+    /// Of the samples predicted as the class, the fraction that are (0 when none is predicted).
     public var precision: Double
+    /// Of the samples of the class, the fraction predicted as it (0 when it never occurs).
     public var recall: Double
+    /// Harmonic mean of precision and recall (0 when both are 0).
     public var f1: Double
     /// Samples whose true class this is.
     public var support: Int
