@@ -13,10 +13,13 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Folder with the dataset's files (MNIST defaults to the copy in Datasets/mnist).") var data: String?
     @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
     @Option(help: "Threads that decode images (default: all cores).") var workers: Int?
-    @Flag(help: "Also print the confusion matrix with per-class precision, recall and F1.") var confusion = false
+    @Flag(help: "Also print the confusion matrix and per-class precision, recall, F1, ROC AUC and average precision.") var confusion = false
+    @Option(help: "Also report the mean focal loss with this γ ≥ 0 (γ = 0 is cross-entropy).") var focalGamma: String?
+    @Flag(help: "Print one JSON object with every figure instead of the tables.") var json = false
     @Flag(help: "Load weights holding NaN or infinity (refused by default); outputs that are not finite are still an error.") var allowNonfinite = false
 
     func run() throws {
+        let gamma = try focalGamma.map(Self.parseGamma)
         try Backend.setThreads(threads ?? Backend.threads)
         let saved = try Checkpoint.load(path: checkpoint)
         var options = saved.options
@@ -37,16 +40,48 @@ struct EvalCommand: ParsableCommand {
             throw ConvNetError(op: "eval", "\(checkpoint) does not fit \(options.model) for \(options.dataset): \(error.message)")
         }
         let loader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: saved.normalization ?? prepared.normalization)
-        let result = try evaluate(model, on: loader)
+        let result = try evaluate(model, on: loader, keepProbabilities: true, focalGamma: gamma)
         let split = prepared.evaluationName
         if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(checkpoint) on \(split): \(report)") }
+        let metrics = try ClassificationMetrics(probabilities: result.probabilities.map(Double.init), labels: result.labels,
+                                                classes: classNames.count)
+        if json {
+            for note in prepared.notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+            var object = metrics.jsonObject(classNames: classNames)
+            object["loss"] = result.loss
+            if let gamma, let focal = result.focalLoss { (object["focal_loss"], object["focal_gamma"]) = (focal, Double(gamma)) }
+            object["model"] = options.model
+            object["dataset"] = options.dataset
+            object["split"] = split
+            object["epochs_trained"] = saved.completedEpochs
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
         print("model: \(options.model), dataset: \(options.dataset) (\(test.count) \(split) images), epochs trained: \(saved.completedEpochs)")
         for note in prepared.notes { print(note) }
-        print(String(format: "\(split) loss: %.4f", result.loss))
+        print(String(format: "\(split) loss: %.4f (cross-entropy)", result.loss))
+        if let gamma, let focal = result.focalLoss { print(String(format: "\(split) focal loss: %.4f (γ = %g)", focal, gamma)) }
         if confusion {
-            let matrix = try ConfusionMatrix(predictions: result.predictions, labels: result.labels, classes: classNames.count)
-            print(matrix.table(classNames: classNames))
+            print(metrics.confusion.table(classNames: classNames))
+            print(metrics.table(classNames: classNames))
         }
         print(String(format: "\(split) accuracy: %.2f%%", result.accuracy))
+        print(String(format: "top-\(metrics.topK) accuracy: %.2f%%", 100 * metrics.topKAccuracy))
+        func pair(_ a: ClassAverage) -> String {
+            [a.macro, a.weighted].map { $0.map { String(format: "%.4f", $0) } ?? "undefined" }.joined(separator: ", weighted ")
+        }
+        print("ROC AUC (one-vs-rest): macro \(pair(metrics.rocAUC))")
+        print("average precision: macro \(pair(metrics.averagePrecision))")
+        print(String(format: "expected calibration error: %.4f (%d equal-width bins of the top probability)",
+                     metrics.calibration.expectedCalibrationError, metrics.calibration.bins.count))
+    }
+
+    /// `--focal-gamma`: a finite number ≥ 0.
+    static func parseGamma(_ text: String) throws -> Float {
+        guard let gamma = Float(text.trimmingCharacters(in: .whitespaces)), gamma.isFinite, gamma >= 0 else {
+            throw ConvNetError(op: "eval", "--focal-gamma \(text): expected a number ≥ 0, e.g. 2")
+        }
+        return gamma
     }
 }

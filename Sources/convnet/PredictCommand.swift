@@ -20,6 +20,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "How many classes to print per image.") var top = 5
     @Flag(help: "Load weights holding NaN or infinity (refused by default); outputs that are not finite are still an error.") var allowNonfinite = false
     @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
+    @Flag(help: "Print one JSON array, per image {\"image\", \"top\": [{\"class\", \"label\", \"probability\"}, …]}.") var json = false
     @Argument(help: "PNG or JPEG images (recognised by their content, not their names).") var images: [String]
 
     func validate() throws {
@@ -40,6 +41,7 @@ struct PredictCommand: ParsableCommand {
         let normalization = trained?.normalization
             ?? dataset.flatMap(DatasetCatalog.normalization)
             ?? (channels == 1 ? Normalization.mnist : ImageTransforms.imageNet)
+        var results: [[String: Any]] = []
         for path in images {
             let image = try Image.read(path: path, channels: channels)
             let x = try ImageTransforms.standard(image, inputShape: inputShape, normalization: normalization)
@@ -49,10 +51,20 @@ struct PredictCommand: ParsableCommand {
                 throw ConvNetError(op: "predict", "\(labels ?? dataset.map { "--dataset \($0)" } ?? weights) names \(names.count) classes but the model has \(logits.shape[1])")
             }
             let predictions = try Classifier.topK(logits, k: top, classNames: names)[0]
+            if json {
+                results.append(["image": path, "top": predictions.map {
+                    ["class": $0.classIndex, "label": $0.className, "probability": $0.probability] as [String: Any]
+                }])
+                continue
+            }
             print("\(path):")
             for p in predictions {
                 print(String(format: "  %6.2f%%  %@ (%d)", p.probability * 100, p.className, p.classIndex))
             }
+        }
+        if json {  // printed only once every image is classified: a failure leaves no half-written document
+            let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
         }
     }
 

@@ -103,6 +103,8 @@ struct CommandLineTests {
             #expect(gotIndices == wantIndices && gotNames == wantNames, "\(image): \(predictText)")
             #expect(zip(got, want).allSatisfy { abs($0.percent - 100 * $1.probability) < 0.006 }, "\(image): \(predictText)")
         }
+        try Self.checkPredictJSON(checkpoint: checkpoint, images: images, expected: expected)
+        try Self.checkEvalJSON(checkpoint: checkpoint, model: model, test: test)
 
         // The same weights as a plain state dict (what PyTorch's save_file writes): the same
         // model in-process, the same predictions printed (names from --dataset or a label file).

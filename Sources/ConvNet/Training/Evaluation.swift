@@ -11,6 +11,11 @@ public struct EvaluationResult: Sendable {
     /// Samples whose outputs held NaN or ±infinity (then ``loss`` is not finite either, and
     /// ``accuracy`` means nothing).
     public var nonFiniteOutputs = 0
+    /// Softmax probabilities `[samples, classes]`, row-major, when asked for (`keepProbabilities`);
+    /// otherwise empty.
+    public var probabilities: [Float] = []
+    /// Mean focal loss, when a focal γ was given.
+    public var focalLoss: Double?
 
     /// A line saying how many outputs were not finite, or `nil` when all were.
     public var nonFiniteReport: String? {
@@ -21,13 +26,18 @@ public struct EvaluationResult: Sendable {
 
 /// Runs `model` in evaluation mode without recording gradients over every batch of `loader`.
 /// The model's previous mode is restored afterwards.
-public func evaluate(_ model: Module, on loader: DataLoader) throws -> EvaluationResult {
+/// - Parameters:
+///   - keepProbabilities: also return every sample's softmax probabilities (for ``ClassificationMetrics``).
+///   - focalGamma: also compute the mean focal loss with this γ (``focalLoss(_:labels:gamma:reduction:)``).
+public func evaluate(_ model: Module, on loader: DataLoader, keepProbabilities: Bool = false,
+                     focalGamma: Float? = nil) throws -> EvaluationResult {
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
     var lossSum = 0.0
     var predictions: [Int] = [], labels: [Int] = []
     var nonFinite = 0
+    var probabilities: [Float] = [], focalSum = 0.0
     try withNoGrad {
         for batch in loader.batches(epoch: 0) {
             let logits = try model(batch.images)
@@ -38,6 +48,10 @@ public func evaluate(_ model: Module, on loader: DataLoader) throws -> Evaluatio
                 }
             }
             lossSum += Double(try crossEntropy(logits, labels: batch.labels).item()) * Double(batch.labels.count)
+            if let focalGamma {
+                focalSum += Double(try focalLoss(logits, labels: batch.labels, gamma: focalGamma).item()) * Double(batch.labels.count)
+            }
+            if keepProbabilities { probabilities += try logits.softmax(dim: 1).scalars }
             predictions += try logits.argmax(dim: 1)
             labels += batch.labels
         }
@@ -45,5 +59,6 @@ public func evaluate(_ model: Module, on loader: DataLoader) throws -> Evaluatio
     let correct = zip(predictions, labels).filter { $0 == $1 }.count
     let n = Double(max(labels.count, 1))
     return EvaluationResult(loss: lossSum / n, accuracy: 100 * Double(correct) / n, predictions: predictions, labels: labels,
-                            nonFiniteOutputs: nonFinite)
+                            nonFiniteOutputs: nonFinite, probabilities: probabilities,
+                            focalLoss: focalGamma.map { _ in focalSum / n })
 }
