@@ -28,10 +28,11 @@ struct SignalTests {
         // Wait for a progress line through the pipe: it must come as soon as it is printed.
         var output = Data()
         let deadline = Date().addingTimeInterval(60)
-        while !String(decoding: output, as: UTF8.self).contains("batch ") && Date() < deadline {
+        // ("  batch N/M": a progress line, not the opening line's "batch 64".)
+        while !String(decoding: output, as: UTF8.self).contains("  batch ") && Date() < deadline {
             output += pipe.fileHandleForReading.availableData
         }
-        #expect(String(decoding: output, as: UTF8.self).contains("batch "), "no progress line reached the pipe")
+        #expect(String(decoding: output, as: UTF8.self).contains("  batch "), "no progress line reached the pipe")
         // The thread that trains (and the threads it starts) blocks both signals: a handler running
         // inside oneDNN's JIT GEMM corrupts the heap (see InterruptFlag).
         let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
