@@ -39,11 +39,12 @@ struct ReportTests {
         request.dataDirectory = TrainingTests.mnist
         let report = try TrainingReport(request)
         let html = report.html
-        for heading in ["Training", "Confusion matrix", "Most confidently wrong", "First-layer filters", "Feature maps", "Grad-CAM",
-                        "Model", "Run options"] {
+        for heading in ["Training", "Confusion matrix", "ROC and precision–recall", "Calibration", "Most confidently wrong",
+                        "First-layer filters", "Feature maps", "Grad-CAM", "Model", "Run options"] {
             #expect(html.contains("<h2>\(heading)</h2>"), "no \(heading) section")
         }
-        #expect(html.components(separatedBy: "<svg").count - 1 == 4, "loss, accuracy, learning rate and the confusion matrix")
+        #expect(html.components(separatedBy: "<svg").count - 1 == 7,
+                "loss, accuracy, learning rate, the confusion matrix, ROC, precision–recall and reliability")
         #expect(html.contains("<polyline") && html.contains("Learning rate"))
         // As `convnet eval`, the whole test split (not the run's --test-limit), and the same accuracy as evaluate() there.
         let saved = try Checkpoint.load(path: request.checkpoint)
@@ -53,9 +54,15 @@ struct ReportTests {
         let model = try ModelZoo.make("lenet5")
         try model.loadStateDict(saved.modelState.dictionary)
         let loader = try DataLoader(prepared.evaluation, batchSize: 1000, shuffle: false, normalization: prepared.normalization)
-        let expected = try evaluate(model, on: loader)
+        let expected = try evaluate(model, on: loader, keepProbabilities: true)
         #expect(report.samples == 10000)
         #expect(abs(report.accuracy - expected.accuracy) < 1e-9, "\(report.accuracy) vs \(expected.accuracy)")
+        // The curves' legends carry the metrics' figures.
+        let metrics = try ClassificationMetrics(probabilities: expected.probabilities.map(Double.init), labels: expected.labels, classes: 10)
+        #expect(html.contains(String(format: "macro AUC %.3f", try #require(metrics.rocAUC.macro))))
+        #expect(html.contains(String(format: "macro AP %.3f", try #require(metrics.averagePrecision.macro))))
+        #expect(html.contains(String(format: "(AUC %.3f)", try #require(metrics.perClass[7].rocAUC))))
+        #expect(html.contains(String(format: "ECE %.4f", metrics.calibration.expectedCalibrationError)))
         #expect(html.contains(String(format: "%.2f%% accuracy on 10000", report.accuracy)))
         // Pictures: up to 16 wrong images, the filter grid, the input and 2 stages of feature maps, 6 Grad-CAMs.
         let images = try Self.images(in: html)

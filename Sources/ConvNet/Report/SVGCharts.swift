@@ -53,6 +53,10 @@ struct LineChart {
     var width = 520.0, height = 320.0
     /// Draw points as steps (PR curves) instead of straight segments.
     var steps = false
+    /// Where the legend goes, inside the plot: away from where the curves run.
+    var legend = Corner.topRight
+
+    enum Corner { case topRight, bottomRight, bottomLeft }
 
     var svg: String {
         let finite = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
@@ -83,20 +87,31 @@ struct LineChart {
             let color = SVG.palette[i % SVG.palette.count]
             var path = ""
             var previous: (x: Double, y: Double)?
-            for p in s.points where p.x.isFinite && p.y.isFinite {
-                if let q = previous, steps { path += String(format: " %.2f,%.2f", px(p.x), py(q.y)) }
-                path += String(format: " %.2f,%.2f", px(p.x), py(p.y))
-                previous = p
+            var lastDrawn: (x: Double, y: Double)?
+            let finitePoints = s.points.filter { $0.x.isFinite && $0.y.isFinite }
+            for (k, p) in finitePoints.enumerated() {
+                // Points less than half a pixel from the last drawn one add nothing at this size
+                // (a ROC curve of 10,000 images has thousands); the last point is always drawn.
+                let (x, y) = (px(p.x), py(p.y))
+                if let d = lastDrawn, abs(x - d.x) < 0.5, abs(y - d.y) < 0.5, k < finitePoints.count - 1 { previous = p; continue }
+                if let q = previous, steps { path += String(format: " %.1f,%.1f", x, py(q.y)) }
+                path += String(format: " %.1f,%.1f", x, y)
+                (previous, lastDrawn) = (p, (x, y))
             }
             out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(s.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
             if s.points.count == 1, let p = s.points.first {
                 out += String(format: "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"%@\"/>", px(p.x), py(p.y), color)
             }
         }
-        // Legend, top right inside the plot.
-        let legendWidth = 12 + 7 * Double(series.map(\.name.count).max() ?? 0) + 24
+        // Legend inside the plot, on a white box.
+        let legendWidth = 12 + 6.5 * Double(series.map(\.name.count).max() ?? 0) + 24
+        let legendHeight = 16 * Double(series.count) + 6
+        let legendX = legend == .bottomLeft ? left + 8 : left + plotW - legendWidth
+        let legendY = legend == .topRight ? top + 4 : top + plotH - legendHeight - 4
+        out += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" fill-opacity=\"0.85\"/>",
+                      legendX - 4, legendY, legendWidth, legendHeight)
         for (i, s) in series.enumerated() {
-            let y = top + 14 + Double(i) * 16, x = left + plotW - legendWidth
+            let y = legendY + 14 + Double(i) * 16, x = legendX
             let color = SVG.palette[i % SVG.palette.count]
             out += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"2\"%@/>", x, y - 4, x + 18, y - 4, color,
                           s.dashed ? " stroke-dasharray=\"6 4\"" : "")

@@ -59,12 +59,17 @@ public struct TrainingReport {
         }
         model.eval()
         let normalization = saved.normalization ?? prepared.normalization
-        let scores = try Self.scores(model, test, normalization)
+        let loader = try DataLoader(test, batchSize: 500, shuffle: false, normalization: normalization)
+        let evaluation = try evaluate(model, on: loader, keepProbabilities: true)
+        if let report = evaluation.nonFiniteReport { throw ConvNetError(op: "report", "\(request.checkpoint): \(report)") }
+        let metrics = try ClassificationMetrics(probabilities: evaluation.probabilities.map(Double.init), labels: evaluation.labels,
+                                                classes: classNames.count)
+        let scores = Scores(probabilities: evaluation.probabilities, classes: classNames.count, predictions: evaluation.predictions,
+                            loss: evaluation.loss)
         var notes = prepared.notes
 
         // Figures.
-        let predictions = scores.predictions, labels = (0..<test.count).map { test.labels[$0] }
-        let matrix = try ConfusionMatrix(predictions: predictions, labels: labels, classes: classNames.count)
+        let matrix = metrics.confusion
         accuracy = matrix.accuracy
         samples = test.count
         var sections: [String] = []
@@ -83,6 +88,8 @@ public struct TrainingReport {
         sections.append(Self.section("Confusion matrix", HeatMap(title: "Confusion matrix (rows: true class)", rowLabel: "true",
                                                                  columnLabel: "predicted", labels: classNames, counts: matrix.counts).svg
                                                                  + "<pre>\(SVG.escape(matrix.table(classNames: classNames)))</pre>"))
+        sections.append(Self.curves(metrics, classNames: classNames))
+        sections.append(Self.reliability(metrics.calibration))
         sections.append(try Self.wrongPredictions(scores, test, classNames: classNames, count: request.wrongImages))
         let inputShape = [test.channels, test.height, test.width]
         if let filters = try Self.filters(model) { sections.append(filters) }
@@ -124,24 +131,6 @@ public struct TrainingReport {
         func probability(_ i: Int, _ c: Int) -> Float { probabilities[i * classes + c] }
     }
 
-    static func scores(_ model: Module, _ test: ImageDataset, _ normalization: Normalization) throws -> Scores {
-        let loader = try DataLoader(test, batchSize: 500, shuffle: false, normalization: normalization)
-        var probabilities: [Float] = [], predictions: [Int] = [], lossSum = 0.0, classes = 0
-        try withNoGrad {
-            for batch in loader.batches(epoch: 0) {
-                let logits = try model(batch.images)
-                guard logits.allFinite else {
-                    throw ConvNetError(op: "report", "the model's outputs are not finite (NaN or infinite logits); nothing to report")
-                }
-                classes = logits.shape[1]
-                probabilities += try logits.softmax(dim: 1).scalars
-                predictions += try logits.argmax(dim: 1)
-                lossSum += Double(try crossEntropy(logits, labels: batch.labels).item()) * Double(batch.labels.count)
-            }
-        }
-        return Scores(probabilities: probabilities, classes: classes, predictions: predictions, loss: lossSum / Double(max(test.count, 1)))
-    }
-
     /// Image `index` of `dataset` as the model's normalised input `[1, C, H, W]`.
     static func input(_ dataset: ImageDataset, _ index: Int, _ n: Normalization) throws -> Tensor {
         let plane = dataset.height * dataset.width, size = dataset.channels * plane
@@ -181,6 +170,50 @@ public struct TrainingReport {
         let rate = LineChart(title: "Learning rate (at each epoch's start)", xLabel: "epoch", yLabel: "rate",
                              series: [series(options.schedule, rates)])
         return section("Training", "<div class=\"row\">\(loss.svg)\(accuracy.svg)\(rate.svg)</div>")
+    }
+
+    /// One-vs-rest ROC and precision-recall curves, with each class's AUC / AP in the legend (at
+    /// most 10 classes drawn: beyond that the 5 lowest and 5 highest).
+    static func curves(_ metrics: ClassificationMetrics, classNames: [String]) -> String {
+        var shown = Array(classNames.indices)
+        var note = ""
+        if shown.count > 10 {
+            let ranked = shown.filter { metrics.perClass[$0].rocAUC != nil }.sorted { metrics.perClass[$0].rocAUC! < metrics.perClass[$1].rocAUC! }
+            shown = Array(ranked.prefix(5)) + Array(ranked.suffix(5))
+            note = "<p>\(classNames.count) classes: the 5 with the lowest and the 5 with the highest ROC AUC are drawn.</p>"
+        }
+        func figure(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        let roc = LineChart(title: "ROC, one class against the rest (macro AUC \(figure(metrics.rocAUC.macro)))",
+                            xLabel: "false positive rate", yLabel: "true positive rate",
+                            series: shown.compactMap { c in
+                                metrics.rocCurves[c].map { curve in
+                                    LineChart.Series(name: "\(classNames[c]) (AUC \(figure(curve.area)))",
+                                                     points: zip(curve.falsePositiveRate, curve.truePositiveRate).map { (x: $0, y: $1) })
+                                }
+                            }, yRange: 0...1, xRange: 0...1, width: 540, height: 400, legend: .bottomRight)
+        let pr = LineChart(title: "Precision–recall (macro AP \(figure(metrics.averagePrecision.macro)))",
+                           xLabel: "recall", yLabel: "precision",
+                           series: shown.compactMap { c in
+                               metrics.precisionRecallCurves[c].map { curve in
+                                   LineChart.Series(name: "\(classNames[c]) (AP \(figure(curve.averagePrecision)))",
+                                                    points: zip(curve.recall, curve.precision).map { (x: $0, y: $1) })
+                               }
+                           }, yRange: 0...1, xRange: 0...1, width: 540, height: 400, steps: true, legend: .bottomLeft)
+        return section("ROC and precision–recall", note + "<div class=\"row\">\(roc.svg)\(pr.svg)</div>")
+    }
+
+    /// The reliability diagram: accuracy against confidence per bin, beside the diagonal.
+    static func reliability(_ calibration: Calibration) -> String {
+        let filled = calibration.bins.filter { $0.count > 0 }
+        let chart = LineChart(title: String(format: "Reliability (ECE %.4f, %d bins)", calibration.expectedCalibrationError, calibration.bins.count),
+                              xLabel: "confidence (top probability)", yLabel: "accuracy",
+                              series: [LineChart.Series(name: "model", points: filled.map { (x: $0.confidence, y: $0.accuracy) }),
+                                       LineChart.Series(name: "perfectly calibrated", points: [(x: 0, y: 0), (x: 1, y: 1)], dashed: true)],
+                              yRange: 0...1, xRange: 0...1, width: 420, height: 360, legend: .bottomRight)
+        let rows = filled.map { b in
+            String(format: "<tr><td>(%.3f, %.3f]</td><td>%d</td><td>%.4f</td><td>%.4f</td></tr>", b.lower, b.upper, b.count, b.confidence, b.accuracy)
+        }.joined()
+        return section("Calibration", "<div class=\"row\">\(chart.svg)<table><tr><th>bin</th><th>images</th><th>confidence</th><th>accuracy</th></tr>\(rows)</table></div>")
     }
 
     static func wrongPredictions(_ scores: Scores, _ test: ImageDataset, classNames: [String], count: Int) throws -> String {
@@ -266,7 +299,7 @@ public struct TrainingReport {
         figure{margin:0;text-align:center;font-size:12px}figure img{image-rendering:pixelated;border:1px solid #ccc}
         img{image-rendering:pixelated}svg.chart{border:1px solid #e3e3e3;border-radius:4px}
         svg .title{font-size:14px;font-weight:600}svg .tick{font-size:11px;fill:#555}svg .axis{font-size:12px;fill:#333}
-        svg .legend{font-size:12px}svg .grid{stroke:#eee}svg .frame{fill:none;stroke:#999}svg .cell{font-size:11px}
+        svg .legend{font-size:12px}table{border-collapse:collapse;font-size:13px;align-self:flex-start}td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:right}svg .grid{stroke:#eee}svg .frame{fill:none;stroke:#999}svg .cell{font-size:11px}
         </style></head><body>
         \(body)
         <footer><p class="note">Written by convnet report.</p></footer>
