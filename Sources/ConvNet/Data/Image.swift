@@ -26,6 +26,13 @@ public struct Image: Sendable, Equatable {
     /// Writes a PNG file (8-bit gray or RGB, not interlaced) atomically.
     /// - Throws: ``ConvNetError`` naming the file when encoding or writing fails.
     public func writePNG(path: String) throws {
+        try AtomicFile.write(pngData(name: path), to: path)
+    }
+
+    /// The image encoded as a PNG file's bytes (8-bit gray or RGB, not interlaced).
+    /// - Parameter name: what error messages call the image.
+    /// - Throws: ``ConvNetError`` when encoding fails.
+    public func pngData(name: String = "image") throws -> Data {
         var error = [CChar](repeating: 0, count: Int(CIC_ERROR_SIZE))
         var png: UnsafeMutablePointer<UInt8>?
         var size = 0
@@ -34,9 +41,9 @@ public struct Image: Sendable, Equatable {
         }
         defer { cic_free(png) }
         guard status == 0, let png else {
-            throw ConvNetError(op: "png", "\(path): cannot encode a \(width)×\(height) image (\(decoderMessage(error)))")
+            throw ConvNetError(op: "png", "\(name): cannot encode a \(width)×\(height) image (\(decoderMessage(error)))")
         }
-        try AtomicFile.write(Data(bytes: png, count: size), to: path)
+        return Data(bytes: png, count: size)
     }
 
     /// Writes a baseline JPEG file atomically (`quality` 1–100; colour with 4:2:0 chroma
