@@ -19,15 +19,16 @@ public final class TensorBoardObserver: TrainingObserver {
     private let batchesPerEpoch: Int
 
     /// Starts logging the run of `trainer` (call after ``Trainer/resume(allowNonFinite:)`` when
-    /// resuming): writes a session start at the step the run continues from (TensorBoard then
-    /// hides events of an earlier crashed attempt beyond it) and the first filters, then flushes.
+    /// resuming): writes a session start at the first step still to train (TensorBoard then drops
+    /// what an earlier attempt logged from that step on, after its last checkpoint) and the
+    /// filters as they are now, then flushes.
     public init(writer: TensorBoardWriter, trainer: Trainer) {
         self.writer = writer
         model = trainer.model
         batchesPerEpoch = trainer.trainLoader.count
         let step = trainer.completedSteps
         record {
-            try writer.addSessionStart(step: step)
+            try writer.addSessionStart(step: step + 1)
             try logFilters(step: step)
             try writer.flush()
         }

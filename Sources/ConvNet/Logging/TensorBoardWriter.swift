@@ -92,8 +92,8 @@ public final class TensorBoardWriter {
         try add(summary: summaryValue, step: step, wallTime: wallTime)
     }
 
-    /// Adds a session start at `step`: TensorBoard then drops events of earlier files in the
-    /// folder with a larger step (what a run that crashed after its last checkpoint logged).
+    /// Adds a session start at `step`: TensorBoard then drops the events it read before with a
+    /// step of `step` or more (what a run that crashed after its last checkpoint logged).
     public func addSessionStart(step: Int, wallTime: Date = Date()) throws {
         var event = Tensorflow_Event()
         event.wallTime = wallTime.timeIntervalSince1970

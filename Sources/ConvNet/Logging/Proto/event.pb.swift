@@ -62,8 +62,8 @@ nonisolated struct Tensorflow_Event: Sendable {
     set {what = .summary(newValue)}
   }
 
-  /// A START at step S tells TensorBoard that a run (re)started there: it drops the events of
-  /// earlier files with a larger step (those a crashed run logged after its last checkpoint).
+  /// A START at step S tells TensorBoard that a run (re)started there: it drops the events read
+  /// before with a step of S or more (those a crashed run logged after its last checkpoint).
   var sessionLog: Tensorflow_SessionLog {
     get {
       if case .sessionLog(let v)? = what {return v}
@@ -78,8 +78,8 @@ nonisolated struct Tensorflow_Event: Sendable {
     /// The first event of a file: "brain.Event:2".
     case fileVersion(String)
     case summary(Tensorflow_Summary)
-    /// A START at step S tells TensorBoard that a run (re)started there: it drops the events of
-    /// earlier files with a larger step (those a crashed run logged after its last checkpoint).
+    /// A START at step S tells TensorBoard that a run (re)started there: it drops the events read
+    /// before with a step of S or more (those a crashed run logged after its last checkpoint).
     case sessionLog(Tensorflow_SessionLog)
 
   }
