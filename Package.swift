@@ -7,7 +7,8 @@ import PackageDescription
 //   CFusedKernels         our C kernels for fused steps no library offers (AVX-512 chosen at run time)
 //   CImageCodecs          our C PNG/JPEG decoding (PIL's conversions) over CPNG and CTurboJPEG
 //   ConvNetCore           tensors, autodiff, operators, CPU backends; imports nothing above it
-//   ConvNet               the library users import (re-exports the core; nn/optim/data/models build here)
+//   ConvNet               the library users import (re-exports the core; nn/optim/data/models build here;
+//                         TensorBoard event files through swift-protobuf)
 //   convnet               the command-line tool, a thin shell over ConvNet
 let package = Package(
     name: "swift-convnet",
@@ -18,6 +19,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -46,7 +48,11 @@ let package = Package(
         .target(
             name: "CImageCodecs", dependencies: ["CPNG", "CTurboJPEG"],
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("turbojpeg")]),
-        .target(name: "ConvNet", dependencies: ["ConvNetCore", "CZlib", "CImageCodecs"]),
+        .target(
+            name: "ConvNet",
+            dependencies: ["ConvNetCore", "CZlib", "CImageCodecs", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            // The .proto that Tools/generate_tensorboard_proto.sh turns into the committed event.pb.swift.
+            exclude: ["Logging/Proto/event.proto"]),
         .executableTarget(
             name: "convnet",
             dependencies: ["ConvNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -36,6 +36,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Threads that decode and augment images (default: all cores); batches do not depend on it.") var workers: Int?
     @Flag(help: "Skip image files that cannot be decoded (and report how many) instead of stopping.") var skipBadImages = false
     @Option(help: "Output folder.") var out: String
+    @Option(help: "Also log to TensorBoard: an event file in this folder (created if missing) with each batch's loss and learning rate, each epoch's losses, accuracies and first-layer filters; view it live with `tensorboard --logdir DIR`.") var tensorboard: String?
     @Flag(help: "Continue from OUT/checkpoint.safetensors.") var resume = false
     @Flag(help: "With --resume: accept weights and optimizer state holding NaN or infinity (refused by default).") var allowNonfinite = false
 
@@ -78,14 +79,27 @@ struct TrainCommand: ParsableCommand {
         let workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
         guard workers >= 1 else { throw ConvNetError(op: "train", "--workers \(workers) must be at least 1") }
 
+        // A bad --tensorboard folder fails here, before the data is loaded.
+        if let tensorboard { try TensorBoardWriter.prepare(directory: tensorboard) }
+
         let trainer = try Trainer(options: options, dataDirectory: data, outputDirectory: out, workers: workers)
         if resume { try trainer.resume(allowNonFinite: allowNonfinite) }
         let progress = ProgressPrinter(epochs: options.epochs)
-        trainer.observer = progress
+        let board = try tensorboard.map { TensorBoardObserver(writer: try TensorBoardWriter(directory: $0), trainer: trainer) }
+        let observers = ObserverGroup([progress] + (board.map { [$0] } ?? []))
+        var warned = false
+        observers.afterEpoch = {
+            guard let failure = board?.failure, !warned else { return }
+            warned = true
+            FileHandle.standardError.write(Data("warning: \(failure); TensorBoard logging stopped, training goes on\n".utf8))
+        }
+        trainer.observer = observers
+        defer { board?.flush() }
         trainer.stopRequested = { interrupt.isSet }
         let train = trainer.trainLoader
         print("training \(model) on \(dataset): \(train.dataset.count) images of \(train.dataset.channels)×\(train.outputHeight)×\(train.outputWidth) in \(train.dataset.classNames.count) classes, evaluated on \(trainer.testLoader.dataset.count) \(trainer.data.evaluationName) images; batch \(batchSize), \(optimizer) lr \(lr), seed \(seed) (\(shuffle.rawValue) order), \(options.threads) threads, \(workers) workers, \(model) has \(trainer.model.parameterCount) parameters")
         for note in trainer.data.notes { print(note) }
+        if let board { print("TensorBoard: \(board.writer.path) (view with tensorboard --logdir \(tensorboard!))") }
         if !train.augmentation.transforms.isEmpty { print("augmentation: \(train.augmentation)") }
         if DatasetCatalog.normalization(dataset) == nil {
             print("normalisation (the training images' statistics): mean \(trainer.data.normalization.mean), std \(trainer.data.normalization.std)")

@@ -26,12 +26,13 @@ public struct Image: Sendable, Equatable {
     /// Writes a PNG file (8-bit gray or RGB, not interlaced) atomically.
     /// - Throws: ``ConvNetError`` naming the file when encoding or writing fails.
     public func writePNG(path: String) throws {
-        try AtomicFile.write(encodedPNG(source: path), to: path)
+        try AtomicFile.write(pngData(name: path), to: path)
     }
 
-    /// The image as PNG bytes (8-bit gray or RGB, not interlaced), through libpng.
-    /// - Throws: ``ConvNetError`` naming `source` when libpng refuses it.
-    public func encodedPNG(source: String = "image") throws -> Data {
+    /// The image encoded as a PNG file's bytes (8-bit gray or RGB, not interlaced).
+    /// - Parameter name: what error messages call the image.
+    /// - Throws: ``ConvNetError`` when encoding fails.
+    public func pngData(name: String = "image") throws -> Data {
         var error = [CChar](repeating: 0, count: Int(CIC_ERROR_SIZE))
         var png: UnsafeMutablePointer<UInt8>?
         var size = 0
@@ -40,7 +41,7 @@ public struct Image: Sendable, Equatable {
         }
         defer { cic_free(png) }
         guard status == 0, let png else {
-            throw ConvNetError(op: "png", "\(source): cannot encode a \(width)×\(height) image (\(decoderMessage(error)))")
+            throw ConvNetError(op: "png", "\(name): cannot encode a \(width)×\(height) image (\(decoderMessage(error)))")
         }
         return Data(bytes: png, count: size)
     }

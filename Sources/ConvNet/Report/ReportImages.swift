@@ -5,7 +5,7 @@ import Foundation
 enum ReportImages {
     /// `<img>` source for `image` (PNG through libpng, base64).
     static func dataURI(_ image: Image) throws -> String {
-        "data:image/png;base64," + (try image.encodedPNG(source: "report image")).base64EncodedString()
+        "data:image/png;base64," + (try image.pngData(name: "report image")).base64EncodedString()
     }
 
     /// `image` with every pixel repeated `factor` × `factor` times (sharp when shown larger).

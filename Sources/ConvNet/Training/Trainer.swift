@@ -10,6 +10,8 @@ public struct BatchProgress: Sendable {
     public var seconds: Double, samplesPerSecond: Double
     /// The learning rate of the batch just trained (the schedule's value).
     public var learningRate: Float
+    /// The mean loss of the batch just trained alone.
+    public var batchLoss: Double = 0
 
     /// Estimated seconds until the epoch's training pass ends.
     public var secondsRemaining: Double { seconds / Double(max(batch, 1)) * Double(batches - batch) }
@@ -63,6 +65,8 @@ public final class Trainer {
     public var checkpointPath: String { Self.checkpointPath(in: outputDirectory) }
     static func checkpointPath(in folder: String) -> String { folder + "/checkpoint.safetensors" }
     public var metricsPath: String { outputDirectory + "/metrics.csv" }
+    /// Batches trained since the run's start (across resumes).
+    public var completedSteps: Int { completedEpochs * trainLoader.count + batchesIntoEpoch }
 
     /// How the evaluation images were chosen, the data's normalisation and other notes for the user.
     public let data: (evaluationName: String, normalization: Normalization, notes: [String])
@@ -266,7 +270,7 @@ public final class Trainer {
                     epoch: epoch + 1, batch: batchesIntoEpoch, batches: batches,
                     loss: partial.lossSum / Double(partial.seen), accuracy: 100 * Double(partial.correct) / Double(partial.seen),
                     seconds: partial.seconds, samplesPerSecond: Double(partial.seen) / max(partial.seconds, 1e-9),
-                    learningRate: optimizer.learningRate))
+                    learningRate: optimizer.learningRate, batchLoss: Double(lossValue)))
                 if stopRequested() && batchesIntoEpoch < batches {
                     try saveCheckpoint()
                     return .interrupted(epoch: epoch + 1, batch: batchesIntoEpoch)
