@@ -103,6 +103,23 @@ struct ReportTests {
         #expect(throws: ConvNetError.self) { try TrainingReport(request) }
     }
 
+    @Test("a colour dataset and a residual network: the CIFAR sample's held-out images with ResNet-20")
+    func colour() throws {
+        let folder = Fixtures.temporaryFolder("report-cifar")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var options = TrainingOptions()
+        (options.model, options.dataset, options.trainLimit, options.epochs, options.batchSize, options.threads) =
+            ("resnet20", "cifar10", 256, 1, 64, 2)
+        _ = try Trainer(options: options, dataDirectory: Fixtures.cifarSample, outputDirectory: folder).run()
+        var request = TrainingReport.Request(checkpoint: folder + "/checkpoint.safetensors")
+        request.dataDirectory = Fixtures.cifarSample
+        let report = try TrainingReport(request)
+        #expect(report.samples == 800, "the 20 % held out when training")
+        #expect(report.html.contains("(3×3×3, as RGB)") && report.html.contains("layer <code>layer3</code>"))
+        #expect(report.html.contains("<code>layer1</code>: 8 of 16 channels, 32×32") && report.html.contains("airplane"))
+        #expect(try Self.images(in: report.html).count >= 1 + 5 + 6)
+    }
+
     /// Headless Chromium renders the page without console errors, and the screenshot shows what a
     /// person would see: mostly white, with the charts' blue lines and the heat map's dark blue.
     @Test("Chromium renders it: no console errors, charts and pictures visible",
