@@ -31,20 +31,6 @@ enum ReportImages {
                          pixels: values.map { $0.isFinite ? UInt8(max(0, min(255, (($0 - low) * scale).rounded()))) : 0 })
     }
 
-    /// One convolution filter `[C, K, K]` as an image: RGB when it has 3 input channels, else its
-    /// channels' mean; scaled symmetrically around 0 (gray = 0) by `bound`.
-    static func filter(_ weights: ArraySlice<Float>, channels: Int, size k: Int, bound: Float) throws -> Image {
-        let start = weights.startIndex
-        func level(_ v: Float) -> UInt8 { UInt8(max(0, min(255, (128 + 127 * v / max(bound, 1e-12)).rounded()))) }
-        if channels == 3 {
-            var pixels = [UInt8](repeating: 0, count: k * k * 3)
-            for c in 0..<3 { for i in 0..<(k * k) { pixels[i * 3 + c] = level(weights[start + c * k * k + i]) } }
-            return try Image(width: k, height: k, channels: 3, pixels: pixels)
-        }
-        let mean = (0..<(k * k)).map { i in (0..<channels).reduce(Float(0)) { $0 + weights[start + $1 * k * k + i] } / Float(channels) }
-        return try Image(width: k, height: k, channels: 1, pixels: mean.map(level))
-    }
-
     /// Tiles of equal size in a grid of `columns`, 2-pixel white gaps, as RGB.
     static func grid(_ tiles: [Image], columns: Int) throws -> Image {
         guard let first = tiles.first else { return try Image(width: 1, height: 1, channels: 3, pixels: [255, 255, 255]) }

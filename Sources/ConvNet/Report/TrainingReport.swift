@@ -231,19 +231,14 @@ public struct TrainingReport {
         return section("Most confidently wrong", "<p>True class → predicted class, with the predicted probability.</p><div class=\"tiles\">\(figures.joined())</div>")
     }
 
-    /// The first convolution's filters as tiles, or nil for a model without one.
+    /// The first convolution's filters as tiles (``FilterGrid``, as TensorBoard shows them), or nil
+    /// for a model without one.
     static func filters(_ model: Module) throws -> String? {
-        guard let (name, conv) = model.namedModules().lazy.compactMap({ m in (m.module as? Conv2d).map { (m.name, $0) } }).first else { return nil }
-        let w = conv.weight.scalars, shape = conv.weight.shape
-        let (out, channels, k) = (shape[0], shape[1], shape[2])
-        guard shape[2] == shape[3] else { return nil }
-        let bound = w.filter(\.isFinite).map(abs).max() ?? 1
-        let tiles = try (0..<out).map { o in
-            try ReportImages.upscaled(ReportImages.filter(w[(o * channels * k * k)..<((o + 1) * channels * k * k)], channels: channels,
-                                                          size: k, bound: bound), by: zoom(k, minimum: 40))
-        }
-        let grid = try ReportImages.grid(tiles, columns: min(16, out))
-        return section("First-layer filters", "<p>\(out) filters of <code>\(SVG.escape(name))</code> (\(channels)×\(k)×\(k)\(channels == 3 ? ", as RGB" : ", mean over input channels")); gray is 0, the scale is symmetric about it.</p>"
+        guard let (name, weight) = FilterGrid.firstConvolution(of: model) else { return nil }
+        let (out, channels, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        let grid = try FilterGrid.image(of: weight, scale: max(1, 40 / max(kh, kw)))
+        let layout = channels == 3 ? "as RGB" : channels == 1 ? "gray" : "one tile per input channel"
+        return section("First-layer filters", "<p>\(out) filters of <code>\(SVG.escape(name))</code> (\(channels)×\(kh)×\(kw), \(layout)); each tile scaled to its own range, as torchvision's <code>make_grid(normalize=True, scale_each=True)</code>.</p>"
                        + "<img src=\"\(try ReportImages.dataURI(grid))\" alt=\"filters\">")
     }
 
