@@ -74,17 +74,19 @@ extension TrainingReport {
     }
 
     /// The wrong predictions made with the highest probability, as pictures with both labels.
-    static func wrongPredictions(_ scores: Scores, _ test: ImageDataset, classNames: [String], count: Int) throws -> String {
-        let wrong = (0..<test.count).filter { scores.predictions[$0] != test.labels[$0] }
-            .sorted { scores.probability($0, scores.predictions[$0]) > scores.probability($1, scores.predictions[$1]) }
+    static func wrongPredictions(_ evaluation: EvaluationResult, _ test: ImageDataset, classNames: [String], count: Int) throws -> String {
+        let predictions = evaluation.predictions
+        // The probability of image i's predicted class (the softmax rows evaluate() kept).
+        func confidence(_ i: Int) -> Float { evaluation.probabilities[i * classNames.count + predictions[i]] }
+        let wrong = (0..<test.count).filter { predictions[$0] != test.labels[$0] }.sorted { confidence($0) > confidence($1) }
             .prefix(count)
         guard !wrong.isEmpty else { return section("Most confidently wrong", "<p>No image was misclassified.</p>") }
         let figures = try wrong.map { i -> String in
             let image = try test.image(at: i)
             let src = try ReportImages.dataURI(ReportImages.upscaled(image, by: zoom(image.width, minimum: 64)))
-            let p = scores.probability(i, scores.predictions[i])
+            let p = confidence(i)
             return "<figure><img src=\"\(src)\" alt=\"image \(i)\"><figcaption>#\(i): \(SVG.escape(classNames[test.labels[i]])) → "
-                + "<b>\(SVG.escape(classNames[scores.predictions[i]]))</b> \(String(format: "%.1f", 100 * p))%</figcaption></figure>"
+                + "<b>\(SVG.escape(classNames[predictions[i]]))</b> \(String(format: "%.1f", 100 * p))%</figcaption></figure>"
         }
         return section("Most confidently wrong", "<p>True class → predicted class, with the predicted probability.</p><div class=\"tiles\">\(figures.joined())</div>")
     }
@@ -122,8 +124,7 @@ extension TrainingReport {
     }
 
     /// Grad-CAM heat maps of the predicted class over the first `count` images.
-    static func gradCAMs(_ model: Module, _ test: ImageDataset, _ n: Normalization, scores: Scores, classNames: [String],
-                         count: Int) throws -> String {
+    static func gradCAMs(_ model: Module, _ test: ImageDataset, _ n: Normalization, classNames: [String], count: Int) throws -> String {
         var figures: [String] = []
         var layer = ""
         for i in 0..<min(count, test.count) {

@@ -64,8 +64,6 @@ public struct TrainingReport {
         if let report = evaluation.nonFiniteReport { throw ConvNetError(op: "report", "\(request.checkpoint): \(report)") }
         let metrics = try ClassificationMetrics(probabilities: evaluation.probabilities.map(Double.init), labels: evaluation.labels,
                                                 classes: classNames.count)
-        let scores = Scores(probabilities: evaluation.probabilities, classes: classNames.count, predictions: evaluation.predictions,
-                            loss: evaluation.loss)
         var notes = prepared.notes
 
         // Figures.
@@ -90,12 +88,12 @@ public struct TrainingReport {
                                                                  + "<pre>\(SVG.escape(matrix.table(classNames: classNames)))</pre>"))
         sections.append(Self.curves(metrics, classNames: classNames))
         sections.append(Self.reliability(metrics.calibration))
-        sections.append(try Self.wrongPredictions(scores, test, classNames: classNames, count: request.wrongImages))
+        sections.append(try Self.wrongPredictions(evaluation, test, classNames: classNames, count: request.wrongImages))
         let inputShape = [test.channels, test.height, test.width]
         if let filters = try Self.filters(model) { sections.append(filters) }
         let (first, firstTensor) = (try test.image(at: 0), try Self.input(test, 0, normalization))
         sections.append(try Self.featureMaps(model, image: first, tensor: firstTensor, inputShape: inputShape))
-        sections.append(try Self.gradCAMs(model, test, normalization, scores: scores, classNames: classNames, count: request.gradCAMImages))
+        sections.append(try Self.gradCAMs(model, test, normalization, classNames: classNames, count: request.gradCAMImages))
         let summary = try ModelSummary.of(model, name: options.model, inputShape: inputShape)
         sections.append(Self.section("Model", "<pre>\(SVG.escape(summary.table))</pre>"))
         let encoder = JSONEncoder()
@@ -106,7 +104,7 @@ public struct TrainingReport {
         let header = """
             <h1>\(SVG.escape(title))</h1>
             <p class="lead">\(String(format: "%.2f", matrix.accuracy))% accuracy on \(test.count) \(SVG.escape(prepared.evaluationName)) images \
-            (mean cross-entropy \(String(format: "%.4f", scores.loss))), \(saved.completedEpochs) epochs trained; \
+            (mean cross-entropy \(String(format: "%.4f", evaluation.loss))), \(saved.completedEpochs) epochs trained; \
             checkpoint <code>\(SVG.escape(request.checkpoint))</code>.</p>
             """ + notes.map { "<p class=\"note\">\(SVG.escape($0))</p>" }.joined()
         self.notes = notes
@@ -122,14 +120,6 @@ public struct TrainingReport {
     }
 
     // MARK: - Evaluation
-
-    struct Scores {
-        var probabilities: [Float]  // n × classes, softmax
-        var classes: Int
-        var predictions: [Int]
-        var loss: Double
-        func probability(_ i: Int, _ c: Int) -> Float { probabilities[i * classes + c] }
-    }
 
     /// Image `index` of `dataset` as the model's normalised input `[1, C, H, W]`.
     static func input(_ dataset: ImageDataset, _ index: Int, _ n: Normalization) throws -> Tensor {
