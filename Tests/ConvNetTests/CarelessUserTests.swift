@@ -49,15 +49,7 @@ struct CarelessUserTests {
         try Image(width: 28, height: 28, channels: 1, pixels: (0..<784).map { UInt8($0 % 251) }).writePNG(path: image)
         try Data("zero\none\ntwo\n".utf8).write(to: URL(fileURLWithPath: folder + "/three.txt"))
         func predict(_ arguments: [String]) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: SignalTests.executable)
-            process.arguments = ["predict", "--model", "lenet5", "--weights", trainer.checkpointPath] + arguments + [image]
-            let pipe = Pipe()
-            (process.standardOutput, process.standardError) = (pipe, pipe)
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+            try CommandLineTests.convnet(["predict", "--model", "lenet5", "--weights", trainer.checkpointPath] + arguments + [image])
         }
         let (badStatus, bad) = try predict(["--labels", folder + "/three.txt"])
         #expect(badStatus != 0 && bad.contains("three.txt") && bad.contains("3 classes") && bad.contains("10"), "\(bad)")

@@ -114,17 +114,7 @@ struct NonFiniteWeightTests {
             try SafeTensors.write(contents, to: checkpoint)
         }
 
-        func convnet(_ arguments: [String]) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: SignalTests.executable)
-            process.arguments = arguments
-            let pipe = Pipe()
-            (process.standardOutput, process.standardError) = (pipe, pipe)
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-        }
+        func convnet(_ arguments: [String]) throws -> (status: Int32, output: String) { try CommandLineTests.convnet(arguments) }
     }
 
     @Test("eval: a NaN weight is refused; allowed, its NaN outputs are an error, not an accuracy")
