@@ -91,7 +91,7 @@ test-asan: asan-build
 	ASAN_OPTIONS=$(ASAN_TEST_OPTIONS) $(SWIFT) test -c release --skip-build --scratch-path $(ASAN_SCRATCH)
 
 ## ThreadSanitizer on the data loader and the oneDNN glue (README "Sanitizers").
-TSAN_SUITES ?= AugmentedLoaderTests|DataTests|OneDNNBackendTests|DNNLLockTests
+TSAN_SUITES ?= AugmentedLoaderTests|DataTests|OneDNNBackendTests|ConcurrentKernelTests|NativeLayoutTests
 TSAN_TEST_OPTIONS ?= halt_on_error=0
 tsan: deps
 	$(SWIFT) build -c release --build-tests --sanitize=thread --scratch-path .build-tsan

@@ -145,7 +145,7 @@ struct GradientCheckTests {
     func activations() throws {
         var gen = RandomGenerator(seed: 5)
         let x = FiniteDifference.separated([3, 4, 2], generator: &gen)
-        try FiniteDifference.check("relu", inputs: [x], step: 1e-3) { t in t[0].relu() }
+        try FiniteDifference.check("relu", inputs: [x], step: 1e-3) { t in try t[0].relu() }
         try FiniteDifference.check("leaky relu", inputs: [x], step: 1e-3) { t in t[0].leakyRelu(negativeSlope: 0.1) }
         try FiniteDifference.check("sigmoid", inputs: [x]) { t in t[0].sigmoid() }
         try FiniteDifference.check("tanh", inputs: [x]) { t in t[0].tanh() }

@@ -111,8 +111,8 @@ public enum OperatorBenchmarks {
         let a = Tensor.randn([m, k], generator: &gen), b = Tensor.randn([k, n], generator: &gen)
         let c = Tensor.zeros([m, n])
         let ms = Stopwatch.medianMilliseconds(budget: budget) {
-            BLAS.sgemm(m: m, n: n, k: k, a: a.storage.pointer, lda: k, b: b.storage.pointer, ldb: n,
-                       c: c.storage.pointer, ldc: n)
+            BLAS.sgemm(m: m, n: n, k: k, a: a.plainStorage().pointer, lda: k, b: b.plainStorage().pointer, ldb: n,
+                       c: c.plainStorage().pointer, ldc: n)
         }
         return GemmResult(milliseconds: ms, gflops: 2 * Double(m) * Double(n) * Double(k) / ms / 1e6)
     }

@@ -176,7 +176,7 @@ public final class Flatten: Module {
 /// max(0, x).
 public final class ReLU: Module {
     public override init() {}
-    public override func forward(_ input: Tensor) throws -> Tensor { input.relu() }
+    public override func forward(_ input: Tensor) throws -> Tensor { try input.relu() }
 }
 
 /// x for x > 0, else slope·x.

@@ -8,16 +8,7 @@ extension Tensor {
     /// - Throws: ``ConvNetError`` if `self` does not require a gradient, or `upstream` has the wrong shape.
     public func backward(_ upstream: Tensor? = nil, retainGraph: Bool = false) throws {
         let grads = try Autodiff.propagate(from: self, upstream: upstream, retainGraph: retainGraph, keep: nil)
-        for (leaf, g) in grads where leaf.isLeaf {
-            if let existing = leaf.grad {
-                existing.withUnsafeMutableBufferPointer { e in
-                    g.withUnsafeBufferPointer { gb in for i in e.indices { e[i] += gb[i] } }
-                }
-            } else {
-                // Own the buffer: the backward pass may share `g` with another tensor.
-                leaf.grad = g.copy()
-            }
-        }
+        for (leaf, g) in grads where leaf.isLeaf { leaf.accumulateGrad(g) }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Which CPU implementation runs convolution, pooling and batch norm.
+/// Which CPU implementation runs the operators that have kernels (convolution, pooling, batch
+/// norm, ReLU, `+`, matrix products).
 ///
 /// Both compute the same function and are tested against the PyTorch cases and each other.
 public enum ComputeBackend: String, Sendable, CaseIterable {
@@ -43,5 +44,59 @@ public enum Backend {
         threadCount = n
         BLAS.setThreads(n)
         OpenMP.setThreads(n)
+    }
+}
+
+/// Each backend's kernels: the one place that maps a ``ComputeBackend`` to implementations.
+extension ComputeBackend {
+    var convolution: any ConvolutionKernels.Type {
+        switch self {
+        case .reference: ReferenceConvolution.self
+        case .oneDNN: OneDNNConvolution.self
+        }
+    }
+
+    var pooling: any PoolingKernels.Type {
+        switch self {
+        case .reference: ReferencePooling.self
+        case .oneDNN: OneDNNPooling.self
+        }
+    }
+
+    var batchNorm: any BatchNormKernels.Type {
+        switch self {
+        case .reference: ReferenceBatchNorm.self
+        case .oneDNN: OneDNNBatchNorm.self
+        }
+    }
+
+    var activation: any ActivationKernels.Type {
+        switch self {
+        case .reference: ReferenceActivation.self
+        case .oneDNN: OneDNNActivation.self
+        }
+    }
+
+    var elementwise: any ElementwiseKernels.Type {
+        switch self {
+        case .reference: ReferenceElementwise.self
+        case .oneDNN: OneDNNElementwise.self
+        }
+    }
+
+    /// The fused first-block kernel, where the backend has one (the reference backend computes
+    /// every operation on its own).
+    var fusedBlock: (any FusedBlockKernels.Type)? {
+        switch self {
+        case .reference: nil
+        case .oneDNN: FusedConvPoolReLU.self
+        }
+    }
+
+    var gemm: any GemmKernels.Type {
+        switch self {
+        case .reference: ReferenceGemm.self
+        case .oneDNN: OneDNNGemm.self
+        }
     }
 }

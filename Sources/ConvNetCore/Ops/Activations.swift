@@ -7,7 +7,7 @@ extension Tensor {
     @inline(__always)
     static func pointwiseBackward(_ g: Tensor, _ x: Tensor, _ y: Tensor, _ derivative: (Float, Float) -> Float) -> Tensor {
         let out = Tensor(uninitializedShape: g.shape)
-        let gp = g.storage.pointer, xp = x.storage.pointer, yp = y.storage.pointer, op = out.storage.pointer
+        let gp = g.plainStorage().pointer, xp = x.plainStorage().pointer, yp = y.plainStorage().pointer, op = out.plainStorage().pointer
         for i in 0..<g.count { op[i] = gp[i] * derivative(xp[i], yp[i]) }
         return out
     }
@@ -15,23 +15,11 @@ extension Tensor {
     /// max(0, x), as `torch.relu`: NaN stays NaN (and −0 stays −0). dY/dX = 0 where y ≤ 0, else 1
     /// (PyTorch's `threshold_backward` on the output: a NaN output passes its gradient).
     ///
-    /// On the oneDNN backend, a tensor held in a oneDNN layout (a convolution's output) is rectified
-    /// in that layout, and so is its gradient (``OneDNNReLU``); should oneDNN fail, the plain loop
-    /// computes the same values. oneDNN's ReLU turns NaN into 0, so a tensor holding a NaN (one
-    /// vectorised scan) takes the plain loop.
-    public func relu() -> Tensor {
-        if Backend.current == .oneDNN, isInOneDNNLayout, !containsNaN, let y = try? OneDNNReLU.forward(self) {
-            return y.recorded("relu", [self]) { g in
-                [try OneDNNReLU.backward(y: y, dy: g) ?? Tensor.reluBackward(g, y)]
-            }
-        }
-        let y = mapped { $0 < 0 ? 0 : $0 }
-        return y.recorded("relu", [self]) { g in [Tensor.reluBackward(g, y)] }
-    }
-
-    /// dL/dX = dL/dY where y > 0 or y is NaN, else 0.
-    static func reluBackward(_ g: Tensor, _ y: Tensor) -> Tensor {
-        pointwiseBackward(g, y, y) { _, y in y <= 0 ? 0 : 1 }
+    /// Runs on ``Backend/current``: the oneDNN backend rectifies a tensor held in its layout (a
+    /// convolution's output) in that layout, and its gradient too.
+    public func relu() throws -> Tensor {
+        let result = try Backend.current.activation.relu(self, needsBackward: Tensor.needsGrad(self))
+        return result.output.recorded("relu", [self]) { g in [try result.backward!(g)] }
     }
 
     /// x for x > 0, else slope · x.

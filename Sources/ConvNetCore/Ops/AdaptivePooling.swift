@@ -15,7 +15,7 @@ public func adaptiveAvgPool2d(_ x: Tensor, outputSize: Size2) throws -> Tensor {
     let rows = (0..<h).map { i in (i * inH / h, ((i + 1) * inH + h - 1) / h) }
     let cols = (0..<w).map { j in (j * inW / w, ((j + 1) * inW + w - 1) / w) }
     let y = Tensor(uninitializedShape: [x.shape[0], x.shape[1], h, w])
-    let xp = x.storage.pointer, yp = y.storage.pointer
+    let xp = x.plainStorage().pointer, yp = y.plainStorage().pointer
     for p in 0..<planes {
         let src = xp + p * inH * inW
         for (i, (r0, r1)) in rows.enumerated() {
@@ -28,7 +28,7 @@ public func adaptiveAvgPool2d(_ x: Tensor, outputSize: Size2) throws -> Tensor {
     }
     return y.recorded(op, [x]) { [shape = x.shape] dy in
         let dx = Tensor.zeros(shape)
-        let gp = dy.storage.pointer, dp = dx.storage.pointer
+        let gp = dy.plainStorage().pointer, dp = dx.plainStorage().pointer
         for p in 0..<planes {
             let dst = dp + p * inH * inW
             for (i, (r0, r1)) in rows.enumerated() {

@@ -20,16 +20,18 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
     let gamma = weight ?? Tensor.ones([c]), beta = bias ?? Tensor.zeros([c])
     let kernels = Backend.current.batchNorm
     let needsBackward = Tensor.needsGrad(x, weight, bias)
-    let result: BatchNormResult
+    let result: KernelResult<BatchNormGradients>
     if training {
         try require(perChannel > 1, op, "training needs more than one value per channel, got input \(describe(x.shape))")
-        result = try kernels.training(x: x, channels: c, gamma: gamma, beta: beta, eps: eps, needsBackward: needsBackward)
+        let statistics: BatchStatistics
+        (result, statistics) = try kernels.training(x: x, channels: c, gamma: gamma, beta: beta, eps: eps,
+                                                    needsBackward: needsBackward)
         let unbias = Float(perChannel) / Float(perChannel - 1)
         if let runningMean, let runningVar {
-            let rm = runningMean.storage.pointer, rv = runningVar.storage.pointer
+            let rm = runningMean.plainStorage().pointer, rv = runningVar.plainStorage().pointer
             for ch in 0..<c {
-                rm[ch] = (1 - momentum) * rm[ch] + momentum * result.batchMean[ch]
-                rv[ch] = (1 - momentum) * rv[ch] + momentum * result.batchVariance[ch] * unbias
+                rm[ch] = (1 - momentum) * rm[ch] + momentum * statistics.mean[ch]
+                rv[ch] = (1 - momentum) * rv[ch] + momentum * statistics.variance[ch] * unbias
             }
         }
     } else {
@@ -40,7 +42,7 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
                                        variance: runningVar, eps: eps, needsBackward: needsBackward)
     }
     return result.output.recorded(op, [x, weight, bias]) { dy in
-        let (dx, dGamma, dBeta) = try result.backward!(dy)
-        return [dx, dGamma, dBeta]
+        let gradients = try result.backward!(dy)
+        return [gradients.input, gradients.weight, gradients.bias]
     }
 }

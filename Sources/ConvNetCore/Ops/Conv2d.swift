@@ -27,14 +27,11 @@ public func conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil,
                            width: input.shape[3], outChannels: weight.shape[0],
                            kernel: Size2(weight.shape[2], weight.shape[3]), stride: stride, padding: padding)
     try g.validate(op: op)
-    let kernels = Backend.current.convolution
-    let y = try kernels.forward(g, x: input, weight: weight, bias: bias)
-    return y.recorded(op, [input, weight, bias]) { dy in
-        let dx = input.requiresGrad ? try kernels.backwardData(g, dy: dy, weight: weight) : nil
-        var dw: Tensor?, db: Tensor?
-        if weight.requiresGrad || bias?.requiresGrad == true {
-            (dw, db) = try kernels.backwardWeights(g, x: input, dy: dy, bias: bias != nil)
-        }
-        return [dx, weight.requiresGrad ? dw : nil, bias?.requiresGrad == true ? db : nil]
+    let wanted = GradientsWanted(input: Tensor.needsGrad(input), parameters: Tensor.needsGrad(weight, bias))
+    let result = try Backend.current.convolution.convolution(g, x: input, weight: weight, bias: bias, wanted: wanted)
+    return result.output.recorded(op, [input, weight, bias]) { dy in
+        let gradients = try result.backward!(dy)
+        return [gradients.input, weight.requiresGrad ? gradients.weight : nil,
+                bias?.requiresGrad == true ? gradients.bias : nil]
     }
 }

@@ -3,10 +3,10 @@ import CFusedKernels
 /// A network's first block in one pass: `relu(maxPool2d(conv2d(x, weight, bias: bias, padding: padding), kernel: 2))`
 /// (stride-1 convolution, 2×2 max pooling with stride 2, ReLU), LeNet-5's conv1 → pool1 → relu1.
 ///
-/// The same function as the three operations, computed differently where that is faster: on the
-/// oneDNN backend, on a CPU with AVX-512, when `x` needs no gradient (an input batch), our fused
-/// kernel (CFusedKernels) writes the pooled, rectified output in NCHW without the convolution's
-/// full output ever existing, and remembers which window position won each maximum. Its backward
+/// The same function as the three operations, computed differently where that is faster: where
+/// the current backend has a fused kernel for it (the oneDNN backend, on a CPU with AVX-512, when
+/// `x` needs no gradient, e.g. an input batch), that kernel writes the pooled, rectified output in
+/// NCHW without the convolution's full output ever existing, and remembers which window position won each maximum. Its backward
 /// pass computes dW and db from the pooled gradient alone: pooling passes each gradient to one
 /// convolution output, so for the winner (y₀, x₀) of output (o, p, q)
 ///
@@ -25,15 +25,22 @@ import CFusedKernels
 public func conv2dMaxPoolReLU(_ x: Tensor, _ weight: Tensor, bias: Tensor?, padding: Size2 = 0,
                               path: ConvPoolReLUPath = .automatic) throws -> Tensor {
     let unfused = { try maxPool2d(conv2d(x, weight, bias: bias, padding: padding), kernel: 2).relu() }
+    let wanted = GradientsWanted(input: Tensor.needsGrad(x), parameters: Tensor.needsGrad(weight, bias))
+    /// The fused kernel's result as a recorded operation (it computes no dX).
+    func recorded(_ result: KernelResult<ConvolutionGradients>) -> Tensor {
+        result.output.recorded("conv_maxpool_relu", [x, weight, bias]) { dy in
+            let gradients = try result.backward!(dy)
+            return [nil, gradients.weight, gradients.bias]
+        }
+    }
     switch path {
     case .unfused:
         return try unfused()
     case .automatic:
-        guard ConvPoolReLUPath.avx512Available, Backend.current == .oneDNN, !Tensor.needsGrad(x),
-              let g = FusedConvPoolReLU.geometry(x, weight, bias, padding), FusedConvPoolReLU.isSmallBlock(g),
-              x.allFinite, weight.allFinite
+        guard let kernels = Backend.current.fusedBlock,
+              let result = try kernels.convMaxPoolReLU(x: x, weight: weight, bias: bias, padding: padding, wanted: wanted)
         else { return try unfused() }
-        return try FusedConvPoolReLU.run(g, x: x, weight: weight, bias: bias, avx512: true)
+        return recorded(result)
     case .fusedPortable, .fusedAVX512:
         let avx512 = path == .fusedAVX512
         try require(!avx512 || ConvPoolReLUPath.avx512Available, "conv_maxpool_relu", "this CPU has no AVX-512")
@@ -46,7 +53,7 @@ public func conv2dMaxPoolReLU(_ x: Tensor, _ weight: Tensor, bias: Tensor?, padd
             throw ConvNetError(op: "conv_maxpool_relu", "input \(describe(x.shape)), weight \(describe(weight.shape)), "
                                + "bias \(bias.map { describe($0.shape) } ?? "none"), padding \(padding) do not fit the fused kernel")
         }
-        return try FusedConvPoolReLU.run(g, x: x, weight: weight, bias: bias, avx512: avx512)
+        return recorded(FusedConvPoolReLU.run(g, x: x, weight: weight, bias: bias, avx512: avx512, wanted: wanted))
     }
 }
 
@@ -68,81 +75,3 @@ public enum ConvPoolReLUPath: Sendable {
     public static let avx512Available = fk_cpu_has_avx512() != 0
 }
 
-/// The fused kernel's Swift side: eligibility, threads, buffers, and the recorded backward pass.
-enum FusedConvPoolReLU {
-    /// The kernel geometry when the shapes fit the fused kernel, else nil.
-    static func geometry(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ padding: Size2) -> fk_block_geometry? {
-        guard x.rank == 4, weight.rank == 4, x.shape[1] == weight.shape[1], bias.map({ $0.shape == [weight.shape[0]] }) ?? true,
-              padding.height >= 0, padding.width >= 0, 2 * padding.height < weight.shape[2], 2 * padding.width < weight.shape[3]
-        else { return nil }
-        let g = fk_block_geometry(batch: Int32(x.shape[0]), in_channels: Int32(x.shape[1]), height: Int32(x.shape[2]),
-                                  width: Int32(x.shape[3]), out_channels: Int32(weight.shape[0]),
-                                  kernel_h: Int32(weight.shape[2]), kernel_w: Int32(weight.shape[3]),
-                                  pad_h: Int32(padding.height), pad_w: Int32(padding.width))
-        // At least one pooled output (a convolution output of at least 2×2), and some input.
-        let pooled = outputShape(g)
-        guard pooled[2] >= 1, pooled[3] >= 1, x.count > 0 else { return nil }
-        return g
-    }
-
-    /// Few channels and a small kernel: where the fused kernel was measured faster than oneDNN's
-    /// three operations, which vectorise over channels in blocks of 16 (`convnet bench block`,
-    /// forward + backward, 2 threads: 1→6 channels 5×5 on 28×28 0.13 against 0.35 ms, 1→8 0.26
-    /// against 0.51, 3→8 on 32×32 0.75 against 0.98, 1→12 3×3 0.25 against 0.31; 1→16 5×5 0.45
-    /// against 0.45, so from 16 output channels on oneDNN's).
-    static func isSmallBlock(_ g: fk_block_geometry) -> Bool {
-        g.in_channels <= 4 && g.out_channels < 16 && g.kernel_h <= 7 && g.kernel_w <= 7
-    }
-
-    /// `[N, C_out, ⌊conv_h/2⌋, ⌊conv_w/2⌋]` with conv_h = H + 2·pad − K + 1 (likewise conv_w).
-    static func outputShape(_ g: fk_block_geometry) -> [Int] {
-        [Int(g.batch), Int(g.out_channels), Int(g.height + 2 * g.pad_h - g.kernel_h + 1) / 2,
-         Int(g.width + 2 * g.pad_w - g.kernel_w + 1) / 2]
-    }
-
-    /// Forward (and the recorded backward) on the kernel chosen by `avx512`, images split over the
-    /// OpenMP team.
-    static func run(_ g: fk_block_geometry, x: Tensor, weight: Tensor, bias: Tensor?, avx512: Bool) throws -> Tensor {
-        var g = g
-        let y = Tensor(uninitializedShape: outputShape(g))
-        let codes = TensorStorage(uninitializedCount: (y.count + 3) / 4)  // one byte per output
-        // The backward pass keeps the input's and output's memory (not the tensors: y's own
-        // gradient node holding y would be a cycle).
-        let (input, output) = (x.storage, y.storage)
-        let (xp, wp, bp, yp) = (input.pointer, weight.storage.pointer, bias?.storage.pointer, output.pointer)
-        let code = UnsafeMutableRawPointer(codes.pointer).assumingMemoryBound(to: UInt8.self)
-        let scratch = fk_scratch_floats(&g), batch = Int(g.batch)
-        let threads = min(Backend.threads, batch)
-        // Scratch from the tensor pool: the same sizes every step, so no fresh pages each time.
-        let buffer = TensorStorage(uninitializedCount: scratch * threads)
-        OpenMP.parallel(threads: threads) { t, count in
-            let (n0, n1) = (t * batch / count, (t + 1) * batch / count)
-            fk_conv_pool_relu_forward(&g, xp, wp, bp, yp, code, Int32(n0), Int32(n1), avx512 ? 1 : 0,
-                                      buffer.pointer + t * scratch)
-        }
-        return y.recorded("conv_maxpool_relu", [x, weight, bias]) { dy in
-            var g = g
-            let dyp = dy.storage.pointer
-            let weights = weight.count, outputs = Int(g.out_channels)
-            // Per-thread sums, added in thread order (the same for a given thread count).
-            let partials = TensorStorage(count: (weights + outputs) * threads, repeating: 0)
-            let buffer = TensorStorage(uninitializedCount: scratch * threads)
-            let partial = partials.pointer
-            let dw = Tensor.zeros(weight.shape), db = bias.map { Tensor.zeros($0.shape) }
-            withExtendedLifetime((codes, input, output, partials, buffer)) {
-                OpenMP.parallel(threads: threads) { t, count in
-                    let (n0, n1) = (t * batch / count, (t + 1) * batch / count)
-                    let sums = partial + t * (weights + outputs)
-                    fk_conv_pool_relu_backward_weights(&g, xp, yp, code, dyp, sums, bias == nil ? nil : sums + weights,
-                                                       Int32(n0), Int32(n1), avx512 ? 1 : 0, buffer.pointer + t * scratch)
-                }
-                for t in 0..<threads {
-                    let part = partial + t * (weights + outputs)
-                    for i in 0..<weights { dw.storage.pointer[i] += part[i] }
-                    if let db { for o in 0..<outputs { db.storage.pointer[o] += part[weights + o] } }
-                }
-            }
-            return [nil, dw, db]
-        }
-    }
-}

@@ -8,7 +8,7 @@ public func dropout(_ x: Tensor, p: Float, training: Bool, generator: inout Rand
     let keep = 1 - Double(p)
     let scale = 1 / Float(keep)
     let mask = Tensor(uninitializedShape: x.shape)
-    let mp = mask.storage.pointer
+    let mp = mask.plainStorage().pointer
     for i in 0..<x.count { mp[i] = generator.bernoulli(keep) ? scale : 0 }
     let y = try Tensor.broadcastBinary(x, mask, op: "dropout", *)
     return y.recorded("dropout", [x]) { dy in [try Tensor.broadcastBinary(dy, mask, op: "dropout", *)] }

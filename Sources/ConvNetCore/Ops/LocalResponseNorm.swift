@@ -14,7 +14,7 @@ public func localResponseNorm(_ x: Tensor, size n: Int, alpha: Float = 1e-4, bet
     let s = x.count / max(batch * c, 1)
     let before = n / 2, after = (n - 1) / 2
     let denom = Tensor(uninitializedShape: x.shape), y = Tensor(uninitializedShape: x.shape)
-    let xp = x.storage.pointer, dp = denom.storage.pointer, yp = y.storage.pointer
+    let xp = x.plainStorage().pointer, dp = denom.plainStorage().pointer, yp = y.plainStorage().pointer
     let a = alpha / Float(n)
     for b in 0..<batch {
         for ch in 0..<c {
@@ -30,9 +30,9 @@ public func localResponseNorm(_ x: Tensor, size n: Int, alpha: Float = 1e-4, bet
         }
     }
     return y.recorded(op, [x]) { [denom] dy in
-        let dp = denom.storage.pointer
+        let dp = denom.plainStorage().pointer
         let dx = Tensor(uninitializedShape: x.shape)
-        let gp = dy.storage.pointer, gxp = dx.storage.pointer
+        let gp = dy.plainStorage().pointer, gxp = dx.plainStorage().pointer
         // t_c = dY_c · x_c · d_c^(−β−1), shared by every j in W(c).
         var t = [Float](repeating: 0, count: c)
         for b in 0..<batch {

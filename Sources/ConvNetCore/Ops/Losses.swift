@@ -25,9 +25,9 @@ public enum Reduction: String, Sendable, CaseIterable {
     /// d(output)/d(sample i) times the upstream gradient `g`.
     func sampleWeight(_ g: Tensor, _ i: Int, count n: Int) -> Float {
         switch self {
-        case .mean: g.storage.pointer[0] / Float(n)
-        case .sum: g.storage.pointer[0]
-        case .none: g.storage.pointer[i]
+        case .mean: g.plainStorage().pointer[0] / Float(n)
+        case .sum: g.plainStorage().pointer[0]
+        case .none: g.plainStorage().pointer[i]
         }
     }
 }
@@ -47,7 +47,7 @@ func validateClassification(_ logits: Tensor, _ labels: [Int], op: String) throw
 /// Row-wise softmax of `[N, C]` logits into `probs`, returning log-probabilities too.
 private func softmaxRows(_ logits: Tensor, n: Int, c: Int) -> (probs: [Float], logProbs: [Float]) {
     var probs = [Float](repeating: 0, count: n * c), logProbs = probs
-    let x = logits.storage.pointer
+    let x = logits.plainStorage().pointer
     for i in 0..<n {
         let lse = Tensor.logSumExp(x, start: i * c, step: 1, count: c)
         for k in 0..<c { logProbs[i * c + k] = x[i * c + k] - lse; probs[i * c + k] = exp(logProbs[i * c + k]) }
@@ -76,7 +76,7 @@ public func crossEntropy(_ logits: Tensor, labels: [Int], labelSmoothing: Float 
     }
     return reduction.reduce(perSample).recorded("cross_entropy", [logits]) { g in
         let gx = Tensor(uninitializedShape: [n, c])
-        let p = gx.storage.pointer
+        let p = gx.plainStorage().pointer
         for i in 0..<n {
             let scale = reduction.sampleWeight(g, i, count: n)
             for k in 0..<c { p[i * c + k] = (probs[i * c + k] - (k == labels[i] ? on : off)) * scale }
@@ -100,7 +100,7 @@ public func focalLoss(_ logits: Tensor, labels: [Int], gamma: Float = 2, reducti
     }
     return reduction.reduce(perSample).recorded("focal_loss", [logits]) { g in
         let gx = Tensor(uninitializedShape: [n, c])
-        let gp = gx.storage.pointer
+        let gp = gx.plainStorage().pointer
         for i in 0..<n {
             let p = probs[i * c + labels[i]], logp = logProbs[i * c + labels[i]]
             let q = 1 - p
@@ -115,11 +115,12 @@ public func focalLoss(_ logits: Tensor, labels: [Int], gamma: Float = 2, reducti
 /// Negative log-likelihood of log-probabilities `[N, C]` (mean), PyTorch's `nll_loss`.
 public func nllLoss(_ logProbs: Tensor, labels: [Int], reduction: Reduction = .mean) throws -> Tensor {
     let (n, c) = try validateClassification(logProbs, labels, op: "nll_loss")
-    let x = logProbs.storage.pointer
+    let x = logProbs.plainStorage().pointer
     let perSample = (0..<n).map { -Double(x[$0 * c + labels[$0]]) }
     return reduction.reduce(perSample).recorded("nll_loss", [logProbs]) { g in
         let gx = Tensor.zeros([n, c])
-        for i in 0..<n { gx.storage.pointer[i * c + labels[i]] = -reduction.sampleWeight(g, i, count: n) }
+        let gxp = gx.plainStorage().pointer
+        for i in 0..<n { gxp[i * c + labels[i]] = -reduction.sampleWeight(g, i, count: n) }
         return [gx]
     }
 }
@@ -131,13 +132,14 @@ public func mseLoss(_ x: Tensor, _ target: Tensor, reduction: Reduction = .mean)
     try require(x.shape == target.shape, "mse_loss",
                 "input \(describe(x.shape)) and target \(describe(target.shape)) must have the same shape")
     let n = x.count
-    let xp = x.storage.pointer, tp = target.storage.pointer
+    let xp = x.plainStorage().pointer, tp = target.plainStorage().pointer
     let perElement = (0..<n).map { i -> Double in let d = Double(xp[i] - tp[i]); return d * d }
     var out = reduction.reduce(perElement)
-    if reduction == .none { out = Tensor(shape: x.shape, storage: out.storage) }
+    if reduction == .none { out = Tensor(shape: x.shape, storage: out.plainStorage()) }
     return out.recorded("mse_loss", [x, target]) { g in
         let gx = Tensor(uninitializedShape: x.shape)
-        for i in 0..<n { gx.storage.pointer[i] = 2 * (xp[i] - tp[i]) * reduction.sampleWeight(g, i, count: n) }
+        let gxp = gx.plainStorage().pointer
+        for i in 0..<n { gxp[i] = 2 * (xp[i] - tp[i]) * reduction.sampleWeight(g, i, count: n) }
         return [x.requiresGrad ? gx : nil, target.requiresGrad ? gx.scaled(-1) : nil]
     }
 }

@@ -7,20 +7,20 @@ public func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
     let gemm = Backend.current.gemm
     let out = Tensor(uninitializedShape: [m, n])
-    try gemm.multiply(m: m, n: n, k: k, a: a.storage.pointer, lda: k, b: b.storage.pointer, ldb: n,
-                      c: out.storage.pointer, ldc: n)
+    try gemm.multiply(m: m, n: n, k: k, a: a.plainStorage().pointer, lda: k, b: b.plainStorage().pointer, ldb: n,
+                      c: out.plainStorage().pointer, ldc: n)
     return out.recorded("matmul", [a, b]) { g in
         var ga: Tensor?, gb: Tensor?
         if a.requiresGrad {
             let t = Tensor(uninitializedShape: [m, k])
-            try gemm.multiply(transB: true, m: m, n: k, k: n, a: g.storage.pointer, lda: n, b: b.storage.pointer, ldb: n,
-                              c: t.storage.pointer, ldc: k)
+            try gemm.multiply(transB: true, m: m, n: k, k: n, a: g.plainStorage().pointer, lda: n, b: b.plainStorage().pointer, ldb: n,
+                              c: t.plainStorage().pointer, ldc: k)
             ga = t
         }
         if b.requiresGrad {
             let t = Tensor(uninitializedShape: [k, n])
-            try gemm.multiply(transA: true, m: k, n: n, k: m, a: a.storage.pointer, lda: k, b: g.storage.pointer, ldb: n,
-                              c: t.storage.pointer, ldc: n)
+            try gemm.multiply(transA: true, m: k, n: n, k: m, a: a.plainStorage().pointer, lda: k, b: g.plainStorage().pointer, ldb: n,
+                              c: t.plainStorage().pointer, ldc: n)
             gb = t
         }
         return [ga, gb]
@@ -39,30 +39,30 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> T
     }
     let gemm = Backend.current.gemm
     let out = Tensor(uninitializedShape: [batch, outF])
-    let y = out.storage.pointer
+    let y = out.plainStorage().pointer
     if let bias {
-        for r in 0..<batch { (y + r * outF).update(from: bias.storage.pointer, count: outF) }
+        for r in 0..<batch { (y + r * outF).update(from: bias.plainStorage().pointer, count: outF) }
     }
-    try gemm.multiply(transB: true, m: batch, n: outF, k: inF, a: x.storage.pointer, lda: inF,
-                      b: weight.storage.pointer, ldb: inF, accumulate: bias != nil, c: y, ldc: outF)
+    try gemm.multiply(transB: true, m: batch, n: outF, k: inF, a: x.plainStorage().pointer, lda: inF,
+                      b: weight.plainStorage().pointer, ldb: inF, accumulate: bias != nil, c: y, ldc: outF)
     return out.recorded("linear", [x, weight, bias]) { g in
-        let gp = g.storage.pointer
+        let gp = g.plainStorage().pointer
         var gx: Tensor?, gw: Tensor?, gb: Tensor?
         if x.requiresGrad {
             let t = Tensor(uninitializedShape: [batch, inF])
-            try gemm.multiply(m: batch, n: inF, k: outF, a: gp, lda: outF, b: weight.storage.pointer, ldb: inF,
-                              c: t.storage.pointer, ldc: inF)
+            try gemm.multiply(m: batch, n: inF, k: outF, a: gp, lda: outF, b: weight.plainStorage().pointer, ldb: inF,
+                              c: t.plainStorage().pointer, ldc: inF)
             gx = t
         }
         if weight.requiresGrad {
             let t = Tensor(uninitializedShape: [outF, inF])
-            try gemm.multiply(transA: true, m: outF, n: inF, k: batch, a: gp, lda: outF, b: x.storage.pointer, ldb: inF,
-                              c: t.storage.pointer, ldc: inF)
+            try gemm.multiply(transA: true, m: outF, n: inF, k: batch, a: gp, lda: outF, b: x.plainStorage().pointer, ldb: inF,
+                              c: t.plainStorage().pointer, ldc: inF)
             gw = t
         }
         if let bias, bias.requiresGrad {
             let t = Tensor.zeros([outF])
-            let tp = t.storage.pointer
+            let tp = t.plainStorage().pointer
             for r in 0..<batch { for j in 0..<outF { tp[j] += gp[r * outF + j] } }
             gb = t
         }

@@ -35,7 +35,7 @@ public func globalAvgPool2d(_ x: Tensor) throws -> Tensor {
     let (planes, size) = (x.shape[0] * x.shape[1], x.shape[2] * x.shape[3])
     try require(size > 0, "global_avgpool", "input \(describe(x.shape)) has an empty plane")
     let y = Tensor(uninitializedShape: [x.shape[0], x.shape[1], 1, 1])
-    let xp = x.storage.pointer, yp = y.storage.pointer
+    let xp = x.plainStorage().pointer, yp = y.plainStorage().pointer
     let inv = 1 / Float(size)
     for p in 0..<planes {
         var s: Float = 0
@@ -44,7 +44,7 @@ public func globalAvgPool2d(_ x: Tensor) throws -> Tensor {
     }
     return y.recorded("global_avgpool", [x]) { [shape = x.shape] dy in
         let dx = Tensor(uninitializedShape: shape)
-        let dp = dx.storage.pointer, gp = dy.storage.pointer
+        let dp = dx.plainStorage().pointer, gp = dy.plainStorage().pointer
         for p in 0..<planes { (dp + p * size).update(repeating: gp[p] * inv, count: size) }
         return [dx]
     }

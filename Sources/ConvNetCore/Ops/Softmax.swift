@@ -25,7 +25,7 @@ extension Tensor {
     public func softmax(dim: Int = 1) throws -> Tensor {
         let d = try normalizedDim(dim, op: "softmax")
         let y = Tensor(uninitializedShape: shape)
-        let x = storage.pointer, yp = y.storage.pointer
+        let x = plainStorage().pointer, yp = y.plainStorage().pointer
         forEachLine(along: d) { start, step, n in
             var m = -Float.infinity
             for k in 0..<n { m = Swift.max(m, x[start + k * step]) }
@@ -36,7 +36,7 @@ extension Tensor {
         }
         return y.recorded("softmax", [self]) { g in
             let gx = Tensor(uninitializedShape: y.shape)
-            let gp = g.storage.pointer, gxp = gx.storage.pointer
+            let gp = g.plainStorage().pointer, gxp = gx.plainStorage().pointer
             y.forEachLine(along: d) { start, step, n in
                 var dot: Float = 0
                 for k in 0..<n { dot += gp[start + k * step] * yp[start + k * step] }
@@ -51,14 +51,14 @@ extension Tensor {
     public func logSoftmax(dim: Int = 1) throws -> Tensor {
         let d = try normalizedDim(dim, op: "log_softmax")
         let y = Tensor(uninitializedShape: shape)
-        let x = storage.pointer, yp = y.storage.pointer
+        let x = plainStorage().pointer, yp = y.plainStorage().pointer
         forEachLine(along: d) { start, step, n in
             let lse = Tensor.logSumExp(x, start: start, step: step, count: n)
             for k in 0..<n { yp[start + k * step] = x[start + k * step] - lse }
         }
         return y.recorded("log_softmax", [self]) { g in
             let gx = Tensor(uninitializedShape: y.shape)
-            let gp = g.storage.pointer, gxp = gx.storage.pointer
+            let gp = g.plainStorage().pointer, gxp = gx.plainStorage().pointer
             y.forEachLine(along: d) { start, step, n in
                 var total: Float = 0
                 for k in 0..<n { total += gp[start + k * step] }

@@ -7,4 +7,4 @@ public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor { try a + b }
 public func flatten(_ x: Tensor, startDim: Int = 1) throws -> Tensor { try x.flattened(startDim: startDim) }
 
 /// ReLU. See ``Tensor/relu()``.
-public func relu(_ x: Tensor) -> Tensor { x.relu() }
+public func relu(_ x: Tensor) throws -> Tensor { try x.relu() }

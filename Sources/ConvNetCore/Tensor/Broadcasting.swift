@@ -64,7 +64,7 @@ extension Tensor {
         let out = Tensor.zeros(target)
         let tStrides = Broadcast.strides(of: target, in: shape)
         let zero = [Int](repeating: 0, count: shape.count)
-        let src = storage.pointer, dst = out.storage.pointer
+        let src = plainStorage().pointer, dst = out.plainStorage().pointer
         Broadcast.forEachRun(shape, tStrides, zero) { o, t, _, n, tStep, _ in
             if tStep == 0 {
                 var s: Float = 0

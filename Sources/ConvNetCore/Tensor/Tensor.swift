@@ -1,3 +1,5 @@
+import Foundation
+
 /// An n-dimensional array of `Float`, contiguous and row-major (images are NCHW).
 ///
 /// `Tensor` is a **reference type**, like `torch.Tensor`: `let b = a` names the same tensor,
@@ -9,74 +11,64 @@
 ///
 /// ## Memory
 ///
-/// The elements are held in one of two representations, and every public accessor (``storage``,
-/// ``scalars``, the buffer-pointer methods) sees the plain row-major tensor either way:
+/// The elements are held in one of two representations:
 /// - **plain**: a ``TensorStorage``, contiguous and row-major. Tensors made from values, by the
 ///   creation functions and by almost every operation are plain, for life.
-/// - **oneDNN layout**: on the oneDNN backend, convolution (y and dX), pooling, ReLU, batch norm and
-///   `+` of two tensors in the same layout return their result in the memory layout the primitive
-///   chose or was given (e.g. `nChw16c`: channels in zero-padded blocks of 16), and the next such
-///   operation reads it as is. This saves the reorders to and from NCHW around every convolution
-///   (`DNNLTensorMemory`, `DNNLTensorPlan.swift`).
+/// - **a backend's layout**: a backend's kernel may return its result in a memory layout of its
+///   own (``BackendLayoutMemory``; the oneDNN backend's convolution, pooling, ReLU, batch norm and
+///   `+` do), which that backend's next kernel reads as is: no conversion to and from NCHW around
+///   every convolution. ``isInBackendLayout`` tells which.
 ///
-/// Invariant: a tensor in a oneDNN layout becomes plain the first time anything reads ``storage``
-/// (one cached reorder), and then holds only the plain copy. So any reader that needs plain memory
-/// — views, in-place writes, operations without a oneDNN kernel, the reference backend — gets
-/// correct memory, and no stale copy in another layout can survive a write.
+/// The boundary between the two is ``plainStorage()``: an operation without a kernel for the
+/// layout, a view, an in-place write or a user reading values asks for plain memory, and a tensor
+/// in a backend's layout is converted then, once, by that backend; afterwards the tensor holds only
+/// the plain copy, so no stale copy in another layout can survive a write.
+///
+/// ## Concurrency
+///
+/// A tensor may be shared between threads (it is `Sendable`), under these rules:
+/// - ``shape`` and ``count`` never change.
+/// - The representation, ``requiresGrad``, ``grad`` and the recorded operation are guarded by the
+///   tensor's own lock: reading and setting them, converting to plain and recording an operation
+///   are safe from any thread. The lock is held only for those steps and no other lock is taken
+///   while holding it (a backend's conversion to plain reads no tensor).
+/// - The **elements** are not synchronised, as with any array: writes (an optimizer step,
+///   ``assign(_:)``, ``withUnsafeMutableBufferPointer(_:)``) must not overlap with other reads or
+///   writes of the same tensor or its views; so must two backward passes that add into the same
+///   leaf's ``grad``. Training runs each step on one thread, and the data loader hands finished
+///   batches over through a lock, so this holds there.
 public final class Tensor: @unchecked Sendable {
     /// The extent of each dimension, outermost first (`[N, C, H, W]` for images).
     public let shape: [Int]
     /// Number of elements.
     public let count: Int
-    private let memory: Memory
 
-    /// Where the elements are: plain, or in a oneDNN layout until first read as plain.
+    private let lock = NSLock()
+    /// Guarded by `lock`, like the three fields after it.
+    private var memory: Memory
+    private var requiresGradFlag: Bool
+    private var gradTensor: Tensor?
+    private var recordedOperation: GradNode?
+
+    /// Where the elements are: plain, or in a backend's layout until first asked for as plain.
     private enum Memory {
         case plain(TensorStorage)
-        case dnnl(DNNLTensorMemory)
+        case backendLayout(any BackendLayoutMemory)
     }
-
-    /// The plain row-major memory this tensor reads and writes; views share it. Reading it converts a
-    /// tensor held in a oneDNN layout to plain (once).
-    public var storage: TensorStorage {
-        switch memory {
-        case .plain(let storage): storage
-        case .dnnl(let memory): memory.plain()
-        }
-    }
-
-    /// Whether gradients flow to this tensor. Set it on leaves (parameters); results of
-    /// operations on such tensors have it set automatically.
-    public var requiresGrad: Bool
-    /// The accumulated gradient of the last ``backward(_:retainGraph:)`` calls, for leaves that require it.
-    public var grad: Tensor?
-    /// How this tensor was computed, when gradients flow through it; `nil` for leaves.
-    var gradFn: GradNode?
 
     init(shape: [Int], storage: TensorStorage, requiresGrad: Bool = false) {
         self.shape = shape
         self.count = shape.reduce(1, *)
         self.memory = .plain(storage)
-        self.requiresGrad = requiresGrad
+        self.requiresGradFlag = requiresGrad
     }
 
-    /// A tensor whose elements a oneDNN primitive wrote in `native.layout` (internal: oneDNN kernels).
-    init(shape: [Int], native: DNNLNative) {
-        precondition(native.layout.dims == shape, "layout \(native.layout.dims) for shape \(shape)")
+    /// A tensor whose elements a backend's kernel wrote in that backend's layout.
+    init(shape: [Int], layoutMemory: any BackendLayoutMemory) {
         self.shape = shape
         self.count = shape.reduce(1, *)
-        self.memory = .dnnl(DNNLTensorMemory(native))
-        self.requiresGrad = false
-    }
-
-    /// Whether the elements are held in a oneDNN layout now (until something reads ``storage``);
-    /// for diagnostics and tests; every accessor sees the same values either way.
-    public var isInOneDNNLayout: Bool { dnnlNative != nil }
-
-    /// The elements in a oneDNN layout, while this tensor has one (not yet read as plain).
-    var dnnlNative: DNNLNative? {
-        if case .dnnl(let memory) = memory { return memory.current }
-        return nil
+        self.memory = .backendLayout(layoutMemory)
+        self.requiresGradFlag = false
     }
 
     /// An uninitialised tensor of the given shape (internal: kernels fill it).
@@ -101,45 +93,122 @@ public final class Tensor: @unchecked Sendable {
         self.init(shape: [], storage: TensorStorage(count: 1, repeating: value), requiresGrad: requiresGrad)
     }
 
+    // MARK: - Memory
+
+    /// The plain row-major memory this tensor reads and writes; views share it.
+    ///
+    /// This is the boundary where a tensor held in a backend's layout becomes plain: the backend
+    /// converts it on the first call (see ``BackendLayoutMemory``), and every later call returns
+    /// the same storage. A plain tensor's storage is returned as is.
+    public func plainStorage() -> TensorStorage {
+        lock.lock()
+        defer { lock.unlock() }
+        switch memory {
+        case .plain(let storage):
+            return storage
+        case .backendLayout(let layout):
+            let plain = TensorStorage(uninitializedCount: count)
+            layout.copyToPlain(plain.pointer)
+            memory = .plain(plain)
+            return plain
+        }
+    }
+
+    /// The elements in a backend's layout, while the tensor has one (not yet asked for as plain).
+    /// The reference keeps that memory valid even if another reader converts the tensor meanwhile.
+    var layoutMemory: (any BackendLayoutMemory)? {
+        lock.lock()
+        defer { lock.unlock() }
+        if case .backendLayout(let layout) = memory { return layout }
+        return nil
+    }
+
+    /// Whether the elements are held in a compute backend's own layout now (until something asks
+    /// for ``plainStorage()``); for diagnostics and tests: every accessor sees the same values either way.
+    public var isInBackendLayout: Bool { layoutMemory != nil }
+
+    // MARK: - Autodiff state
+
+    /// Whether gradients flow to this tensor. Set it on leaves (parameters); results of
+    /// operations on such tensors have it set automatically.
+    public var requiresGrad: Bool {
+        get { lock.withLock { requiresGradFlag } }
+        set { lock.withLock { requiresGradFlag = newValue } }
+    }
+
+    /// The accumulated gradient of the last ``backward(_:retainGraph:)`` calls, for leaves that require it.
+    public var grad: Tensor? {
+        get { lock.withLock { gradTensor } }
+        set { lock.withLock { gradTensor = newValue } }
+    }
+
+    /// How this tensor was computed, when gradients flow through it; `nil` for leaves.
+    var gradFn: GradNode? {
+        get { lock.withLock { recordedOperation } }
+        set { lock.withLock { recordedOperation = newValue } }
+    }
+
+    /// Adds `g` to ``grad``, or makes a copy of `g` the gradient when there is none. Setting the
+    /// gradient is one step under the lock; adding writes the gradient's elements (see Concurrency).
+    func accumulateGrad(_ g: Tensor) {
+        let source = g.plainStorage()
+        let existing: Tensor? = lock.withLock {
+            if let gradTensor { return gradTensor }
+            // Own the buffer: the backward pass may share `g` with another tensor.
+            let copy = TensorStorage(uninitializedCount: count)
+            copy.pointer.update(from: source.pointer, count: count)
+            gradTensor = Tensor(shape: shape, storage: copy)
+            return nil
+        }
+        guard let existing else { return }
+        let target = existing.plainStorage().pointer
+        for i in 0..<count { target[i] += source.pointer[i] }
+    }
+
     /// Number of dimensions.
     public var rank: Int { shape.count }
     /// True for tensors that were not produced by a recorded operation.
     public var isLeaf: Bool { gradFn == nil }
 
+    // MARK: - Reading and writing elements
+
     /// The elements in row-major order (a copy).
-    public var scalars: [Float] { Array(UnsafeBufferPointer(start: storage.pointer, count: count)) }
+    public var scalars: [Float] { Array(UnsafeBufferPointer(start: plainStorage().pointer, count: count)) }
 
     /// The only value of a one-element tensor.
     /// - Throws: ``ConvNetError`` if the tensor holds more or fewer than one element.
     public func item() throws -> Float {
         try require(count == 1, "item", "tensor of shape \(describe(shape)) holds \(count) values, not 1")
-        return storage.pointer[0]
+        return plainStorage().pointer[0]
     }
 
     /// Read-only access to the elements.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        try body(UnsafeBufferPointer(start: storage.pointer, count: count))
+        let storage = plainStorage()
+        return try withExtendedLifetime(storage) { try body(UnsafeBufferPointer(start: storage.pointer, count: count)) }
     }
 
     /// In-place access to the elements (e.g. an optimizer step). Not recorded by autodiff.
     public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
-        try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+        let storage = plainStorage()
+        return try withExtendedLifetime(storage) { try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count)) }
     }
 
     /// A new tensor with a copy of the elements, detached from autodiff.
     public func copy() -> Tensor {
         let out = Tensor(uninitializedShape: shape)
-        out.storage.pointer.update(from: storage.pointer, count: count)
+        out.plainStorage().pointer.update(from: plainStorage().pointer, count: count)
         return out
     }
 
     /// The same elements, cut off from autodiff (shares storage, like `torch.Tensor.detach`).
-    public func detached() -> Tensor { Tensor(shape: shape, storage: storage) }
+    public func detached() -> Tensor { Tensor(shape: shape, storage: plainStorage()) }
 
     /// Sets this tensor's elements from `other` in place (same element count). Not recorded by autodiff.
     public func assign(_ other: Tensor) throws {
         try require(other.shape == shape, "assign", "cannot assign \(describe(other.shape)) to \(describe(shape))")
-        if other.storage !== storage { storage.pointer.update(from: other.storage.pointer, count: count) }
+        let (source, target) = (other.plainStorage(), plainStorage())
+        if source !== target { target.pointer.update(from: source.pointer, count: count) }
     }
 }
 

@@ -122,7 +122,7 @@ enum GoldenOpRunner {
         case "relu", "sigmoid", "tanh":
             try allow(attrs, [], name: name)
             let t = try x()
-            return ["y": op == "relu" ? t.relu() : op == "sigmoid" ? t.sigmoid() : t.tanh()]
+            return ["y": op == "relu" ? try t.relu() : op == "sigmoid" ? t.sigmoid() : t.tanh()]
         case "leaky_relu":
             try allow(attrs, ["negative_slope"], name: name)
             return ["y": try x().leakyRelu(negativeSlope: float("negative_slope", 0.01))]

@@ -1,7 +1,8 @@
 import CDNNL
+import Foundation
 
 /// A memory layout that a oneDNN primitive chose for a tensor of some shape (e.g. `nChw16c`,
-/// channels in zero-padded blocks of 16), interned by ``DNNLContext/layout(_:what:)``: equal
+/// channels in zero-padded blocks of 16), interned by ``DNNLBuilder/layout(_:what:)``: equal
 /// descriptors share one object, so plan caches key on ``id`` instead of comparing descriptors.
 ///
 /// A layout that is not plain owns the cached reorder back to plain row-major, created with the
@@ -18,45 +19,51 @@ final class DNNLLayout: @unchecked Sendable {
     let capacity: Int
     private let toPlain: DNNLReorder?
 
-    init(_ context: DNNLContext, _ desc: dnnl_memory_desc_t, id: Int, what: String) throws {
+    init(_ builder: DNNLBuilder, _ desc: dnnl_memory_desc_t, id: Int, what: String) throws {
         self.id = id
         self.desc = desc
         dims = DNNLDesc.dims(desc)
         isPlain = DNNLDesc.isPlain(desc)
         capacity = (DNNLDesc.size(desc) + MemoryLayout<Float>.stride - 1) / MemoryLayout<Float>.stride
-        toPlain = isPlain ? nil : try DNNLReorder(context, from: desc, to: try DNNLDesc.plain(dims, what: what),
+        toPlain = isPlain ? nil : try DNNLReorder(builder, from: desc, to: try DNNLDesc.plain(dims, what: what),
                                                   what: "\(what) (to plain)")
     }
 
-    /// Copies a tensor from this layout into plain row-major memory. Call inside `DNNL.run`.
-    func copyToPlain(_ context: DNNLContext, from source: UnsafePointer<Float>,
-                     to target: UnsafeMutablePointer<Float>) throws {
+    /// Copies a tensor from this layout into plain row-major memory.
+    func copyToPlain(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>) throws {
         if let toPlain {
-            try toPlain.run(context, from: source, to: target)
+            try toPlain.run(from: source, to: target)
         } else {
             target.update(from: source, count: dims.reduce(1, *))
         }
     }
 }
 
-/// A cached reorder primitive between two layouts of the same data, with its two memory objects.
-final class DNNLReorder {
+/// A cached reorder primitive between two layouts of the same data, with its two memory objects,
+/// which its lock serialises (it takes no other lock inside).
+final class DNNLReorder: @unchecked Sendable {
     private let primitive: DNNLPrimitive
     private let source: DNNLMemory
     private let target: DNNLMemory
+    private let engine: dnnl_engine_t
+    private let lock = NSLock()
 
-    init(_ context: DNNLContext, from: dnnl_memory_desc_t, to: dnnl_memory_desc_t, what: String) throws {
-        primitive = try DNNLPrimitive(context, DNNLPrimitiveDesc(context, reorderFrom: from, to: to, what: what),
+    init(_ builder: DNNLBuilder, from: dnnl_memory_desc_t, to: dnnl_memory_desc_t, what: String) throws {
+        primitive = try DNNLPrimitive(builder, DNNLPrimitiveDesc(builder, reorderFrom: from, to: to, what: what),
                                       what: what)
-        source = try DNNLMemory(context, from, owned: false, what: what)
-        target = try DNNLMemory(context, to, owned: false, what: what)
+        source = try DNNLMemory(builder, from, owned: false, what: what)
+        target = try DNNLMemory(builder, to, owned: false, what: what)
+        engine = builder.engine
     }
 
     /// Reorders `from` into `to` and waits for it.
-    func run(_ context: DNNLContext, from: UnsafeRawPointer, to: UnsafeMutableRawPointer) throws {
+    func run(from: UnsafeRawPointer, to: UnsafeMutableRawPointer) throws {
+        let execution = try DNNLExecution.current(engine)
+        lock.lock()
+        defer { lock.unlock() }
         try source.bind(from, what: primitive.what)
         try target.bind(to, what: primitive.what)
-        try primitive.execute(context, [(DNNL_ARG_FROM, source.handle), (DNNL_ARG_TO, target.handle)])
-        try context.wait(primitive.what)
+        try primitive.execute(execution, [(DNNL_ARG_FROM, source.handle), (DNNL_ARG_TO, target.handle)])
+        try execution.wait(primitive.what)
     }
 }

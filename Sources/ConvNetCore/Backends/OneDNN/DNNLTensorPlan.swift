@@ -4,18 +4,21 @@ import CDNNL
 ///
 /// Taken once, before the plan is looked up, so that the plan key (``layoutID``) and the memory
 /// the plan reads agree even if another reader converts the tensor to plain meanwhile (the
-/// snapshot keeps its layout buffer alive).
+/// snapshot keeps its layout memory alive). A tensor in another backend's layout counts as plain.
 struct DNNLOperand {
     let tensor: Tensor
-    let native: DNNLNative?
+    let layoutMemory: DNNLLayoutMemory?
 
     init(_ tensor: Tensor) {
         self.tensor = tensor
-        native = tensor.dnnlNative
+        layoutMemory = tensor.layoutMemory as? DNNLLayoutMemory
     }
 
+    /// The operand's layout, while it has one.
+    var layout: DNNLLayout? { layoutMemory?.layout }
+
     /// The operand's layout for plan keys: 0 for plain memory, else the interned layout's id.
-    var layoutID: Int { native?.layout.id ?? 0 }
+    var layoutID: Int { layout?.id ?? 0 }
 
     /// The layout in which a plan should be given a tensor now in `layout` (`nil`: plain): the
     /// layout it has, which the plan reorders into the primitive's own when they differ.
@@ -36,47 +39,51 @@ extension DNNLPlan {
     ///
     /// - Parameters:
     ///   - inputs: per input argument, the operand; its ``DNNLOperand/layoutID`` must be the one the
-    ///     plan was made for. Inputs the plan reads as plain are converted to plain here.
+    ///     plan was made for.
     ///   - outputs: per output argument, the tensor shape. An output the plan returns in the
     ///     primitive's own layout becomes a tensor in that layout, unless that layout is plain.
     ///   - buffers: memory for the plan's other arguments (workspaces).
-    /// Must not be called inside `DNNL.run` (it reads tensors' plain storage, then takes the lock).
+    ///
+    /// Every tensor is resolved to memory before the plan runs, so nothing reads a tensor while the
+    /// plan's lock is held.
     func run(inputs: [Int32: DNNLOperand], outputs: [Int32: [Int]],
              buffers: [Int32: UnsafeRawPointer] = [:]) throws -> [Int32: Tensor] {
         var pointers = buffers
         var results: [Int32: Tensor] = [:]
+        var memories: [AnyObject] = []  // kept alive until the plan has run
         for port in ports {
             switch port.role {
             case .input:
                 guard let operand = inputs[port.arg] else { continue }
                 if port.readsPlain {
-                    pointers[port.arg] = UnsafeRawPointer(operand.tensor.storage.pointer)
+                    let storage = operand.tensor.plainStorage()
+                    memories.append(storage)
+                    pointers[port.arg] = UnsafeRawPointer(storage.pointer)
                 } else {
-                    guard let native = operand.native, native.layout === port.layout else {
+                    guard let memory = operand.layoutMemory, memory.layout === port.layout else {
                         throw ConvNetError(op: "onednn \(primitive.what)",
                                            "internal error: input \(port.arg) is not in the layout the plan was made for")
                     }
-                    pointers[port.arg] = UnsafeRawPointer(native.storage.pointer)
+                    memories.append(memory)
+                    pointers[port.arg] = UnsafeRawPointer(memory.storage.pointer)
                 }
             case .output:
                 guard let shape = outputs[port.arg] else { continue }
                 let tensor: Tensor
                 if let layout = port.layout, !layout.isPlain {
-                    let native = DNNLNative(layout: layout, storage: TensorStorage(uninitializedCount: layout.capacity))
-                    tensor = Tensor(shape: shape, native: native)
-                    pointers[port.arg] = UnsafeRawPointer(native.storage.pointer)
+                    let memory = DNNLLayoutMemory(layout)
+                    tensor = Tensor(shape: shape, layoutMemory: memory)
+                    pointers[port.arg] = UnsafeRawPointer(memory.storage.pointer)
                 } else {
                     tensor = Tensor(uninitializedShape: shape)
-                    pointers[port.arg] = UnsafeRawPointer(tensor.storage.pointer)
+                    pointers[port.arg] = UnsafeRawPointer(tensor.plainStorage().pointer)
                 }
                 results[port.arg] = tensor
             case .buffer:
                 break
             }
         }
-        try withExtendedLifetime(inputs) {
-            try DNNL.run { context in try run(context, pointers) }
-        }
+        try withExtendedLifetime(memories) { try execute(pointers) }
         return results
     }
 }

@@ -28,25 +28,25 @@ enum OneDNNBatchNorm: BatchNormKernels {
     }
 
     static func training(x: Tensor, channels c: Int, gamma: Tensor, beta: Tensor, eps: Float,
-                         needsBackward: Bool) throws -> BatchNormResult {
+                         needsBackward: Bool) throws -> (KernelResult<BatchNormGradients>, BatchStatistics) {
         if x.count == 0 {
             return try ReferenceBatchNorm.training(x: x, channels: c, gamma: gamma, beta: beta, eps: eps,
                                                    needsBackward: needsBackward)
         }
         let mean = Tensor(uninitializedShape: [c]), variance = Tensor(uninitializedShape: [c])
         let y = try forward(x, eps: eps, pass: .training, mean: mean, variance: variance, gamma: gamma, beta: beta)
-        var result = BatchNormResult(output: y, batchMean: mean.scalars, batchVariance: variance.scalars)
+        var result = KernelResult<BatchNormGradients>(output: y)
         if needsBackward {
             result.backward = { dy in
                 try backward(eps: eps, globalStats: false, x: x, dy: dy, mean: mean, variance: variance,
                              gamma: gamma, beta: beta)
             }
         }
-        return result
+        return (result, BatchStatistics(mean: mean.scalars, variance: variance.scalars))
     }
 
     static func inference(x: Tensor, channels c: Int, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor,
-                          eps: Float, needsBackward: Bool) throws -> BatchNormResult {
+                          eps: Float, needsBackward: Bool) throws -> KernelResult<BatchNormGradients> {
         if x.count == 0 {
             return try ReferenceBatchNorm.inference(x: x, channels: c, gamma: gamma, beta: beta, mean: mean,
                                                     variance: variance, eps: eps, needsBackward: needsBackward)
@@ -54,7 +54,7 @@ enum OneDNNBatchNorm: BatchNormKernels {
         // The statistics as they are now: the backward pass must not see later running-stat updates.
         let (mean, variance) = (mean.copy(), variance.copy())
         let y = try forward(x, eps: eps, pass: .inference, mean: mean, variance: variance, gamma: gamma, beta: beta)
-        var result = BatchNormResult(output: y, batchMean: [], batchVariance: [])
+        var result = KernelResult<BatchNormGradients>(output: y)
         if needsBackward {
             result.backward = { dy in
                 try backward(eps: eps, globalStats: true, x: x, dy: dy, mean: mean, variance: variance,
@@ -69,31 +69,29 @@ enum OneDNNBatchNorm: BatchNormKernels {
                                 beta: Tensor) throws -> Tensor {
         let src = DNNLOperand(x)
         let key = Key(dims: fourDims(x), epsBits: eps.bitPattern, pass: pass, layouts: [src.layoutID])
-        let plan = try DNNL.run { context in try context.plan(key) { try makePlan(context, key, data: src.native?.layout) } }
+        let plan = try DNNLContext.plan(key) { try makePlan($0, key, data: src.layout) }
         return try plan.run(inputs: [DNNL_ARG_SRC: src], outputs: [DNNL_ARG_DST: x.shape],
                             buffers: statistics(mean, variance, gamma, beta))[DNNL_ARG_DST]!
     }
 
-    /// dY → (dX, dγ, dβ) with the statistics of the forward pass.
+    /// dY → dX, dγ, dβ with the statistics of the forward pass.
     private static func backward(eps: Float, globalStats: Bool, x: Tensor, dy: Tensor, mean: Tensor,
-                                 variance: Tensor, gamma: Tensor, beta: Tensor) throws -> (Tensor, Tensor, Tensor) {
+                                 variance: Tensor, gamma: Tensor, beta: Tensor) throws -> BatchNormGradients {
         let c = x.shape[1]
         let dGamma = Tensor(uninitializedShape: [c]), dBeta = Tensor(uninitializedShape: [c])
         let src = DNNLOperand(x), diffDst = DNNLOperand(dy)
         let key = Key(dims: fourDims(x), epsBits: eps.bitPattern, pass: .backward(globalStats: globalStats),
                       layouts: [src.layoutID, diffDst.layoutID])
-        let plan = try DNNL.run { context in
-            try context.plan(key) { try makePlan(context, key, data: src.native?.layout, diffDst: diffDst.native?.layout) }
-        }
+        let plan = try DNNLContext.plan(key) { try makePlan($0, key, data: src.layout, diffDst: diffDst.layout) }
         // (oneDNN 2.6 lists β as an argument of the backward primitive too, though dX does not depend on it.)
         var buffers = statistics(mean, variance, gamma, beta)
-        buffers[DNNL_ARG_DIFF_SCALE] = UnsafeRawPointer(dGamma.storage.pointer)
-        buffers[DNNL_ARG_DIFF_SHIFT] = UnsafeRawPointer(dBeta.storage.pointer)
+        buffers[DNNL_ARG_DIFF_SCALE] = UnsafeRawPointer(dGamma.plainStorage().pointer)
+        buffers[DNNL_ARG_DIFF_SHIFT] = UnsafeRawPointer(dBeta.plainStorage().pointer)
         let dx = try withExtendedLifetime((mean, variance, gamma, beta, dGamma, dBeta)) {
             try plan.run(inputs: [DNNL_ARG_SRC: src, DNNL_ARG_DIFF_DST: diffDst], outputs: [DNNL_ARG_DIFF_SRC: x.shape],
                          buffers: buffers)[DNNL_ARG_DIFF_SRC]!
         }
-        return (dx, dGamma, dBeta)
+        return BatchNormGradients(input: dx, weight: dGamma, bias: dBeta)
     }
 
     // MARK: - Building plans
@@ -106,14 +104,14 @@ enum OneDNNBatchNorm: BatchNormKernels {
     /// The per-channel `[C]` tensors (always plain) by execution argument.
     private static func statistics(_ mean: Tensor, _ variance: Tensor, _ gamma: Tensor,
                                    _ beta: Tensor) -> [Int32: UnsafeRawPointer] {
-        [DNNL_ARG_MEAN: UnsafeRawPointer(mean.storage.pointer),
-         DNNL_ARG_VARIANCE: UnsafeRawPointer(variance.storage.pointer),
-         DNNL_ARG_SCALE: UnsafeRawPointer(gamma.storage.pointer),
-         DNNL_ARG_SHIFT: UnsafeRawPointer(beta.storage.pointer)]
+        [DNNL_ARG_MEAN: UnsafeRawPointer(mean.plainStorage().pointer),
+         DNNL_ARG_VARIANCE: UnsafeRawPointer(variance.plainStorage().pointer),
+         DNNL_ARG_SCALE: UnsafeRawPointer(gamma.plainStorage().pointer),
+         DNNL_ARG_SHIFT: UnsafeRawPointer(beta.plainStorage().pointer)]
     }
 
     /// The forward descriptor for a statistics mode on data in `data`; backward passes use it as their hint.
-    private static func forwardDesc(_ context: DNNLContext, data: dnnl_memory_desc_t, eps: Float, globalStats: Bool,
+    private static func forwardDesc(_ builder: DNNLBuilder, data: dnnl_memory_desc_t, eps: Float, globalStats: Bool,
                                     prop: dnnl_prop_kind_t, what: String) throws -> DNNLPrimitiveDesc {
         var data = data
         let dims = DNNLDesc.dims(data)
@@ -121,7 +119,7 @@ enum OneDNNBatchNorm: BatchNormKernels {
         // dnnl_batch_normalization_forward_desc_init: y = γ (x − μ)/√(σ² + ε) + β over N, H, W per channel.
         try dnnlCheck(dnnl_batch_normalization_forward_desc_init(&op, prop, &data, eps, flags(globalStats: globalStats)),
                       what, "describing input \(describe(dims)), eps \(eps)")
-        return try DNNLPrimitiveDesc(context, opDesc: &op, hint: nil, what: what, shapes: "input \(describe(dims))")
+        return try DNNLPrimitiveDesc(builder, opDesc: &op, hint: nil, what: what, shapes: "input \(describe(dims))")
     }
 
     /// γ and β as separate tensors; `dnnl_use_global_stats` when μ and σ² are given, not computed.
@@ -130,14 +128,14 @@ enum OneDNNBatchNorm: BatchNormKernels {
     }
 
     /// The plan for `key` on x in `data` (nil: plain) and, for the backward pass, dY in `diffDst`.
-    private static func makePlan(_ context: DNNLContext, _ key: Key, data: DNNLLayout?,
+    private static func makePlan(_ builder: DNNLBuilder, _ key: Key, data: DNNLLayout?,
                                  diffDst: DNNLLayout? = nil) throws -> DNNLPlan {
         let eps = Float(bitPattern: key.epsBits)
         let plain = try DNNLDesc.plain(key.dims, what: "batch norm")
-        let (pd, hint, what) = try primitive(context, key, data: data?.desc ?? plain, eps: eps)
+        let (pd, hint, what) = try primitive(builder, key, data: data?.desc ?? plain, eps: eps)
         if data != nil, pd.implementation.hasPrefix("ref") {
             // No fast kernel for this layout: run on plain memory (x is converted when read).
-            return try makePlan(context, key, data: nil, diffDst: diffDst)
+            return try makePlan(builder, key, data: nil, diffDst: diffDst)
         }
         let dataDesc = data?.desc ?? plain
         var arguments: [DNNLArgument] = [.input(DNNL_ARG_SRC, dataDesc)]
@@ -156,22 +154,22 @@ enum OneDNNBatchNorm: BatchNormKernels {
         ]
         arguments += statistics.filter { DNNLDesc.size(pd.desc(for: $0.0)) > 0 }
             .map { DNNLArgument.buffer($0.0, isOutput: $0.1) }
-        return try DNNLPlan(context, pd, hint: hint, what: what, arguments: arguments)
+        return try DNNLPlan(builder, pd, hint: hint, what: what, arguments: arguments)
     }
 
     /// The primitive descriptor of `key`'s pass on data (and, backward, dY and dX) in `data`.
-    private static func primitive(_ context: DNNLContext, _ key: Key, data: dnnl_memory_desc_t,
+    private static func primitive(_ builder: DNNLBuilder, _ key: Key, data: dnnl_memory_desc_t,
                                   eps: Float) throws -> (DNNLPrimitiveDesc, hint: DNNLPrimitiveDesc?, what: String) {
         switch key.pass {
         case .training, .inference:
             let what = key.pass == .training ? "batch norm training" : "batch norm inference"
-            let pd = try forwardDesc(context, data: data, eps: eps, globalStats: key.pass == .inference,
+            let pd = try forwardDesc(builder, data: data, eps: eps, globalStats: key.pass == .inference,
                                      prop: key.pass == .training ? dnnl_forward_training : dnnl_forward_inference,
                                      what: what)
             return (pd, nil, what)
         case .backward(let globalStats):
             let what = "batch norm backward"
-            let forward = try forwardDesc(context, data: data, eps: eps, globalStats: globalStats,
+            let forward = try forwardDesc(builder, data: data, eps: eps, globalStats: globalStats,
                                           prop: dnnl_forward_training, what: what)
             var diff = data, data = data
             var op = dnnl_batch_normalization_desc_t()
@@ -179,7 +177,7 @@ enum OneDNNBatchNorm: BatchNormKernels {
             try dnnlCheck(dnnl_batch_normalization_backward_desc_init(&op, dnnl_backward, &diff, &data, eps,
                                                                      flags(globalStats: globalStats)),
                           what, "describing input \(describe(key.dims)), eps \(eps)")
-            let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: forward, what: what,
+            let pd = try DNNLPrimitiveDesc(builder, opDesc: &op, hint: forward, what: what,
                                            shapes: "input \(describe(key.dims))")
             return (pd, forward, what)
         }

@@ -9,7 +9,7 @@ import CDNNL
 /// (y, or dX) is returned in the layout the primitive wrote (a ``Tensor`` in that layout), and an
 /// input already in the layout a primitive wants is read as is; one in another layout is reordered
 /// (see ``DNNLOperand/inputDesc(_:dims:what:)``).
-enum OneDNNConvolution: ConvolutionKernels {
+enum OneDNNConvolution: ConvolutionPasses {
     /// Which computation a cached plan performs.
     enum Pass: Hashable {
         case forward(bias: Bool)
@@ -66,10 +66,8 @@ enum OneDNNConvolution: ConvolutionKernels {
         if isEmpty(g) { return ReferenceConvolution.forward(g, x: x, weight: weight, bias: bias) }
         let src = DNNLOperand(x)
         let pass = Pass.forward(bias: bias != nil)
-        let plan = try DNNL.run { context in
-            try context.plan(Key(geometry: g, pass: pass, layouts: [src.layoutID])) {
-                try makeForward(context, g, bias: bias != nil, src: src.native?.layout)
-            }
+        let plan = try DNNLContext.plan(Key(geometry: g, pass: pass, layouts: [src.layoutID])) {
+            try makeForward($0, g, bias: bias != nil, src: src.layout)
         }
         var inputs = [DNNL_ARG_SRC: src, DNNL_ARG_WEIGHTS: DNNLOperand(weight)]
         if let bias { inputs[DNNL_ARG_BIAS] = DNNLOperand(bias) }
@@ -79,10 +77,8 @@ enum OneDNNConvolution: ConvolutionKernels {
     static func backwardData(_ g: Conv2dGeometry, dy: Tensor, weight: Tensor) throws -> Tensor {
         if isEmpty(g) { return ReferenceConvolution.backwardData(g, dy: dy, weight: weight) }
         let diffDst = DNNLOperand(dy)
-        let plan = try DNNL.run { context in
-            try context.plan(Key(geometry: g, pass: .backwardData, layouts: [diffDst.layoutID])) {
-                try makeBackwardData(context, g, diffDst: diffDst.native?.layout)
-            }
+        let plan = try DNNLContext.plan(Key(geometry: g, pass: .backwardData, layouts: [diffDst.layoutID])) {
+            try makeBackwardData($0, g, diffDst: diffDst.layout)
         }
         return try plan.run(inputs: [DNNL_ARG_DIFF_DST: diffDst, DNNL_ARG_WEIGHTS: DNNLOperand(weight)],
                             outputs: [DNNL_ARG_DIFF_SRC: g.inputShape])[DNNL_ARG_DIFF_SRC]!
@@ -92,10 +88,8 @@ enum OneDNNConvolution: ConvolutionKernels {
         if isEmpty(g) { return ReferenceConvolution.backwardWeights(g, x: x, dy: dy, bias: bias) }
         let src = DNNLOperand(x), diffDst = DNNLOperand(dy)
         let pass = Pass.backwardWeights(bias: bias)
-        let plan = try DNNL.run { context in
-            try context.plan(Key(geometry: g, pass: pass, layouts: [src.layoutID, diffDst.layoutID])) {
-                try makeBackwardWeights(context, g, bias: bias, src: src.native?.layout, diffDst: diffDst.native?.layout)
-            }
+        let plan = try DNNLContext.plan(Key(geometry: g, pass: pass, layouts: [src.layoutID, diffDst.layoutID])) {
+            try makeBackwardWeights($0, g, bias: bias, src: src.layout, diffDst: diffDst.layout)
         }
         var outputs = [DNNL_ARG_DIFF_WEIGHTS: g.weightShape]
         if bias { outputs[DNNL_ARG_DIFF_BIAS] = [g.outChannels] }
@@ -146,7 +140,7 @@ enum OneDNNConvolution: ConvolutionKernels {
 
     /// The forward (training) primitive descriptor: the forward pass itself, and the hint that
     /// backward primitives need to pick matching implementations.
-    private static func forwardDesc(_ context: DNNLContext, _ g: Conv2dGeometry, bias: Bool, layoutOf pass: Pass,
+    private static func forwardDesc(_ builder: DNNLBuilder, _ g: Conv2dGeometry, bias: Bool, layoutOf pass: Pass,
                                     what: String) throws -> DNNLPrimitiveDesc {
         var d = try Descs(g, pass, bias: bias, what: what)
         var op = dnnl_convolution_desc_t()
@@ -155,57 +149,57 @@ enum OneDNNConvolution: ConvolutionKernels {
         try dnnlCheck(dnnl_convolution_forward_desc_init(&op, dnnl_forward_training, dnnl_convolution_direct, &d.src,
                                                          &d.weights, &d.bias, &d.dst, d.strides, d.padding, d.padding),
                       what, "describing \(shapes(g))")
-        return try DNNLPrimitiveDesc(context, opDesc: &op, hint: nil, what: what, shapes: shapes(g))
+        return try DNNLPrimitiveDesc(builder, opDesc: &op, hint: nil, what: what, shapes: shapes(g))
     }
 
-    private static func makeForward(_ context: DNNLContext, _ g: Conv2dGeometry, bias: Bool,
+    private static func makeForward(_ builder: DNNLBuilder, _ g: Conv2dGeometry, bias: Bool,
                                     src: DNNLLayout?) throws -> DNNLPlan {
         let what = "convolution forward"
-        let pd = try forwardDesc(context, g, bias: bias, layoutOf: .forward(bias: bias), what: what)
+        let pd = try forwardDesc(builder, g, bias: bias, layoutOf: .forward(bias: bias), what: what)
         var arguments: [DNNLArgument] = [
             try activation(DNNL_ARG_SRC, src, g.inputShape, what),
             .input(DNNL_ARG_WEIGHTS, try plain(g.weightShape, what)),
             .output(DNNL_ARG_DST),
         ]
         if bias { arguments.append(.input(DNNL_ARG_BIAS, try plain([g.outChannels], what))) }
-        return try DNNLPlan(context, pd, what: what, arguments: arguments)
+        return try DNNLPlan(builder, pd, what: what, arguments: arguments)
     }
 
-    private static func makeBackwardData(_ context: DNNLContext, _ g: Conv2dGeometry,
+    private static func makeBackwardData(_ builder: DNNLBuilder, _ g: Conv2dGeometry,
                                          diffDst: DNNLLayout?) throws -> DNNLPlan {
         let what = "convolution backward data"
-        let hint = try forwardDesc(context, g, bias: false, layoutOf: .backwardData, what: what)
+        let hint = try forwardDesc(builder, g, bias: false, layoutOf: .backwardData, what: what)
         var d = try Descs(g, .backwardData, bias: false, what: what)
         var op = dnnl_convolution_desc_t()
         // dnnl_convolution_backward_data_desc_init: dX from dY and W.
         try dnnlCheck(dnnl_convolution_backward_data_desc_init(&op, dnnl_convolution_direct, &d.src, &d.weights,
                                                                &d.dst, d.strides, d.padding, d.padding),
                       what, "describing \(shapes(g))")
-        let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
-        return try DNNLPlan(context, pd, hint: hint, what: what, arguments: [
+        let pd = try DNNLPrimitiveDesc(builder, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
+        return try DNNLPlan(builder, pd, hint: hint, what: what, arguments: [
             try activation(DNNL_ARG_DIFF_DST, diffDst, g.outputShape, what),
             .input(DNNL_ARG_WEIGHTS, try plain(g.weightShape, what)),
             .output(DNNL_ARG_DIFF_SRC),
         ])
     }
 
-    private static func makeBackwardWeights(_ context: DNNLContext, _ g: Conv2dGeometry, bias: Bool,
+    private static func makeBackwardWeights(_ builder: DNNLBuilder, _ g: Conv2dGeometry, bias: Bool,
                                             src: DNNLLayout?, diffDst: DNNLLayout?) throws -> DNNLPlan {
         let what = "convolution backward weights"
-        let hint = try forwardDesc(context, g, bias: bias, layoutOf: .backwardWeights(bias: bias), what: what)
+        let hint = try forwardDesc(builder, g, bias: bias, layoutOf: .backwardWeights(bias: bias), what: what)
         var d = try Descs(g, .backwardWeights(bias: bias), bias: bias, what: what)
         var op = dnnl_convolution_desc_t()
         // dnnl_convolution_backward_weights_desc_init: dW (and db when a bias descriptor is given) from X and dY.
         try dnnlCheck(dnnl_convolution_backward_weights_desc_init(&op, dnnl_convolution_direct, &d.src, &d.weights,
                                                                   &d.bias, &d.dst, d.strides, d.padding, d.padding),
                       what, "describing \(shapes(g))")
-        let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
+        let pd = try DNNLPrimitiveDesc(builder, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
         var arguments: [DNNLArgument] = [
             try activation(DNNL_ARG_SRC, src, g.inputShape, what),
             try activation(DNNL_ARG_DIFF_DST, diffDst, g.outputShape, what),
             .output(DNNL_ARG_DIFF_WEIGHTS, try plain(g.weightShape, what)),
         ]
         if bias { arguments.append(.output(DNNL_ARG_DIFF_BIAS, try plain([g.outChannels], what))) }
-        return try DNNLPlan(context, pd, hint: hint, what: what, arguments: arguments)
+        return try DNNLPlan(builder, pd, hint: hint, what: what, arguments: arguments)
     }
 }

@@ -42,12 +42,12 @@ enum OneDNNPooling: PoolingKernels {
 
     /// oneDNN's max pooling lets a NaN lose (its maximum instruction returns the other operand),
     /// where PyTorch's window maximum is NaN; an input holding a NaN takes the reference loops.
-    static func maxPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult {
+    static func maxPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> KernelResult<Tensor> {
         if isEmpty(g) || x.containsNaN { return try ReferencePooling.maxPool(g, x: x, needsBackward: needsBackward) }
         return try pool(.max, g, x: x, needsBackward: needsBackward)
     }
 
-    static func avgPool(_ g: Pool2dGeometry, x: Tensor, countIncludePad: Bool, needsBackward: Bool) throws -> PoolingResult {
+    static func avgPool(_ g: Pool2dGeometry, x: Tensor, countIncludePad: Bool, needsBackward: Bool) throws -> KernelResult<Tensor> {
         if isEmpty(g) {
             return try ReferencePooling.avgPool(g, x: x, countIncludePad: countIncludePad, needsBackward: needsBackward)
         }
@@ -56,26 +56,22 @@ enum OneDNNPooling: PoolingKernels {
 
     /// Runs the forward plan and, when needed, returns a closure that runs the backward plan.
     private static func pool(_ algorithm: Algorithm, _ g: Pool2dGeometry, x: Tensor,
-                             needsBackward: Bool) throws -> PoolingResult {
+                             needsBackward: Bool) throws -> KernelResult<Tensor> {
         let src = DNNLOperand(x)
-        let (srcID, srcLayout) = (src.layoutID, src.native?.layout)
+        let (srcID, srcLayout) = (src.layoutID, src.layout)
         let key = Key(geometry: g, algorithm: algorithm, pass: needsBackward ? .training : .inference, layouts: [srcID])
-        let (plan, workspaceBytes) = try DNNL.run { context in
-            let plan = try context.plan(key) { try makeForward(context, key, src: srcLayout) }
-            return (plan, DNNLDesc.size(plan.primitive.desc.desc(for: DNNL_ARG_WORKSPACE)))
-        }
+        let plan = try DNNLContext.plan(key) { try makeForward($0, key, src: srcLayout) }
+        let workspaceBytes = DNNLDesc.size(plan.primitive.desc.desc(for: DNNL_ARG_WORKSPACE))
         // The workspace belongs to this call (the backward closure keeps it), so it is not cached.
         let workspace = workspaceBytes > 0 ? try DNNLBuffer(bytes: workspaceBytes, what: algorithm.name) : nil
         let buffers = workspace.map { [DNNL_ARG_WORKSPACE: UnsafeRawPointer($0.pointer)] } ?? [:]
         let y = try plan.run(inputs: [DNNL_ARG_SRC: src], outputs: [DNNL_ARG_DST: g.outputShape],
                              buffers: buffers)[DNNL_ARG_DST]!
-        guard needsBackward else { return PoolingResult(output: y, backward: nil) }
-        return PoolingResult(output: y) { dy in
+        guard needsBackward else { return KernelResult(output: y) }
+        return KernelResult(output: y) { dy in
             let diffDst = DNNLOperand(dy)
             let key = Key(geometry: g, algorithm: algorithm, pass: .backward, layouts: [srcID, diffDst.layoutID])
-            let plan = try DNNL.run { context in
-                try context.plan(key) { try makeBackward(context, key, src: srcLayout, diffDst: diffDst.native?.layout) }
-            }
+            let plan = try DNNLContext.plan(key) { try makeBackward($0, key, src: srcLayout, diffDst: diffDst.layout) }
             return try withExtendedLifetime(workspace) {
                 try plan.run(inputs: [DNNL_ARG_DIFF_DST: diffDst], outputs: [DNNL_ARG_DIFF_SRC: g.inputShape],
                              buffers: buffers)[DNNL_ARG_DIFF_SRC]!
@@ -101,7 +97,7 @@ enum OneDNNPooling: PoolingKernels {
 
     /// The forward plan on input in `src` (nil: plain); the output is in the layout oneDNN picks
     /// for it (the input's).
-    private static func makeForward(_ context: DNNLContext, _ key: Key, src: DNNLLayout?) throws -> DNNLPlan {
+    private static func makeForward(_ builder: DNNLBuilder, _ key: Key, src: DNNLLayout?) throws -> DNNLPlan {
         let (g, what) = (key.geometry, "\(key.algorithm.name) forward")
         var srcDesc = try src?.desc ?? DNNLDesc.plain(g.inputShape, what: what)
         var dst = try DNNLDesc.make(g.outputShape, dnnl_format_tag_any, what: what)
@@ -112,20 +108,20 @@ enum OneDNNPooling: PoolingKernels {
                                                         key.algorithm.dnnl, &srcDesc, &dst, w.strides, w.kernel,
                                                         w.dilation, w.padding, w.paddingEnd),
                       what, "describing \(shapes(g))")
-        let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: nil, what: what, shapes: shapes(g))
+        let pd = try DNNLPrimitiveDesc(builder, opDesc: &op, hint: nil, what: what, shapes: shapes(g))
         var arguments: [DNNLArgument] = [.input(DNNL_ARG_SRC, srcDesc), .output(DNNL_ARG_DST)]
         if DNNLDesc.size(pd.desc(for: DNNL_ARG_WORKSPACE)) > 0 { arguments.append(.buffer(DNNL_ARG_WORKSPACE, isOutput: true)) }
-        return try DNNLPlan(context, pd, what: what, arguments: arguments)
+        return try DNNLPlan(builder, pd, what: what, arguments: arguments)
     }
 
     /// The backward plan for a forward pass on input in `src`, with dY in `diffDst`; dX comes out
     /// in the forward input's layout.
-    private static func makeBackward(_ context: DNNLContext, _ key: Key, src: DNNLLayout?,
+    private static func makeBackward(_ builder: DNNLBuilder, _ key: Key, src: DNNLLayout?,
                                      diffDst: DNNLLayout?) throws -> DNNLPlan {
         let (g, what) = (key.geometry, "\(key.algorithm.name) backward")
         // The backward primitive needs the forward (training) descriptor as a hint.
         let forwardKey = Key(geometry: g, algorithm: key.algorithm, pass: .training, layouts: [key.layouts[0]])
-        let hint = try context.plan(forwardKey) { try makeForward(context, forwardKey, src: src) }.primitive.desc
+        let hint = try builder.plan(forwardKey) { try makeForward($0, forwardKey, src: src) }.primitive.desc
         var diffSrc = try src?.desc ?? DNNLDesc.plain(g.inputShape, what: what)
         var diffDstDesc = hint.desc(for: DNNL_ARG_DST)
         let w = windows(g)
@@ -134,12 +130,12 @@ enum OneDNNPooling: PoolingKernels {
         try dnnlCheck(dnnl_pooling_v2_backward_desc_init(&op, key.algorithm.dnnl, &diffSrc, &diffDstDesc, w.strides,
                                                          w.kernel, w.dilation, w.padding, w.paddingEnd),
                       what, "describing \(shapes(g))")
-        let pd = try DNNLPrimitiveDesc(context, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
+        let pd = try DNNLPrimitiveDesc(builder, opDesc: &op, hint: hint, what: what, shapes: shapes(g))
         var arguments: [DNNLArgument] = [
             .input(DNNL_ARG_DIFF_DST, try DNNLOperand.inputDesc(diffDst, dims: g.outputShape, what: what)),
             .output(DNNL_ARG_DIFF_SRC),
         ]
         if DNNLDesc.size(pd.desc(for: DNNL_ARG_WORKSPACE)) > 0 { arguments.append(.buffer(DNNL_ARG_WORKSPACE, isOutput: false)) }
-        return try DNNLPlan(context, pd, hint: hint, what: what, arguments: arguments)
+        return try DNNLPlan(builder, pd, hint: hint, what: what, arguments: arguments)
     }
 }

@@ -69,25 +69,25 @@ enum ReferenceConvolution {
 }
 
 /// The kernels on tensors: plain memory in, plain memory out.
-extension ReferenceConvolution: ConvolutionKernels {
+extension ReferenceConvolution: ConvolutionPasses {
     static func forward(_ g: Conv2dGeometry, x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         let y = Tensor(uninitializedShape: g.outputShape)
-        forward(g, x: x.storage.pointer, weight: weight.storage.pointer, bias: bias?.storage.pointer,
-                y: y.storage.pointer)
+        forward(g, x: x.plainStorage().pointer, weight: weight.plainStorage().pointer, bias: bias?.plainStorage().pointer,
+                y: y.plainStorage().pointer)
         return y
     }
 
     static func backwardData(_ g: Conv2dGeometry, dy: Tensor, weight: Tensor) -> Tensor {
         let dx = Tensor(uninitializedShape: g.inputShape)
-        backwardData(g, dy: dy.storage.pointer, weight: weight.storage.pointer, dx: dx.storage.pointer)
+        backwardData(g, dy: dy.plainStorage().pointer, weight: weight.plainStorage().pointer, dx: dx.plainStorage().pointer)
         return dx
     }
 
     static func backwardWeights(_ g: Conv2dGeometry, x: Tensor, dy: Tensor, bias: Bool) -> (weight: Tensor, bias: Tensor?) {
         let dw = Tensor(uninitializedShape: g.weightShape)
         let db = bias ? Tensor(uninitializedShape: [g.outChannels]) : nil
-        backwardWeights(g, x: x.storage.pointer, dy: dy.storage.pointer, dWeight: dw.storage.pointer,
-                        dBias: db?.storage.pointer)
+        backwardWeights(g, x: x.plainStorage().pointer, dy: dy.plainStorage().pointer, dWeight: dw.plainStorage().pointer,
+                        dBias: db?.plainStorage().pointer)
         return (dw, db)
     }
 }

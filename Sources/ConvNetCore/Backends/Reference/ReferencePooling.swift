@@ -101,22 +101,22 @@ enum ReferencePooling {
 }
 
 extension ReferencePooling: PoolingKernels {
-    static func maxPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> PoolingResult {
+    static func maxPool(_ g: Pool2dGeometry, x: Tensor, needsBackward: Bool) throws -> KernelResult<Tensor> {
         let y = Tensor(uninitializedShape: g.outputShape)
-        let argmax = maxForward(g, x: x.storage.pointer, y: y.storage.pointer)
-        return PoolingResult(output: y, backward: needsBackward ? { dy in
+        let argmax = maxForward(g, x: x.plainStorage().pointer, y: y.plainStorage().pointer)
+        return KernelResult(output: y, backward: needsBackward ? { dy in
             let dx = Tensor(uninitializedShape: g.inputShape)
-            maxBackward(g, dy: dy.storage.pointer, argmax: argmax, dx: dx.storage.pointer)
+            maxBackward(g, dy: dy.plainStorage().pointer, argmax: argmax, dx: dx.plainStorage().pointer)
             return dx
         } : nil)
     }
 
-    static func avgPool(_ g: Pool2dGeometry, x: Tensor, countIncludePad: Bool, needsBackward: Bool) throws -> PoolingResult {
+    static func avgPool(_ g: Pool2dGeometry, x: Tensor, countIncludePad: Bool, needsBackward: Bool) throws -> KernelResult<Tensor> {
         let y = Tensor(uninitializedShape: g.outputShape)
-        averageForward(g, x: x.storage.pointer, y: y.storage.pointer, includePad: countIncludePad)
-        return PoolingResult(output: y, backward: needsBackward ? { dy in
+        averageForward(g, x: x.plainStorage().pointer, y: y.plainStorage().pointer, includePad: countIncludePad)
+        return KernelResult(output: y, backward: needsBackward ? { dy in
             let dx = Tensor(uninitializedShape: g.inputShape)
-            averageBackward(g, dy: dy.storage.pointer, dx: dx.storage.pointer, includePad: countIncludePad)
+            averageBackward(g, dy: dy.plainStorage().pointer, dx: dx.plainStorage().pointer, includePad: countIncludePad)
             return dx
         } : nil)
     }

@@ -15,8 +15,8 @@ extension Tensor {
         }
         try require(target.reduce(1, *) == count, "reshape",
                     "cannot view \(describe(shape)) (\(count) elements) as \(describe(newShape))")
-        let out = Tensor(shape: target, storage: storage)
-        return out.recorded("reshape", [self]) { [shape] g in [Tensor(shape: shape, storage: g.storage)] }
+        let out = Tensor(shape: target, storage: plainStorage())
+        return out.recorded("reshape", [self]) { [shape] g in [Tensor(shape: shape, storage: g.plainStorage())] }
     }
 
     /// Collapses dimensions `startDim…` into one: `[N, C, H, W]` → `[N, C·H·W]` for the default 1.
@@ -30,10 +30,10 @@ extension Tensor {
         try require(rank == 2, "transpose", "expects a 2-D tensor, got shape \(describe(shape))")
         let (r, c) = (shape[0], shape[1])
         let out = Tensor(uninitializedShape: [c, r])
-        Tensor.transpose(storage.pointer, rows: r, cols: c, into: out.storage.pointer)
+        Tensor.transpose(plainStorage().pointer, rows: r, cols: c, into: out.plainStorage().pointer)
         return out.recorded("transpose", [self]) { g in
             let gx = Tensor(uninitializedShape: [r, c])
-            Tensor.transpose(g.storage.pointer, rows: c, cols: r, into: gx.storage.pointer)
+            Tensor.transpose(g.plainStorage().pointer, rows: c, cols: r, into: gx.plainStorage().pointer)
             return [gx]
         }
     }
@@ -56,10 +56,10 @@ extension Tensor {
                     "range \(range) is outside dimension 0 of \(describe(shape))")
         let rowSize = shape.dropFirst().reduce(1, *)
         let out = Tensor(uninitializedShape: [range.count] + shape.dropFirst())
-        out.storage.pointer.update(from: storage.pointer + range.lowerBound * rowSize, count: range.count * rowSize)
+        out.plainStorage().pointer.update(from: plainStorage().pointer + range.lowerBound * rowSize, count: range.count * rowSize)
         return out.recorded("slice", [self]) { [shape] g in
             let gx = Tensor.zeros(shape)
-            (gx.storage.pointer + range.lowerBound * rowSize).update(from: g.storage.pointer, count: g.count)
+            (gx.plainStorage().pointer + range.lowerBound * rowSize).update(from: g.plainStorage().pointer, count: g.count)
             return [gx]
         }
     }
@@ -85,7 +85,7 @@ public func concat(_ tensors: [Tensor], dim: Int = 1) throws -> Tensor {
     for (t, size) in zip(tensors, sizes) {
         let chunk = size * inner
         for o in 0..<outer {
-            (out.storage.pointer + o * total + offset).update(from: t.storage.pointer + o * chunk, count: chunk)
+            (out.plainStorage().pointer + o * total + offset).update(from: t.plainStorage().pointer + o * chunk, count: chunk)
         }
         offset += chunk
     }
@@ -97,7 +97,7 @@ public func concat(_ tensors: [Tensor], dim: Int = 1) throws -> Tensor {
             if t.requiresGrad {
                 let gt = Tensor(uninitializedShape: t.shape)
                 for o in 0..<outer {
-                    (gt.storage.pointer + o * chunk).update(from: g.storage.pointer + o * total + offset, count: chunk)
+                    (gt.plainStorage().pointer + o * chunk).update(from: g.plainStorage().pointer + o * total + offset, count: chunk)
                 }
                 grads.append(gt)
             } else {

@@ -17,7 +17,7 @@ extension Tensor {
     public func sum() -> Tensor {
         var s: Float = 0
         withUnsafeBufferPointer { b in for v in b { s += v } }
-        return Tensor(s).recorded("sum", [self]) { [shape] g in [Tensor.full(shape, g.storage.pointer[0])] }
+        return Tensor(s).recorded("sum", [self]) { [shape] g in [Tensor.full(shape, g.plainStorage().pointer[0])] }
     }
 
     /// The mean of all elements, as a 0-dimensional tensor.
@@ -25,7 +25,7 @@ extension Tensor {
         let n = Float(Swift.max(count, 1))
         var s: Float = 0
         withUnsafeBufferPointer { b in for v in b { s += v } }
-        return Tensor(s / n).recorded("mean", [self]) { [shape] g in [Tensor.full(shape, g.storage.pointer[0] / n)] }
+        return Tensor(s / n).recorded("mean", [self]) { [shape] g in [Tensor.full(shape, g.plainStorage().pointer[0] / n)] }
     }
 
     /// Sums over dimension `dim`; `keepDims` leaves it in place with size 1.
@@ -35,7 +35,7 @@ extension Tensor {
         var outShape = shape
         if keepDims { outShape[d] = 1 } else { outShape.remove(at: d) }
         let out = Tensor.zeros(outShape)
-        let src = storage.pointer, dst = out.storage.pointer
+        let src = plainStorage().pointer, dst = out.plainStorage().pointer
         for o in 0..<outer {
             for k in 0..<size {
                 let row = src + (o * size + k) * inner
@@ -45,7 +45,7 @@ extension Tensor {
         return out.recorded("sum_dim", [self]) { [shape] g in
             // Every input element along `dim` receives the gradient of its sum.
             let gx = Tensor(uninitializedShape: shape)
-            let gp = g.storage.pointer, xp = gx.storage.pointer
+            let gp = g.plainStorage().pointer, xp = gx.plainStorage().pointer
             for o in 0..<outer {
                 for k in 0..<size { (xp + (o * size + k) * inner).update(from: gp + o * inner, count: inner) }
             }
@@ -69,7 +69,7 @@ extension Tensor {
         if keepDims { outShape[d] = 1 } else { outShape.remove(at: d) }
         let out = Tensor(uninitializedShape: outShape)
         var indices = [Int](repeating: 0, count: outer * inner)
-        let src = storage.pointer, dst = out.storage.pointer
+        let src = plainStorage().pointer, dst = out.plainStorage().pointer
         for o in 0..<outer {
             for i in 0..<inner {
                 var best = src[o * size * inner + i], bestK = 0
@@ -83,7 +83,7 @@ extension Tensor {
         }
         out.recorded("max_dim", [self]) { [shape] g in
             let gx = Tensor.zeros(shape)
-            let gp = g.storage.pointer, xp = gx.storage.pointer
+            let gp = g.plainStorage().pointer, xp = gx.plainStorage().pointer
             for o in 0..<outer {
                 for i in 0..<inner { xp[(o * size + indices[o * inner + i]) * inner + i] = gp[o * inner + i] }
             }

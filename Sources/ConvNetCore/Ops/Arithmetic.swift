@@ -1,33 +1,12 @@
 /// Elementwise binary arithmetic with broadcasting, recorded for autodiff.
 extension Tensor {
-    /// Applies `f` elementwise over the broadcast of `a` and `b`.
-    @inline(__always)
-    static func broadcastBinary(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) throws -> Tensor {
-        let pa = a.storage.pointer, pb = b.storage.pointer
-        if a.shape == b.shape {
-            let out = Tensor(uninitializedShape: a.shape)
-            let po = out.storage.pointer
-            for i in 0..<a.count { po[i] = f(pa[i], pb[i]) }
-            return out
-        }
-        let shape = try Broadcast.shape(a.shape, b.shape, op: op)
-        let out = Tensor(uninitializedShape: shape)
-        let po = out.storage.pointer
-        let sa = Broadcast.strides(of: a.shape, in: shape), sb = Broadcast.strides(of: b.shape, in: shape)
-        Broadcast.forEachRun(shape, sa, sb) { o, ia, ib, n, stepA, stepB in
-            for j in 0..<n { po[o + j] = f(pa[ia + j * stepA], pb[ib + j * stepB]) }
-        }
-        return out
-    }
-
     /// `self + other`, broadcasting, not recorded (used by backward rules and optimizers).
     func adding(_ other: Tensor) throws -> Tensor { try Tensor.sum(self, other) }
 
-    /// a + b; two tensors in the same oneDNN layout are added in it on the oneDNN backend
-    /// (``OneDNNBinary``), all others by the plain loop.
+    /// a + b on ``Backend/current`` (the oneDNN backend adds two tensors held in the same oneDNN
+    /// layout in that layout).
     private static func sum(_ a: Tensor, _ b: Tensor) throws -> Tensor {
-        if Backend.current == .oneDNN, let sum = try OneDNNBinary.add(a, b) { return sum }
-        return try broadcastBinary(a, b, op: "add", +)
+        try Backend.current.elementwise.add(a, b)
     }
 
     /// Elementwise sum with broadcasting.
@@ -84,16 +63,4 @@ extension Tensor {
 
     /// Negation.
     public static prefix func - (a: Tensor) -> Tensor { a * -1 }
-
-    /// `f` applied to every element, not recorded.
-    @inline(__always)
-    func mapped(_ f: (Float) -> Float) -> Tensor {
-        let out = Tensor(uninitializedShape: shape)
-        let src = storage.pointer, dst = out.storage.pointer
-        for i in 0..<count { dst[i] = f(src[i]) }
-        return out
-    }
-
-    /// `self · s`, not recorded.
-    func scaled(_ s: Float) -> Tensor { mapped { $0 * s } }
 }
