@@ -6,7 +6,7 @@ struct ModuleTests {
     final class Block: Module {
         let features = Sequential(Conv2d(3, 4, kernelSize: 3, padding: 1), BatchNorm2d(4), ReLU(), MaxPool2d(kernelSize: 2))
         let classifier = Sequential(Flatten(), Dropout(p: 0.5), Linear(4 * 2 * 2, 5))
-        override func forward(_ x: Tensor) throws -> Tensor { try classifier(features(x)) }
+        func forward(_ x: Tensor) throws -> Tensor { try classifier(features(x)) }
     }
 
     @Test("parameter and buffer names follow PyTorch's state_dict")

@@ -19,7 +19,7 @@ public final class AlexNet: Module {
             Linear(4096, classes))
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor {
         try classifier(flatten(avgpool(features(x))))
     }
 }
@@ -47,7 +47,7 @@ public final class AlexNet2012: Module {
             Linear(4096, classes))
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor {
         try classifier(flatten(features(x)))
     }
 }

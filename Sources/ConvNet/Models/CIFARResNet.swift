@@ -35,7 +35,7 @@ public final class CIFARResNet: Module {
         }
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor {
         let h = try layer3(layer2(layer1(relu(bn1(conv1(x))))))
         return try fc(flatten(avgpool(h)))
     }
@@ -57,7 +57,7 @@ public final class CIFARBasicBlock: Module {
         shortcut = ZeroPadShortcut(inChannels: inChannels, outChannels: width, stride: stride)
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor {
         let h = try bn2(conv2(relu(bn1(conv1(x)))))
         return try relu(h + shortcut(x))
     }
@@ -71,7 +71,7 @@ public final class ZeroPadShortcut: Module {
         (self.inChannels, self.outChannels, self.stride) = (inChannels, outChannels, stride)
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor {
         guard stride != 1 || inChannels != outChannels else { return x }
         // x[:, :, ::s, ::s] is a 1×1 max pooling with stride s.
         let sub = stride == 1 ? x : try maxPool2d(x, kernel: 1, stride: Size2(stride))

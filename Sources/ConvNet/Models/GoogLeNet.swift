@@ -37,7 +37,7 @@ public final class GoogLeNet: Module {
         }
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor {
         var h = try maxpool1(conv1(x))
         h = try maxpool2(conv3(conv2(h)))
         h = try maxpool3(inception3b(inception3a(h)))
@@ -58,7 +58,7 @@ public final class BasicConv2d: Module {
         bn = BatchNorm2d(outChannels, eps: 0.001)
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor { try relu(bn(conv(x))) }
+    public func forward(_ x: Tensor) throws -> Tensor { try relu(bn(conv(x))) }
 }
 
 /// An Inception module: four branches on the same input, concatenated along channels —
@@ -80,7 +80,7 @@ public final class Inception: Module {
                              BasicConv2d(inChannels, poolProjection, kernelSize: 1))
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor {
         try concat([branch1(x), branch2(x), branch3(x), branch4(x)], dim: 1)
     }
 }

@@ -54,7 +54,7 @@ public final class ResNet: Module {
         }
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor {
         var h = try maxpool(relu(bn1(conv1(x))))
         h = try layer4(layer3(layer2(layer1(h))))
         return try fc(flatten(avgpool(h)))
@@ -82,7 +82,7 @@ public final class BasicBlock: Module {
         downsample = stride != 1 || inChannels != width ? projection(inChannels, width, stride: stride) : nil
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor {
         let h = try bn2(conv2(relu(bn1(conv1(x)))))
         return try relu(h + (downsample.map { try $0(x) } ?? x))
     }
@@ -108,7 +108,7 @@ public final class Bottleneck: Module {
         downsample = stride != 1 || inChannels != out ? projection(inChannels, out, stride: stride) : nil
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor {
         var h = try relu(bn1(conv1(x)))
         h = try relu(bn2(conv2(h)))
         h = try bn3(conv3(h))

@@ -56,7 +56,7 @@ public final class VGG: Module {
         }
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor {
         try classifier(flatten(avgpool(features(x))))
     }
 }

@@ -1,8 +1,8 @@
 /// 2-D convolution layer with `weight [out, in, k_h, k_w]` and optional `bias [out]`
 /// (PyTorch's `nn.Conv2d`, initialised like it unless told otherwise).
 public final class Conv2d: Module {
-    public let weight: Tensor
-    public let bias: Tensor?
+    @Parameter public private(set) var weight: Tensor
+    @Parameter public private(set) var bias: Tensor?
     public let stride: Size2, padding: Size2
 
     /// A convolution from `inChannels` to `outChannels` with a `kernelSize` kernel (an integer
@@ -17,19 +17,15 @@ public final class Conv2d: Module {
         GlobalGenerator.withGenerator { Initializer.pytorchDefault(weight: weight, bias: self.bias, generator: &$0) }
     }
 
-    public override var localParameters: [(name: String, tensor: Tensor)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
-    }
-
-    public override func forward(_ input: Tensor) throws -> Tensor {
+    public func forward(_ input: Tensor) throws -> Tensor {
         try conv2d(input, weight, bias: bias, stride: stride, padding: padding)
     }
 }
 
 /// Fully connected layer, `y = x·Wᵀ + b`, `weight [out, in]` (PyTorch's `nn.Linear`).
 public final class Linear: Module {
-    public let weight: Tensor
-    public let bias: Tensor?
+    @Parameter public private(set) var weight: Tensor
+    @Parameter public private(set) var bias: Tensor?
 
     /// A layer from `inFeatures` to `outFeatures`, initialised like PyTorch (U(±1/√in)).
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
@@ -39,11 +35,7 @@ public final class Linear: Module {
         GlobalGenerator.withGenerator { Initializer.pytorchDefault(weight: weight, bias: self.bias, generator: &$0) }
     }
 
-    public override var localParameters: [(name: String, tensor: Tensor)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
-    }
-
-    public override func forward(_ input: Tensor) throws -> Tensor {
+    public func forward(_ input: Tensor) throws -> Tensor {
         try linear(input, weight: weight, bias: bias)
     }
 }
@@ -59,7 +51,7 @@ public final class MaxPool2d: Module {
         (self.kernelSize, self.stride, self.padding, self.ceilMode) = (kernelSize, stride, padding, ceilMode)
     }
 
-    public override func forward(_ input: Tensor) throws -> Tensor {
+    public func forward(_ input: Tensor) throws -> Tensor {
         try maxPool2d(input, kernel: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
     }
 }
@@ -74,7 +66,7 @@ public final class AvgPool2d: Module {
         (self.kernelSize, self.stride, self.padding, self.countIncludePad) = (kernelSize, stride, padding, countIncludePad)
     }
 
-    public override func forward(_ input: Tensor) throws -> Tensor {
+    public func forward(_ input: Tensor) throws -> Tensor {
         try avgPool2d(input, kernel: kernelSize, stride: stride, padding: padding, countIncludePad: countIncludePad)
     }
 }
@@ -82,35 +74,31 @@ public final class AvgPool2d: Module {
 /// `[N, C, H, W]` → `[N, C, 1, 1]` channel means (`nn.AdaptiveAvgPool2d(1)`).
 public final class GlobalAvgPool2d: Module {
     public override init() {}
-    public override func forward(_ input: Tensor) throws -> Tensor { try globalAvgPool2d(input) }
+    public func forward(_ input: Tensor) throws -> Tensor { try globalAvgPool2d(input) }
 }
 
 /// Batch normalisation with learnable `weight` (γ) and `bias` (β) and the buffers `running_mean`,
 /// `running_var` and `num_batches_tracked`, as PyTorch's `nn.BatchNorm1d/2d`.
 public class BatchNorm: Module {
-    public let weight: Tensor, bias: Tensor
-    public let runningMean: Tensor, runningVar: Tensor
+    @Parameter public private(set) var weight: Tensor
+    @Parameter public private(set) var bias: Tensor
+    @Buffer public private(set) var runningMean: Tensor
+    @Buffer public private(set) var runningVar: Tensor
     /// Number of training batches seen (a float tensor here; PyTorch keeps an int64).
-    public let numBatchesTracked: Tensor
+    @Buffer public private(set) var numBatchesTracked: Tensor
     public let momentum: Float, eps: Float
     let expectedRank: Int
 
     init(_ features: Int, eps: Float, momentum: Float, rank: Int) {
         weight = Tensor.ones([features], requiresGrad: true)
         bias = Tensor.zeros([features], requiresGrad: true)
-        runningMean = Tensor.zeros([features])
-        runningVar = Tensor.ones([features])
-        numBatchesTracked = Tensor.zeros([])
+        _runningMean = Buffer(wrappedValue: Tensor.zeros([features]), name: "running_mean")
+        _runningVar = Buffer(wrappedValue: Tensor.ones([features]), name: "running_var")
+        _numBatchesTracked = Buffer(wrappedValue: Tensor.zeros([]), name: "num_batches_tracked")
         (self.eps, self.momentum, expectedRank) = (eps, momentum, rank)
     }
 
-    public override var localParameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
-
-    public override var localBuffers: [(name: String, tensor: Tensor)] {
-        [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", numBatchesTracked)]
-    }
-
-    public override func forward(_ input: Tensor) throws -> Tensor {
+    public func forward(_ input: Tensor) throws -> Tensor {
         guard input.rank == expectedRank else {
             throw ConvNetError(op: "BatchNorm\(expectedRank == 4 ? "2d" : "1d")",
                                "expects a rank-\(expectedRank) input, got \(input.shape)")
@@ -145,7 +133,7 @@ public final class Dropout: Module {
     /// Drops each element with probability `p` in training mode.
     public init(p: Float = 0.5) { self.p = p }
 
-    public override func forward(_ input: Tensor) throws -> Tensor {
+    public func forward(_ input: Tensor) throws -> Tensor {
         guard isTraining, p > 0 else { return input }
         return try GlobalGenerator.withGenerator { try dropout(input, p: p, training: true, generator: &$0) }
     }
@@ -160,7 +148,7 @@ public final class LocalResponseNorm: Module {
         (self.size, self.alpha, self.beta, self.k) = (size, alpha, beta, k)
     }
 
-    public override func forward(_ input: Tensor) throws -> Tensor {
+    public func forward(_ input: Tensor) throws -> Tensor {
         try localResponseNorm(input, size: size, alpha: alpha, beta: beta, k: k)
     }
 }
@@ -170,13 +158,13 @@ public final class Flatten: Module {
     public let startDim: Int
     /// Flattens dimensions from `startDim` on.
     public init(startDim: Int = 1) { self.startDim = startDim }
-    public override func forward(_ input: Tensor) throws -> Tensor { try flatten(input, startDim: startDim) }
+    public func forward(_ input: Tensor) throws -> Tensor { try flatten(input, startDim: startDim) }
 }
 
 /// max(0, x).
 public final class ReLU: Module {
     public override init() {}
-    public override func forward(_ input: Tensor) throws -> Tensor { try input.relu() }
+    public func forward(_ input: Tensor) throws -> Tensor { try input.relu() }
 }
 
 /// x for x > 0, else slope·x.
@@ -184,25 +172,25 @@ public final class LeakyReLU: Module {
     public let negativeSlope: Float
     /// `negativeSlope` is the slope for x < 0.
     public init(negativeSlope: Float = 0.01) { self.negativeSlope = negativeSlope }
-    public override func forward(_ input: Tensor) throws -> Tensor { input.leakyRelu(negativeSlope: negativeSlope) }
+    public func forward(_ input: Tensor) throws -> Tensor { input.leakyRelu(negativeSlope: negativeSlope) }
 }
 
 /// 1/(1 + e^(−x)).
 public final class Sigmoid: Module {
     public override init() {}
-    public override func forward(_ input: Tensor) throws -> Tensor { input.sigmoid() }
+    public func forward(_ input: Tensor) throws -> Tensor { input.sigmoid() }
 }
 
 /// tanh(x).
 public final class Tanh: Module {
     public override init() {}
-    public override func forward(_ input: Tensor) throws -> Tensor { input.tanh() }
+    public func forward(_ input: Tensor) throws -> Tensor { input.tanh() }
 }
 
 /// Passes its input through unchanged.
 public final class Identity: Module {
     public override init() {}
-    public override func forward(_ input: Tensor) throws -> Tensor { input }
+    public func forward(_ input: Tensor) throws -> Tensor { input }
 }
 
 /// Runs its modules in order; they are named `0`, `1`, … as in PyTorch's `nn.Sequential`.
@@ -219,7 +207,7 @@ public final class Sequential: Module {
         layers.enumerated().map { ("\($0.offset)", $0.element) }
     }
 
-    public override func forward(_ input: Tensor) throws -> Tensor {
+    public func forward(_ input: Tensor) throws -> Tensor {
         try layers.reduce(input) { try $1($0) }
     }
 }
@@ -229,5 +217,5 @@ public final class AdaptiveAvgPool2d: Module {
     public let outputSize: Size2
     /// Pools any input to `outputSize` (an integer means square).
     public init(outputSize: Size2) { self.outputSize = outputSize }
-    public override func forward(_ input: Tensor) throws -> Tensor { try adaptiveAvgPool2d(input, outputSize: outputSize) }
+    public func forward(_ input: Tensor) throws -> Tensor { try adaptiveAvgPool2d(input, outputSize: outputSize) }
 }

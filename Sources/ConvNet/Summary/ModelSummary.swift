@@ -86,8 +86,8 @@ public struct ModelSummary: Codable, Sendable {
                 macs = fc.weight.count
             }
             layers.append(Layer(name: paths[ObjectIdentifier(module)] ?? "?", type: String(describing: type(of: module)),
-                                outputShape: out, params: module.localParameters.reduce(0) { $0 + $1.tensor.count },
-                                weights: module.localParameters.filter { $0.name == "weight" }.reduce(0) { $0 + $1.tensor.count },
+                                outputShape: out, params: module.namedParameters(recursive: false).reduce(0) { $0 + $1.tensor.count },
+                                weights: module.namedParameters(recursive: false).filter { $0.name == "weight" }.reduce(0) { $0 + $1.tensor.count },
                                 activations: elements, macs: macs))
         }
         let params = model.parameterCount
