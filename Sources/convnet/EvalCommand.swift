@@ -11,7 +11,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "A checkpoint.safetensors written by convnet train.") var checkpoint: String
     @Option(help: "Dataset (default: the one the checkpoint was trained on, with the same held-out images).") var dataset: String?
     @Option(help: "Folder with the dataset's files (MNIST defaults to the copy in Datasets/mnist).") var data: String?
-    @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
+    @OptionGroup var compute: ComputeOptions
     @Option(help: "Threads that decode images (default: all cores).") var workers: Int?
     @Flag(help: "Also print the confusion matrix and per-class precision, recall, F1, ROC AUC and average precision.") var confusion = false
     @Option(help: "Also report the mean focal loss with this γ ≥ 0 (γ = 0 is cross-entropy).") var focalGamma: String?
@@ -20,7 +20,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let gamma = try focalGamma.map(Self.parseGamma)
-        try Backend.setThreads(threads ?? Backend.threads)
+        try compute.apply()
         let saved = try Checkpoint.load(path: checkpoint)
         var options = saved.options
         if let dataset, dataset != options.dataset {

@@ -19,7 +19,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Take class names from a dataset: mnist, fashion-mnist.") var dataset: String?
     @Option(help: "How many classes to print per image.") var top = 5
     @Flag(help: "Load weights holding NaN or infinity (refused by default); outputs that are not finite are still an error.") var allowNonfinite = false
-    @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
+    @OptionGroup var compute: ComputeOptions
     @Flag(help: "Print one JSON array, per image {\"image\", \"top\": [{\"class\", \"label\", \"probability\"}, …]}.") var json = false
     @Argument(help: "PNG or JPEG images (recognised by their content, not their names).") var images: [String]
 
@@ -29,7 +29,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Backend.setThreads(threads ?? Backend.threads)
+        try compute.apply()
         let entry = try ModelZoo.entry(model)
         let contents = try SafeTensors.read(path: weights)  // read once: weights, and a checkpoint's metadata
         let network = try Classifier.load(model: model, weights: Classifier.weights(contents), allowNonFinite: allowNonfinite)

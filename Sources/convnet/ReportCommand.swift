@@ -12,12 +12,12 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Dataset (default: the one the checkpoint was trained on, with the same held-out images).") var dataset: String?
     @Option(help: "Folder with the dataset's files.") var data: String?
     @Option(name: .customLong("run"), help: "The run folder with metrics.csv (default: the checkpoint's folder).") var runFolder: String?
-    @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
+    @OptionGroup var compute: ComputeOptions
     @Option(help: "Threads that decode images (default: all cores).") var workers: Int?
     @Option(help: "Output folder.") var out: String
 
     func run() throws {
-        try Backend.setThreads(threads ?? Backend.threads)
+        try compute.apply()
         var request = TrainingReport.Request(checkpoint: checkpoint)
         (request.dataset, request.dataDirectory, request.runDirectory) = (dataset, data, runFolder)
         request.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount

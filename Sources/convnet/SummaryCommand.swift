@@ -14,8 +14,10 @@ struct SummaryCommand: ParsableCommand {
     @Option(help: "Batch size for the memory totals.") var batch = 1
     @Option(help: "Output classes (default: the model's own).") var classes: Int?
     @Flag(help: "Print JSON instead of a table.") var json = false
+    @OptionGroup var compute: ComputeOptions
 
     func run() throws {
+        try compute.apply()
         let entry = try ModelZoo.entry(model)
         let shape = try input.map(Self.parseShape) ?? entry.inputShape
         let network = try ModelZoo.make(model, classes: classes)

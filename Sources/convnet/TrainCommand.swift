@@ -10,31 +10,10 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a model; writes OUT/metrics.csv and OUT/checkpoint.safetensors after every epoch.",
         discussion: "Ctrl-C or SIGTERM finishes the current batch, writes a checkpoint and exits with status 130; --resume continues it.")
 
-    @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model = "lenet5"
-    @Option(help: "Dataset: \(DatasetCatalog.names.joined(separator: ", ")).") var dataset = "mnist"
+    @OptionGroup var experiment: TrainingArguments
     @Option(help: "Folder with the dataset's files (MNIST defaults to the copy in Datasets/mnist).") var data: String?
-    @Option(help: "Number of epochs.") var epochs = 5
-    @Option(help: "Mini-batch size.") var batchSize = 64
-    @Option(help: "Optimizer: sgd, adam or adamw.") var optimizer = "sgd"
-    @Option(help: "Learning rate.") var lr: Float = 0.01
-    @Option(help: "SGD momentum.") var momentum: Float = 0.9
-    @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
-    @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Float = 0
-    @Option(help: "Learning-rate schedule: none, step, multistep, cosine or onecycle.") var schedule = "none"
-    @Option(help: "Epochs at which --schedule multistep multiplies the rate by --gamma, e.g. 100,150 (PyTorch's MultiStepLR).") var milestones: String?
-    @Option(help: "The factor of --schedule multistep.") var gamma: Float = 0.1
-    @Option(help: "Linear warm-up over the first N steps (the rate rising to --lr), then --schedule.") var warmupSteps = 0
-    @Option(help: "Random seed (weights, shuffling, dropout); the initial weights and the shuffled order are PyTorch's for torch.manual_seed(SEED).") var seed: UInt64 = 0
-    @Option(help: "How each epoch's order is drawn: randperm (torch.randperm per epoch, as shared/reference's scripts) or dataloader (as iterating torch.utils.data.DataLoader with shuffle=True, and the test set's DataLoader after each epoch).") var shuffle: ShuffleConvention = .randperm
-    @Option(help: "Threads for BLAS and oneDNN (default: all cores).") var threads: Int?
-    @Option(help: "Train on only the first N training images (in stored order: an image folder lists them class by class).") var trainLimit: Int?
-    @Option(help: "Evaluate on only the first N test images.") var testLimit: Int?
-    @Option(help: "Data augmentation: a preset (none, cifar = RandomCrop(size, padding=4) + RandomHorizontalFlip(), imagenet = RandomResizedCrop(size) + RandomHorizontalFlip()) or torchvision calls, e.g. \"RandomCrop(32, padding=4, padding_mode='reflect'), RandomHorizontalFlip(), ColorJitter(0.4, 0.4, 0.4, 0.1), Lighting(0.1)\"; drawn as torchvision draws.") var augment = "none"
-    @Option(help: "Hold out part of the training set for evaluation: a count (1000), fraction (0.25) or percentage; default: the test split, or 20% when the dataset has none.") var holdout: String?
-    @Option(help: "Resize (shorter side) and center-crop every image to SIZE×SIZE when loading.") var imageSize: Int?
-    @Option(help: "CIFAR-100 labels: fine (100 classes) or coarse (20).") var labelLevel: CIFAR.LabelLevel = .fine
     @Option(help: "Threads that decode and augment images (default: all cores); batches do not depend on it.") var workers: Int?
-    @Flag(help: "Skip image files that cannot be decoded (and report how many) instead of stopping.") var skipBadImages = false
+    @OptionGroup var compute: ComputeOptions
     @Option(help: "Output folder.") var out: String
     @Option(help: "Also log to TensorBoard: an event file in this folder (created if missing) with each batch's loss and learning rate, each epoch's losses, accuracies and first-layer filters; view it live with `tensorboard --logdir DIR`.") var tensorboard: String?
     @Flag(help: "Continue from OUT/checkpoint.safetensors.") var resume = false
@@ -43,39 +22,8 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         // First, before this run starts any thread (they inherit the blocked signals).
         let interrupt = InterruptFlag()
-        var options = TrainingOptions()
-        options.model = model
-        options.dataset = dataset
-        options.epochs = epochs
-        options.batchSize = batchSize
-        options.optimizer = optimizer
-        options.learningRate = lr
-        options.momentum = optimizer == "sgd" ? momentum : 0
-        options.nesterov = nesterov
-        options.weightDecay = weightDecay
-        options.schedule = schedule
-        options.warmupSteps = warmupSteps
-        options.seed = seed
-        options.shuffle = shuffle
-        options.threads = threads ?? Backend.threads
-        options.trainLimit = trainLimit
-        options.testLimit = testLimit
-        options.augment = augment
-        options.holdout = holdout
-        options.imageSize = imageSize
-        options.labelLevel = labelLevel
-        options.skipBadImages = skipBadImages
-        options.gamma = gamma
-        if let milestones {
-            options.milestones = try milestones.split(separator: ",").map {
-                guard let epoch = Int($0.trimmingCharacters(in: .whitespaces)) else {
-                    throw ConvNetError(op: "train", "--milestones \"\(milestones)\" must be epochs separated by commas, e.g. 100,150")
-                }
-                return epoch
-            }
-        }
-        try options.validate()
-        try Backend.setThreads(options.threads)
+        let options = try experiment.options(threads: compute.threads ?? Backend.threads)
+        try compute.apply()
         let workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
         guard workers >= 1 else { throw ConvNetError(op: "train", "--workers \(workers) must be at least 1") }
 
@@ -97,11 +45,11 @@ struct TrainCommand: ParsableCommand {
         defer { board?.flush() }
         trainer.stopRequested = { interrupt.isSet }
         let train = trainer.trainLoader
-        print("training \(model) on \(dataset): \(train.dataset.count) images of \(train.dataset.channels)×\(train.outputHeight)×\(train.outputWidth) in \(train.dataset.classNames.count) classes, evaluated on \(trainer.testLoader.dataset.count) \(trainer.data.evaluationName) images; batch \(batchSize), \(optimizer) lr \(lr), seed \(seed) (\(shuffle.rawValue) order), \(options.threads) threads, \(workers) workers, \(model) has \(trainer.model.parameterCount) parameters")
+        print("training \(options.model) on \(options.dataset): \(train.dataset.count) images of \(train.dataset.channels)×\(train.outputHeight)×\(train.outputWidth) in \(train.dataset.classNames.count) classes, evaluated on \(trainer.testLoader.dataset.count) \(trainer.data.evaluationName) images; batch \(options.batchSize), \(options.optimizer.rawValue) lr \(options.learningRate), seed \(options.seed) (\(options.shuffle.rawValue) order), \(options.threads) threads, \(workers) workers, \(options.model) has \(trainer.model.parameterCount) parameters")
         for note in trainer.data.notes { print(note) }
         if let board { print("TensorBoard: \(board.writer.path) (view with tensorboard --logdir \(tensorboard!))") }
         if !train.augmentation.transforms.isEmpty { print("augmentation: \(train.augmentation)") }
-        if DatasetCatalog.normalization(dataset) == nil {
+        if DatasetCatalog.normalization(options.dataset) == nil {
             print("normalisation (the training images' statistics): mean \(trainer.data.normalization.mean), std \(trainer.data.normalization.std)")
         }
         fflush(nil)

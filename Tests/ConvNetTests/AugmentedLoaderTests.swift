@@ -88,7 +88,7 @@ struct AugmentedLoaderTests {
         let expected: [Float] = [0.1, 0.1, 0.1 * 0.1, 0.1 * 0.1, 0.1 * 0.1 * 0.1, 0.1 * 0.1 * 0.1]
         #expect(rates == expected)
         var options = TrainingOptions()
-        options.schedule = "multistep"
+        options.schedule = .multiStep
         #expect(throws: ConvNetError.self) { try options.validate() }
         options.milestones = [5, 3]
         #expect(throws: ConvNetError.self) { try options.validate() }

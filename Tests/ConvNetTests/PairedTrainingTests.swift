@@ -41,7 +41,7 @@ struct PairedTrainingTests {
         let out = TrainingTests.outputDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
         var options = TrainingOptions()
-        options.optimizer = optimizer
+        options.optimizer = try #require(.init(rawValue: optimizer))
         options.learningRate = optimizer == "sgd" ? 0.01 : 1e-3
         options.testLimit = 1000
         options.threads = 2

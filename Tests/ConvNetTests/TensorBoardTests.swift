@@ -95,7 +95,7 @@ struct TensorBoardTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var options = TrainingOptions()
         (options.epochs, options.trainLimit, options.testLimit, options.batchSize, options.threads) = (2, 256, 200, 64, 2)
-        (options.schedule, options.learningRate) = ("cosine", 0.05)
+        (options.schedule, options.learningRate) = (.cosine, 0.05)
         let trainer = try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: folder + "/run")
         let board = TensorBoardObserver(writer: try TensorBoardWriter(directory: folder + "/tb"), trainer: trainer)
         trainer.observer = board

@@ -25,7 +25,7 @@ extension TrainingReport {
                                                      stepsPerEpoch: perEpoch))
         }
         let rate = LineChart(title: "Learning rate (at each epoch's start)", xLabel: "epoch", yLabel: "rate",
-                             series: [series(options.schedule, rates)])
+                             series: [series(options.schedule.rawValue, rates)])
         return section("Training", "<div class=\"row\">\(loss.svg)\(accuracy.svg)\(rate.svg)</div>")
     }
 

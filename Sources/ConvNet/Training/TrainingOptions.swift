@@ -11,8 +11,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var epochs = 5
     /// Images per training batch.
     public var batchSize = 64
-    /// `sgd`, `adam` or `adamw`.
-    public var optimizer = "sgd"
+    /// The optimizer: SGD, Adam or AdamW.
+    public var optimizer = OptimizerName.sgd
     /// The base learning rate.
     public var learningRate: Float = 0.01
     /// SGD momentum.
@@ -21,8 +21,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var nesterov = false
     /// L2 (sgd, adam) or decoupled (adamw) weight decay.
     public var weightDecay: Float = 0
-    /// `none`, `step`, `multistep`, `cosine` or `onecycle`.
-    public var schedule = "none"
+    /// The learning-rate schedule after any warm-up.
+    public var schedule = ScheduleName.constant
     /// Epochs at which `multistep` multiplies the rate by ``gamma``.
     public var milestones: [Int] = []
     /// The factor of `multistep`.
@@ -55,10 +55,30 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The defaults: LeNet-5 on MNIST, 5 epochs, batch 64, SGD lr 0.01 momentum 0.9, seed 0.
     public init() {}
 
-    /// The optimizers `--optimizer` accepts.
-    public static let optimizers = ["sgd", "adam", "adamw"]
-    /// The schedules `--schedule` accepts.
-    public static let schedules = ["none", "step", "multistep", "cosine", "onecycle"]
+    /// The optimizers `--optimizer` names; the raw value is the name (as saved in checkpoints).
+    public enum OptimizerName: String, Codable, Sendable, CaseIterable {
+        /// ``SGD``, with ``TrainingOptions/momentum`` and ``TrainingOptions/nesterov``.
+        case sgd
+        /// ``Adam`` (L2 weight decay).
+        case adam
+        /// ``AdamW`` (decoupled weight decay).
+        case adamW = "adamw"
+    }
+
+    /// The learning-rate schedules `--schedule` names; the raw value is the name (as saved in
+    /// checkpoints). ``TrainingOptions/learningRateSchedule`` turns one into a ``LearningRateSchedule``.
+    public enum ScheduleName: String, Codable, Sendable, CaseIterable {
+        /// The base rate throughout (`none`).
+        case constant = "none"
+        /// ×0.1 every third of the run, at least every epoch.
+        case step
+        /// ×``TrainingOptions/gamma`` at each of ``TrainingOptions/milestones``.
+        case multiStep = "multistep"
+        /// Cosine annealing to 0 over the run.
+        case cosine
+        /// PyTorch's OneCycleLR with its defaults.
+        case oneCycle = "onecycle"
+    }
 
     /// Rejects nonsensical settings with a message naming the option.
     public func validate() throws {
@@ -73,13 +93,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try check(weightDecay.isFinite && weightDecay >= 0, "--weight-decay \(weightDecay) must be a number ≥ 0")
         try check(warmupSteps <= 1 << 40, "--warmup-steps \(warmupSteps) is beyond any run")
         try check(milestones.allSatisfy { $0 <= 1_000_000 }, "--milestones must be epochs ≤ 1,000,000")
-        try check(!nesterov || (optimizer == "sgd" && momentum > 0), "--nesterov needs --optimizer sgd with --momentum > 0")
-        try check(Self.optimizers.contains(optimizer), "unknown optimizer \"\(optimizer)\" (choose \(Self.optimizers.joined(separator: ", ")))")
-        try check(Self.schedules.contains(schedule), "unknown schedule \"\(schedule)\" (choose \(Self.schedules.joined(separator: ", ")))")
+        try check(!nesterov || (optimizer == .sgd && momentum > 0), "--nesterov needs --optimizer sgd with --momentum > 0")
         try check(threads >= 0, "--threads \(threads) must be ≥ 1")
         try check(warmupSteps >= 0, "--warmup-steps \(warmupSteps) must be ≥ 0")
         try check((trainLimit ?? 1) >= 1 && (testLimit ?? 1) >= 1, "sample limits must be at least 1")
-        try check(schedule != "multistep" || !milestones.isEmpty, "--schedule multistep needs --milestones (epochs, e.g. 100,150)")
+        try check(schedule != .multiStep || !milestones.isEmpty, "--schedule multistep needs --milestones (epochs, e.g. 100,150)")
         try check(milestones.allSatisfy { $0 >= 1 } && milestones == milestones.sorted() && Set(milestones).count == milestones.count,
                   "--milestones \(milestones.map(String.init).joined(separator: ",")) must be increasing epochs ≥ 1")
         try check(gamma.isFinite && gamma > 0, "--gamma \(gamma) must be a positive number")
@@ -123,12 +141,12 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Builds the optimizer these options name over `parameters`.
     public func makeOptimizer(_ parameters: [Tensor]) throws -> any Optimizer {
         switch optimizer {
-        case "sgd":
+        case .sgd:
             return try SGD(parameters: parameters, learningRate: learningRate, momentum: momentum, nesterov: nesterov,
                            weightDecay: weightDecay)
-        case "adam":
+        case .adam:
             return try Adam(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay)
-        default:
+        case .adamW:
             return try AdamW(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay)
         }
     }
@@ -137,17 +155,32 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// least every epoch; cosine: to 0 over the run; one-cycle: PyTorch's defaults).
     public var learningRateSchedule: LearningRateSchedule {
         let main: LearningRateSchedule = switch schedule {
-        case "step": .step(epochs: max(1, epochs / 3), gamma: 0.1)
-        case "multistep": .multiStep(milestones: milestones, gamma: gamma)
-        case "cosine": .cosine(minimum: 0)
-        case "onecycle": .oneCycleDefault
-        default: .constant
+        case .constant: .constant
+        case .step: .step(epochs: max(1, epochs / 3), gamma: 0.1)
+        case .multiStep: .multiStep(milestones: milestones, gamma: gamma)
+        case .cosine: .cosine(minimum: 0)
+        case .oneCycle: .oneCycleDefault
         }
         return warmupSteps > 0 ? .warmup(steps: warmupSteps, then: main) : main
     }
 }
 
 extension TrainingOptions {
+    /// Every field given: for a caller that sets them all (as `convnet train` does from its
+    /// flags), so the compiler reports a field it forgot.
+    public init(model: String, dataset: String, epochs: Int, batchSize: Int, optimizer: OptimizerName, learningRate: Float,
+                momentum: Float, nesterov: Bool, weightDecay: Float, schedule: ScheduleName, milestones: [Int], gamma: Float,
+                warmupSteps: Int, seed: UInt64, shuffle: ShuffleConvention, threads: Int, trainLimit: Int?, testLimit: Int?,
+                augment: String, holdout: String?, imageSize: Int?, labelLevel: CIFAR.LabelLevel, skipBadImages: Bool) {
+        (self.model, self.dataset, self.epochs, self.batchSize) = (model, dataset, epochs, batchSize)
+        (self.optimizer, self.learningRate, self.momentum, self.nesterov, self.weightDecay) =
+            (optimizer, learningRate, momentum, nesterov, weightDecay)
+        (self.schedule, self.milestones, self.gamma, self.warmupSteps) = (schedule, milestones, gamma, warmupSteps)
+        (self.seed, self.shuffle, self.threads, self.trainLimit, self.testLimit) = (seed, shuffle, threads, trainLimit, testLimit)
+        (self.augment, self.holdout, self.imageSize, self.labelLevel, self.skipBadImages) =
+            (augment, holdout, imageSize, labelLevel, skipBadImages)
+    }
+
     enum CodingKeys: String, CodingKey {
         case model, dataset, epochs, batchSize, optimizer, learningRate, momentum, nesterov, weightDecay, schedule,
              milestones, gamma, warmupSteps, seed, shuffle, threads, trainLimit, testLimit, augment, holdout, imageSize,
