@@ -8,11 +8,8 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Print the loss and accuracy of a checkpoint on its test split (or the images held out when it was trained).")
 
-    @Option(help: "A checkpoint.safetensors written by convnet train.") var checkpoint: String
-    @Option(help: "Dataset (default: the one the checkpoint was trained on, with the same held-out images).") var dataset: String?
-    @Option(help: "Folder with the dataset's files (MNIST defaults to the copy in Datasets/mnist).") var data: String?
+    @OptionGroup var source: CheckpointDataOptions
     @OptionGroup var compute: ComputeOptions
-    @Option(help: "Threads that decode images (default: all cores).") var workers: Int?
     @Flag(help: "Also print the confusion matrix and per-class precision, recall, F1, ROC AUC and average precision.") var confusion = false
     @Option(help: "Also report the mean focal loss with this γ ≥ 0 (γ = 0 is cross-entropy).") var focalGamma: String?
     @Flag(help: "Print one JSON object with every figure instead of the tables.") var json = false
@@ -21,28 +18,28 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let gamma = try focalGamma.map(Self.parseGamma)
         try compute.apply()
-        let saved = try Checkpoint.load(path: checkpoint)
+        let saved = try Checkpoint.load(path: source.checkpoint)
         var options = saved.options
-        if let dataset, dataset != options.dataset {
+        if let dataset = source.dataset, dataset != options.dataset {
             options.dataset = dataset
             options.holdout = nil
         }
         options.testLimit = nil
         let entry = try ModelZoo.entry(options.model)
         let prepared = try DatasetCatalog.prepare(options.dataRequest(
-            directory: data, channels: entry.inputShape[0], workers: workers ?? ProcessInfo.processInfo.activeProcessorCount))
+            directory: source.data, channels: entry.inputShape[0], workers: source.workerCount))
         let test = prepared.evaluation
         let classNames = saved.classNames ?? test.classNames
         let model = try ModelZoo.make(options.model, classes: classNames.count)
         do {
             try model.loadStateDict(saved.modelState.dictionary, allowNonFinite: allowNonfinite)
         } catch let error as ConvNetError {
-            throw ConvNetError(op: "eval", "\(checkpoint) does not fit \(options.model) for \(options.dataset): \(error.message)")
+            throw ConvNetError(op: "eval", "\(source.checkpoint) does not fit \(options.model) for \(options.dataset): \(error.message)")
         }
         let loader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: saved.normalization ?? prepared.normalization)
         let result = try evaluate(model, on: loader, keepProbabilities: true, focalGamma: gamma)
         let split = prepared.evaluationName
-        if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(checkpoint) on \(split): \(report)") }
+        if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(source.checkpoint) on \(split): \(report)") }
         let metrics = try ClassificationMetrics(probabilities: result.probabilities.map(Double.init), labels: result.labels,
                                                 classes: classNames.count)
         if json {

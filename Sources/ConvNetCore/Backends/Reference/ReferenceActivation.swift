@@ -8,11 +8,25 @@ enum ReferenceActivation: ActivationKernels {
         return KernelResult(output: y) { dy in reluBackward(dy, y: y) }
     }
 
-    /// dL/dX = dL/dY where y > 0 or y is NaN, else 0.
+    /// dL/dX = dL/dY where y > 0 or y is NaN, else 0 (a select, as PyTorch's `where`: an infinite
+    /// dY where y ≤ 0 gives 0, not 0 · ∞). Sixteen lanes at a time: the scalar loop's branch on the
+    /// sign of y mispredicts on every other element.
     static func reluBackward(_ dy: Tensor, y: Tensor) -> Tensor {
         let dx = Tensor(uninitializedShape: dy.shape)
         let gp = dy.plainStorage().pointer, yp = y.plainStorage().pointer, dp = dx.plainStorage().pointer
-        for i in 0..<dy.count { dp[i] = yp[i] <= 0 ? 0 : gp[i] }
+        typealias Lanes = SIMD16<Float>
+        let n = dy.count, vectorEnd = n - n % Lanes.scalarCount
+        var i = 0
+        while i < vectorEnd {
+            let g = UnsafeRawPointer(gp + i).loadUnaligned(as: Lanes.self)
+            let v = UnsafeRawPointer(yp + i).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(dp + i).storeBytes(of: g.replacing(with: 0, where: v .<= 0), as: Lanes.self)
+            i += Lanes.scalarCount
+        }
+        while i < n {
+            dp[i] = yp[i] <= 0 ? 0 : gp[i]
+            i += 1
+        }
         return dx
     }
 }
