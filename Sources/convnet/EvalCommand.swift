@@ -18,25 +18,11 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let gamma = try focalGamma.map(Self.parseGamma)
         try compute.apply()
-        let saved = try Checkpoint.load(path: source.checkpoint)
-        var options = saved.options
-        if let dataset = source.dataset, dataset != options.dataset {
-            options.dataset = dataset
-            options.holdout = nil
-        }
-        options.testLimit = nil
-        let entry = try ModelZoo.entry(options.model)
-        let prepared = try DatasetCatalog.prepare(options.dataRequest(
-            directory: source.data, channels: entry.inputShape[0], workers: source.workerCount))
+        let setup = try CheckpointEvaluation(path: source.checkpoint, dataset: source.dataset, dataDirectory: source.data,
+                                             workers: source.workerCount, allowNonFinite: allowNonfinite, op: "eval")
+        let (saved, options, prepared, classNames, model) = (setup.saved, setup.options, setup.prepared, setup.classNames, setup.model)
         let test = prepared.evaluation
-        let classNames = saved.classNames ?? test.classNames
-        let model = try ModelZoo.make(options.model, classes: classNames.count)
-        do {
-            try model.loadStateDict(saved.modelState.dictionary, allowNonFinite: allowNonfinite)
-        } catch let error as ConvNetError {
-            throw ConvNetError(op: "eval", "\(source.checkpoint) does not fit \(options.model) for \(options.dataset): \(error.message)")
-        }
-        let loader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: saved.normalization ?? prepared.normalization)
+        let loader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: setup.normalization)
         let result = try evaluate(model, on: loader, keepProbabilities: true, focalGamma: gamma)
         let split = prepared.evaluationName
         if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(source.checkpoint) on \(split): \(report)") }

@@ -22,7 +22,7 @@ func seeds() throws -> [(name: String, bytes: [UInt8])] {
     let folder = NSTemporaryDirectory() + "fuzz-checkpoint-seeds-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: folder) }
     var seeds: [(name: String, bytes: [UInt8])] = []
-    for (name, optimizer, stopEarly) in [("sgd-epoch", "sgd", false), ("adam-interrupted", "adam", true)] {
+    for (name, optimizer, stopEarly) in [("sgd-epoch", TrainingOptions.OptimizerName.sgd, false), ("adam-interrupted", .adam, true)] {
         var options = TrainingOptions()
         (options.optimizer, options.epochs, options.batchSize, options.trainLimit, options.testLimit) = (optimizer, 1, 32, 64, 32)
         let trainer = try Trainer(options: options, dataDirectory: repositoryRoot.appendingPathComponent("Datasets/mnist").path,

@@ -36,29 +36,12 @@ public struct TrainingReport {
     /// - Throws: ``ConvNetError`` for an unreadable checkpoint, weights that do not fit the model or
     ///   dataset, an unreadable dataset or metrics.csv, or outputs that are not finite.
     public init(_ request: Request) throws {
-        let saved = try Checkpoint.load(path: request.checkpoint)
-        var options = saved.options
-        if let dataset = request.dataset, dataset != options.dataset {
-            options.dataset = dataset
-            options.holdout = nil
-        }
-        options.testLimit = nil
-        let entry = try ModelZoo.entry(options.model)
-        let prepared = try DatasetCatalog.prepare(options.dataRequest(directory: request.dataDirectory, channels: entry.inputShape[0],
-                                                                      workers: request.workers))
+        let setup = try CheckpointEvaluation(path: request.checkpoint, dataset: request.dataset,
+                                             dataDirectory: request.dataDirectory, workers: request.workers, op: "report")
+        let (saved, options, prepared, classNames, model) = (setup.saved, setup.options, setup.prepared, setup.classNames, setup.model)
         let test = prepared.evaluation
-        let classNames = saved.classNames ?? test.classNames
-        let model = try ModelZoo.make(options.model, classes: classNames.count)
-        do {
-            try model.loadStateDict(saved.modelState.dictionary)
-        } catch let error as ConvNetError {
-            throw ConvNetError(op: "report", "\(request.checkpoint) does not fit \(options.model) for \(options.dataset): \(error.message)")
-        }
-        guard test.classNames.count == classNames.count else {
-            throw ConvNetError(op: "report", "\(request.checkpoint) was trained on \(classNames.count) classes but \(options.dataset) has \(test.classNames.count)")
-        }
         model.eval()
-        let normalization = saved.normalization ?? prepared.normalization
+        let normalization = setup.normalization
         let loader = try DataLoader(test, batchSize: 500, shuffle: false, normalization: normalization)
         let evaluation = try evaluate(model, on: loader, keepProbabilities: true)
         if let report = evaluation.nonFiniteReport { throw ConvNetError(op: "report", "\(request.checkpoint): \(report)") }
