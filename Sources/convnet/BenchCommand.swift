@@ -66,12 +66,13 @@ extension BenchCommand {
         @Option(help: "Batch size.") var batch = 1
         @Option(help: "Input shape C×H×W (default: the model's own).") var input: String?
         @Flag(help: "Time a training step (forward, loss, backward, SGD update) instead of inference.") var train = false
+        @Flag(help: "Time inference on the module itself rather than the frozen model (folded batch norm, fused convolutions).") var eager = false
         @OptionGroup var compute: ComputeOptions
 
         func run() throws {
             try compute.apply()
             let shape = try input.map(SummaryCommand.parseShape)
-            try printJSON(try ModelBenchmarks.run(model: model, batch: batch, inputShape: shape, training: train))
+            try printJSON(try ModelBenchmarks.run(model: model, batch: batch, inputShape: shape, training: train, eager: eager))
         }
     }
 }

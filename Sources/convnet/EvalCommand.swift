@@ -23,7 +23,7 @@ struct EvalCommand: ParsableCommand {
         let (saved, options, prepared, classNames, model) = (setup.saved, setup.options, setup.prepared, setup.classNames, setup.model)
         let test = prepared.evaluation
         let loader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: setup.normalization)
-        let result = try evaluate(model, on: loader, keepProbabilities: true, focalGamma: gamma)
+        let result = try evaluate(model, on: loader, keepProbabilities: true, focalGamma: gamma, frozen: true)
         let split = prepared.evaluationName
         if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(source.checkpoint) on \(split): \(report)") }
         let metrics = try ClassificationMetrics(probabilities: result.probabilities.map(Double.init), labels: result.labels,

@@ -10,9 +10,10 @@ public enum ModelBenchmarks {
     }
 
     /// Median time of one batch through `name` on random input: inference (evaluation mode, no
-    /// gradients) or, with `training`, a full SGD step (forward, cross-entropy, backward, update).
+    /// gradients; the frozen model, ``FrozenModel``, unless `eager`) or, with `training`, a full
+    /// SGD step (forward, cross-entropy, backward, update).
     public static func run(model name: String, batch: Int, inputShape: [Int]? = nil, training: Bool = false,
-                           budget: Double = 3) throws -> Result {
+                           eager: Bool = false, budget: Double = 3) throws -> Result {
         guard batch >= 1 else { throw ConvNetError(op: "bench model", "batch \(batch) must be at least 1") }
         let entry = try ModelZoo.entry(name)
         let shape = inputShape ?? entry.inputShape
@@ -36,7 +37,12 @@ public enum ModelBenchmarks {
             }
         } else {
             model.eval()
-            ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try withNoGrad { try model(x) } }
+            if eager {
+                ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try withNoGrad { try model(x) } }
+            } else {
+                let frozen = try model.frozen()
+                ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try frozen(x) }
+            }
         }
         return Result(millisecondsPerBatch: ms, imagesPerSecond: Double(batch) / ms * 1e3)
     }

@@ -29,18 +29,21 @@ public struct EvaluationResult: Sendable {
 /// - Parameters:
 ///   - keepProbabilities: also return every sample's softmax probabilities (for ``ClassificationMetrics``).
 ///   - focalGamma: also compute the mean focal loss with this γ (``focalLoss(_:labels:gamma:reduction:)``).
+///   - frozen: run the model frozen (``FrozenModel``: folded batch norm, fused convolutions), for
+///     a trained model judged once (`convnet eval`); training's per-epoch evaluation stays eager.
 public func evaluate(_ model: Module, on loader: DataLoader, keepProbabilities: Bool = false,
-                     focalGamma: Float? = nil) throws -> EvaluationResult {
+                     focalGamma: Float? = nil, frozen: Bool = false) throws -> EvaluationResult {
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
+    let frozenModel = frozen ? try model.frozen() : nil
     var lossSum = 0.0
     var predictions: [Int] = [], labels: [Int] = []
     var nonFinite = 0
     var probabilities: [Float] = [], focalSum = 0.0
     try withNoGrad {
         for batch in loader.batches(epoch: 0) {
-            let logits = try model(batch.images)
+            let logits = try frozenModel?(batch.images) ?? model(batch.images)
             if !logits.allFinite {
                 let c = logits.shape[1]
                 nonFinite += logits.withUnsafeBufferPointer { p in

@@ -31,9 +31,11 @@ extension Tensor {
     }
 
     /// Marks `self` as computed from `inputs` by `op`, if any of them requires a gradient.
-    /// `backward` is only kept (and only captures its saved tensors) in that case.
+    /// `backward` is only kept (and only captures its saved tensors) in that case. Every call is
+    /// also reported to the task's ``OpObserver``, if one watches.
     @discardableResult
     func recorded(_ op: String, _ inputs: [Tensor?], _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        OpObservation.current?.observe(op, inputs: inputs, output: self)
         guard GradMode.enabledFlag, inputs.contains(where: { $0?.requiresGrad == true }) else { return self }
         requiresGrad = true
         gradFn = GradNode(op: op, inputs: inputs.map { ($0?.requiresGrad == true) ? $0 : nil }, backward: backward)

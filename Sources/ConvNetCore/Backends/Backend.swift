@@ -93,6 +93,15 @@ extension ComputeBackend {
         }
     }
 
+    /// Fused inference convolutions for frozen models, where the backend has them (the reference
+    /// backend runs a frozen model's operations one by one).
+    var inferenceConvolution: (any InferenceConvolutionKernels.Type)? {
+        switch self {
+        case .reference: nil
+        case .oneDNN: OneDNNInferenceConvolution.self
+        }
+    }
+
     var gemm: any GemmKernels.Type {
         switch self {
         case .reference: ReferenceGemm.self

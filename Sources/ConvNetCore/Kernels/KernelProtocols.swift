@@ -127,3 +127,15 @@ extension GemmKernels {
                   beta: accumulate ? 1 : 0, c: c, ldc: ldc)
     }
 }
+
+/// A convolution prepared for inference: weights (with batch norm already folded in) fixed at
+/// creation, and optionally a residual sum and ReLU applied to its output in the same pass.
+protocol InferenceConvolution: AnyObject {
+    /// relu?(conv(x) + b + residual?), `residual` of the output's shape when the step sums one.
+    func run(x: Tensor, residual: Tensor?) throws -> Tensor
+}
+
+protocol InferenceConvolutionKernels {
+    /// A step for `g` with these (folded) weights; `sum`: add a residual; `relu`: rectify last.
+    static func make(_ g: Conv2dGeometry, weight: Tensor, bias: Tensor, sum: Bool, relu: Bool) throws -> any InferenceConvolution
+}

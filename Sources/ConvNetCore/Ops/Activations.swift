@@ -18,6 +18,9 @@ extension Tensor {
     /// Runs on ``Backend/current``: the oneDNN backend rectifies a tensor held in its layout (a
     /// convolution's output) in that layout, and its gradient too.
     public func relu() throws -> Tensor {
+        if let fused = try KernelInterception.current?.absorbed("relu", inputs: [self]) {
+            return fused.recorded("relu", [self]) { _ in throw ConvNetError(op: "relu", "a frozen model computes no gradients") }
+        }
         let result = try Backend.current.activation.relu(self, needsBackward: Tensor.needsGrad(self))
         return result.output.recorded("relu", [self]) { g in [try result.backward!(g)] }
     }

@@ -21,6 +21,7 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
     let kernels = Backend.current.batchNorm
     let needsBackward = Tensor.needsGrad(x, weight, bias)
     let result: KernelResult<BatchNormGradients>
+    var detail: OpDetail?
     if training {
         try require(perChannel > 1, op, "training needs more than one value per channel, got input \(describe(x.shape))")
         let statistics: BatchStatistics
@@ -38,9 +39,16 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         guard let runningMean, let runningVar else {
             throw ConvNetError(op: op, "evaluation mode needs running_mean and running_var")
         }
-        result = try kernels.inference(x: x, channels: c, gamma: gamma, beta: beta, mean: runningMean,
-                                       variance: runningVar, eps: eps, needsBackward: needsBackward)
+        if let folded = try KernelInterception.current?.absorbed(op, inputs: [x]) {
+            result = KernelResult(output: folded)
+        } else {
+            result = try kernels.inference(x: x, channels: c, gamma: gamma, beta: beta, mean: runningMean,
+                                           variance: runningVar, eps: eps, needsBackward: needsBackward)
+        }
+        // Told once the call is recorded below.
+        detail = .batchNorm(weight: weight, bias: bias, mean: runningMean, variance: runningVar, eps: eps)
     }
+    defer { if let detail { OpTrace.describe(result.output, detail) } }
     return result.output.recorded(op, [x, weight, bias]) { dy in
         let gradients = try result.backward!(dy)
         return [gradients.input, gradients.weight, gradients.bias]

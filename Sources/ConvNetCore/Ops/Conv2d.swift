@@ -28,7 +28,13 @@ public func conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil,
                            kernel: Size2(weight.shape[2], weight.shape[3]), stride: stride, padding: padding)
     try g.validate(op: op)
     let wanted = GradientsWanted(input: Tensor.needsGrad(input), parameters: Tensor.needsGrad(weight, bias))
-    let result = try Backend.current.convolution.convolution(g, x: input, weight: weight, bias: bias, wanted: wanted)
+    let result: KernelResult<ConvolutionGradients>
+    if let fused = try KernelInterception.current?.convolution(g, x: input) {
+        result = KernelResult(output: fused)
+    } else {
+        result = try Backend.current.convolution.convolution(g, x: input, weight: weight, bias: bias, wanted: wanted)
+    }
+    defer { OpTrace.describe(result.output, .convolution(g, weight: weight, bias: bias)) }  // after the call is recorded
     return result.output.recorded(op, [input, weight, bias]) { dy in
         let gradients = try result.backward!(dy)
         return [gradients.input, weight.requiresGrad ? gradients.weight : nil,

@@ -51,6 +51,15 @@ final class DNNLContext: @unchecked Sendable {
         return try DNNLBuilder(context: context).plan(key, make)
     }
 
+    /// Runs `make` with a builder under the cache's lock, for objects that live elsewhere than in
+    /// the plan cache (a frozen model's fused steps keep theirs).
+    static func build<R>(_ make: (DNNLBuilder) throws -> R) throws -> R {
+        let context = try shared.get()
+        context.lock.lock()
+        defer { context.lock.unlock() }
+        return try make(DNNLBuilder(context: context))
+    }
+
     /// The cached plan for `key` (cache lock held).
     fileprivate func cachedPlan<Key: Hashable, Plan: AnyObject>(_ key: Key, _ make: () throws -> Plan) rethrows -> Plan {
         if let plan = plans[AnyHashable(key)] as? Plan { return plan }

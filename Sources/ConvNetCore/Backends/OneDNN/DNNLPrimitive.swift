@@ -6,11 +6,12 @@ final class DNNLPrimitiveDesc {
 
     /// Creates the descriptor of an operation (`opDesc` points to a dnnl_*_desc_t); backward
     /// passes pass the forward descriptor as `hint`.
-    init(_ builder: DNNLBuilder, opDesc: UnsafeRawPointer, hint: DNNLPrimitiveDesc?, what: String,
-         shapes: @autoclosure () -> String) throws {
+    /// `attributes`: the primitive's own (post-ops), else the shared ones.
+    init(_ builder: DNNLBuilder, opDesc: UnsafeRawPointer, hint: DNNLPrimitiveDesc?, attributes: dnnl_primitive_attr_t? = nil,
+         what: String, shapes: @autoclosure () -> String) throws {
         var pd: dnnl_primitive_desc_t?
         // dnnl_primitive_desc_create: picks the first (fastest) implementation for this descriptor.
-        try dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, builder.attributes, builder.engine, hint?.handle),
+        try dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, attributes ?? builder.attributes, builder.engine, hint?.handle),
                       what, "creating the primitive descriptor for \(shapes())")
         handle = pd!
     }

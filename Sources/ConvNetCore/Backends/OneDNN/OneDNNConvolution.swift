@@ -105,7 +105,7 @@ enum OneDNNConvolution: ConvolutionPasses {
     }
 
     /// The shapes of `g`, for error messages.
-    private static func shapes(_ g: Conv2dGeometry) -> String {
+    static func shapes(_ g: Conv2dGeometry) -> String {
         "input \(describe(g.inputShape)), weight \(describe(g.weightShape)), output \(describe(g.outputShape)), "
             + "stride (\(g.strideHeight), \(g.strideWidth)), padding (\(g.padHeight), \(g.padWidth))"
     }

@@ -1,0 +1,35 @@
+/// A trained module compiled for inference (``Forwarding/frozen()``): batch norm folded into the
+/// convolutions before it, residual sums and ReLUs fused into them, weights reordered once into
+/// oneDNN's layouts, one plan per input shape made on its first batch. Its outputs equal the
+/// module's in evaluation mode up to rounding; it computes no gradients.
+///
+/// The weights are read when a shape is first planned: freeze again after changing them.
+public final class FrozenModel: @unchecked Sendable {
+    /// The module it was made from.
+    public let module: Module
+    private let compiled: FrozenForward
+
+    init(_ module: Module) {
+        self.module = module
+        compiled = FrozenForward { try module($0) }
+    }
+
+    /// The module's output for `x` (evaluation mode, no gradients).
+    public func callAsFunction(_ x: Tensor) throws -> Tensor { try compiled(x) }
+
+    /// What was planned per input shape: the fusions made, or why a shape runs eagerly (`--verbose`).
+    public var notes: [String] { compiled.notes }
+}
+
+extension Forwarding where Self: ModuleBase {
+    /// This module compiled for inference (see ``FrozenModel``).
+    /// - Throws: ``ConvNetError`` if the module or one of its sub-modules is in training mode
+    ///   (batch statistics and dropout cannot be frozen; call `eval()` first).
+    public func frozen() throws -> FrozenModel {
+        if let training = namedModules().first(where: { $0.module.isTraining }) {
+            let name = training.name.isEmpty ? String(describing: type(of: self)) : "\(training.name) (\(type(of: training.module)))"
+            throw ConvNetError(op: "frozen", "\(name) is in training mode; call eval() before freezing a model")
+        }
+        return FrozenModel(self)
+    }
+}

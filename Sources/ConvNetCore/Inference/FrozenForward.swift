@@ -1,0 +1,110 @@
+import Foundation
+
+/// A forward pass compiled for inference: batch norm folded into convolutions, residual sums and
+/// ReLUs fused into them as oneDNN post-ops, weights reordered once, activations left in oneDNN's
+/// layouts from one step to the next; every other operation runs as in the eager pass. Plans are
+/// per input shape, made on the first batch of a shape and cached.
+///
+/// Made from any forward function built from this library's operators (a module's
+/// `callAsFunction`: see `Module.frozen()`). The first batch of a shape is run eagerly to trace it,
+/// then through the plan, and the two results compared: a plan that does not reproduce the eager
+/// result is dropped for that shape (the pass then stays eager, and ``notes`` says why). Inputs,
+/// weights or batch-norm statistics holding NaN or ±infinity take the eager pass too, since
+/// oneDNN's fused ReLU turns NaN into 0 where PyTorch keeps it.
+public final class FrozenForward: @unchecked Sendable {
+    private let forward: (Tensor) throws -> Tensor
+    private let lock = NSLock()
+    /// Guarded by `lock`: per input shape, the plan and its steps, or nil when that shape runs eagerly.
+    private var compiled: [[Int]: Compiled?] = [:]
+    private var messages: [String] = []
+
+    private struct Compiled {
+        let plan: InferencePlan
+        let steps: [Int: any InferenceConvolution]
+    }
+
+    /// - Parameter forward: the eager forward pass (in evaluation mode, deterministic in its calls).
+    public init(_ forward: @escaping (Tensor) throws -> Tensor) {
+        self.forward = forward
+    }
+
+    /// What planning did per input shape (fusions made, or why a shape runs eagerly).
+    public var notes: [String] { lock.withLock { messages } }
+
+    /// The model's output for `x`, without gradients.
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        try withNoGrad {
+            guard x.allFinite else { return try forward(x) }
+            switch lock.withLock({ compiled[x.shape] }) {
+            case .some(.some(let ready)): return try run(ready, x)
+            case .some(.none): return try forward(x)
+            case .none: return try compile(x)
+            }
+        }
+    }
+
+    /// Traces `x`'s shape, plans it, checks the plan on `x`, and returns the eager result.
+    private func compile(_ x: Tensor) throws -> Tensor {
+        let trace = OpTrace()
+        let eager = try OpObservation.$current.withValue(trace) { try forward(x) }
+        let plan = InferencePlan(trace, input: ObjectIdentifier(x), output: ObjectIdentifier(eager))
+        let (outcome, reason) = try checkedPlan(plan, x, eager)
+        lock.withLock {
+            compiled[x.shape] = outcome
+            messages.append("input \(describe(x.shape)): " + (outcome != nil ? plan.summary : "runs eagerly (\(reason))"))
+        }
+        return eager
+    }
+
+    /// The plan with its fused steps when they reproduce `eager` on `x`; else nil and why not.
+    private func checkedPlan(_ plan: InferencePlan, _ x: Tensor, _ eager: Tensor) throws -> (Compiled?, String) {
+        guard !plan.chains.isEmpty else { return (nil, "no convolution to fuse") }
+        guard let kernels = Backend.current.inferenceConvolution else {
+            return (nil, "the \(Backend.current.rawValue) backend has no fused inference kernels")
+        }
+        var steps: [Int: any InferenceConvolution] = [:]
+        for (index, chain) in plan.chains {
+            let (weight, bias) = Self.foldedWeights(chain)
+            // A fused ReLU turns NaN into 0 where PyTorch keeps it: such weights stay eager.
+            guard weight.allFinite && bias.allFinite else { return (nil, "weights or batch-norm statistics hold NaN or infinity") }
+            steps[index] = try kernels.make(chain.geometry, weight: weight, bias: bias, sum: chain.residual != nil,
+                                            relu: chain.relu)
+        }
+        let candidate = Compiled(plan: plan, steps: steps)
+        do {
+            if let mismatch = Self.mismatch(try run(candidate, x), eager) { return (nil, "the plan's output differs: \(mismatch)") }
+        } catch let error as ConvNetError {
+            return (nil, error.message)
+        }
+        return (candidate, "")
+    }
+
+    private func run(_ compiled: Compiled, _ x: Tensor) throws -> Tensor {
+        let run = FrozenRun(plan: compiled.plan, steps: compiled.steps, input: x)
+        let y = try OpObservation.$current.withValue(run) {
+            try KernelInterception.$current.withValue(run) { try forward(x) }
+        }
+        guard run.followedTrace else {
+            throw ConvNetError(op: "frozen model", "\(run.divergence ?? "the number of calls changed"): the forward pass differs from the traced one")
+        }
+        return y
+    }
+
+    /// The chain's convolution weights with its batch norm folded in (or as they are, with a zero bias).
+    private static func foldedWeights(_ chain: InferencePlan.Chain) -> (Tensor, Tensor) {
+        if let bn = chain.batchNorm {
+            return BatchNormFolding.fold(weight: chain.weight, bias: chain.bias, gamma: bn.weight, beta: bn.bias,
+                                         mean: bn.mean, variance: bn.variance, eps: bn.eps)
+        }
+        return (chain.weight.copy(), chain.bias?.copy() ?? Tensor.zeros([chain.geometry.outChannels]))
+    }
+
+    /// Why `frozen` is not `eager` up to rounding (|a − b| ≤ 1e-3·max(1, max|b|)), or nil.
+    private static func mismatch(_ frozen: Tensor, _ eager: Tensor) -> String? {
+        guard frozen.shape == eager.shape else { return "shape \(describe(frozen.shape)) against \(describe(eager.shape))" }
+        let (a, b) = (frozen.scalars, eager.scalars)
+        let scale = max(1, b.lazy.map(abs).max() ?? 0)
+        let worst = zip(a, b).lazy.map { abs($0 - $1) }.max() ?? 0
+        return worst <= 1e-3 * scale ? nil : "largest difference \(worst) for values up to \(scale)"
+    }
+}

@@ -1,0 +1,61 @@
+/// One forward pass of a frozen model: follows the model's calls in the order the plan traced
+/// them (as the task's ``OpObserver``), runs each fused convolution in place of the convolution
+/// call that starts its chain, and hands the folded calls (batch norm, `+`, ReLU) the chain's
+/// result (as the task's ``KernelInterceptor``). A call that differs from the trace (another
+/// operation, another input) makes the pass fail with an error instead of a wrong value.
+final class FrozenRun: OpObserver, KernelInterceptor, @unchecked Sendable {
+    private let plan: InferencePlan
+    private let steps: [Int: any InferenceConvolution]
+    private let input: Tensor
+    /// The index of the next call.
+    private var index = 0
+    /// Outputs of earlier calls that later steps add (residuals), and each chain's result.
+    private var kept: [Int: Tensor] = [:]
+    private var results: [Int: Tensor] = [:]
+    /// The first way in which this pass left the traced one, if any.
+    private(set) var divergence: String?
+
+    init(plan: InferencePlan, steps: [Int: any InferenceConvolution], input: Tensor) {
+        (self.plan, self.steps, self.input) = (plan, steps, input)
+    }
+
+    /// Whether the pass made exactly the traced calls.
+    var followedTrace: Bool { divergence == nil && index == plan.operations.count }
+
+    func observe(_ op: String, inputs: [Tensor?], output: Tensor) {
+        if index >= plan.operations.count || plan.operations[index] != op {
+            divergence = divergence ?? "call \(index) is \(op), the trace has \(index < plan.operations.count ? plan.operations[index] : "no more calls")"
+        }
+        if plan.kept.contains(index) { kept[index] = output }
+        index += 1
+    }
+
+    func convolution(_ g: Conv2dGeometry, x: Tensor) throws -> Tensor? {
+        guard let step = steps[index], let chain = plan.chains[index] else { return nil }
+        guard chain.geometry == g else { throw diverged("convolution \(index) has another geometry than when traced") }
+        var residual: Tensor?
+        switch chain.residual {
+        case .input?: residual = input
+        case .call(let source)?:
+            guard let value = kept[source] else { throw diverged("the residual of convolution \(index) was not computed") }
+            residual = value
+        case nil: break
+        }
+        let y = try step.run(x: x, residual: residual)
+        results[index] = y
+        return y
+    }
+
+    func absorbed(_ op: String, inputs: [Tensor]) throws -> Tensor? {
+        guard let host = plan.absorbedBy[index] else { return nil }
+        guard let y = results[host], inputs.contains(where: { $0 === y }) else {
+            throw diverged("\(op) (call \(index)) does not read the result of the convolution it was folded into")
+        }
+        return y
+    }
+
+    private func diverged(_ what: String) -> ConvNetError {
+        divergence = divergence ?? what
+        return ConvNetError(op: "frozen model", "\(what): the forward pass differs from the traced one")
+    }
+}

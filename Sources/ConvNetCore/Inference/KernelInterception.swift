@@ -1,0 +1,16 @@
+/// During a frozen forward pass, serves some operators' results from the plan's fused steps
+/// instead of their kernels (``FrozenRun``): a convolution computes its folded batch norm, residual
+/// sum and ReLU at once, and those later calls hand back the result they were folded into.
+/// Each method returns `nil` to let the operator's kernel run as usual.
+protocol KernelInterceptor: AnyObject, Sendable {
+    /// The result of the convolution about to run on `x`, when a fused step computes it.
+    func convolution(_ g: Conv2dGeometry, x: Tensor) throws -> Tensor?
+    /// The result of operation `op` (batch norm, ReLU, `+`) on `inputs`, when a fused step already
+    /// computed it.
+    func absorbed(_ op: String, inputs: [Tensor]) throws -> Tensor?
+}
+
+/// The interceptor of the current task, if a frozen forward pass runs.
+enum KernelInterception {
+    @TaskLocal static var current: (any KernelInterceptor)?
+}

@@ -1,0 +1,149 @@
+import ConvNet
+import Testing
+
+/// Every model of the zoo with batch-norm statistics and affine parameters drawn at random (the
+/// defaults, mean 0 and variance 1, would make folding trivial), and a small input it accepts.
+private let zooCases: [(name: String, input: [Int])] = [
+    ("lenet5", [2, 1, 28, 28]), ("lenet5-classic", [2, 1, 32, 32]), ("alexnet", [1, 3, 64, 64]),
+    ("alexnet-2012", [1, 3, 227, 227]), ("vgg11", [1, 3, 32, 32]), ("vgg11-bn", [2, 3, 32, 32]),
+    ("vgg16-bn", [1, 3, 32, 32]), ("resnet18", [2, 3, 64, 64]), ("resnet50", [1, 3, 64, 64]),
+    ("resnet20", [2, 3, 32, 32]), ("googlenet", [1, 3, 64, 64]),
+]
+
+/// Random running statistics and affine parameters for every batch norm of `model`.
+private func randomizeBatchNorms(_ model: Module, seed: UInt64) {
+    var gen = RandomGenerator(seed: seed)
+    for (name, tensor) in model.stateDict() {
+        let values: Tensor
+        if name.hasSuffix("running_var") {
+            values = Tensor.uniform(tensor.shape, low: 0.5, high: 1.5, generator: &gen)
+        } else if name.hasSuffix("running_mean") {
+            values = Tensor.randn(tensor.shape, std: 0.1, generator: &gen)
+        } else if tensor.rank == 1, name.contains("bn") || name.contains("downsample.1") || name.contains("features") {
+            // γ of batch norms around 1, β around 0 (biases of convolutions and linear layers too; harmless).
+            values = name.hasSuffix("weight") ? Tensor.uniform(tensor.shape, low: 0.5, high: 1.5, generator: &gen)
+                : Tensor.randn(tensor.shape, std: 0.1, generator: &gen)
+        } else {
+            continue
+        }
+        try? tensor.assign(values)
+    }
+}
+
+/// max |a − b| / max(1, max |b|).
+private func relativeDifference(_ a: Tensor, _ b: Tensor) -> Float {
+    let (x, y) = (a.scalars, b.scalars)
+    let scale = max(1, y.map(abs).max() ?? 0)
+    return (zip(x, y).map { abs($0 - $1) }.max() ?? 0) / scale
+}
+
+@Suite("frozen models: folded batch norm and fused convolutions give the eager logits")
+struct FrozenModelTests {
+    @Test("every zoo model frozen equals itself in evaluation mode to 1e-5 relative", arguments: zooCases.map(\.name))
+    func zoo(name: String) throws {
+        let input = zooCases.first { $0.name == name }!.input
+        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make(name) }
+        randomizeBatchNorms(model, seed: 3)
+        model.eval()
+        var gen = RandomGenerator(seed: 4)
+        let x = Tensor.randn(input, generator: &gen)
+        let eager = try withNoGrad { try model(x) }
+        let frozen = try model.frozen()
+        let first = try frozen(x), second = try frozen(x), third = try frozen(x.copy())
+        for y in [first, second, third] {
+            #expect(y.shape == eager.shape)
+            #expect(relativeDifference(y, eager) <= 1e-5, "\(name): \(relativeDifference(y, eager))")
+        }
+        // Every model with convolutions runs through its plan rather than eagerly.
+        #expect(frozen.notes.count == 1 && frozen.notes[0].contains("convolutions fused"), "\(frozen.notes)")
+    }
+
+    @Test("resnet18's plan folds all 20 batch norms, 8 residual sums and 17 ReLUs into its 20 convolutions")
+    func resnet18Plan() throws {
+        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make("resnet18") }
+        model.eval()
+        let frozen = try model.frozen()
+        _ = try frozen(Tensor.zeros([1, 3, 32, 32]))
+        #expect(frozen.notes.first?.contains("20 convolutions fused (20 batch norms folded, 8 residual sums, 17 ReLUs)") == true,
+                "\(frozen.notes)")
+    }
+
+    /// A convolution whose raw output is read twice: batch norm must not be folded into it.
+    final class SharedOutput: Module {
+        let conv = Conv2d(3, 4, kernelSize: 3, padding: 1)
+        let bn = BatchNorm2d(4)
+        func forward(_ x: Tensor) throws -> Tensor {
+            let y = try conv(x)
+            return try bn(y).relu() + y
+        }
+    }
+
+    @Test("a convolution output that something else also reads is not folded away")
+    func sharedOutput() throws {
+        let model = GlobalGenerator.seeded(5) { SharedOutput() }
+        randomizeBatchNorms(model, seed: 6)
+        model.eval()
+        var gen = RandomGenerator(seed: 7)
+        let x = Tensor.randn([2, 3, 8, 8], generator: &gen)
+        let eager = try withNoGrad { try model(x) }
+        let frozen = try model.frozen()
+        #expect(relativeDifference(try frozen(x), eager) <= 1e-5)
+        #expect(relativeDifference(try frozen(x), eager) <= 1e-5)
+        #expect(frozen.notes.first?.contains("1 convolutions fused (0 batch norms folded") == true, "\(frozen.notes)")
+    }
+
+    @Test("each input shape gets its own plan; both give the eager results")
+    func shapes() throws {
+        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make("resnet20") }
+        randomizeBatchNorms(model, seed: 8)
+        model.eval()
+        let frozen = try model.frozen()
+        var gen = RandomGenerator(seed: 9)
+        for shape in [[2, 3, 32, 32], [3, 3, 40, 40], [2, 3, 32, 32]] {
+            let x = Tensor.randn(shape, generator: &gen)
+            let eager = try withNoGrad { try model(x) }
+            #expect(relativeDifference(try frozen(x), eager) <= 1e-5, "\(shape)")
+        }
+        #expect(frozen.notes.count == 2)
+    }
+
+    @Test("freezing a model in training mode is an error naming the module")
+    func trainingMode() throws {
+        let model = try ModelZoo.make("resnet20")
+        #expect(throws: ConvNetError.self) { try model.frozen() }
+        model.eval()
+        model.namedModules().first { $0.name == "layer1.0.bn1" }?.module.train()
+        do {
+            _ = try model.frozen()
+            Issue.record("a sub-module in training mode was frozen")
+        } catch let error as ConvNetError {
+            #expect(error.message.contains("layer1.0.bn1"), "\(error.message)")
+        }
+    }
+
+    @Test("NaN in the input propagates as in the eager model (ReLU keeps it)")
+    func nonFinite() throws {
+        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make("resnet20") }
+        model.eval()
+        let frozen = try model.frozen()
+        var values = [Float](repeating: 0.5, count: 2 * 3 * 32 * 32)
+        values[100] = .nan
+        let x = try Tensor(shape: [2, 3, 32, 32], scalars: values)
+        let eager = try withNoGrad { try model(x) }.scalars, y = try frozen(x).scalars
+        #expect(zip(eager, y).allSatisfy { $0.isNaN == $1.isNaN })
+        #expect(y.contains { $0.isNaN })
+    }
+
+    @Test("on the reference backend the frozen model runs eagerly, with the same results, and says so")
+    func referenceBackend() throws {
+        try Backend.with(.reference) {
+            let model = try GlobalGenerator.seeded(0) { try ModelZoo.make("lenet5") }
+            model.eval()
+            let frozen = try model.frozen()
+            var gen = RandomGenerator(seed: 10)
+            let x = Tensor.randn([2, 1, 28, 28], generator: &gen)
+            #expect(try frozen(x).scalars == withNoGrad { try model(x) }.scalars)
+            #expect(frozen.notes.first?.contains("runs eagerly") == true, "\(frozen.notes)")
+        }
+    }
+}
