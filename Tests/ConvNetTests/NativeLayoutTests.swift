@@ -173,6 +173,21 @@ struct NativeLayoutTests {
         }
     }
 
+    @Test("channel concat of branches in oneDNN layouts matches the reference with gradients, and keeps a blocked layout where the channel blocks line up",
+          arguments: [([16, 32, 16], false, true), ([16, 32, 8], true, false)])
+    func concatenation(widths: [Int], plainInput: Bool, staysInLayout: Bool) throws {
+        var gen = RandomGenerator(seed: 21)
+        let x = Tensor.randn([2, 3, 9, 9], generator: &gen, requiresGrad: true)
+        let weights = widths.map { Tensor.randn([$0, 3, 3, 3], generator: &gen, requiresGrad: true) }
+        let upstream = Tensor.randn([2, widths.reduce(0, +) + (plainInput ? 3 : 0), 9, 9], generator: &gen)
+        try expectBackendsAgree("concat") {
+            let branches = try weights.map { try conv2d(x, $0, padding: 1).relu() } + (plainInput ? [x] : [])
+            let y = try concat(branches, dim: 1)
+            if Backend.current == .oneDNN { #expect(y.isInBackendLayout == staysInLayout) }
+            return [y] + (try gradients(of: (y * upstream).sum(), withRespectTo: [x] + weights))
+        }
+    }
+
     @Test("a residual block (conv → batch norm → ReLU → conv → batch norm, + skip, ReLU) matches the reference, training and evaluation",
           arguments: [(16, true), (16, false), (6, true), (24, false)])
     func residualBlock(channels: Int, training: Bool) throws {

@@ -84,6 +84,13 @@ extension ComputeBackend {
         }
     }
 
+    var concatenation: any ConcatKernels.Type {
+        switch self {
+        case .reference: ReferenceConcat.self
+        case .oneDNN: OneDNNConcat.self
+        }
+    }
+
     /// The fused first-block kernel, where the backend has one (the reference backend computes
     /// every operation on its own).
     var fusedBlock: (any FusedBlockKernels.Type)? {

@@ -41,7 +41,7 @@ final class FrozenRun: OpObserver, KernelInterceptor, @unchecked Sendable {
             residual = value
         case nil: break
         }
-        let y = try step.run(x: x, residual: residual)
+        let y = try step.run(x: x, residual: residual, reuseResidual: chain.residualInPlace)
         results[index] = y
         return y
     }

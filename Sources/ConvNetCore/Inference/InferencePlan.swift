@@ -23,6 +23,9 @@ final class InferencePlan {
         var bias: Tensor?
         var batchNorm: (weight: Tensor?, bias: Tensor?, mean: Tensor, variance: Tensor, eps: Float)?
         var residual: Source?
+        /// The residual is read by nothing after the `+`, so the convolution may write its result
+        /// into the residual's memory instead of a copy of it.
+        var residualInPlace = false
         var relu: Bool
         /// The calls folded into the convolution, in order.
         var absorbed: [Int]
@@ -73,6 +76,9 @@ final class InferencePlan {
                 // The other operand must exist before the convolution runs, and differ from the chain's value.
                 if let source, other != value, Self.precedes(source, index) {
                     chain.residual = source
+                    if case .call = source, let other, other != output {
+                        chain.residualInPlace = (readers[other] ?? []).allSatisfy { $0 <= next }
+                    }
                     chain.absorbed.append(next)
                     value = calls[next].output
                     if case .call(let producerIndex) = source { kept.insert(producerIndex) }

@@ -102,6 +102,11 @@ protocol ElementwiseKernels {
     static func add(_ a: Tensor, _ b: Tensor) throws -> Tensor
 }
 
+protocol ConcatKernels {
+    /// The tensors joined along `dim` into one of `outputShape` (not recorded; the op slices the gradient).
+    static func concat(_ tensors: [Tensor], dim: Int, outputShape: [Int]) throws -> Tensor
+}
+
 /// A network's first block, conv → 2×2 max pool → ReLU, in one kernel where a backend has one
 /// that applies (see ``conv2dMaxPoolReLU(_:_:bias:padding:path:)``).
 protocol FusedBlockKernels {
@@ -132,7 +137,8 @@ extension GemmKernels {
 /// creation, and optionally a residual sum and ReLU applied to its output in the same pass.
 protocol InferenceConvolution: AnyObject {
     /// relu?(conv(x) + b + residual?), `residual` of the output's shape when the step sums one.
-    func run(x: Tensor, residual: Tensor?) throws -> Tensor
+    /// `reuseResidual`: nothing reads the residual afterwards, so its memory may hold the result.
+    func run(x: Tensor, residual: Tensor?, reuseResidual: Bool) throws -> Tensor
 }
 
 protocol InferenceConvolutionKernels {

@@ -66,7 +66,8 @@ extension Tensor {
 }
 
 /// Concatenates tensors along `dim` (`torch.cat`); for NCHW images `dim: 1` is channel concat,
-/// as in an Inception module. All other dimensions must agree.
+/// as in an Inception module. All other dimensions must agree. Runs on ``Backend/current`` (the
+/// oneDNN backend joins channel slices in its own layout).
 public func concat(_ tensors: [Tensor], dim: Int = 1) throws -> Tensor {
     try require(!tensors.isEmpty, "concat", "needs at least one tensor")
     let first = tensors[0]
@@ -79,16 +80,8 @@ public func concat(_ tensors: [Tensor], dim: Int = 1) throws -> Tensor {
     var outShape = first.shape
     outShape[d] = sizes.reduce(0, +)
     let outer = first.shape[..<d].reduce(1, *), inner = first.shape[(d + 1)...].reduce(1, *)
-    let out = Tensor(uninitializedShape: outShape)
     let total = outShape[d] * inner
-    var offset = 0
-    for (t, size) in zip(tensors, sizes) {
-        let chunk = size * inner
-        for o in 0..<outer {
-            (out.plainStorage().pointer + o * total + offset).update(from: t.plainStorage().pointer + o * chunk, count: chunk)
-        }
-        offset += chunk
-    }
+    let out = try Backend.current.concatenation.concat(tensors, dim: d, outputShape: outShape)
     return out.recorded("concat", tensors) { g in
         var grads: [Tensor?] = []
         var offset = 0
@@ -96,9 +89,8 @@ public func concat(_ tensors: [Tensor], dim: Int = 1) throws -> Tensor {
             let chunk = size * inner
             if t.requiresGrad {
                 let gt = Tensor(uninitializedShape: t.shape)
-                for o in 0..<outer {
-                    (gt.plainStorage().pointer + o * chunk).update(from: g.plainStorage().pointer + o * total + offset, count: chunk)
-                }
+                let (gtp, gp) = (gt.plainStorage().pointer, g.plainStorage().pointer)
+                for o in 0..<outer { (gtp + o * chunk).update(from: gp + o * total + offset, count: chunk) }
                 grads.append(gt)
             } else {
                 grads.append(nil)

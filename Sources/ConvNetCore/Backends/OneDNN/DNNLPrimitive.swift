@@ -28,6 +28,18 @@ final class DNNLPrimitiveDesc {
         handle = pd!
     }
 
+    /// Creates the descriptor of a concatenation of `sources` along `dimension` into `target`.
+    init(_ builder: DNNLBuilder, concatenating sources: [dnnl_memory_desc_t], dimension: Int, into target: dnnl_memory_desc_t,
+         what: String) throws {
+        var target = target
+        var pd: dnnl_primitive_desc_t?
+        // dnnl_concat_primitive_desc_create: copies each source into its slice of the output.
+        try dnnlCheck(dnnl_concat_primitive_desc_create(&pd, &target, Int32(sources.count), Int32(dimension), sources,
+                                                        builder.attributes, builder.engine),
+                      what, "creating a concat descriptor")
+        handle = pd!
+    }
+
     /// The layout the primitive expects for execution argument `arg` (DNNL_ARG_*); a zero
     /// descriptor when it takes no such argument.
     func desc(for arg: Int32) -> dnnl_memory_desc_t {

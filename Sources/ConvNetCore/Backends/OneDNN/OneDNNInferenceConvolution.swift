@@ -6,9 +6,10 @@ import Foundation
 /// the primitive chose and kept there, and its output left in the primitive's own layout for the
 /// next step. One prepared primitive per input layout, made on first use.
 ///
-/// The sum post-op adds the output buffer's previous contents, so the residual is copied into the
-/// fresh output buffer first (a plain copy when it is already in the output's layout, else a
-/// cached reorder).
+/// The sum post-op adds the output buffer's previous contents: the convolution writes into the
+/// residual's own buffer when nothing reads the residual afterwards and it is in the output's
+/// layout; otherwise the residual is copied into a fresh output buffer first (a plain copy when it
+/// is already in the output's layout, else a cached reorder).
 final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvolutionKernels, @unchecked Sendable {
     private let geometry: Conv2dGeometry
     private let weight: Tensor
@@ -40,7 +41,7 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
         OneDNNInferenceConvolution(g, weight: weight, bias: bias, sum: sum, relu: relu)
     }
 
-    func run(x: Tensor, residual: Tensor?) throws -> Tensor {
+    func run(x: Tensor, residual: Tensor?, reuseResidual: Bool) throws -> Tensor {
         let g = geometry
         guard x.shape == g.inputShape else {
             throw ConvNetError(op: "frozen conv2d", "input \(describe(x.shape)) differs from the traced \(describe(g.inputShape))")
@@ -50,8 +51,13 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
         }
         let src = DNNLOperand(x)
         let step = try preparedStep(for: src)
-        let output = DNNLLayoutMemory(step.output)
-        if let residual { try copyResidual(residual, into: output, step) }
+        let output: DNNLLayoutMemory
+        if reuseResidual, let memory = residual.flatMap({ DNNLOperand($0).layoutMemory }), memory.layout === step.output {
+            output = memory  // the sum post-op adds into the residual's own buffer
+        } else {
+            output = DNNLLayoutMemory(step.output)
+            if let residual { try copyResidual(residual, into: output, step) }
+        }
         var pointers: [Int32: UnsafeRawPointer] = [
             DNNL_ARG_WEIGHTS: UnsafeRawPointer(step.weights.pointer),
             DNNL_ARG_DST: UnsafeRawPointer(output.storage.pointer),
