@@ -5,7 +5,8 @@
 # vgg16 at batch 1 and 8, lenet5 at batch 1000 (1×28×28) and resnet20 at batch 128 (3×32×32).
 # Prints a markdown table: per side the median of the ROUNDS per-run medians [their min–max],
 # ours/ort (below 1: ours is faster) and GFLOP/s = 2 · MACs per image (`convnet summary M --json`,
-# "total_macs") · batch / median time. Progress goes to stderr. Heavy (~10 minutes on 2 cores):
+# "total_macs") · batch / median time. Progress goes to stderr, with the 1-minute load average
+# (above ~2.5 on 2 cores means something else ran meanwhile). Heavy (~10 minutes on 2 cores):
 # run it alone, e.g. under `flock /tmp/cpu.lock`.
 #   usage: Benchmarks/inference_table.sh PATH/TO/convnet [ROUNDS=3]
 # Requirements: a release convnet; PYTHON (default python3) with torch, torchvision, onnx and
@@ -37,7 +38,8 @@ for ((round = 1; round <= rounds; round++)); do
     set -- $spec
     if ((round % 2)); then a=$(ours "$1" "$2"); b=$(ort "$1" "$2"); else b=$(ort "$1" "$2"); a=$(ours "$1" "$2"); fi
     echo "ours $1 $2 $a" >> "$results"; echo "ort $1 $2 $b" >> "$results"
-    printf 'round %d %s batch %s: ours %.2f ms, onnxruntime %.2f ms\n' "$round" "$1" "$2" "$a" "$b" >&2
+    printf 'round %d %s batch %s: ours %.2f ms, onnxruntime %.2f ms (load average %s)\n' "$round" "$1" "$2" "$a" "$b" \
+      "$(cut -d' ' -f1 /proc/loadavg)" >&2
   done
 done
 
