@@ -3,38 +3,21 @@
 usage: torch_model.py MODEL BATCH [--train]  -> {"ms_per_batch":…, "images_per_s":…}
 (needs torch and torchvision)"""
 import json
+import os
 import statistics
 import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-import torchvision
-import os
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tools"))
-from reference_models import CifarResNet  # noqa: E402  (the CIFAR ResNets, as our resnet20/32/44/56)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_models import build  # noqa: E402  (the model list, shared with ort_model.py)
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
 name, batch, train = sys.argv[1], int(sys.argv[2]), "--train" in sys.argv
-
-
-def lenet5():
-    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
-                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-                         nn.Linear(84, 10))
-
-
-models = {"lenet5": (lenet5, (1, 28, 28), 10)}
-for n in ["alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg16_bn", "resnet18", "resnet34", "resnet50",
-          "googlenet"]:
-    models[n.replace("_bn", "-bn")] = (getattr(torchvision.models, n), (3, 224, 224), 1000)
-for depth in [20, 32, 44, 56]:
-    models[f"resnet{depth}"] = (lambda depth=depth: CifarResNet(n=(depth - 2) // 6), (3, 32, 32), 10)
-make, shape, classes = models[name]
-model = make(aux_logits=False, init_weights=True) if name == "googlenet" else make()
+model, shape, classes = build(name)
 x = torch.randn(batch, *shape)
 labels = torch.arange(batch) % classes
 opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
