@@ -6,7 +6,7 @@ CONVNET := .build/release/convnet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev pkg-config
 
-.PHONY: demo test deps build bench fuzz fuzz-build fuzz-smoke fuzz-corpus drills soak test-asan tsan clean
+.PHONY: demo test deps build bench bench-inference fuzz fuzz-build fuzz-smoke fuzz-corpus drills soak test-asan tsan clean
 
 ## Installs the system libraries the build links (OpenBLAS, oneDNN, zlib, libpng, TurboJPEG) when they are missing.
 deps:
@@ -35,6 +35,10 @@ bench: build
 	@bash Benchmarks/conv_table.sh $(CONVNET) --with-torch
 	@bash Benchmarks/model_table.sh $(CONVNET) --with-torch
 	@bash Benchmarks/lenet_epoch_pairs.sh $(CONVNET) 6 4
+
+## Inference beside onnxruntime (pip: torch, torchvision, onnx, onnxruntime), frozen models, 3 rounds.
+bench-inference: build
+	@bash Benchmarks/inference_table.sh $(CONVNET) 3
 
 ## libFuzzer with AddressSanitizer, one target per parser of outside bytes (Fuzz/Package.swift lists
 ## them; the C decoders also with UBSan), each run for FUZZ_SECONDS (default 60; or FUZZ_LIMIT=-runs=N) from a scratch copy
