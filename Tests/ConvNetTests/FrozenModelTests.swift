@@ -92,6 +92,29 @@ struct FrozenModelTests {
         #expect(frozen.notes.first?.contains("1 convolutions fused (0 batch norms folded") == true, "\(frozen.notes)")
     }
 
+    /// Two layers of the same geometry, chosen by the data: a frozen pass must notice the other one.
+    final class Branching: Module {
+        let a = Conv2d(3, 4, kernelSize: 3, padding: 1), b = Conv2d(3, 4, kernelSize: 3, padding: 1)
+        let bnA = BatchNorm2d(4), bnB = BatchNorm2d(4)
+        func forward(_ x: Tensor) throws -> Tensor {
+            try x.sum().item() > 0 ? bnA(a(x)).relu() : bnB(b(x)).relu()
+        }
+    }
+
+    @Test("a forward pass that takes another branch than the traced one gets the eager result, and the shape stays eager")
+    func branching() throws {
+        let model = GlobalGenerator.seeded(11) { Branching() }
+        randomizeBatchNorms(model, seed: 12)
+        model.eval()
+        let frozen = try model.frozen()
+        let positive = Tensor.full([1, 3, 6, 6], 0.5), negative = Tensor.full([1, 3, 6, 6], -0.5)
+        for x in [positive, negative, positive] {
+            let eager = try withNoGrad { try model(x) }
+            #expect(relativeDifference(try frozen(x), eager) <= 1e-5)
+        }
+        #expect(frozen.notes.count == 2 && frozen.notes[1].contains("runs eagerly from now on"), "\(frozen.notes)")
+    }
+
     @Test("each input shape gets its own plan; both give the eager results")
     func shapes() throws {
         let model = try GlobalGenerator.seeded(0) { try ModelZoo.make("resnet20") }

@@ -36,7 +36,9 @@ public final class FrozenForward: @unchecked Sendable {
         try withNoGrad {
             guard x.allFinite else { return try forward(x) }
             switch lock.withLock({ compiled[x.shape] }) {
-            case .some(.some(let ready)): return try run(ready, x)
+            case .some(.some(let ready)):
+                if let y = try run(ready, x) { return y }
+                return try forward(x)
             case .some(.none): return try forward(x)
             case .none: return try compile(x)
             }
@@ -71,23 +73,39 @@ public final class FrozenForward: @unchecked Sendable {
                                             relu: chain.relu)
         }
         let candidate = Compiled(plan: plan, steps: steps)
-        do {
-            if let mismatch = Self.mismatch(try run(candidate, x), eager) { return (nil, "the plan's output differs: \(mismatch)") }
-        } catch let error as ConvNetError {
-            return (nil, error.message)
-        }
+        let (frozen, divergence) = try attempt(candidate, x)
+        guard let frozen else { return (nil, divergence ?? "the plan did not follow the trace") }
+        if let mismatch = Self.mismatch(frozen, eager) { return (nil, "the plan's output differs: \(mismatch)") }
         return (candidate, "")
     }
 
-    private func run(_ compiled: Compiled, _ x: Tensor) throws -> Tensor {
-        let run = FrozenRun(plan: compiled.plan, steps: compiled.steps, input: x)
-        let y = try OpObservation.$current.withValue(run) {
-            try KernelInterception.$current.withValue(run) { try forward(x) }
+    /// `x` through the plan, or nil when the forward pass strayed from the traced calls (another
+    /// branch taken, another layer called): then the plan is dropped for this shape, which runs
+    /// eagerly from now on. Folded calls check what they read, so a stray pass never returns a
+    /// wrong value.
+    private func run(_ ready: Compiled, _ x: Tensor) throws -> Tensor? {
+        let (y, divergence) = try attempt(ready, x)
+        if let y { return y }
+        lock.withLock {
+            compiled[x.shape] = .some(nil)
+            messages.append("input \(describe(x.shape)): runs eagerly from now on (\(divergence ?? "the calls changed"))")
         }
-        guard run.followedTrace else {
-            throw ConvNetError(op: "frozen model", "\(run.divergence ?? "the number of calls changed"): the forward pass differs from the traced one")
+        return nil
+    }
+
+    /// One pass through the plan: its output, or nil and how the pass strayed from the trace.
+    private func attempt(_ ready: Compiled, _ x: Tensor) throws -> (Tensor?, String?) {
+        let run = FrozenRun(plan: ready.plan, steps: ready.steps, input: x)
+        var y: Tensor?
+        do {
+            y = try OpObservation.$current.withValue(run) {
+                try KernelInterception.$current.withValue(run) { try forward(x) }
+            }
+        } catch where run.divergence != nil {
+            y = nil  // an interceptor refused a call: the error is the divergence itself
         }
-        return y
+        guard run.followedTrace, let y else { return (nil, run.divergence ?? "the number of calls changed") }
+        return (y, nil)
     }
 
     /// The chain's convolution weights with its batch norm folded in (or as they are, with a zero bias).

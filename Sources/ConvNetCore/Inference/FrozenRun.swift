@@ -11,7 +11,7 @@ final class FrozenRun: OpObserver, KernelInterceptor, @unchecked Sendable {
     private var index = 0
     /// Outputs of earlier calls that later steps add (residuals), and each chain's result.
     private var kept: [Int: Tensor] = [:]
-    private var results: [Int: Tensor] = [:]
+    private var results: [Int: (output: Tensor, residual: Tensor?)] = [:]
     /// The first way in which this pass left the traced one, if any.
     private(set) var divergence: String?
 
@@ -30,9 +30,11 @@ final class FrozenRun: OpObserver, KernelInterceptor, @unchecked Sendable {
         index += 1
     }
 
-    func convolution(_ g: Conv2dGeometry, x: Tensor) throws -> Tensor? {
+    func convolution(_ g: Conv2dGeometry, x: Tensor, weight: Tensor) throws -> Tensor? {
         guard let step = steps[index], let chain = plan.chains[index] else { return nil }
-        guard chain.geometry == g else { throw diverged("convolution \(index) has another geometry than when traced") }
+        guard chain.geometry == g, chain.weight === weight else {
+            throw diverged("convolution \(index) is another layer (geometry or weights) than when traced")
+        }
         var residual: Tensor?
         switch chain.residual {
         case .input?: residual = input
@@ -42,15 +44,18 @@ final class FrozenRun: OpObserver, KernelInterceptor, @unchecked Sendable {
         case nil: break
         }
         let y = try step.run(x: x, residual: residual, reuseResidual: chain.residualInPlace)
-        results[index] = y
+        results[index] = (y, residual)
         return y
     }
 
-    func absorbed(_ op: String, inputs: [Tensor]) throws -> Tensor? {
-        guard let host = plan.absorbedBy[index] else { return nil }
-        guard let y = results[host], inputs.contains(where: { $0 === y }) else {
-            throw diverged("\(op) (call \(index)) does not read the result of the convolution it was folded into")
-        }
+    func absorbed(_ op: String, inputs: [Tensor], state: Tensor?) throws -> Tensor? {
+        guard let host = plan.absorbedBy[index], let chain = plan.chains[host] else { return nil }
+        // The same operation as traced: it reads the chain's result, a batch norm has the folded
+        // statistics, and a `+` adds the residual the step summed.
+        guard let (y, residual) = results[host], inputs.contains(where: { $0 === y }),
+              op != "add" || inputs.contains(where: { $0 === residual }),
+              state == nil || state === chain.batchNorm?.mean
+        else { throw diverged("\(op) (call \(index)) is not the operation that was folded into convolution \(host)") }
         return y
     }
 

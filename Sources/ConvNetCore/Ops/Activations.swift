@@ -18,7 +18,7 @@ extension Tensor {
     /// Runs on ``Backend/current``: the oneDNN backend rectifies a tensor held in its layout (a
     /// convolution's output) in that layout, and its gradient too.
     public func relu() throws -> Tensor {
-        if let fused = try KernelInterception.current?.absorbed("relu", inputs: [self]) {
+        if let fused = try KernelInterception.current?.absorbed("relu", inputs: [self], state: nil) {
             return fused.recorded("relu", [self]) { _ in throw ConvNetError(op: "relu", "a frozen model computes no gradients") }
         }
         let result = try Backend.current.activation.relu(self, needsBackward: Tensor.needsGrad(self))

@@ -11,7 +11,7 @@ extension Tensor {
 
     /// Elementwise sum with broadcasting.
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
-        let out = try KernelInterception.current?.absorbed("add", inputs: [a, b]) ?? sum(a, b)
+        let out = try KernelInterception.current?.absorbed("add", inputs: [a, b], state: nil) ?? sum(a, b)
         return out.recorded("add", [a, b]) { g in [g.sumToShape(a.shape), g.sumToShape(b.shape)] }
     }
 

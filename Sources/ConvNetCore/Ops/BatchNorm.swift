@@ -39,7 +39,7 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         guard let runningMean, let runningVar else {
             throw ConvNetError(op: op, "evaluation mode needs running_mean and running_var")
         }
-        if let folded = try KernelInterception.current?.absorbed(op, inputs: [x]) {
+        if let folded = try KernelInterception.current?.absorbed(op, inputs: [x], state: runningMean) {
             result = KernelResult(output: folded)
         } else {
             result = try kernels.inference(x: x, channels: c, gamma: gamma, beta: beta, mean: runningMean,

@@ -29,7 +29,7 @@ public func conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil,
     try g.validate(op: op)
     let wanted = GradientsWanted(input: Tensor.needsGrad(input), parameters: Tensor.needsGrad(weight, bias))
     let result: KernelResult<ConvolutionGradients>
-    if let fused = try KernelInterception.current?.convolution(g, x: input) {
+    if let fused = try KernelInterception.current?.convolution(g, x: input, weight: weight) {
         result = KernelResult(output: fused)
     } else {
         result = try Backend.current.convolution.convolution(g, x: input, weight: weight, bias: bias, wanted: wanted)
