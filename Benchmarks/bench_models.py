@@ -3,7 +3,9 @@
 Tools/reference_models.py. `build(name)` -> (model, input shape C×H×W, classes).
 (needs torch and torchvision)"""
 import os
+import statistics
 import sys
+import time
 
 import torch.nn as nn
 import torchvision
@@ -34,3 +36,15 @@ def build(name):
     make, shape, classes = MODELS[name]
     model = make(aux_logits=False, init_weights=True) if name == "googlenet" else make()
     return model, shape, classes
+
+
+def time_step(step, budget=3.0):
+    """Median, min and max seconds of `step()` the way `convnet bench` measures (Stopwatch.swift):
+    3 warm-up runs, then enough runs for about `budget` seconds (at least 5, at most 50)."""
+    for _ in range(3):
+        step()
+    t0 = time.perf_counter(); step(); one = time.perf_counter() - t0
+    times = []
+    for _ in range(max(5, min(50, int(budget / max(one, 1e-6))))):
+        t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times), max(times)

@@ -13,9 +13,7 @@ batch. (needs torch, torchvision, onnx and onnxruntime)"""
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -23,7 +21,7 @@ import onnxruntime as ort
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_models import MODELS, build  # noqa: E402
+from bench_models import MODELS, build, time_step  # noqa: E402
 
 OPSET = 17
 
@@ -79,12 +77,7 @@ if args.check:
     print(f"{args.model} batch {args.batch}: max |ort - torch| = {np.abs(got - expected).max():.3g} "
           f"(max |torch| = {np.abs(expected).max():.3g})", file=sys.stderr)
 
-for _ in range(3):
-    step()
-t0 = time.perf_counter(); step(); one = time.perf_counter() - t0
-times = []
-for _ in range(max(5, min(50, int(3.0 / max(one, 1e-6))))):
-    t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
-ms = statistics.median(times) * 1e3
+median, fastest, slowest = time_step(step)
+ms = median * 1e3
 print(json.dumps({"ms_per_batch": ms, "images_per_s": args.batch / ms * 1e3,
-                  "spread_ms": [min(times) * 1e3, max(times) * 1e3]}))
+                  "spread_ms": [fastest * 1e3, slowest * 1e3]}))

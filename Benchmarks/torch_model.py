@@ -4,15 +4,13 @@ usage: torch_model.py MODEL BATCH [--train]  -> {"ms_per_batch":…, "images_per
 (needs torch and torchvision)"""
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_models import build  # noqa: E402  (the model list, shared with ort_model.py)
+from bench_models import build, time_step  # noqa: E402  (the model list and timing, shared with ort_model.py)
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
@@ -34,11 +32,5 @@ def step():
 
 
 model.train(train)
-for _ in range(3):
-    step()
-t0 = time.perf_counter(); step(); one = time.perf_counter() - t0
-times = []
-for _ in range(max(5, min(50, int(3.0 / max(one, 1e-6))))):
-    t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
-ms = statistics.median(times) * 1e3
+ms = time_step(step)[0] * 1e3
 print(json.dumps({"ms_per_batch": ms, "images_per_s": batch / ms * 1e3}))
