@@ -67,12 +67,15 @@ extension BenchCommand {
         @Option(help: "Input shape C×H×W (default: the model's own).") var input: String?
         @Flag(help: "Time a training step (forward, loss, backward, SGD update) instead of inference.") var train = false
         @Flag(help: "Time inference on the module itself rather than the frozen model (folded batch norm, fused convolutions).") var eager = false
+        @Flag(help: "Also print, on standard error, what freezing the model planned.") var verbose = false
         @OptionGroup var compute: ComputeOptions
 
         func run() throws {
             try compute.apply()
             let shape = try input.map(SummaryCommand.parseShape)
-            try printJSON(try ModelBenchmarks.run(model: model, batch: batch, inputShape: shape, training: train, eager: eager))
+            let result = try ModelBenchmarks.run(model: model, batch: batch, inputShape: shape, training: train, eager: eager)
+            if verbose { for note in result.notes { FileHandle.standardError.write(Data("frozen model: \(note)\n".utf8)) } }
+            try printJSON(result)
         }
     }
 }

@@ -13,6 +13,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Also print the confusion matrix and per-class precision, recall, F1, ROC AUC and average precision.") var confusion = false
     @Option(help: "Also report the mean focal loss with this γ ≥ 0 (γ = 0 is cross-entropy).") var focalGamma: String?
     @Flag(help: "Print one JSON object with every figure instead of the tables.") var json = false
+    @Flag(help: "Also print, on standard error, what freezing the model planned (fused convolutions, or why a shape runs eagerly).") var verbose = false
     @Flag(help: "Load weights holding NaN or infinity (refused by default); outputs that are not finite are still an error.") var allowNonfinite = false
 
     func run() throws {
@@ -24,6 +25,7 @@ struct EvalCommand: ParsableCommand {
         let test = prepared.evaluation
         let loader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: setup.normalization)
         let result = try evaluate(model, on: loader, keepProbabilities: true, focalGamma: gamma, frozen: true)
+        if verbose { for note in result.frozenNotes { FileHandle.standardError.write(Data("frozen model: \(note)\n".utf8)) } }
         let split = prepared.evaluationName
         if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(source.checkpoint) on \(split): \(report)") }
         let metrics = try ClassificationMetrics(probabilities: result.probabilities.map(Double.init), labels: result.labels,

@@ -20,6 +20,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "How many classes to print per image.") var top = 5
     @Flag(help: "Load weights holding NaN or infinity (refused by default); outputs that are not finite are still an error.") var allowNonfinite = false
     @OptionGroup var compute: ComputeOptions
+    @Flag(help: "Also print, on standard error, what freezing the model planned (several images only).") var verbose = false
     @Flag(help: "Print one JSON array, per image {\"image\", \"top\": [{\"class\", \"label\", \"probability\"}, …]}.") var json = false
     @Argument(help: "PNG or JPEG images (recognised by their content, not their names).") var images: [String]
 
@@ -65,6 +66,7 @@ struct PredictCommand: ParsableCommand {
                 print(String(format: "  %6.2f%%  %@ (%d)", p.probability * 100, p.className, p.classIndex))
             }
         }
+        if verbose { for note in frozen?.notes ?? [] { FileHandle.standardError.write(Data("frozen model: \(note)\n".utf8)) } }
         if json {  // printed only once every image is classified: a failure leaves no half-written document
             let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

@@ -1,4 +1,5 @@
 import ConvNet
+import Foundation
 import Testing
 
 /// Every model of the zoo with batch-norm statistics and affine parameters drawn at random (the
@@ -168,5 +169,15 @@ struct FrozenModelTests {
             #expect(try frozen(x).scalars == withNoGrad { try model(x) }.scalars)
             #expect(frozen.notes.first?.contains("runs eagerly") == true, "\(frozen.notes)")
         }
+    }
+
+    @Test("bench model times the frozen model and --verbose says what was planned; --eager times the module")
+    func benchVerbose() throws {
+        let frozen = try CommandLineTests.convnet(["bench", "model", "resnet20", "--batch", "2", "--threads", "1", "--verbose"])
+        #expect(frozen.status == 0, "\(frozen.output)")
+        #expect(frozen.output.contains("frozen model: input [2, 3, 32, 32]: 19 convolutions fused (19 batch norms folded, 7 residual sums, 17 ReLUs)"),
+                "\(frozen.output)")
+        let eager = try CommandLineTests.convnet(["bench", "model", "resnet20", "--batch", "2", "--threads", "1", "--eager", "--verbose"])
+        #expect(eager.status == 0 && eager.output.contains("ms_per_batch") && !eager.output.contains("frozen model:"), "\(eager.output)")
     }
 }

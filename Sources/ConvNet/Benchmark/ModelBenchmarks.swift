@@ -3,6 +3,8 @@ public enum ModelBenchmarks {
     public struct Result: Codable, Sendable {
         public var millisecondsPerBatch: Double
         public var imagesPerSecond: Double
+        /// What freezing planned (``FrozenModel/notes``); not part of the JSON.
+        public var notes: [String] = []
 
         enum CodingKeys: String, CodingKey {
             case millisecondsPerBatch = "ms_per_batch", imagesPerSecond = "images_per_s"
@@ -26,6 +28,7 @@ public enum ModelBenchmarks {
         var gen = RandomGenerator(seed: 1)
         let x = Tensor.randn([batch] + shape, generator: &gen)
         let ms: Double
+        var notes: [String] = []
         if training {
             let labels = (0..<batch).map { $0 % entry.classes }
             let optimizer = try SGD(parameters: model.parameters, learningRate: 1e-3, momentum: 0.9)
@@ -42,8 +45,9 @@ public enum ModelBenchmarks {
             } else {
                 let frozen = try model.frozen()
                 ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try frozen(x) }
+                notes = frozen.notes
             }
         }
-        return Result(millisecondsPerBatch: ms, imagesPerSecond: Double(batch) / ms * 1e3)
+        return Result(millisecondsPerBatch: ms, imagesPerSecond: Double(batch) / ms * 1e3, notes: notes)
     }
 }

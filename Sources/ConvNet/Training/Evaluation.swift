@@ -16,6 +16,8 @@ public struct EvaluationResult: Sendable {
     public var probabilities: [Float] = []
     /// Mean focal loss, when a focal γ was given.
     public var focalLoss: Double?
+    /// What freezing planned per input shape, when evaluated frozen (``FrozenModel/notes``).
+    public var frozenNotes: [String] = []
 
     /// A line saying how many outputs were not finite, or `nil` when all were.
     public var nonFiniteReport: String? {
@@ -63,5 +65,5 @@ public func evaluate(_ model: Module, on loader: DataLoader, keepProbabilities: 
     let n = Double(max(labels.count, 1))
     return EvaluationResult(loss: lossSum / n, accuracy: 100 * Double(correct) / n, predictions: predictions, labels: labels,
                             nonFiniteOutputs: nonFinite, probabilities: probabilities,
-                            focalLoss: focalGamma.map { _ in focalSum / n })
+                            focalLoss: focalGamma.map { _ in focalSum / n }, frozenNotes: frozenModel?.notes ?? [])
 }
