@@ -74,7 +74,7 @@ extension BenchCommand {
             try compute.apply()
             let shape = try input.map(SummaryCommand.parseShape)
             let result = try ModelBenchmarks.run(model: model, batch: batch, inputShape: shape, training: train, eager: eager)
-            if verbose { for note in result.notes { FileHandle.standardError.write(Data("frozen model: \(note)\n".utf8)) } }
+            if verbose { result.notes.forEach { printToStandardError("frozen model: \($0)") } }
             try printJSON(result)
         }
     }

@@ -25,13 +25,13 @@ struct EvalCommand: ParsableCommand {
         let test = prepared.evaluation
         let loader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: setup.normalization)
         let result = try evaluate(model, on: loader, keepProbabilities: true, focalGamma: gamma, frozen: true)
-        if verbose { for note in result.frozenNotes { FileHandle.standardError.write(Data("frozen model: \(note)\n".utf8)) } }
+        if verbose { result.frozenNotes.forEach { printToStandardError("frozen model: \($0)") } }
         let split = prepared.evaluationName
         if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(source.checkpoint) on \(split): \(report)") }
         let metrics = try ClassificationMetrics(probabilities: result.probabilities.map(Double.init), labels: result.labels,
                                                 classes: classNames.count)
         if json {
-            for note in prepared.notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+            prepared.notes.forEach(printToStandardError)
             var object = metrics.jsonObject(classNames: classNames)
             object["loss"] = result.loss
             if let gamma, let focal = result.focalLoss { (object["focal_loss"], object["focal_gamma"]) = (focal, Double(gamma)) }

@@ -66,7 +66,7 @@ struct PredictCommand: ParsableCommand {
                 print(String(format: "  %6.2f%%  %@ (%d)", p.probability * 100, p.className, p.classIndex))
             }
         }
-        if verbose { for note in frozen?.notes ?? [] { FileHandle.standardError.write(Data("frozen model: \(note)\n".utf8)) } }
+        if verbose { (frozen?.notes ?? []).forEach { printToStandardError("frozen model: \($0)") } }
         if json {  // printed only once every image is classified: a failure leaves no half-written document
             let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
         observers.afterEpoch = {
             guard let failure = board?.failure, !warned else { return }
             warned = true
-            FileHandle.standardError.write(Data("warning: \(failure); TensorBoard logging stopped, training goes on\n".utf8))
+            printToStandardError("warning: \(failure); TensorBoard logging stopped, training goes on")
         }
         trainer.observer = observers
         defer { board?.flush() }
@@ -99,7 +99,7 @@ final class InterruptFlag: @unchecked Sendable {
                 set = true
                 lock.unlock()
                 if again { exit(130) }
-                FileHandle.standardError.write(Data("\n\(name): stopping after this batch (again to quit now)\n".utf8))
+                printToStandardError("\n\(name): stopping after this batch (again to quit now)")
             }
             source.resume()
             sources.append(source)

@@ -62,12 +62,13 @@ enum FusedConvPoolReLU: FusedBlockKernels {
         let threads = min(Backend.threads, batch)
         // Scratch from the tensor pool: the same sizes every step, so no fresh pages each time.
         let buffer = TensorStorage(uninitializedCount: scratch * threads)
-        OpenMP.parallel(threads: threads) { t, count in
-            let (n0, n1) = (t * batch / count, (t + 1) * batch / count)
-            fk_conv_pool_relu_forward(&g, xp, wp, bp, yp, code, Int32(n0), Int32(n1), avx512 ? 1 : 0,
-                                      buffer.pointer + t * scratch)
+        withExtendedLifetime((weights, biases)) {
+            OpenMP.parallel(threads: threads) { t, count in
+                let (n0, n1) = (t * batch / count, (t + 1) * batch / count)
+                fk_conv_pool_relu_forward(&g, xp, wp, bp, yp, code, Int32(n0), Int32(n1), avx512 ? 1 : 0,
+                                          buffer.pointer + t * scratch)
+            }
         }
-        withExtendedLifetime((weights, biases)) {}
         guard wanted.parameters else { return KernelResult(output: y) }
         return KernelResult(output: y) { dy in
             var g = g

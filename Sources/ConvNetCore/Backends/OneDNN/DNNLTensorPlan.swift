@@ -20,6 +20,14 @@ struct DNNLOperand {
     /// The operand's layout for plan keys: 0 for plain memory, else the interned layout's id.
     var layoutID: Int { layout?.id ?? 0 }
 
+    /// The operand's elements as they are held now (the layout buffer, else the tensor's plain
+    /// storage), and the object that keeps that memory alive.
+    var memory: (owner: AnyObject, pointer: UnsafeRawPointer) {
+        if let layoutMemory { return (layoutMemory, UnsafeRawPointer(layoutMemory.storage.pointer)) }
+        let storage = tensor.plainStorage()
+        return (storage, UnsafeRawPointer(storage.pointer))
+    }
+
     /// The layout in which a plan should be given a tensor now in `layout` (`nil`: plain): the
     /// layout it has, which the plan reorders into the primitive's own when they differ.
     ///

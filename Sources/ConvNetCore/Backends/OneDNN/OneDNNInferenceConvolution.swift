@@ -58,20 +58,12 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
             output = DNNLLayoutMemory(step.output)
             if let residual { try copyResidual(residual, into: output, step) }
         }
-        var pointers: [Int32: UnsafeRawPointer] = [
-            DNNL_ARG_WEIGHTS: UnsafeRawPointer(step.weights.pointer),
-            DNNL_ARG_DST: UnsafeRawPointer(output.storage.pointer),
-        ]
-        let inputMemory: AnyObject
-        if let memory = src.layoutMemory {
-            (inputMemory, pointers[DNNL_ARG_SRC]) = (memory, UnsafeRawPointer(memory.storage.pointer))
-        } else {
-            let storage = x.plainStorage()
-            (inputMemory, pointers[DNNL_ARG_SRC]) = (storage, UnsafeRawPointer(storage.pointer))
+        // The weights and the output are buffers in the primitive's own layouts; the plan resolves x and b.
+        _ = try withExtendedLifetime(step) {
+            try step.plan.run(inputs: [DNNL_ARG_SRC: src, DNNL_ARG_BIAS: DNNLOperand(bias)], outputs: [:],
+                              buffers: [DNNL_ARG_WEIGHTS: UnsafeRawPointer(step.weights.pointer),
+                                        DNNL_ARG_DST: UnsafeRawPointer(output.storage.pointer)])
         }
-        let biasStorage = bias.plainStorage()
-        pointers[DNNL_ARG_BIAS] = UnsafeRawPointer(biasStorage.pointer)
-        try withExtendedLifetime((inputMemory, biasStorage, step)) { try step.plan.execute(pointers) }
         if step.output.isPlain { return Tensor(shape: g.outputShape, storage: output.storage) }
         return Tensor(shape: g.outputShape, layoutMemory: output)
     }
@@ -93,15 +85,8 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
             lock.withLock { step.residualReorders[operand.layoutID] = made }
             reorder = made
         }
-        let source: AnyObject
-        let pointer: UnsafeRawPointer
-        if let memory = operand.layoutMemory {
-            (source, pointer) = (memory, UnsafeRawPointer(memory.storage.pointer))
-        } else {
-            let storage = residual.plainStorage()
-            (source, pointer) = (storage, UnsafeRawPointer(storage.pointer))
-        }
-        try withExtendedLifetime(source) { try reorder!.run(from: pointer, to: output.storage.pointer) }
+        let source = operand.memory
+        try withExtendedLifetime(source.owner) { try reorder!.run(from: source.pointer, to: output.storage.pointer) }
     }
 
     /// The prepared primitive for `src`'s layout, made on first use (outside this step's lock, so
