@@ -1,17 +1,13 @@
 /// Elementwise binary arithmetic with broadcasting, recorded for autodiff.
 extension Tensor {
-    /// `self + other`, broadcasting, not recorded (used by backward rules and optimizers).
-    func adding(_ other: Tensor) throws -> Tensor { try Tensor.sum(self, other) }
+    /// `self + other`, broadcasting, not recorded (used by backward rules and optimizers), on
+    /// ``Backend/current`` like `+`.
+    func adding(_ other: Tensor) throws -> Tensor { try Backend.current.elementwise.add(self, other) }
 
-    /// a + b on ``Backend/current`` (the oneDNN backend adds two tensors held in the same oneDNN
-    /// layout in that layout).
-    private static func sum(_ a: Tensor, _ b: Tensor) throws -> Tensor {
-        try Backend.current.elementwise.add(a, b)
-    }
-
-    /// Elementwise sum with broadcasting.
+    /// Elementwise sum with broadcasting, on ``Backend/current`` (the oneDNN backend adds two
+    /// tensors held in the same oneDNN layout in that layout).
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
-        let out = try KernelInterception.current?.absorbed("add", inputs: [a, b], state: nil) ?? sum(a, b)
+        let out = try KernelInterception.current?.absorbed("add", inputs: [a, b], state: nil) ?? a.adding(b)
         return out.recorded("add", [a, b]) { g in [g.sumToShape(a.shape), g.sumToShape(b.shape)] }
     }
 
