@@ -5,9 +5,17 @@ public enum ModelBenchmarks {
         public var imagesPerSecond: Double
         /// What freezing planned (``FrozenModel/notes``); not part of the JSON.
         public var notes: [String] = []
+        /// The frozen model's planned activation memory for the batch (``ActivationMemory``):
+        /// the block's bytes, all activations added up, and the most alive at once; nil when eager
+        /// or training.
+        public var plannedActivationBytes: Int?
+        public var totalActivationBytes: Int?
+        public var peakLiveActivationBytes: Int?
 
         enum CodingKeys: String, CodingKey {
             case millisecondsPerBatch = "ms_per_batch", imagesPerSecond = "images_per_s"
+            case plannedActivationBytes = "planned_activation_bytes", totalActivationBytes = "total_activation_bytes"
+            case peakLiveActivationBytes = "peak_live_activation_bytes"
         }
     }
 
@@ -29,6 +37,7 @@ public enum ModelBenchmarks {
         let x = Tensor.randn([batch] + shape, generator: &gen)
         let ms: Double
         var notes: [String] = []
+        var memory: ActivationMemory?
         if training {
             let labels = (0..<batch).map { $0 % entry.classes }
             let optimizer = try SGD(parameters: model.parameters, learningRate: 1e-3, momentum: 0.9)
@@ -46,8 +55,11 @@ public enum ModelBenchmarks {
                 let frozen = try model.frozen()
                 ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try frozen(x) }
                 notes = frozen.notes
+                memory = frozen.activationMemory(for: x.shape)
             }
         }
-        return Result(millisecondsPerBatch: ms, imagesPerSecond: Double(batch) / ms * 1e3, notes: notes)
+        return Result(millisecondsPerBatch: ms, imagesPerSecond: Double(batch) / ms * 1e3, notes: notes,
+                      plannedActivationBytes: memory?.plannedBytes, totalActivationBytes: memory?.totalBytes,
+                      peakLiveActivationBytes: memory?.peakLiveBytes)
     }
 }

