@@ -15,5 +15,6 @@ struct ConvNetCommand: ParsableCommand {
 extension ComputeBackend: ExpressibleByArgument {}
 extension ShuffleConvention: ExpressibleByArgument {}
 extension CIFAR.LabelLevel: ExpressibleByArgument {}
+extension FrozenLayout: ExpressibleByArgument {}
 extension TrainingOptions.OptimizerName: ExpressibleByArgument {}
 extension TrainingOptions.ScheduleName: ExpressibleByArgument {}

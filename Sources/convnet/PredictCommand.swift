@@ -43,8 +43,9 @@ struct PredictCommand: ParsableCommand {
             ?? dataset.flatMap(DatasetCatalog.normalization)
             ?? (channels == 1 ? Normalization.mnist : ImageTransforms.imageNet)
         // With several images the model is frozen (batch norm folded, convolutions fused): its plan
-        // is made on the first image, which costs about two extra passes, and reused for the rest.
-        let frozen = images.count > 1 ? try network.frozen() : nil
+        // is made on the first image, which costs about two extra passes, and reused for the rest
+        // (in one layout: timing both would cost more passes than a few images save).
+        let frozen = images.count > 1 ? try network.frozen(layout: .channelsLast) : nil
         var results: [[String: Any]] = []
         for path in images {
             let image = try Image.read(path: path, channels: channels)

@@ -135,6 +135,27 @@ struct FrozenModelTests {
         #expect(frozen.activationMemory(for: [2, 3, 32, 32]) != nil && frozen.activationMemory(for: [3, 3, 40, 40]) == nil)
     }
 
+    @Test("both activation layouts give the eager logits; fastest times both and says which it kept")
+    func layouts() throws {
+        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make("resnet20") }
+        randomizeBatchNorms(model, seed: 13)
+        model.eval()
+        var gen = RandomGenerator(seed: 14)
+        let x = Tensor.randn([2, 3, 32, 32], generator: &gen)
+        let eager = try withNoGrad { try model(x) }
+        for layout in FrozenLayout.allCases {
+            let frozen = try model.frozen(layout: layout)
+            for _ in 0..<3 { #expect(relativeDifference(try frozen(x), eager) <= 1e-5, "\(layout)") }
+            let note = frozen.notes.first ?? ""
+            switch layout {
+            case .fastest:
+                #expect(note.contains("the faster on this shape") && note.contains("ms a pass against"), "\(note)")
+            case .channelsLast, .blocked:
+                #expect(note.hasSuffix("; \(layout.rawValue) layout"), "\(note)")
+            }
+        }
+    }
+
     @Test("freezing a model in training mode is an error naming the module")
     func trainingMode() throws {
         let model = try ModelZoo.make("resnet20")

@@ -9,9 +9,9 @@ public final class FrozenModel: @unchecked Sendable {
     public let module: Module
     private let compiled: FrozenForward
 
-    init(_ module: Module) {
+    init(_ module: Module, layout: FrozenLayout) {
         self.module = module
-        compiled = FrozenForward { try module($0) }
+        compiled = FrozenForward(layout: layout) { try module($0) }
     }
 
     /// The module's output for `x` (evaluation mode, no gradients).
@@ -28,13 +28,15 @@ public final class FrozenModel: @unchecked Sendable {
 
 extension Forwarding where Self: ModuleBase {
     /// This module compiled for inference (see ``FrozenModel``).
+    /// - Parameter layout: the fused convolutions' activation layout; by default both are timed on
+    ///   the first batch of each input shape and the faster kept (``FrozenLayout``).
     /// - Throws: ``ConvNetError`` if the module or one of its sub-modules is in training mode
     ///   (batch statistics and dropout cannot be frozen; call `eval()` first).
-    public func frozen() throws -> FrozenModel {
+    public func frozen(layout: FrozenLayout = .fastest) throws -> FrozenModel {
         if let training = namedModules().first(where: { $0.module.isTraining }) {
             let name = training.name.isEmpty ? String(describing: type(of: self)) : "\(training.name) (\(type(of: training.module)))"
             throw ConvNetError(op: "frozen", "\(name) is in training mode; call eval() before freezing a model")
         }
-        return FrozenModel(self)
+        return FrozenModel(self, layout: layout)
     }
 }

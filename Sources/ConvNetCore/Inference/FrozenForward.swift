@@ -13,6 +13,7 @@ import Foundation
 /// oneDNN's fused ReLU turns NaN into 0 where PyTorch keeps it.
 public final class FrozenForward: @unchecked Sendable {
     private let forward: (Tensor) throws -> Tensor
+    private let layout: FrozenLayout
     private let lock = NSLock()
     /// Guarded by `lock`: per input shape, the plan and its steps, or nil when that shape runs eagerly.
     private var compiled: [[Int]: Compiled?] = [:]
@@ -20,14 +21,21 @@ public final class FrozenForward: @unchecked Sendable {
     /// Guarded by `lock`: per input shape, the arenas no pass is using, and the memory plan in force.
     private var idleArenas: [[Int]: [ActivationArena]] = [:]
     private var memory: [[Int]: ActivationMemory] = [:]
+    /// Guarded by `lock`: per shape being planned, how its layout was chosen, for ``notes``.
+    private var timings: [[Int]: String] = [:]
 
     private struct Compiled {
         let plan: InferencePlan
         let steps: [Int: any InferenceConvolution]
+        let layout: InferenceLayout
     }
 
-    /// - Parameter forward: the eager forward pass (in evaluation mode, deterministic in its calls).
-    public init(_ forward: @escaping (Tensor) throws -> Tensor) {
+    /// - Parameters:
+    ///   - layout: the fused convolutions' activation layout, or `.fastest` to time both on the
+    ///     first batch of each shape and keep the faster.
+    ///   - forward: the eager forward pass (in evaluation mode, deterministic in its calls).
+    public init(layout: FrozenLayout = .fastest, _ forward: @escaping (Tensor) throws -> Tensor) {
+        self.layout = layout
         self.forward = forward
     }
 
@@ -60,30 +68,69 @@ public final class FrozenForward: @unchecked Sendable {
         let (outcome, reason) = try checkedPlan(plan, x, eager)
         lock.withLock {
             compiled[x.shape] = outcome
-            messages.append("input \(describe(x.shape)): " + (outcome != nil ? plan.summary : "runs eagerly (\(reason))"))
+            let layout = outcome.map { timings.removeValue(forKey: x.shape) ?? "\($0.layout.rawValue) layout" }
+            messages.append("input \(describe(x.shape)): " + (layout.map { "\(plan.summary); \($0)" } ?? "runs eagerly (\(reason))"))
         }
         return eager
     }
 
-    /// The plan with its fused steps when they reproduce `eager` on `x`; else nil and why not.
+    /// The plan with its fused steps when they reproduce `eager` on `x` (in the faster layout when
+    /// both are tried); else nil and why not.
     private func checkedPlan(_ plan: InferencePlan, _ x: Tensor, _ eager: Tensor) throws -> (Compiled?, String) {
         guard !plan.chains.isEmpty else { return (nil, "no convolution to fuse") }
         guard let kernels = Backend.current.inferenceConvolution else {
             return (nil, "the \(Backend.current.rawValue) backend has no fused inference kernels")
         }
-        var steps: [Int: any InferenceConvolution] = [:]
+        var folded: [Int: (weight: Tensor, bias: Tensor)] = [:]
         for (index, chain) in plan.chains {
             let (weight, bias) = Self.foldedWeights(chain)
             // A fused ReLU turns NaN into 0 where PyTorch keeps it: such weights stay eager.
             guard weight.allFinite && bias.allFinite else { return (nil, "weights or batch-norm statistics hold NaN or infinity") }
-            steps[index] = try kernels.make(chain.geometry, weight: weight, bias: bias, sum: chain.residual != nil,
-                                            relu: chain.relu)
+            folded[index] = (weight, bias)
         }
-        let candidate = Compiled(plan: plan, steps: steps)
-        let (frozen, divergence) = try attempt(candidate, x)
-        guard let frozen else { return (nil, divergence ?? "the plan did not follow the trace") }
-        if let mismatch = Self.mismatch(frozen, eager) { return (nil, "the plan's output differs: \(mismatch)") }
-        return (candidate, "")
+        var candidates: [Compiled] = [], refusal = ""
+        for layout in layout.candidates {
+            var steps: [Int: any InferenceConvolution] = [:]
+            for (index, chain) in plan.chains {
+                steps[index] = try kernels.make(chain.geometry, weight: folded[index]!.weight, bias: folded[index]!.bias,
+                                                sum: chain.residual != nil, relu: chain.relu, layout: layout)
+            }
+            let candidate = Compiled(plan: plan, steps: steps, layout: layout)
+            let (frozen, divergence) = try attempt(candidate, x)
+            guard let frozen else { return (nil, divergence ?? "the plan did not follow the trace") }
+            if let mismatch = Self.mismatch(frozen, eager) {
+                refusal = "the plan's output differs (\(layout.rawValue) layout): \(mismatch)"
+                continue
+            }
+            candidates.append(candidate)
+        }
+        guard !candidates.isEmpty else { return (nil, refusal) }
+        return (candidates.count == 1 ? candidates[0] : try fastest(candidates, x), "")
+    }
+
+    /// The candidate whose passes on `x` take least time: passes alternate between the candidates
+    /// (at least 3 each, more while they take under 0.3 s in all, at most 15), medians compared.
+    private func fastest(_ candidates: [Compiled], _ x: Tensor) throws -> Compiled {
+        var times = [[Double]](repeating: [], count: candidates.count)
+        let start = DispatchTime.now().uptimeNanoseconds
+        var rounds = 0
+        repeat {
+            for (i, candidate) in candidates.enumerated() {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = try attempt(candidate, x)
+                times[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            }
+            rounds += 1
+        } while rounds < 3 || (rounds < 15 && DispatchTime.now().uptimeNanoseconds - start < 300_000_000)
+        let medians = times.map { $0.sorted()[$0.count / 2] }
+        let best = medians.indices.min { medians[$0] < medians[$1] }!
+        let others = candidates.indices.filter { $0 != best }
+            .map { String(format: "%.2f ms %@", medians[$0], candidates[$0].layout.rawValue) }.joined(separator: ", ")
+        lock.withLock {
+            timings[x.shape] = String(format: "%@ layout, the faster on this shape (median %.2f ms a pass against %@, %d passes each)",
+                                      candidates[best].layout.rawValue, medians[best], others, rounds)
+        }
+        return candidates[best]
     }
 
     /// `x` through the plan, or nil when the forward pass strayed from the traced calls (another

@@ -142,6 +142,16 @@ protocol InferenceConvolution: AnyObject {
 }
 
 protocol InferenceConvolutionKernels {
-    /// A step for `g` with these (folded) weights; `sum`: add a residual; `relu`: rectify last.
-    static func make(_ g: Conv2dGeometry, weight: Tensor, bias: Tensor, sum: Bool, relu: Bool) throws -> any InferenceConvolution
+    /// A step for `g` with these (folded) weights; `sum`: add a residual; `relu`: rectify last;
+    /// `layout`: the activation layout its kernels read and write.
+    static func make(_ g: Conv2dGeometry, weight: Tensor, bias: Tensor, sum: Bool, relu: Bool,
+                     layout: InferenceLayout) throws -> any InferenceConvolution
+}
+
+/// The activation layout of a frozen model's fused convolutions.
+public enum InferenceLayout: String, Sendable, CaseIterable {
+    /// Channels last (NHWC): what oneDNN chooses for inference, its brgemm kernels.
+    case channelsLast = "channels-last"
+    /// Blocks of 16 channels (nChw16c): oneDNN's direct kernels, the layout of the training path.
+    case blocked
 }

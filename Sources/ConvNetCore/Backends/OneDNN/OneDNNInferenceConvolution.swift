@@ -1,10 +1,11 @@
 import CDNNL
 import Foundation
 
-/// A frozen model's convolution on oneDNN: a `forward_inference` primitive with its post-ops
-/// (`sum` for a residual connection, then `eltwise_relu`), weights reordered once into the layout
-/// the primitive chose and kept there, and its output left in the primitive's own layout for the
-/// next step. One prepared primitive per input layout, made on first use.
+/// A frozen model's convolution on oneDNN: a forward primitive with its post-ops (`sum` for a
+/// residual connection, then `eltwise_relu`), in the ``InferenceLayout`` asked for, weights
+/// reordered once into the layout the primitive chose and kept there, and its output left in the
+/// primitive's own layout for the next step. One prepared primitive per input layout, made on
+/// first use.
 ///
 /// The sum post-op adds the output buffer's previous contents: the convolution writes into the
 /// residual's own buffer when nothing reads the residual afterwards and it is in the output's
@@ -16,6 +17,7 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
     private let bias: Tensor
     private let sum: Bool
     private let relu: Bool
+    private let layout: InferenceLayout
     private let lock = NSLock()
     /// Guarded by `lock`: the prepared primitive per input layout id (0: plain).
     private var prepared: [Int: Prepared] = [:]
@@ -33,12 +35,13 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
         }
     }
 
-    private init(_ g: Conv2dGeometry, weight: Tensor, bias: Tensor, sum: Bool, relu: Bool) {
-        (geometry, self.weight, self.bias, self.sum, self.relu) = (g, weight, bias, sum, relu)
+    private init(_ g: Conv2dGeometry, weight: Tensor, bias: Tensor, sum: Bool, relu: Bool, layout: InferenceLayout) {
+        (geometry, self.weight, self.bias, self.sum, self.relu, self.layout) = (g, weight, bias, sum, relu, layout)
     }
 
-    static func make(_ g: Conv2dGeometry, weight: Tensor, bias: Tensor, sum: Bool, relu: Bool) throws -> any InferenceConvolution {
-        OneDNNInferenceConvolution(g, weight: weight, bias: bias, sum: sum, relu: relu)
+    static func make(_ g: Conv2dGeometry, weight: Tensor, bias: Tensor, sum: Bool, relu: Bool,
+                     layout: InferenceLayout) throws -> any InferenceConvolution {
+        OneDNNInferenceConvolution(g, weight: weight, bias: bias, sum: sum, relu: relu, layout: layout)
     }
 
     func run(x: Tensor, residual: Tensor?, reuseResidual: Bool) throws -> Tensor {
@@ -111,8 +114,11 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
         var dstDesc = try DNNLDesc.make(g.outputShape, dnnl_format_tag_any, what: what)
         let strides = [Int64(g.strideHeight), Int64(g.strideWidth)], padding = [Int64(g.padHeight), Int64(g.padWidth)]
         var op = dnnl_convolution_desc_t()
-        // dnnl_convolution_forward_desc_init with forward_inference: no training buffers.
-        try dnnlCheck(dnnl_convolution_forward_desc_init(&op, ProcessInfo.processInfo.environment["XP"] != nil ? dnnl_forward_training : dnnl_forward_inference, dnnl_convolution_direct, &srcDesc,
+        // With every layout left to oneDNN (format `any`), the propagation kind decides its choice:
+        // for inference NHWC and brgemm kernels, for training (the same forward result; a
+        // convolution keeps no training buffers) nChw16c and its direct kernels.
+        let propagation = layout == .blocked ? dnnl_forward_training : dnnl_forward_inference
+        try dnnlCheck(dnnl_convolution_forward_desc_init(&op, propagation, dnnl_convolution_direct, &srcDesc,
                                                          &weightsDesc, &biasDesc, &dstDesc, strides, padding, padding),
                       what, "describing \(OneDNNConvolution.shapes(g))")
         let attributes = try Self.attributes(sum: sum, relu: relu, what: what)
