@@ -8,7 +8,7 @@ import PackageDescription
 //   CImageCodecs          our C PNG/JPEG decoding (PIL's conversions) over CPNG and CTurboJPEG
 //   ConvNetCore           tensors, autodiff, operators, CPU backends; imports nothing above it
 //   ConvNet               the library users import (re-exports the core; nn/optim/data/models build here;
-//                         TensorBoard event files through swift-protobuf)
+//                         TensorBoard event files and ONNX models through swift-protobuf)
 //   convnet               the command-line tool, a thin shell over ConvNet
 let package = Package(
     name: "swift-convnet",
@@ -51,8 +51,9 @@ let package = Package(
         .target(
             name: "ConvNet",
             dependencies: ["ConvNetCore", "CZlib", "CImageCodecs", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            // The .proto that Tools/generate_tensorboard_proto.sh turns into the committed event.pb.swift.
-            exclude: ["Logging/Proto/event.proto"]),
+            // The .protos that Tools/generate_tensorboard_proto.sh and generate_onnx_proto.sh turn into
+            // the committed event.pb.swift and onnx.pb.swift.
+            exclude: ["Logging/Proto/event.proto", "ONNX/Proto/onnx.proto"]),
         .executableTarget(
             name: "convnet",
             dependencies: ["ConvNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
