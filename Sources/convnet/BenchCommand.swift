@@ -70,13 +70,15 @@ extension BenchCommand {
         @Flag(help: "Also print, on standard error, what freezing the model planned.") var verbose = false
         @Option(help: "The frozen model's activation layout: fastest (both timed on the first batch, the faster kept), channels-last or blocked.")
         var layout: FrozenLayout = .fastest
+        @Option(help: "What the frozen model's convolutions multiply in: float32 or bfloat16.")
+        var precision: InferencePrecision = .float32
         @OptionGroup var compute: ComputeOptions
 
         func run() throws {
             try compute.apply()
             let shape = try input.map(SummaryCommand.parseShape)
             let result = try ModelBenchmarks.run(model: model, batch: batch, inputShape: shape, training: train, eager: eager,
-                                                layout: layout)
+                                                layout: layout, precision: precision)
             if verbose { result.notes.forEach { printToStandardError("frozen model: \($0)") } }
             try printJSON(result)
         }

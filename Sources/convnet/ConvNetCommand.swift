@@ -16,5 +16,6 @@ extension ComputeBackend: ExpressibleByArgument {}
 extension ShuffleConvention: ExpressibleByArgument {}
 extension CIFAR.LabelLevel: ExpressibleByArgument {}
 extension FrozenLayout: ExpressibleByArgument {}
+extension InferencePrecision: ExpressibleByArgument {}
 extension TrainingOptions.OptimizerName: ExpressibleByArgument {}
 extension TrainingOptions.ScheduleName: ExpressibleByArgument {}

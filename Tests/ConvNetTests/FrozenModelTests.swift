@@ -156,6 +156,28 @@ struct FrozenModelTests {
         }
     }
 
+    @Test("bfloat16 convolutions give the eager logits to bfloat16's rounding, or run eagerly saying why")
+    func bfloat16() throws {
+        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make("resnet20") }
+        randomizeBatchNorms(model, seed: 15)
+        model.eval()
+        var gen = RandomGenerator(seed: 16)
+        let x = Tensor.randn([2, 3, 32, 32], generator: &gen)
+        let eager = try withNoGrad { try model(x) }
+        let frozen = try model.frozen(layout: .channelsLast, precision: .bfloat16)
+        let outputs = try (0..<3).map { _ in try frozen(x) }
+        let note = frozen.notes.first ?? ""
+        if note.contains("convolutions fused") {
+            // 8 significant bits in the products, 19 layers deep: within a few percent of the scale,
+            // and not float32's answer (which would mean the precision was ignored).
+            for y in outputs { #expect(relativeDifference(y, eager) <= 5e-2, "\(relativeDifference(y, eager))") }
+            #expect(relativeDifference(outputs[1], eager) > 1e-6)
+        } else {
+            #expect(note.contains("bfloat16"), "\(note)")
+            for y in outputs { #expect(y.scalars == eager.scalars) }
+        }
+    }
+
     @Test("freezing a model in training mode is an error naming the module")
     func trainingMode() throws {
         let model = try ModelZoo.make("resnet20")

@@ -21,9 +21,10 @@ public enum ModelBenchmarks {
 
     /// Median time of one batch through `name` on random input: inference (evaluation mode, no
     /// gradients; the frozen model, ``FrozenModel``, unless `eager`) or, with `training`, a full
-    /// SGD step (forward, cross-entropy, backward, update). `layout`: the frozen model's (``FrozenLayout``).
+    /// SGD step (forward, cross-entropy, backward, update). `layout` and `precision`: the frozen model's (``FrozenLayout``, ``InferencePrecision``).
     public static func run(model name: String, batch: Int, inputShape: [Int]? = nil, training: Bool = false,
-                           eager: Bool = false, layout: FrozenLayout = .fastest, budget: Double = 3) throws -> Result {
+                           eager: Bool = false, layout: FrozenLayout = .fastest,
+                           precision: InferencePrecision = .float32, budget: Double = 3) throws -> Result {
         guard batch >= 1 else { throw ConvNetError(op: "bench model", "batch \(batch) must be at least 1") }
         let entry = try ModelZoo.entry(name)
         let shape = inputShape ?? entry.inputShape
@@ -52,7 +53,7 @@ public enum ModelBenchmarks {
             if eager {
                 ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try withNoGrad { try model(x) } }
             } else {
-                let frozen = try model.frozen(layout: layout)
+                let frozen = try model.frozen(layout: layout, precision: precision)
                 ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try frozen(x) }
                 notes = frozen.notes
                 memory = frozen.activationMemory(for: x.shape)

@@ -33,12 +33,14 @@ public struct EvaluationResult: Sendable {
 ///   - focalGamma: also compute the mean focal loss with this γ (``focalLoss(_:labels:gamma:reduction:)``).
 ///   - frozen: run the model frozen (``FrozenModel``: folded batch norm, fused convolutions), for
 ///     a trained model judged once (`convnet eval`); training's per-epoch evaluation stays eager.
+///   - precision: what a frozen model's convolutions multiply in (``InferencePrecision``).
 public func evaluate(_ model: Module, on loader: DataLoader, keepProbabilities: Bool = false,
-                     focalGamma: Float? = nil, frozen: Bool = false) throws -> EvaluationResult {
+                     focalGamma: Float? = nil, frozen: Bool = false,
+                     precision: InferencePrecision = .float32) throws -> EvaluationResult {
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
-    let frozenModel = frozen ? try model.frozen() : nil
+    let frozenModel = frozen ? try model.frozen(precision: precision) : nil
     var lossSum = 0.0
     var predictions: [Int] = [], labels: [Int] = []
     var nonFinite = 0

@@ -14,6 +14,7 @@ import Foundation
 public final class FrozenForward: @unchecked Sendable {
     private let forward: (Tensor) throws -> Tensor
     private let layout: FrozenLayout
+    private let precision: InferencePrecision
     private let lock = NSLock()
     /// Guarded by `lock`: per input shape, the plan and its steps, or nil when that shape runs eagerly.
     private var compiled: [[Int]: Compiled?] = [:]
@@ -33,9 +34,12 @@ public final class FrozenForward: @unchecked Sendable {
     /// - Parameters:
     ///   - layout: the fused convolutions' activation layout, or `.fastest` to time both on the
     ///     first batch of each shape and keep the faster.
+    ///   - precision: what the fused convolutions multiply in (``InferencePrecision``).
     ///   - forward: the eager forward pass (in evaluation mode, deterministic in its calls).
-    public init(layout: FrozenLayout = .fastest, _ forward: @escaping (Tensor) throws -> Tensor) {
+    public init(layout: FrozenLayout = .fastest, precision: InferencePrecision = .float32,
+                _ forward: @escaping (Tensor) throws -> Tensor) {
         self.layout = layout
+        self.precision = precision
         self.forward = forward
     }
 
@@ -93,12 +97,20 @@ public final class FrozenForward: @unchecked Sendable {
             var steps: [Int: any InferenceConvolution] = [:]
             for (index, chain) in plan.chains {
                 steps[index] = try kernels.make(chain.geometry, weight: folded[index]!.weight, bias: folded[index]!.bias,
-                                                sum: chain.residual != nil, relu: chain.relu, layout: layout)
+                                                sum: chain.residual != nil, relu: chain.relu, layout: layout,
+                                                precision: precision)
             }
             let candidate = Compiled(plan: plan, steps: steps, layout: layout)
-            let (frozen, divergence) = try attempt(candidate, x)
+            let frozen: Tensor?, divergence: String?
+            do {
+                (frozen, divergence) = try attempt(candidate, x)
+            } catch let error as ConvNetError {
+                // A fused step the backend cannot make here (bfloat16 on a CPU without it, say).
+                refusal = "\(layout.rawValue) layout: \(error.message)"
+                continue
+            }
             guard let frozen else { return (nil, divergence ?? "the plan did not follow the trace") }
-            if let mismatch = Self.mismatch(frozen, eager) {
+            if let mismatch = Self.mismatch(frozen, eager, tolerance: precision == .float32 ? 1e-3 : 1e-1) {
                 refusal = "the plan's output differs (\(layout.rawValue) layout): \(mismatch)"
                 continue
             }
@@ -195,12 +207,13 @@ public final class FrozenForward: @unchecked Sendable {
         return (chain.weight.copy(), chain.bias?.copy() ?? Tensor.zeros([chain.geometry.outChannels]))
     }
 
-    /// Why `frozen` is not `eager` up to rounding (|a − b| ≤ 1e-3·max(1, max|b|)), or nil.
-    private static func mismatch(_ frozen: Tensor, _ eager: Tensor) -> String? {
+    /// Why `frozen` is not `eager` up to rounding (|a − b| ≤ tolerance·max(1, max|b|)), or nil: a
+    /// check against plans that compute something else, loose enough for bfloat16's rounding.
+    private static func mismatch(_ frozen: Tensor, _ eager: Tensor, tolerance: Float) -> String? {
         guard frozen.shape == eager.shape else { return "shape \(describe(frozen.shape)) against \(describe(eager.shape))" }
         let (a, b) = (frozen.scalars, eager.scalars)
         let scale = max(1, b.lazy.map(abs).max() ?? 0)
         let worst = zip(a, b).lazy.map { abs($0 - $1) }.max() ?? 0
-        return worst <= 1e-3 * scale ? nil : "largest difference \(worst) for values up to \(scale)"
+        return worst <= tolerance * scale ? nil : "largest difference \(worst) for values up to \(scale)"
     }
 }

@@ -143,9 +143,20 @@ protocol InferenceConvolution: AnyObject {
 
 protocol InferenceConvolutionKernels {
     /// A step for `g` with these (folded) weights; `sum`: add a residual; `relu`: rectify last;
-    /// `layout`: the activation layout its kernels read and write.
+    /// `layout`: the activation layout its kernels read and write; `precision`: what it multiplies in.
     static func make(_ g: Conv2dGeometry, weight: Tensor, bias: Tensor, sum: Bool, relu: Bool,
-                     layout: InferenceLayout) throws -> any InferenceConvolution
+                     layout: InferenceLayout, precision: InferencePrecision) throws -> any InferenceConvolution
+}
+
+/// What a frozen model's fused convolutions multiply in. Activations between operations, biases,
+/// residual sums and the accumulation stay 32-bit floats either way.
+public enum InferencePrecision: String, Sendable, CaseIterable {
+    /// 32-bit floats throughout: the eager model's results up to rounding (the default).
+    case float32
+    /// Inputs and weights rounded to bfloat16 (8 significant bits) and multiplied by the CPU's
+    /// bfloat16 dot-product instructions (AVX-512 BF16), accumulated in 32-bit floats: about twice
+    /// the throughput, with results that differ from float32 by ~1 % of their scale.
+    case bfloat16
 }
 
 /// The activation layout of a frozen model's fused convolutions.

@@ -3,11 +3,12 @@ import CDNNL
 /// Helpers for oneDNN memory descriptors (plain C structs).
 enum DNNLDesc {
     /// An fp32 descriptor of `dims` in layout `tag` (`dnnl_format_tag_any` lets a primitive choose).
-    static func make(_ dims: [Int], _ tag: dnnl_format_tag_t, what: String) throws -> dnnl_memory_desc_t {
+    static func make(_ dims: [Int], _ tag: dnnl_format_tag_t, type: dnnl_data_type_t = dnnl_f32,
+                     what: String) throws -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
         let dims64 = dims.map(Int64.init)
         // dnnl_memory_desc_init_by_tag: fills the struct from dimensions, data type and layout tag.
-        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims64, dnnl_f32, tag),
+        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims64, type, tag),
                       what, "creating a memory descriptor for \(describe(dims))")
         return md
     }

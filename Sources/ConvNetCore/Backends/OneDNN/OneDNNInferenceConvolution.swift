@@ -18,6 +18,7 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
     private let sum: Bool
     private let relu: Bool
     private let layout: InferenceLayout
+    private let precision: InferencePrecision
     private let lock = NSLock()
     /// Guarded by `lock`: the prepared primitive per input layout id (0: plain).
     private var prepared: [Int: Prepared] = [:]
@@ -35,13 +36,16 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
         }
     }
 
-    private init(_ g: Conv2dGeometry, weight: Tensor, bias: Tensor, sum: Bool, relu: Bool, layout: InferenceLayout) {
-        (geometry, self.weight, self.bias, self.sum, self.relu, self.layout) = (g, weight, bias, sum, relu, layout)
+    private init(_ g: Conv2dGeometry, weight: Tensor, bias: Tensor, sum: Bool, relu: Bool, layout: InferenceLayout,
+                 precision: InferencePrecision) {
+        (geometry, self.weight, self.bias, self.sum, self.relu) = (g, weight, bias, sum, relu)
+        (self.layout, self.precision) = (layout, precision)
     }
 
     static func make(_ g: Conv2dGeometry, weight: Tensor, bias: Tensor, sum: Bool, relu: Bool,
-                     layout: InferenceLayout) throws -> any InferenceConvolution {
-        OneDNNInferenceConvolution(g, weight: weight, bias: bias, sum: sum, relu: relu, layout: layout)
+                     layout: InferenceLayout, precision: InferencePrecision) throws -> any InferenceConvolution {
+        OneDNNInferenceConvolution(g, weight: weight, bias: bias, sum: sum, relu: relu, layout: layout,
+                                   precision: precision)
     }
 
     func run(x: Tensor, residual: Tensor?, reuseResidual: Bool) throws -> Tensor {
@@ -108,8 +112,11 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
     /// weights reordered once into the layout it wants.
     private func prepare(_ builder: DNNLBuilder, src: DNNLLayout?) throws -> Prepared {
         let g = geometry, what = "frozen conv2d"
-        var srcDesc = try DNNLDesc.make(g.inputShape, dnnl_format_tag_any, what: what)
-        var weightsDesc = try DNNLDesc.make(g.weightShape, dnnl_format_tag_any, what: what)
+        // In bfloat16 the primitive reads x and the weights as bfloat16 (the plan reorders x into
+        // its own buffer on each call, the weights once below) and writes 32-bit floats.
+        let multiplied = precision == .bfloat16 ? dnnl_bf16 : dnnl_f32
+        var srcDesc = try DNNLDesc.make(g.inputShape, dnnl_format_tag_any, type: multiplied, what: what)
+        var weightsDesc = try DNNLDesc.make(g.weightShape, dnnl_format_tag_any, type: multiplied, what: what)
         var biasDesc = try DNNLDesc.plain([g.outChannels], what: what)
         var dstDesc = try DNNLDesc.make(g.outputShape, dnnl_format_tag_any, what: what)
         let strides = [Int64(g.strideHeight), Int64(g.strideWidth)], padding = [Int64(g.padHeight), Int64(g.padWidth)]
@@ -125,6 +132,9 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
         defer { dnnl_primitive_attr_destroy(attributes) }
         let pd = try DNNLPrimitiveDesc(builder, opDesc: &op, hint: nil, attributes: attributes, what: what,
                                        shapes: OneDNNConvolution.shapes(g))
+        if precision == .bfloat16, pd.implementation.hasPrefix("ref") {
+            throw ConvNetError(op: what, "this CPU has no fast bfloat16 convolution for \(OneDNNConvolution.shapes(g)) (oneDNN offers only \(pd.implementation)); use float32")
+        }
         let output = try builder.layout(pd.desc(for: DNNL_ARG_DST), what: what)
         let plan = try DNNLPlan(builder, pd, what: what, arguments: [
             .input(DNNL_ARG_SRC, try DNNLOperand.inputDesc(src, dims: g.inputShape, what: what)),
