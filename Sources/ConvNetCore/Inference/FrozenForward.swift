@@ -8,7 +8,8 @@ import Foundation
 /// Made from any forward function built from this library's operators (a module's
 /// `callAsFunction`: see `Module.frozen()`). The first batch of a shape is run eagerly to trace it,
 /// then through the plan, and the two results compared: a plan that does not reproduce the eager
-/// result is dropped for that shape (the pass then stays eager, and ``notes`` says why). Inputs,
+/// result is dropped for that shape (the pass then stays eager, and ``notes`` says why); one that
+/// does returns its own result, so that every batch of a shape is computed the same way. Inputs,
 /// weights or batch-norm statistics holding NaN or ±infinity take the eager pass too, since
 /// oneDNN's fused ReLU turns NaN into 0 where PyTorch keeps it.
 public final class FrozenForward: @unchecked Sendable {
@@ -64,35 +65,36 @@ public final class FrozenForward: @unchecked Sendable {
         }
     }
 
-    /// Traces `x`'s shape, plans it, checks the plan on `x`, and returns the eager result.
+    /// Traces `x`'s shape, plans it, checks the plan on `x`, and returns the plan's result (so that
+    /// every batch of a shape is computed alike), or the eager one when the shape runs eagerly.
     private func compile(_ x: Tensor) throws -> Tensor {
         let trace = OpTrace()
         let eager = try OpObservation.$current.withValue(trace) { try forward(x) }
         let plan = InferencePlan(trace, input: ObjectIdentifier(x), output: ObjectIdentifier(eager))
-        let (outcome, reason) = try checkedPlan(plan, x, eager)
+        let (outcome, output, reason) = try checkedPlan(plan, x, eager)
         lock.withLock {
             compiled[x.shape] = outcome
             let layout = outcome.map { timings.removeValue(forKey: x.shape) ?? "\($0.layout.rawValue) layout" }
             messages.append("input \(describe(x.shape)): " + (layout.map { "\(plan.summary); \($0)" } ?? "runs eagerly (\(reason))"))
         }
-        return eager
+        return output ?? eager
     }
 
     /// The plan with its fused steps when they reproduce `eager` on `x` (in the faster layout when
-    /// both are tried); else nil and why not.
-    private func checkedPlan(_ plan: InferencePlan, _ x: Tensor, _ eager: Tensor) throws -> (Compiled?, String) {
-        guard !plan.chains.isEmpty else { return (nil, "no convolution to fuse") }
+    /// both are tried) and its output on `x`; else nil and why not.
+    private func checkedPlan(_ plan: InferencePlan, _ x: Tensor, _ eager: Tensor) throws -> (Compiled?, Tensor?, String) {
+        guard !plan.chains.isEmpty else { return (nil, nil, "no convolution to fuse") }
         guard let kernels = Backend.current.inferenceConvolution else {
-            return (nil, "the \(Backend.current.rawValue) backend has no fused inference kernels")
+            return (nil, nil, "the \(Backend.current.rawValue) backend has no fused inference kernels")
         }
         var folded: [Int: (weight: Tensor, bias: Tensor)] = [:]
         for (index, chain) in plan.chains {
             let (weight, bias) = Self.foldedWeights(chain)
             // A fused ReLU turns NaN into 0 where PyTorch keeps it: such weights stay eager.
-            guard weight.allFinite && bias.allFinite else { return (nil, "weights or batch-norm statistics hold NaN or infinity") }
+            guard weight.allFinite && bias.allFinite else { return (nil, nil, "weights or batch-norm statistics hold NaN or infinity") }
             folded[index] = (weight, bias)
         }
-        var candidates: [Compiled] = [], refusal = ""
+        var candidates: [(plan: Compiled, output: Tensor)] = [], refusal = ""
         for layout in layout.candidates {
             var steps: [Int: any InferenceConvolution] = [:]
             for (index, chain) in plan.chains {
@@ -109,20 +111,21 @@ public final class FrozenForward: @unchecked Sendable {
                 refusal = "\(layout.rawValue) layout: \(error.message)"
                 continue
             }
-            guard let frozen else { return (nil, divergence ?? "the plan did not follow the trace") }
+            guard let frozen else { return (nil, nil, divergence ?? "the plan did not follow the trace") }
             if let mismatch = Self.mismatch(frozen, eager, tolerance: precision == .float32 ? 1e-3 : 1e-1) {
                 refusal = "the plan's output differs (\(layout.rawValue) layout): \(mismatch)"
                 continue
             }
-            candidates.append(candidate)
+            candidates.append((candidate, frozen))
         }
-        guard !candidates.isEmpty else { return (nil, refusal) }
-        return (candidates.count == 1 ? candidates[0] : try fastest(candidates, x), "")
+        guard !candidates.isEmpty else { return (nil, nil, refusal) }
+        let chosen = candidates.count == 1 ? 0 : try fastest(candidates.map(\.plan), x)
+        return (candidates[chosen].plan, candidates[chosen].output, "")
     }
 
-    /// The candidate whose passes on `x` take least time: passes alternate between the candidates
+    /// The index of the candidate whose passes on `x` take least time: passes alternate between the candidates
     /// (at least 3 each, more while they take under 0.3 s in all, at most 15), medians compared.
-    private func fastest(_ candidates: [Compiled], _ x: Tensor) throws -> Compiled {
+    private func fastest(_ candidates: [Compiled], _ x: Tensor) throws -> Int {
         var times = [[Double]](repeating: [], count: candidates.count)
         let start = DispatchTime.now().uptimeNanoseconds
         var rounds = 0
@@ -142,7 +145,7 @@ public final class FrozenForward: @unchecked Sendable {
             timings[x.shape] = String(format: "%@ layout, the faster on this shape (median %.2f ms a pass against %@, %d passes each)",
                                       candidates[best].layout.rawValue, medians[best], others, rounds)
         }
-        return candidates[best]
+        return best
     }
 
     /// `x` through the plan, or nil when the forward pass strayed from the traced calls (another
