@@ -8,6 +8,7 @@ affine parameters (a fresh model's are the identity) and export again with those
 a model fails.
 
 usage: python3 Tools/check_onnx_export.py [--convnet .build/release/convnet] [--models lenet5,resnet20]
+       python3 Tools/check_onnx_export.py --file model.onnx reference.safetensors   (any exported file)
 (needs numpy, onnx, onnxruntime, safetensors)
 """
 import argparse
@@ -65,6 +66,11 @@ def check(convnet, model, folder, rng):
     start = time.time()
     run("--weights", weights, "--out", final, "--reference-out", reference)
     seconds = time.time() - start
+    return compare(final, reference) | {"seconds": seconds}
+
+
+def compare(final, reference):
+    """check_model, then onnxruntime on the reference input at batch N and 1 against our logits."""
     onnx.checker.check_model(final, full_check=True)
     proto = onnx.load(final)
     ref = load_file(reference)
@@ -76,7 +82,7 @@ def check(convnet, model, folder, rng):
     theirs1 = session.run(["logits"], {"input": x[:1]})[0]
     scale = float(np.abs(ours).max())
     worst = max(float(np.abs(theirs2 - ours).max()), float(np.abs(theirs1 - ours[:1]).max()))
-    return {"nodes": len(proto.graph.node), "mb": os.path.getsize(final) / 1e6, "seconds": seconds,
+    return {"nodes": len(proto.graph.node), "mb": os.path.getsize(final) / 1e6, "seconds": float("nan"),
             "scale": scale, "worst": worst, "ok": theirs2.shape == ours.shape and worst <= TOLERANCE * scale}
 
 
@@ -84,18 +90,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--convnet", default=".build/release/convnet")
     parser.add_argument("--models", help="comma-separated (default: every zoo model)")
+    parser.add_argument("--file", nargs=2, action="append", metavar=("MODEL.onnx", "REFERENCE.safetensors"),
+                        help="instead of zoo models: an exported file and its input/logits (repeatable)")
     args = parser.parse_args()
-    models = args.models.split(",") if args.models else zoo_models(args.convnet)
+    models = [] if args.file and not args.models else args.models.split(",") if args.models else zoo_models(args.convnet)
     rng = np.random.default_rng(0)
+    jobs = [(m, lambda m=m, folder=None: check(args.convnet, m, folder, rng)) for m in models]
+    jobs += [(os.path.basename(f), lambda f=f, r=r, folder=None: compare(f, r)) for f, r in args.file or []]
     print(f"onnx {onnx.__version__}, onnxruntime {ort.__version__} (CPUExecutionProvider, 2 threads); "
           f"tolerance {TOLERANCE} of max|logit|")
     print(f"| model | nodes | file MB | export s | check_model | max abs diff (batch 2 and 1) | max abs logit | result |")
     print("|---|---:|---:|---:|---|---:|---:|---|")
     failures = 0
     with tempfile.TemporaryDirectory() as folder:
-        for model in models:
+        for model, job in jobs:
             try:
-                r = check(args.convnet, model, folder, rng)
+                r = job(folder=folder)
             except subprocess.CalledProcessError as e:
                 print(f"| {model} | | | | | | | FAIL: {(e.stderr or e.stdout).strip().splitlines()[-1]} |")
                 failures += 1

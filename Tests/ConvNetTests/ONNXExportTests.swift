@@ -187,7 +187,7 @@ struct ONNXExportTests {
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
-    @Test("onnx.checker and onnxruntime agree with our logits (lenet5, resnet20), where onnxruntime is installed")
+    @Test("onnx.checker and onnxruntime agree with our logits (lenet5, resnet20, the assorted and fused modules), where onnxruntime is installed")
     func onnxRuntimeAgrees() throws {
         let probe = try Self.run("python3", ["-c", "import onnx, onnxruntime, safetensors, numpy"])
         guard probe.status == 0 else {
@@ -196,10 +196,24 @@ struct ONNXExportTests {
             return
         }
         try #require(FileManager.default.isExecutableFile(atPath: SignalTests.executable), "build convnet first")
+        // Beside two zoo models, the layers no zoo model has, written here with their input and our logits.
+        let folder = Fixtures.temporaryFolder("onnx-export")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var files: [String] = []
+        for (name, model, shape) in [("assorted", Assorted() as Module, [3, 17, 17]), ("fused", FusedBlock(), [1, 8, 8])] {
+            model.eval()
+            try model.exportONNX(to: "\(folder)/\(name).onnx", inputShape: shape)
+            var generator = RandomGenerator(seed: 3)
+            let x = Tensor.randn([3] + shape, generator: &generator)
+            let logits = try withNoGrad { try model(x) }
+            try SafeTensors.write(SafeTensors.Contents(tensors: [("input", x), ("logits", logits)]), to: "\(folder)/\(name).safetensors")
+            files += ["--file", "\(folder)/\(name).onnx", "\(folder)/\(name).safetensors"]
+        }
         let check = try Self.run("python3", ["Tools/check_onnx_export.py", "--convnet", SignalTests.executable,
-                                             "--models", "lenet5,resnet20"])
+                                             "--models", "lenet5,resnet20"] + files)
         #expect(check.status == 0, "\(check.output)")
-        for model in ["lenet5", "resnet20"] {
+        for model in ["lenet5", "resnet20", "assorted.onnx", "fused.onnx"] {
             #expect(check.output.split(separator: "\n").contains { $0.hasPrefix("| \(model) |") && $0.hasSuffix("| ok |") },
                     "\(check.output)")
         }
