@@ -51,7 +51,7 @@ struct ExportCommand: ParsableCommand {
     static func parseBatch(_ text: String) throws -> ONNXBatchSize {
         if text == "dynamic" { return .dynamic }
         guard let n = Int(text), n > 0 else {
-            throw ValidationError("--batch \(text): expected dynamic or a positive batch size")
+            throw ConvNetError(op: "export", "--batch \(text): expected dynamic or a positive batch size")
         }
         return .fixed(n)
     }

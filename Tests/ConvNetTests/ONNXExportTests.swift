@@ -173,6 +173,30 @@ struct ONNXExportTests {
         #expect(model.namedModules().allSatisfy { $0.module.isTraining })
     }
 
+    @Test("convnet export: a zoo model at a fixed batch size, with its --reference-out; bad arguments are one error")
+    func command() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: SignalTests.executable), "build convnet first")
+        let folder = Fixtures.temporaryFolder("onnx-export")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (status, output) = try CommandLineTests.convnet(["export", "--model", "lenet5-classic", "--out", "\(folder)/m.onnx",
+                                                             "--batch", "3", "--reference-out", "\(folder)/ref.safetensors"])
+        #expect(status == 0, "\(output)")
+        let onnx = try ONNXModelDescription(path: "\(folder)/m.onnx")
+        #expect(onnx.inputs.first?.dims == ["3", "1", "32", "32"] && onnx.opCounts["AveragePool"] == 2 && onnx.opCounts["Tanh"] == 4)
+        let reference = try SafeTensors.read(path: "\(folder)/ref.safetensors").dictionary
+        #expect(reference["input"]?.shape == [3, 1, 32, 32] && reference["logits"]?.shape == [3, 10])
+        for (arguments, expected) in [
+            (["--model", "lenet5", "--batch", "none"], "--batch none: expected dynamic or a positive batch size"),
+            (["--model", "nope"], "lenet5"),
+            (["--model", "resnet20", "--weights", "\(folder)/ref.safetensors"], "weights"),
+        ] {
+            let (status, text) = try CommandLineTests.convnet(["export", "--out", "\(folder)/bad.onnx"] + arguments)
+            #expect(status != 0 && text.hasPrefix("Error:") && text.contains(expected) && !text.contains("Usage:"), "\(text)")
+            #expect(!FileManager.default.fileExists(atPath: "\(folder)/bad.onnx"))
+        }
+    }
+
     /// Runs `executable arguments…` in the package root; its exit status and output.
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
