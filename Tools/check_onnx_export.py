@@ -38,7 +38,7 @@ def randomized_weights(model_path, out_path, rng):
     """The exported initializers (state_dict names) with random batch-norm parameters and statistics."""
     weights = {}
     for t in onnx.load(model_path).graph.initializer:
-        if t.data_type != onnx.TensorProto.FLOAT or t.name.startswith("const_") or t.name.startswith("bn_"):
+        if t.data_type != onnx.TensorProto.FLOAT or t.name.startswith(("const_", "bn_", "scalar")):
             continue  # constants the exporter made, not state_dict entries
         a = numpy_helper.to_array(t).astype(np.float32)
         if t.name.endswith(".running_var"):

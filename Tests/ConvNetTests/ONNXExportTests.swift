@@ -106,7 +106,7 @@ struct ONNXExportTests {
             let h = try lrn(conv(x))                                                             // [N, 4, 8, 8]
             let joined = try concat([h.leakyRelu(negativeSlope: 0.2), h.sigmoid()], dim: 1)     // [N, 8, 8, 8]
             let pooled = try adaptive(pool(joined * joined.tanh()))                              // [N, 8, 4, 4] → [N, 8, 2, 2]
-            return try fc(drop(flatten(pooled))).logSoftmax(dim: 1)
+            return try (fc(drop(flatten(pooled))) * 0.5 - 1).logSoftmax(dim: 1)
         }
     }
 
@@ -114,7 +114,7 @@ struct ONNXExportTests {
     func assortedOperations() throws {
         let onnx = try Self.exported(Assorted(), inputShape: [3, 17, 17])
         #expect(onnx.nodes.map(\.opType) == ["Conv", "LRN", "LeakyRelu", "Sigmoid", "Concat", "Tanh", "Mul", "AveragePool",
-                                             "AveragePool", "Flatten", "Gemm", "LogSoftmax"])
+                                             "AveragePool", "Flatten", "Gemm", "Mul", "Add", "LogSoftmax"])
         func attribute(_ op: String, _ name: String, at index: Int = 0) -> [Double]? {
             onnx.nodes.filter { $0.opType == op }.dropFirst(index).first?.attributes[name]
         }
@@ -125,6 +125,9 @@ struct ONNXExportTests {
         // The adaptive 4×4 → 2×2 pooling: 2×2 windows.
         #expect(attribute("AveragePool", "kernel_shape", at: 1) == [2, 2] && attribute("AveragePool", "strides", at: 1) == [2, 2])
         #expect(attribute("LogSoftmax", "axis") == [1])
+        // x · 0.5 − 1: scalar initializers 0.5 and −1 (float32, shape []).
+        let scalars = onnx.initializers.filter { $0.name.hasPrefix("scalar") }
+        #expect(scalars.count == 2 && scalars.allSatisfy { $0.dims == [] && $0.rawBytes == 4 })
         #expect(onnx.outputs.first?.dims == ["batch", "5"])
     }
 
@@ -142,8 +145,8 @@ struct ONNXExportTests {
         let cases: [(String, (String) throws -> Void)] = [
             ("input shape must be [C, H, W]", { try plain.exportONNX(to: $0, inputShape: [1, 28]) }),
             ("batch size 0 must be positive", { try plain.exportONNX(to: $0, inputShape: [1, 8, 8], batch: .fixed(0)) }),
-            ("operation 'mul_scalar' has no ONNX counterpart",
-             { try Forward { m, x in try m.conv(x) * 2 }.exportONNX(to: $0, inputShape: [1, 8, 8]) }),
+            ("operation 'sum_dim' has no ONNX counterpart",
+             { try Forward { m, x in try m.conv(x).sum(dim: 3) }.exportONNX(to: $0, inputShape: [1, 8, 8]) }),
             ("operation 'adaptive_avgpool2d' to 4×4 from 6×6 has windows of unequal size",
              { try Forward { m, x in try adaptiveAvgPool2d(m.conv(x), outputSize: 4) }.exportONNX(to: $0, inputShape: [1, 8, 8]) }),
             ("operation 'local_response_norm' with the even size 4",

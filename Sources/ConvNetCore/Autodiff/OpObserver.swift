@@ -33,6 +33,8 @@ package enum OpDetail {
     case concat(dim: Int)
     /// Dimensions `startDim…` collapsed into one (a `reshape` made by `flattened(startDim:)`).
     case flatten(startDim: Int)
+    /// The scalar operand of `add_scalar` (x + s, also x − s as x + (−s)) or `mul_scalar` (x · s, also x / s as x · (1/s)).
+    case scalar(Float)
     /// x for x > 0, else `negativeSlope` · x (`leaky_relu`).
     case leakyRelu(negativeSlope: Float)
     /// Softmax, or log-softmax when `log`, along `dim` (non-negative) (`softmax`, `log_softmax`).

@@ -26,7 +26,7 @@ extension Forwarding where Self: ModuleBase {
     /// The module is traced in evaluation mode on one random input of `[batch] + inputShape`,
     /// operation by operation (residual sums and concatenations of the forward code included),
     /// and each operation written as ONNX nodes: Conv, MaxPool, AveragePool, GlobalAveragePool,
-    /// Gemm, BatchNormalization, LRN, Concat, Pad, Flatten, Reshape, Add, Mul, Relu and the other
+    /// Gemm, BatchNormalization, LRN, Concat, Pad, Flatten, Reshape, Add, Mul (also by a scalar), Relu and the other
     /// activations, Softmax, LogSoftmax; dropout, an identity in evaluation, is left out. Parameters and
     /// buffers become float32 initializers under their state_dict names; the graph's input is
     /// `input` and its output `logits`. The module's training/evaluation mode is restored afterwards.

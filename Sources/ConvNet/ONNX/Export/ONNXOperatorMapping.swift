@@ -51,6 +51,9 @@ extension ONNXGraphBuilder {
             result = try concat(call, dim: dim, output: output)
         case ("reshape", _):
             result = try reshape(x!, to: call.output.shape, dynamicBatch: dynamicBatch, output: output)
+        case ("add_scalar", .scalar(let s)?), ("mul_scalar", .scalar(let s)?):
+            let operand = floatInitializer("scalar", shape: [], [s])
+            result = node(op == "add_scalar" ? "Add" : "Mul", [input(x!), operand], output: output)
         case ("leaky_relu", .leakyRelu(let slope)?):
             result = node("LeakyRelu", [input(x!)], output: output, [ONNXAttribute.float("alpha", slope)])
         case ("softmax", .softmax(let dim, let log)?), ("log_softmax", .softmax(let dim, let log)?):
@@ -77,7 +80,7 @@ extension ONNXGraphBuilder {
     /// Operations that export only with the ``OpDetail`` they tell.
     private static let needsDetail: Set = ["conv2d", "conv_maxpool_relu", "maxpool2d", "avgpool2d", "adaptive_avgpool2d",
                                            "linear", "batchnorm2d", "batchnorm1d", "local_response_norm", "concat",
-                                           "leaky_relu", "softmax", "log_softmax"]
+                                           "add_scalar", "mul_scalar", "leaky_relu", "softmax", "log_softmax"]
 
     static func unsupported(_ op: String, _ why: String) -> ConvNetError {
         ConvNetError(op: "onnx export", "operation '\(op)' \(why)")
