@@ -14,6 +14,7 @@ struct CommandLineVocabularyTests {
         (["predict"], ["--model", "lenet5", "--weights", "missing.safetensors", "missing.png"]),
         (["report"], ["--checkpoint", "missing.safetensors", "--out", NSTemporaryDirectory() + "convnet-never-written"]),
         (["summary"], ["lenet5"]),
+        (["export"], ["--model", "lenet5", "--out", NSTemporaryDirectory() + "convnet-never-written.onnx"]),
         (["bench", "conv"], ["1", "1", "8", "8", "1", "3", "1", "1"]),
         (["bench", "block"], ["1", "1", "8", "8", "1", "3", "1"]),
         (["bench", "gemm"], ["4", "4", "4"]),

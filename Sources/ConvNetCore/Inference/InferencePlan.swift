@@ -65,7 +65,7 @@ final class InferencePlan {
             var chain = Chain(convolution: index, geometry: g, weight: weight, bias: bias, batchNorm: nil, residual: nil,
                               relu: false, absorbed: [])
             var value = call.output
-            if let next = soleReader(value), case .batchNorm(let w, let b, let mean, let variance, let eps)? = calls[next].detail {
+            if let next = soleReader(value), case .batchNorm(let w, let b, let mean, let variance, let eps, _)? = calls[next].detail {
                 chain.batchNorm = (w, b, mean, variance, eps)
                 chain.absorbed.append(next)
                 value = calls[next].output

@@ -30,7 +30,7 @@ extension Tensor {
         let y = mapped { $0 > 0 ? $0 : $0 * slope }
         return y.recorded("leaky_relu", [self]) { [self] g in
             [Tensor.pointwiseBackward(g, self, y) { x, _ in x > 0 ? 1 : slope }]
-        }
+        }.described(.leakyRelu(negativeSlope: slope))
     }
 
     /// 1 / (1 + e^(−x)). dY/dX = y(1 − y).

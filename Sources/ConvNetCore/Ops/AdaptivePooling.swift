@@ -39,5 +39,5 @@ public func adaptiveAvgPool2d(_ x: Tensor, outputSize: Size2) throws -> Tensor {
             }
         }
         return [dx]
-    }
+    }.described(.adaptiveAvgPool(outputSize: outputSize))
 }

@@ -40,7 +40,7 @@ extension Tensor {
 
     /// Adds a scalar.
     public static func + (a: Tensor, s: Float) -> Tensor {
-        a.mapped { $0 + s }.recorded("add_scalar", [a]) { g in [g] }
+        a.mapped { $0 + s }.recorded("add_scalar", [a]) { g in [g] }.described(.scalar(s))
     }
 
     /// Subtracts a scalar.
@@ -48,7 +48,7 @@ extension Tensor {
 
     /// Multiplies by a scalar.
     public static func * (a: Tensor, s: Float) -> Tensor {
-        a.scaled(s).recorded("mul_scalar", [a]) { g in [g.scaled(s)] }
+        a.scaled(s).recorded("mul_scalar", [a]) { g in [g.scaled(s)] }.described(.scalar(s))
     }
 
     /// Multiplies by a scalar.

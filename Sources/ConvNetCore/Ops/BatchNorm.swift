@@ -46,7 +46,7 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
                                            variance: runningVar, eps: eps, needsBackward: needsBackward)
         }
         // Told once the call is recorded below.
-        detail = .batchNorm(weight: weight, bias: bias, mean: runningMean, variance: runningVar, eps: eps)
+        detail = .batchNorm(weight: weight, bias: bias, mean: runningMean, variance: runningVar, eps: eps, momentum: momentum)
     }
     defer { if let detail { OpTrace.describe(result.output, detail) } }
     return result.output.recorded(op, [x, weight, bias]) { dy in

@@ -49,5 +49,5 @@ public func localResponseNorm(_ x: Tensor, size n: Int, alpha: Float = 1e-4, bet
             }
         }
         return [dx]
-    }
+    }.described(.localResponseNorm(size: n, alpha: alpha, beta: beta, k: k))
 }

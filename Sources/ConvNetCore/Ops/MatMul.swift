@@ -67,5 +67,5 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> T
             gb = t
         }
         return [gx, gw, gb]
-    }
+    }.described(.linear(weight: weight, bias: bias))
 }

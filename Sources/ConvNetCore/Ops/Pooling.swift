@@ -14,7 +14,7 @@ public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
                       ceilMode: Bool = false) throws -> Tensor {
     let g = try poolGeometry("maxpool2d", x, kernel, stride, padding, ceilMode: ceilMode)
     let r = try Backend.current.pooling.maxPool(g, x: x, needsBackward: Tensor.needsGrad(x))
-    return r.output.recorded("maxpool2d", [x]) { dy in [try r.backward!(dy)] }
+    return r.output.recorded("maxpool2d", [x]) { dy in [try r.backward!(dy)] }.described(.pooling(g, .max))
 }
 
 /// Average pooling: y = (window sum)/(K_h·K_w), padded zeros counted (PyTorch's default
@@ -26,6 +26,7 @@ public func avgPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
     let needsBackward = Tensor.needsGrad(x)
     let r = try Backend.current.pooling.avgPool(g, x: x, countIncludePad: countIncludePad, needsBackward: needsBackward)
     return r.output.recorded("avgpool2d", [x]) { dy in [try r.backward!(dy)] }
+        .described(.pooling(g, .average(countIncludePad: countIncludePad)))
 }
 
 /// Global average pooling: `[N, C, H, W]` → `[N, C, 1, 1]`, the mean of each channel plane

@@ -22,7 +22,7 @@ extension Tensor {
     /// Collapses dimensions `startDim…` into one: `[N, C, H, W]` → `[N, C·H·W]` for the default 1.
     public func flattened(startDim: Int = 1) throws -> Tensor {
         let d = try normalizedDim(startDim, op: "flatten")
-        return try reshaped(Array(shape[..<d]) + [shape[d...].reduce(1, *)])
+        return try reshaped(Array(shape[..<d]) + [shape[d...].reduce(1, *)]).described(.flatten(startDim: d))
     }
 
     /// The transpose of a 2-D tensor.
@@ -98,5 +98,5 @@ public func concat(_ tensors: [Tensor], dim: Int = 1) throws -> Tensor {
             offset += chunk
         }
         return grads
-    }
+    }.described(.concat(dim: d))
 }

@@ -43,7 +43,7 @@ extension Tensor {
                 for k in 0..<n { let j = start + k * step; gxp[j] = yp[j] * (gp[j] - dot) }
             }
             return [gx]
-        }
+        }.described(.softmax(dim: d, log: false))
     }
 
     /// log softmax(x) = x − log Σ_k e^(x_k) along `dim`.
@@ -65,6 +65,6 @@ extension Tensor {
                 for k in 0..<n { let j = start + k * step; gxp[j] = gp[j] - Foundation.exp(yp[j]) * total }
             }
             return [gx]
-        }
+        }.described(.softmax(dim: d, log: true))
     }
 }
