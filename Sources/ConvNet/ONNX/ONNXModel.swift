@@ -96,3 +96,20 @@ public struct ONNXModel: @unchecked Sendable {
     /// The module that runs this graph on the project's operators.
     public func module() throws -> ONNXGraphModule { try ONNXGraphModule(self) }
 }
+
+extension ONNXModel {
+    /// `[C, H, W]` of a graph that classifies images: one input `[batch, C, H, W]` with fixed
+    /// channels and size (what `convnet predict --onnx` prepares images for).
+    /// - Throws: ``ConvNetError`` for another kind of input.
+    public func imageInputShape() throws -> [Int] {
+        guard graph.inputs.count == 1, graph.outputs.count == 1 else {
+            throw ConvNetError(op: "onnx", "\(graph.source): has \(graph.inputs.count) inputs and \(graph.outputs.count) outputs; an image classifier has one of each")
+        }
+        let input = graph.inputs[0]
+        let dims = input.dims.dropFirst().compactMap { $0 }
+        guard input.dims.count == 4, dims.count == 3, dims[0] == 1 || dims[0] == 3 else {
+            throw ConvNetError(op: "onnx", "\(graph.source): input \"\(input.name)\" is [\(input.symbols.joined(separator: ", "))]; images need [N, 1 or 3, H, W] with a fixed size")
+        }
+        return dims
+    }
+}
