@@ -90,6 +90,28 @@ struct ONNXImportTests {
         #expect(y.withUnsafeBufferPointer(Array.init) == [0, 0, 0, 1])  // rows 0-2 ... relu(w·x + b)
     }
 
+    @Test("a flatten computed from Shape/Gather/Unsqueeze/Concat/Reshape follows the batch; MatMul, Transpose, Clip")
+    func shapeSubgraph() throws {
+        // y = clip(reshape(x, [shape(x)[0], -1]) · transpose(W), 0, 2): W transposed at load, the shape at run time.
+        let weights = (0..<24).map { Float($0 % 7) / 7 - 0.4 }
+        let model = P.model(
+            nodes: [P.node("Shape", ["x"], ["s"]), P.node("Constant", [], ["zero"], name: "c0", [.tensor("value", P.ints("", [0], dims: []))]),
+                    P.node("Gather", ["s", "zero"], ["n"]), P.node("Unsqueeze", ["n", "axes"], ["n1"]),
+                    P.node("Concat", ["n1", "minus1"], ["target"], [.int("axis", 0)]), P.node("Reshape", ["x", "target"], ["flat"]),
+                    P.node("Transpose", ["w"], ["wt"], [.ints("perm", [1, 0])]), P.node("MatMul", ["flat", "wt"], ["m"]),
+                    P.node("Clip", ["m", "lo", "hi"], ["y"])],
+            initializers: [P.tensor("w", [2, 12], weights), P.ints("axes", [0]), P.ints("minus1", [-1]),
+                           P.tensor("lo", [], [0]), P.tensor("hi", [], [2])],
+            inputs: [P.value("x", [nil, 3, 2, 2])], outputs: [P.value("y", [nil, 2])])
+        let net = try ONNXModel(serializedData: model).module()
+        let w = try Tensor(shape: [2, 12], scalars: weights)
+        for batch in [2, 3] {
+            let x = try Tensor(shape: [batch, 3, 2, 2], scalars: (0..<(batch * 12)).map { Float($0 % 5) - 1.5 })
+            let expected = try linear(x.flattened(), weight: w).clamped(min: 0, max: 2)
+            #expect(try Self.relativeError(try withNoGrad { try net(x) }, expected) < 1e-6)
+        }
+    }
+
     @Test("a truncated or non-ONNX file is one clear error")
     func notONNX() throws {
         let good = try Data(contentsOf: Self.folder.appendingPathComponent("tinycnn.onnx"))
@@ -190,5 +212,26 @@ struct ONNXImportTests {
         // An input of another shape than declared.
         let net = try ONNXModel(serializedData: Self.gemmModel()).module()
         #expect(throws: ConvNetError.self) { try net(Tensor.zeros([2, 5])) }
+    }
+
+    // MARK: - Command line
+
+    @Test("convnet predict --onnx and summary --onnx run the file; a bad one is one error line and a non-zero exit")
+    func commandLine() throws {
+        let model = Self.folder.appendingPathComponent("resnet20.onnx").path
+        let image = Fixtures.directory.appendingPathComponent("images/gray8.png").path
+        let predict = try CommandLineTests.convnet(["predict", "--onnx", model, "--dataset", "cifar10", "--json", image])
+        #expect(predict.status == 0, "\(predict.output)")
+        // The library's answer on the same image, prepared as for a 3×32×32 zoo model.
+        let net = try ONNXModel(contentsOf: model).module()
+        let x = try ImageTransforms.standard(try Image.read(path: image, channels: 3), inputShape: [3, 32, 32],
+                                             normalization: ImageTransforms.imageNet).reshaped([1, 3, 32, 32])
+        let best = try withNoGrad { try net(x) }.argmax(dim: 1)[0]
+        #expect(predict.output.contains("\"label\":\"\(CIFAR.cifar10Names[best])\""), "\(predict.output)")
+        let summary = try CommandLineTests.convnet(["summary", "--onnx", model, "--batch", "4"])
+        #expect(summary.status == 0 && summary.output.contains("[4, 10]") && summary.output.contains("\(net.parameterCount) parameters"),
+                "\(summary.output)")
+        let bad = try CommandLineTests.convnet(["summary", "--onnx", image])
+        #expect(bad.status != 0 && bad.output.split(separator: "\n").count == 1 && bad.output.contains("not an ONNX model"), "\(bad.output)")
     }
 }

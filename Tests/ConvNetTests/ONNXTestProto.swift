@@ -33,9 +33,9 @@ struct ONNXTestProto {
     }
 
     /// An int64 tensor in int64_data.
-    static func ints(_ name: String, _ values: [Int]) -> ONNXTestProto {
+    static func ints(_ name: String, _ values: [Int], dims: [Int]? = nil) -> ONNXTestProto {
         var t = ONNXTestProto()
-        t.int(1, values.count)
+        for d in dims ?? [values.count] { t.int(1, d) }
         t.int(2, 7)
         for v in values { t.int(7, v) }
         t.string(8, name)
@@ -59,7 +59,7 @@ struct ONNXTestProto {
     }
 
     enum Attribute {
-        case int(String, Int), float(String, Float), ints(String, [Int]), string(String, String)
+        case int(String, Int), float(String, Float), ints(String, [Int]), string(String, String), tensor(String, ONNXTestProto)
     }
 
     static func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String = "", _ attributes: [Attribute] = []) -> ONNXTestProto {
@@ -75,6 +75,7 @@ struct ONNXTestProto {
             case .float(let k, let v): p.string(1, k); p.float(2, v); p.int(20, 1)
             case .ints(let k, let v): p.string(1, k); for x in v { p.int(8, x) }; p.int(20, 7)
             case .string(let k, let v): p.string(1, k); p.string(4, v); p.int(20, 3)
+            case .tensor(let k, let v): p.string(1, k); p.message(5, v); p.int(20, 4)
             }
             n.message(5, p)
         }

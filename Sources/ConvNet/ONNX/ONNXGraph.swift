@@ -92,7 +92,7 @@ final class ONNXGraph {
             }
             let node = Node(index: i, name: proto.name, opType: proto.opType, label: reader.label, op: op, inputs: proto.input, output: proto.output[0], fill: fill)
             let present = proto.input.filter { !$0.isEmpty }
-            if present.allSatisfy({ constants[$0] != nil }) {
+            if present.allSatisfy({ constants[$0] != nil }), try Self.foldable(node, proto.input.map { $0.isEmpty ? nil : constants[$0] }, source) {
                 // Computed from constants only: once, now.
                 constants[node.output] = try Self.run(node, proto.input.map { $0.isEmpty ? nil : constants[$0] }, source: source)
             } else {
@@ -115,6 +115,38 @@ final class ONNXGraph {
             }
         }
         self.lastUses = lastUses
+    }
+
+    /// Whether a node reading only constants is computed once at load: unless its output would
+    /// be larger than 2²⁴ elements and than its largest input (a ConstantOfShape or Pad that
+    /// expands a few bytes of the file into gigabytes is computed when, and only if, it runs).
+    private static func foldable(_ node: Node, _ inputs: [ONNXValue?], _ source: String) throws -> Bool {
+        let known = inputs.map { $0.map(ONNXStaticValue.init(constant:)) }
+        let out = try checked(node, source) { try ONNXShapeInference.infer(node.op, known, fill: node.fill) }
+        let largest = inputs.compactMap { $0.map { $0.shape.reduce(1, *) } }.max() ?? 0
+        return out.shape.reduce(1, *) <= max(1 << 24, largest)
+    }
+
+    /// `body`'s result, its mismatches and operator errors made errors naming `node`; the value's
+    /// size checked against this machine's memory.
+    static func checked(_ node: Node, _ source: String, _ body: () throws -> ONNXStaticValue) throws -> ONNXStaticValue {
+        do {
+            let out = try body()
+            try requireFits(out, node, source)
+            return out
+        } catch let e as ONNXShapeRules.Mismatch {
+            throw ConvNetError(op: "onnx", "\(source): \(node.label) \(e.message)")
+        } catch let e as ConvNetError where e.op != "onnx" {
+            throw ConvNetError(op: "onnx", "\(source): \(node.label): \(e)")
+        }
+    }
+
+    /// Throws unless a value of `out`'s shape can be counted and fits in this machine's memory.
+    static func requireFits(_ out: ONNXStaticValue, _ node: Node, _ source: String) throws {
+        guard let count = MemoryBudget.product(out.shape), let bytes = MemoryBudget.product([count, out.isInt ? 8 : 4]) else {
+            throw ONNXShapeRules.fail("has an output of shape \(out.shape), more elements than can be counted")
+        }
+        try MemoryBudget.require(bytes, op: "onnx", what: "\(source): \(node.label)'s output \(out.shape)")
     }
 
     /// A Constant node's value, from whichever value attribute it has.
@@ -150,25 +182,21 @@ final class ONNXGraph {
         }
         for node in nodes {
             let x = node.inputs.map { $0.isEmpty ? nil : values[$0] }
-            var out: ONNXStaticValue
-            do {
-                out = try ONNXShapeInference.infer(node.op, x, fill: node.fill)
+            values[node.output] = try Self.checked(node, source) {
+                var out = try ONNXShapeInference.infer(node.op, x, fill: node.fill)
                 // Shape arithmetic is carried out for the shape being inferred (Reshape's target
                 // computed from Shape, Gather, Concat …), never folded: the batch may change.
                 let shapeOnly: Bool = if case .shape = node.op { true } else { false }
                 if out.isInt, shapeOnly || x.allSatisfy({ $0 == nil || $0!.known != nil }) {
+                    try Self.requireFits(out, node, source)
                     let feed: [ONNXValue?] = x.map { v in
                         guard let v else { return nil }
-                        return v.known ?? .float(Tensor.zeros(v.shape))
+                        return v.known ?? .int(ONNXIntTensor(shape: v.shape, values: []))  // for Shape, which reads only the shape
                     }
                     out.known = try ONNXKernels.run(node.op, feed, fill: node.fill)
                 }
-            } catch let e as ONNXShapeRules.Mismatch {
-                throw ConvNetError(op: "onnx", "\(source): \(node.label) \(e.message)")
-            } catch let e as ConvNetError where e.op != "onnx" {
-                throw ConvNetError(op: "onnx", "\(source): \(node.label): \(e)")
+                return out
             }
-            values[node.output] = out
         }
         return values
     }

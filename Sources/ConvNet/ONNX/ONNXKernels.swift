@@ -169,7 +169,7 @@ enum ONNXKernels {
         case .constantOfShape:
             let shape = try ints(x[0], "input").values
             guard let count = MemoryBudget.product(shape) else { throw Fail.fail("has shape \(shape), not a tensor size") }
-            try MemoryBudget.require(count * 8, op: "onnx", what: "ConstantOfShape \(shape)")
+            try MemoryBudget.require(MemoryBudget.product([count, 8]) ?? .max, op: "onnx", what: "ConstantOfShape \(shape)")
             switch fill {
             case .int(let v)?: return .int(ONNXIntTensor(shape: shape, values: [Int](repeating: v.values.first ?? 0, count: count)))
             case .float(let v)?: return .float(Tensor.full(shape, try v.reshaped([]).item()))
@@ -205,7 +205,7 @@ enum ONNXKernels {
             case .sub: return p &- q
             case .mul: return p &* q
             default:
-                guard q != 0 else { throw Fail.fail("divides an integer by zero") }
+                guard q != 0, !(p == Int.min && q == -1) else { throw Fail.fail("divides \(p) by \(q), which has no integer result") }
                 return p / q
             }
         }

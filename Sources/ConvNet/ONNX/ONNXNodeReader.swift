@@ -61,7 +61,7 @@ struct ONNXNodeReader {
     func int(_ name: String, default value: Int) throws -> Int {
         guard let a = attributes[name] else { return value }
         guard a.type == .int || (a.type == .undefined && a.hasI) else { throw error("has attribute \(name) of type \(a.type), expects an int") }
-        guard abs(a.i) < 1 << 40 else { throw unsupported(name, "\(a.i)", "out of range") }
+        guard a.i > -(1 << 40) && a.i < 1 << 40 else { throw unsupported(name, "\(a.i)", "out of range") }
         return Int(a.i)
     }
 
@@ -74,7 +74,7 @@ struct ONNXNodeReader {
     func ints(_ name: String) throws -> [Int]? {
         guard let a = attributes[name] else { return nil }
         guard a.type == .ints || (a.type == .undefined && !a.ints.isEmpty) else { throw error("has attribute \(name) of type \(a.type), expects ints") }
-        guard a.ints.allSatisfy({ abs($0) < 1 << 40 }) else { throw unsupported(name, "\(a.ints)", "values out of range") }
+        guard a.ints.allSatisfy({ $0 > -(1 << 40) && $0 < 1 << 40 }) else { throw unsupported(name, "\(a.ints)", "values out of range") }
         return a.ints.map { Int($0) }
     }
 

@@ -139,7 +139,7 @@ enum ONNXOperator {
             try r.requireArity(inputs: 1, 1)
             guard r.has("size") else { throw r.error("lacks the required attribute size") }
             let size = try r.int("size", default: 1)
-            guard size >= 1 else { throw r.unsupported("size", "\(size)", "at least 1") }
+            guard size >= 1 && size <= 1 << 16 else { throw r.unsupported("size", "\(size)", "1 to 65536") }
             return .lrn(size: size, alpha: try r.float("alpha", default: 1e-4), beta: try r.float("beta", default: 0.75),
                         bias: try r.float("bias", default: 1))
         case "Constant":

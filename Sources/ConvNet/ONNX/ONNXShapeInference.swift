@@ -47,7 +47,8 @@ enum ONNXShapeInference {
     /// The output of `op` on `x`: shape and kind (`isInt`).
     static func infer(_ op: ONNXOperator, _ x: [ONNXStaticValue?], fill: ONNXValue?) throws -> ONNXStaticValue {
         func float(_ s: [Int]) -> ONNXStaticValue { ONNXStaticValue(shape: s, isInt: false) }
-        let s0 = try shape(x[0], "0")
+        if case .constant = op, let fill { return ONNXStaticValue(constant: fill) }
+        let s0 = try shape(x.first ?? nil, "0")
         switch op {
         case .conv(let stride, let padding, let kernel):
             let w = try shape(x[1], "W")

@@ -90,15 +90,16 @@ enum ONNXShapeRules {
             guard s != 0 else { throw fail("step 0 on axis \(a)") }
             func resolve(_ v: Int) -> Int { v < 0 ? v + n : v }
             var b = resolve(starts[i]), e = resolve(ends[i])
+            // Written so that no step from the file (up to ±2⁶³) can overflow.
             if s > 0 {
                 b = min(max(b, 0), n); e = min(max(e, 0), n)
-                count[a] = e > b ? (e - b + s - 1) / s : 0
+                count[a] = e > b ? 1 + (e - b - 1) / s : 0
             } else {
                 b = min(max(b, -1), n - 1); e = min(max(e, -1), n - 1)
-                count[a] = b > e ? (b - e + (-s) - 1) / (-s) : 0
+                count[a] = b > e ? 1 + (b - e - 1) / (s == Int.min ? Int.max : -s) : 0
             }
             start[a] = count[a] > 0 ? b : 0
-            step[a] = s
+            step[a] = count[a] > 1 ? s : 1
         }
         return (start, step, count)
     }

@@ -52,14 +52,15 @@ extension Tensor {
         try require(start.count == rank && step.count == rank && counts.count == rank, op,
                     "needs a start, step and count per dimension of \(describe(shape))")
         for d in 0..<rank where counts[d] > 0 {
-            let last = start[d] + (counts[d] - 1) * step[d]
+            let (span, overflow) = (counts[d] - 1).multipliedReportingOverflow(by: step[d])
+            let last = overflow ? -1 : start[d] &+ span
             try require(step[d] != 0 && start[d] >= 0 && start[d] < shape[d] && last >= 0 && last < shape[d], op,
                         "dimension \(d): start \(start[d]), step \(step[d]), count \(counts[d]) leave \(describe(shape))")
         }
         try require(counts.allSatisfy { $0 >= 0 }, op, "counts \(counts) must not be negative")
         let inStrides = Tensor.contiguousStrides(shape)
         let base = (0..<rank).reduce(0) { $0 + (counts[$1] > 0 ? start[$1] * inStrides[$1] : 0) }
-        let sourceStrides = (0..<rank).map { step[$0] * inStrides[$0] }
+        let sourceStrides = (0..<rank).map { counts[$0] > 1 ? step[$0] * inStrides[$0] : 0 }  // bounded: the checks above
         let out = Tensor(uninitializedShape: counts)
         let src = plainStorage().pointer, dst = out.plainStorage().pointer
         Tensor.forEachStrided(counts, base: base, sourceStrides: sourceStrides) { dst[$0] = src[$1] }
