@@ -47,7 +47,7 @@ bench-inference: build
 FUZZ_SECONDS ?= 60
 FUZZ_LIMIT ?= -max_total_time=$(FUZZ_SECONDS)
 FUZZ_MALLOC_MB ?= 1024
-FUZZ_TARGETS := IDX Gzip SafeTensors Checkpoint CIFAR Augment Image
+FUZZ_TARGETS := IDX Gzip SafeTensors Checkpoint CIFAR Augment Image ONNX
 FUZZ_DIR := .build-fuzz
 FUZZ_FLAGS = -rss_limit_mb=2048 -malloc_limit_mb=$(FUZZ_MALLOC_MB) -timeout=10 -max_len=65536 -print_final_stats=1
 fuzz-build: deps

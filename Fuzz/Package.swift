@@ -14,11 +14,12 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 //   CIFAR        CIFAR.parse: CIFAR-10 and CIFAR-100 (fine, coarse) batches, plain or gzipped
 //   Augment      TransformSpec.parse (--augment) and the pipeline it builds, applied to images
 //   Image        Image.header and Image.decode (PNG, JPEG) to gray and RGB
+//   ONNX         ONNXModel (protobuf, operators, graph order, initializers, shape inference), then a run on zeros
 // A package of its own, because a fuzzer has no main and is built with the sanitizers:
 //   make fuzz        builds, then runs each for FUZZ_SECONDS (default 60) from a copy of its corpus
 //   make fuzz-smoke  each for a few seconds (CI)
 //   make fuzz-corpus rewrites Corpus/ from the seeds each target makes (`FuzzX --write-seeds DIR`)
-let targets = ["IDX", "Gzip", "SafeTensors", "Checkpoint", "CIFAR", "Augment", "Image"]
+let targets = ["IDX", "Gzip", "SafeTensors", "Checkpoint", "CIFAR", "Augment", "Image", "ONNX"]
 
 let package = Package(
     name: "convnet-fuzz",

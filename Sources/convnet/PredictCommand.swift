@@ -13,8 +13,9 @@ struct PredictCommand: ParsableCommand {
             straight to the input size for small gray models (MNIST mean/std).
             """)
 
-    @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model: String
-    @Option(help: "Weights: a safetensors file (PyTorch state_dict names) or a convnet checkpoint.") var weights: String
+    @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model: String?
+    @Option(help: "Weights: a safetensors file (PyTorch state_dict names) or a convnet checkpoint.") var weights: String?
+    @Option(help: "An ONNX model to run instead of --model/--weights (its input's channels and size choose the image preparation).") var onnx: String?
     @Option(help: "File with one class name per line.") var labels: String?
     @Option(help: "Take class names from a dataset: mnist, fashion-mnist.") var dataset: String?
     @Option(help: "How many classes to print per image.") var top = 5
@@ -27,17 +28,27 @@ struct PredictCommand: ParsableCommand {
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one PNG or JPEG image") }
         guard top >= 1 else { throw ValidationError("--top \(top) must be at least 1") }
+        guard (onnx == nil) == (model != nil && weights != nil), onnx == nil || (model == nil && weights == nil) else {
+            throw ValidationError("give --model and --weights, or --onnx alone")
+        }
     }
 
     func run() throws {
         try compute.apply()
-        let entry = try ModelZoo.entry(model)
-        let contents = try SafeTensors.read(path: weights)  // read once: weights, and a checkpoint's metadata
-        let network = try Classifier.load(model: model, weights: Classifier.weights(contents), allowNonFinite: allowNonfinite)
-        // A checkpoint written by `convnet train` knows its classes, normalisation and input size.
-        let trained = Checkpoint.isCheckpoint(contents) ? try Checkpoint.decode(contents, source: weights) : nil
+        let network: Module, trained: Checkpoint?, inputShape: [Int]
+        if let onnx {
+            let graph = try ONNXModel(contentsOf: onnx)
+            (network, trained, inputShape) = (try graph.module(), nil, try graph.imageInputShape())
+        } else if let model, let weights {
+            let contents = try SafeTensors.read(path: weights)  // read once: weights, and a checkpoint's metadata
+            network = try Classifier.load(model: model, weights: Classifier.weights(contents), allowNonFinite: allowNonfinite)
+            // A checkpoint written by `convnet train` knows its classes, normalisation and input size.
+            trained = Checkpoint.isCheckpoint(contents) ? try Checkpoint.decode(contents, source: weights) : nil
+            inputShape = try trained?.inputShape ?? ModelZoo.entry(model).inputShape
+        } else {
+            throw ValidationError("give --model and --weights, or --onnx")
+        }
         let names = try labels == nil && dataset == nil ? trained?.classNames ?? [] : classNames()
-        let inputShape = trained?.inputShape ?? entry.inputShape
         let channels = inputShape[0]
         let normalization = trained?.normalization
             ?? dataset.flatMap(DatasetCatalog.normalization)
@@ -53,7 +64,7 @@ struct PredictCommand: ParsableCommand {
                 .reshaped([1] + inputShape)
             let logits = try frozen?(x) ?? withNoGrad { try network(x) }
             if !names.isEmpty && names.count != logits.shape[1] {
-                throw ConvNetError(op: "predict", "\(labels ?? dataset.map { "--dataset \($0)" } ?? weights) names \(names.count) classes but the model has \(logits.shape[1])")
+                throw ConvNetError(op: "predict", "\(labels ?? dataset.map { "--dataset \($0)" } ?? weights ?? onnx ?? "") names \(names.count) classes but the model has \(logits.shape[1])")
             }
             let predictions = try Classifier.topK(logits, k: top, classNames: names)[0]
             if json {

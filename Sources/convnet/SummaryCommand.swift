@@ -9,7 +9,8 @@ struct SummaryCommand: ParsableCommand {
         abstract: "Per-layer output shape, activation memory, parameters and multiply-accumulates of a model.",
         discussion: "Models: \(ModelZoo.names.joined(separator: ", ")).")
 
-    @Argument(help: "Model name.") var model: String
+    @Argument(help: "Model name.") var model: String?
+    @Option(help: "An ONNX model to summarise instead: its operators, their output shapes and its parameter count.") var onnx: String?
     @Option(help: "Input shape C×H×W (also CxHxW or C,H,W); default: the model's own.") var input: String?
     @Option(help: "Batch size for the memory totals.") var batch = 1
     @Option(help: "Output classes (default: the model's own).") var classes: Int?
@@ -18,6 +19,11 @@ struct SummaryCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        if let onnx {
+            guard model == nil else { throw ValidationError("give a model name or --onnx, not both") }
+            return try summarizeONNX(onnx)
+        }
+        guard let model else { throw ValidationError("give a model name (\(ModelZoo.names.joined(separator: ", "))) or --onnx FILE") }
         let entry = try ModelZoo.entry(model)
         let shape = try input.map(Self.parseShape) ?? entry.inputShape
         let network = try ModelZoo.make(model, classes: classes)
@@ -29,6 +35,28 @@ struct SummaryCommand: ParsableCommand {
         } else {
             print(summary.table)
         }
+    }
+
+    /// Each running node's op type and output shape at `--batch`, then the totals.
+    private func summarizeONNX(_ path: String) throws {
+        let model = try ONNXModel(contentsOf: path)
+        let rows = try model.shapes(batch: batch)
+        let parameters = try model.module().parameterCount
+        if json {
+            let nodes = rows.map { ["name": $0.node, "op": $0.opType, "output": $0.output, "shape": $0.shape] as [String: Any] }
+            let document: [String: Any] = ["file": path, "opset": model.opset, "producer": model.producer,
+                                           "parameters": parameters, "nodes": nodes]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print("\(path): opset \(model.opset)\(model.producer.isEmpty ? "" : ", from \(model.producer)"), batch \(batch)")
+        let width = min(48, rows.map(\.node.count).max() ?? 4)
+        for row in rows {
+            let name = row.node.count > width ? "…" + row.node.suffix(width - 1) : row.node
+            print("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(row.opType.padding(toLength: 18, withPad: " ", startingAt: 0))  \(row.shape)")
+        }
+        let counts = Dictionary(grouping: rows, by: \.opType).map { "\($0.key) \($0.value.count)" }.sorted()
+        print("\(rows.count) operations (\(counts.joined(separator: ", "))); \(parameters) parameters")
     }
 
     static func parseShape(_ text: String) throws -> [Int] {

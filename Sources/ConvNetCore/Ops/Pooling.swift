@@ -20,9 +20,11 @@ public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
 /// Average pooling: y = (window sum)/(K_h·K_w), padded zeros counted (PyTorch's default
 /// `count_include_pad=True`); with `countIncludePad: false` the divisor is the number of input
 /// pixels inside the window. Backward: each input of a window receives dY/divisor.
+/// With `ceilMode` the output size rounds up as for ``maxPool2d(_:kernel:stride:padding:ceilMode:)``;
+/// a last, partial window then divides by the part of it inside the padded input, as PyTorch does.
 public func avgPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding: Size2 = 0,
-                      countIncludePad: Bool = true) throws -> Tensor {
-    let g = try poolGeometry("avgpool2d", x, kernel, stride, padding)
+                      countIncludePad: Bool = true, ceilMode: Bool = false) throws -> Tensor {
+    let g = try poolGeometry("avgpool2d", x, kernel, stride, padding, ceilMode: ceilMode)
     let needsBackward = Tensor.needsGrad(x)
     let r = try Backend.current.pooling.avgPool(g, x: x, countIncludePad: countIncludePad, needsBackward: needsBackward)
     return r.output.recorded("avgpool2d", [x]) { dy in [try r.backward!(dy)] }

@@ -48,7 +48,9 @@ enum OneDNNPooling: PoolingKernels {
     }
 
     static func avgPool(_ g: Pool2dGeometry, x: Tensor, countIncludePad: Bool, needsBackward: Bool) throws -> KernelResult<Tensor> {
-        if isEmpty(g) {
+        // oneDNN would count a ceil-mode window's part beyond the padding; PyTorch does not.
+        let pastPadding = g.padBottom > g.padHeight || g.padRight > g.padWidth
+        if isEmpty(g) || (countIncludePad && pastPadding) {
             return try ReferencePooling.avgPool(g, x: x, countIncludePad: countIncludePad, needsBackward: needsBackward)
         }
         return try pool(countIncludePad ? .average : .averageExcludingPadding, g, x: x, needsBackward: needsBackward)

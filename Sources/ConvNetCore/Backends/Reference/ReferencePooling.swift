@@ -42,12 +42,17 @@ enum ReferencePooling {
         }
     }
 
-    /// The divisor of one average-pooling window: K_h·K_w when padding counts (PyTorch's default
-    /// `count_include_pad=True`), else the number of input pixels the window covers.
+    /// The divisor of one average-pooling window: when padding counts (PyTorch's default
+    /// `count_include_pad=True`) the window's part inside the padded input (K_h·K_w but for a
+    /// ceil-mode window that runs past the padding), else the number of input pixels it covers.
     @inline(__always)
     static func divisor(_ g: Pool2dGeometry, _ oy: Int, _ ox: Int, includePad: Bool) -> Float {
-        if includePad { return Float(g.kernelHeight * g.kernelWidth) }
         let y0 = oy * g.strideHeight - g.padHeight, x0 = ox * g.strideWidth - g.padWidth
+        if includePad {
+            let rows = min(y0 + g.kernelHeight, g.height + g.padHeight) - y0
+            let cols = min(x0 + g.kernelWidth, g.width + g.padWidth) - x0
+            return Float(rows * cols)
+        }
         let rows = min(y0 + g.kernelHeight, g.height) - max(y0, 0)
         let cols = min(x0 + g.kernelWidth, g.width) - max(x0, 0)
         return Float(max(rows, 1) * max(cols, 1))

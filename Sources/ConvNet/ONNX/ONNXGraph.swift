@@ -1,0 +1,222 @@
+import Foundation
+
+/// A validated ONNX graph ready to run: its nodes in dependency order with their operators
+/// parsed, the values known before running (initializers, Constant nodes and everything computed
+/// from them only, folded once), and the shapes of every value inferred.
+final class ONNXGraph {
+    struct Node {
+        let index: Int
+        let name: String
+        let opType: String
+        let label: String
+        let op: ONNXOperator
+        let inputs: [String]
+        let output: String
+        /// Constant's value, or ConstantOfShape's.
+        let fill: ONNXValue?
+    }
+
+    /// A graph input: its name and declared dims (nil where symbolic or not given).
+    struct Input {
+        let name: String
+        let dims: [Int?]
+        let symbols: [String]
+    }
+
+    let source: String
+    let opset: Int
+    let inputs: [Input]
+    let outputs: [String]
+    /// The nodes that run, in order (those computing only from constants are folded away).
+    let nodes: [Node]
+    /// Values known before running, by name.
+    let constants: [String: ONNXValue]
+    /// Per node, the names whose last reader it is (freed after it runs).
+    private let lastUses: [[String]]
+
+    init(_ model: Onnx_ModelProto, source: String, folder: String?) throws {
+        self.source = source
+        let graph = model.graph
+        func fail(_ message: String) -> ConvNetError { ConvNetError(op: "onnx", "\(source): \(message)") }
+        let opsets = model.opsetImport.filter { $0.domain.isEmpty || $0.domain == "ai.onnx" }
+        guard let opset = opsets.first.map({ Int($0.version) }) else { throw fail("imports no opset of the default ONNX domain") }
+        guard ONNXModel.supportedOpsets.contains(opset) else {
+            throw fail("uses opset \(opset) of the default domain; supported are \(ONNXModel.supportedOpsets.lowerBound)…\(ONNXModel.supportedOpsets.upperBound)")
+        }
+        self.opset = opset
+        guard graph.sparseInitializer.isEmpty else { throw fail("has sparse initializers, which are not supported") }
+
+        // Initializers.
+        var decoder = ONNXTensorDecoder(folder: folder, source: source)
+        var constants: [String: ONNXValue] = [:]
+        for tensor in graph.initializer {
+            guard !tensor.name.isEmpty else { throw fail("has an initializer without a name") }
+            guard constants[tensor.name] == nil else { throw fail("has two initializers named \"\(tensor.name)\"") }
+            constants[tensor.name] = try decoder.decode(tensor, what: "initializer \"\(tensor.name)\"")
+        }
+
+        // Graph inputs (older models also list their initializers as inputs).
+        var inputs: [Input] = []
+        for info in graph.input where constants[info.name] == nil {
+            guard case .tensorType(let type)? = info.type.value else { throw fail("graph input \"\(info.name)\" is not a tensor") }
+            guard type.elemType == Onnx_TensorProto.DataType.float.rawValue else {
+                throw fail("graph input \"\(info.name)\" has type \(ONNXTensorDecoder.name(type.elemType)), only FLOAT inputs are supported")
+            }
+            let dims = type.shape.dim.map { d -> Int? in
+                if case .dimValue(let v)? = d.value, v > 0, v < Int64(Int32.max) { return Int(v) } else { return nil }
+            }
+            let symbols = type.shape.dim.map { d -> String in
+                if case .dimParam(let p)? = d.value { return p } else if case .dimValue(let v)? = d.value { return "\(v)" } else { return "?" }
+            }
+            inputs.append(Input(name: info.name, dims: dims, symbols: symbols))
+        }
+        guard !inputs.isEmpty else { throw fail("has no graph input to feed") }
+        self.inputs = inputs
+        outputs = graph.output.map(\.name)
+        guard !outputs.isEmpty else { throw fail("has no graph output") }
+
+        // Nodes: parsed (unsupported ops and attributes refused), ordered, constants folded.
+        var defined = Set(constants.keys).union(inputs.map(\.name))
+        defined.insert("")
+        let order = try ONNXGraphOrder.sort(graph.node, defined: defined, source: source)
+        var nodes: [Node] = []
+        for i in order {
+            let proto = graph.node[i]
+            let reader = ONNXNodeReader(proto, index: i, source: source, opset: opset)
+            let op = try ONNXOperator.parse(reader)
+            var fill: ONNXValue?
+            if case .constant = op { fill = try Self.constantValue(reader, &decoder) }
+            if case .constantOfShape = op, let t = reader.tensor("value") {
+                fill = try decoder.decode(t, what: "\(reader.label) value")
+                guard fill!.shape.reduce(1, *) == 1 else { throw reader.error("has a value of shape \(fill!.shape), expects one element") }
+            }
+            let node = Node(index: i, name: proto.name, opType: proto.opType, label: reader.label, op: op, inputs: proto.input, output: proto.output[0], fill: fill)
+            let present = proto.input.filter { !$0.isEmpty }
+            if present.allSatisfy({ constants[$0] != nil }), try Self.foldable(node, proto.input.map { $0.isEmpty ? nil : constants[$0] }, source) {
+                // Computed from constants only: once, now.
+                constants[node.output] = try Self.run(node, proto.input.map { $0.isEmpty ? nil : constants[$0] }, source: source)
+            } else {
+                nodes.append(node)
+            }
+        }
+        for name in outputs where !defined.contains(name) && !nodes.contains(where: { $0.output == name }) && constants[name] == nil {
+            throw fail("graph output \"\(name)\" is not computed by any node")
+        }
+        // Keep only the constants a running node or an output reads.
+        let read = Set(nodes.flatMap(\.inputs) + outputs)
+        self.constants = constants.filter { read.contains($0.key) }
+        self.nodes = nodes
+        var seen = Set(outputs)
+        var lastUses = [[String]](repeating: [], count: nodes.count)
+        for (i, node) in nodes.enumerated().reversed() {
+            for name in node.inputs where !name.isEmpty && constants[name] == nil && !seen.contains(name) {
+                seen.insert(name)
+                lastUses[i].append(name)
+            }
+        }
+        self.lastUses = lastUses
+    }
+
+    /// Whether a node reading only constants is computed once at load: unless its output would
+    /// be larger than 2²⁴ elements and than its largest input (a ConstantOfShape or Pad that
+    /// expands a few bytes of the file into gigabytes is computed when, and only if, it runs).
+    private static func foldable(_ node: Node, _ inputs: [ONNXValue?], _ source: String) throws -> Bool {
+        let known = inputs.map { $0.map(ONNXStaticValue.init(constant:)) }
+        let out = try checked(node, source) { try ONNXShapeInference.infer(node.op, known, fill: node.fill) }
+        let largest = inputs.compactMap { $0.map { $0.shape.reduce(1, *) } }.max() ?? 0
+        return out.shape.reduce(1, *) <= max(1 << 24, largest)
+    }
+
+    /// `body`'s result, its mismatches and operator errors made errors naming `node`; the value's
+    /// size checked against this machine's memory.
+    static func checked(_ node: Node, _ source: String, _ body: () throws -> ONNXStaticValue) throws -> ONNXStaticValue {
+        do {
+            let out = try body()
+            try requireFits(out, node, source)
+            return out
+        } catch let e as ONNXShapeRules.Mismatch {
+            throw ConvNetError(op: "onnx", "\(source): \(node.label) \(e.message)")
+        } catch let e as ConvNetError where e.op != "onnx" {
+            throw ConvNetError(op: "onnx", "\(source): \(node.label): \(e)")
+        }
+    }
+
+    /// Throws unless a value of `out`'s shape can be counted and fits in this machine's memory.
+    static func requireFits(_ out: ONNXStaticValue, _ node: Node, _ source: String) throws {
+        guard let count = MemoryBudget.product(out.shape), let bytes = MemoryBudget.product([count, out.isInt ? 8 : 4]) else {
+            throw ONNXShapeRules.fail("has an output of shape \(out.shape), more elements than can be counted")
+        }
+        try MemoryBudget.require(bytes, op: "onnx", what: "\(source): \(node.label)'s output \(out.shape)")
+    }
+
+    /// A Constant node's value, from whichever value attribute it has.
+    private static func constantValue(_ r: ONNXNodeReader, _ decoder: inout ONNXTensorDecoder) throws -> ONNXValue {
+        if let t = r.tensor("value") { return try decoder.decode(t, what: "\(r.label) value") }
+        if r.has("value_float") { return .float(Tensor(try r.float("value_float", default: 0))) }
+        if let floats = r.floats("value_floats") { return .float(try Tensor(shape: [floats.count], scalars: floats)) }
+        if r.has("value_int") { return .int(ONNXIntTensor(shape: [], values: [try r.int("value_int", default: 0)])) }
+        if let ints = try r.ints("value_ints") { return .int(ONNXIntTensor(ints)) }
+        throw r.error("has no value attribute that is supported")
+    }
+
+    /// `node` on `inputs`, its errors naming the node.
+    static func run(_ node: Node, _ inputs: [ONNXValue?], source: String) throws -> ONNXValue {
+        do {
+            return try ONNXKernels.run(node.op, inputs, fill: node.fill)
+        } catch let e as ONNXShapeRules.Mismatch {
+            throw ConvNetError(op: "onnx", "\(source): \(node.label) \(e.message)")
+        } catch let e as ConvNetError {
+            throw ConvNetError(op: "onnx", "\(source): \(node.label): \(e)")
+        }
+    }
+
+    // MARK: - Shape inference
+
+    /// The shape of every value for inputs of the given shapes, found without running anything.
+    /// - Throws: ``ConvNetError`` naming the first node whose inputs disagree.
+    func inferShapes(_ inputShapes: [String: [Int]]) throws -> [String: ONNXStaticValue] {
+        var values = constants.mapValues { ONNXStaticValue(constant: $0) }
+        for input in inputs {
+            guard let shape = inputShapes[input.name] else { throw ConvNetError(op: "onnx", "\(source): no value for graph input \"\(input.name)\"") }
+            values[input.name] = ONNXStaticValue(shape: shape, isInt: false)
+        }
+        for node in nodes {
+            let x = node.inputs.map { $0.isEmpty ? nil : values[$0] }
+            values[node.output] = try Self.checked(node, source) {
+                var out = try ONNXShapeInference.infer(node.op, x, fill: node.fill)
+                // Shape arithmetic is carried out for the shape being inferred (Reshape's target
+                // computed from Shape, Gather, Concat …), never folded: the batch may change.
+                let shapeOnly: Bool = if case .shape = node.op { true } else { false }
+                if out.isInt, shapeOnly || x.allSatisfy({ $0 == nil || $0!.known != nil }) {
+                    try Self.requireFits(out, node, source)
+                    let feed: [ONNXValue?] = x.map { v in
+                        guard let v else { return nil }
+                        return v.known ?? .int(ONNXIntTensor(shape: v.shape, values: []))  // for Shape, which reads only the shape
+                    }
+                    out.known = try ONNXKernels.run(node.op, feed, fill: node.fill)
+                }
+                return out
+            }
+        }
+        return values
+    }
+
+    // MARK: - Running
+
+    /// Runs the graph on `feeds` (by graph input name) and returns every graph output.
+    func run(_ feeds: [String: ONNXValue]) throws -> [String: ONNXValue] {
+        var values = constants
+        for input in inputs {
+            guard let v = feeds[input.name] else { throw ConvNetError(op: "onnx", "\(source): no value given for graph input \"\(input.name)\"") }
+            values[input.name] = v
+        }
+        for (i, node) in nodes.enumerated() {
+            values[node.output] = try Self.run(node, node.inputs.map { $0.isEmpty ? nil : values[$0] }, source: source)
+            for name in lastUses[i] { values[name] = nil }
+        }
+        return try Dictionary(uniqueKeysWithValues: outputs.map { name in
+            guard let v = values[name] else { throw ConvNetError(op: "onnx", "\(source): graph output \"\(name)\" was not computed") }
+            return (name, v)
+        })
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// An imported ONNX graph as a ``Module``: ``forward(_:)`` interprets its nodes in order on the
+/// project's operators. The graph's float initializers (and constants folded from them) are this
+/// module's tensors, under their ONNX names (BatchNormalization statistics as buffers, the rest as
+/// parameters), so `stateDict()`, `parameterCount` and ``Forwarding/frozen(layout:)`` see them:
+/// a frozen graph folds batch norm and fuses convolutions exactly as a zoo model does.
+///
+/// It is made in evaluation mode (ONNX graphs here are inference graphs).
+public final class ONNXGraphModule: Module {
+    /// The validated model it runs.
+    public let model: ONNXModel
+    private let slots: [(name: String, module: Module)]
+    private let lock = NSLock()
+    /// Guarded by `lock`: input shapes whose shapes along the graph were inferred and agree.
+    private var checked: Set<[Int]> = []
+
+    init(_ model: ONNXModel) throws {
+        self.model = model
+        let graph = model.graph
+        let statistics = Set(graph.nodes.flatMap { node -> [String] in
+            if case .batchNormalization = node.op { return Array(node.inputs.dropFirst(3)) } else { return [] }
+        })
+        var slots: [(String, Module)] = []
+        for name in graph.constants.keys.sorted() {
+            guard case .float(let tensor)? = graph.constants[name] else { continue }
+            let dot = name.lastIndex(of: ".")
+            let (path, leaf) = dot.map { (String(name[..<$0]), String(name[name.index(after: $0)...])) } ?? ("", name)
+            slots.append((path, ONNXTensorSlot(tensor, name: leaf, isParameter: !statistics.contains(name))))
+        }
+        self.slots = slots
+        super.init()
+        eval()
+    }
+
+    public override var children: [(name: String, module: Module)] { slots }
+
+    /// The output of a graph with one float input and one output, for `input`.
+    /// - Throws: ``ConvNetError`` if the graph has several inputs or outputs (use ``run(_:)``),
+    ///   if `input`'s shape disagrees with the declared one, or if shapes disagree along the graph.
+    public func forward(_ input: Tensor) throws -> Tensor {
+        let graph = model.graph
+        guard graph.inputs.count == 1, graph.outputs.count == 1 else {
+            throw ConvNetError(op: "onnx", "\(graph.source): the graph has \(graph.inputs.count) inputs and \(graph.outputs.count) outputs; call run(_:) with named values")
+        }
+        let output = try run([graph.inputs[0].name: input])
+        return output[graph.outputs[0]]!
+    }
+
+    /// Runs the graph on named inputs and returns every graph output by name.
+    /// - Throws: ``ConvNetError`` for a missing or misshapen input, shapes that disagree along
+    ///   the graph (checked before running, once per input shape), or an integer output.
+    public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        let graph = model.graph
+        var shapes: [String: [Int]] = [:]
+        for input in graph.inputs {
+            guard let x = feeds[input.name] else {
+                throw ConvNetError(op: "onnx", "\(graph.source): no value given for graph input \"\(input.name)\"")
+            }
+            let fits = x.rank == input.dims.count && zip(x.shape, input.dims).allSatisfy { $1 == nil || $0 == $1 }
+            guard fits else {
+                throw ConvNetError(op: "onnx", "\(graph.source): graph input \"\(input.name)\" is declared [\(input.symbols.joined(separator: ", "))], given \(x.shape)")
+            }
+            shapes[input.name] = x.shape
+        }
+        let key = graph.inputs.flatMap { shapes[$0.name]! + [-1] }
+        if !lock.withLock({ checked.contains(key) }) {
+            let inferred = try graph.inferShapes(shapes)
+            for name in graph.outputs where inferred[name]?.isInt == true {
+                throw ConvNetError(op: "onnx", "\(graph.source): graph output \"\(name)\" holds integers; only float outputs are returned")
+            }
+            lock.withLock { _ = checked.insert(key) }
+        }
+        let values = try graph.run(shapes.keys.reduce(into: [:]) { $0[$1] = ONNXValue.float(feeds[$1]!) })
+        return try values.mapValues { v in
+            guard case .float(let t) = v else { throw ConvNetError(op: "onnx", "\(graph.source): an output holds integers") }
+            return t
+        }
+    }
+}
+
+/// Holds one initializer of an ``ONNXGraphModule`` so that the module tree finds it by name.
+final class ONNXTensorSlot: Module {
+    @Parameter var parameter: Tensor?
+    @Buffer var buffer: Tensor?
+
+    init(_ tensor: Tensor, name: String, isParameter: Bool) {
+        _parameter = Parameter(wrappedValue: isParameter ? tensor : nil, name: name)
+        _buffer = Buffer(wrappedValue: isParameter ? nil : tensor, name: name)
+    }
+
+    func forward(_ input: Tensor) throws -> Tensor { input }
+}

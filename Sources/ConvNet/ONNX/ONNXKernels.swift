@@ -1,0 +1,249 @@
+/// What each ``ONNXOperator`` computes, on the project's operators for float tensors (recorded,
+/// so that a frozen model sees every call) and as plain integer arithmetic for shape values.
+/// Errors are ``ONNXShapeRules/Mismatch`` or the operators' ``ConvNetError``s; the graph adds
+/// the node's name.
+enum ONNXKernels {
+    typealias Fail = ONNXShapeRules
+
+    static func float(_ v: ONNXValue?, _ what: String) throws -> Tensor {
+        switch v {
+        case .float(let t)?: return t
+        case .int(let t)?: return try t.asFloat()
+        case nil: throw Fail.fail("lacks its input \(what)")
+        }
+    }
+
+    static func ints(_ v: ONNXValue?, _ what: String) throws -> ONNXIntTensor {
+        switch v {
+        case .int(let t)?: return t
+        case .float?: throw Fail.fail("needs integers for \(what), got floats")
+        case nil: throw Fail.fail("lacks its input \(what)")
+        }
+    }
+
+    /// An optional float scalar input (Clip's bounds, Pad's value).
+    static func scalar(_ v: ONNXValue?, _ what: String) throws -> Float? {
+        guard let v else { return nil }
+        let t = try float(v, what)
+        guard t.count == 1, t.rank <= 1 else { throw Fail.fail("needs a scalar \(what), got shape \(t.shape)") }
+        return try t.reshaped([]).item()
+    }
+
+    /// The operator applied to `x` (absent optional inputs nil); `fill` is ConstantOfShape's value.
+    static func run(_ op: ONNXOperator, _ x: [ONNXValue?], fill: ONNXValue?) throws -> ONNXValue {
+        switch op {
+        case .conv(let stride, let padding, let kernel):
+            let w = try float(x[1], "W")
+            if let kernel, w.rank == 4, [w.shape[2], w.shape[3]] != [kernel.height, kernel.width] {
+                throw Fail.fail("has kernel_shape \(kernel) but weight \(w.shape)")
+            }
+            return .float(try conv2d(try float(x[0], "X"), w, bias: x.count > 2 ? try x[2].map { try float($0, "B") } : nil,
+                                     stride: stride, padding: padding))
+        case .maxPool(let w):
+            return .float(try maxPool2d(try float(x[0], "X"), kernel: w.kernel, stride: w.stride, padding: w.padding, ceilMode: w.ceilMode))
+        case .averagePool(let w, let include):
+            return .float(try avgPool2d(try float(x[0], "X"), kernel: w.kernel, stride: w.stride, padding: w.padding,
+                                        countIncludePad: include, ceilMode: w.ceilMode))
+        case .globalAveragePool: return .float(try globalAvgPool2d(try float(x[0], "X")))
+        case .batchNormalization(let eps):
+            return .float(try batchNorm(try float(x[0], "X"), weight: try float(x[1], "scale"), bias: try float(x[2], "B"),
+                                        runningMean: try float(x[3], "mean"), runningVar: try float(x[4], "var"),
+                                        training: false, eps: eps))
+        case .relu: return .float(try float(x[0], "X").relu())
+        case .sigmoid: return .float(try float(x[0], "X").sigmoid())
+        case .tanh: return .float(try float(x[0], "X").tanh())
+        case .leakyRelu(let alpha): return .float(try float(x[0], "X").leakyRelu(negativeSlope: alpha))
+        case .clip(let low, let high):
+            let lo = try low ?? scalar(x.count > 1 ? x[1] : nil, "min") ?? -.infinity
+            let hi = try high ?? scalar(x.count > 2 ? x[2] : nil, "max") ?? .infinity
+            return .float(try float(x[0], "input").clamped(min: lo, max: hi))
+        case .gemm(let alpha, let beta, let transA, let transB):
+            let a = try float(x[0], "A"), b = try float(x[1], "B")
+            let c = x.count > 2 ? try x[2].map { try float($0, "C") } : nil
+            if !transA && transB && alpha == 1 && (c == nil || (beta == 1 && c!.shape == [b.shape[0]])) {
+                return .float(try linear(a, weight: b, bias: c))  // PyTorch's nn.Linear, exported as Gemm(transB=1)
+            }
+            var y = try matmul(transA ? a.transposed() : a, transB ? b.transposed() : b)
+            if alpha != 1 { y = y * alpha }
+            if let c { y = try y + (beta == 1 ? c : c * beta) }
+            return .float(y)
+        case .matMul:
+            if case .int = x[0], case .int = x[1] { throw Fail.fail("multiplies integer matrices, which is not supported") }
+            return .float(try matmul(try float(x[0], "A"), try float(x[1], "B")))
+        case .add, .sub, .mul, .div:
+            if case .int(let a)? = x[0], case .int(let b)? = x[1] { return .int(try intArithmetic(op, a, b)) }
+            let a = try float(x[0], "A"), b = try float(x[1], "B")
+            switch op {
+            case .add: return .float(try a + b)
+            case .sub: return .float(try a - b)
+            case .mul: return .float(try a * b)
+            default: return .float(try a / b)
+            }
+        case .concat(let axis):
+            let present = x.compactMap { $0 }
+            if present.allSatisfy(\.isInt) { return .int(try intConcat(present.map { try ints($0, "inputs") }, axis: axis)) }
+            let tensors = try present.map { try float($0, "inputs") }
+            _ = try ONNXShapeRules.axis(axis, rank: tensors[0].rank)
+            return .float(try ConvNetCore.concat(tensors, dim: axis))
+        case .flatten(let axis):
+            return try reshaped(x[0]!, try ONNXShapeRules.flatten(x[0]!.shape, axis: axis))
+        case .reshape(let allowZero):
+            let target = try ONNXShapeRules.reshape(x[0]!.shape, to: try ints(x[1], "shape").values, allowZero: allowZero)
+            return try reshaped(x[0]!, target)
+        case .softmax(let axis, let coerced), .logSoftmax(let axis, let coerced):
+            let t = try float(x[0], "input")
+            let log: Bool = if case .logSoftmax = op { true } else { false }
+            if coerced {
+                let flat = try t.reshaped(try ONNXShapeRules.flatten(t.shape, axis: axis))
+                return .float(try (log ? flat.logSoftmax(dim: 1) : flat.softmax(dim: 1)).reshaped(t.shape))
+            }
+            let a = try ONNXShapeRules.axis(axis, rank: t.rank)
+            return .float(try log ? t.logSoftmax(dim: a) : t.softmax(dim: a))
+        case .identity: return x[0]!
+        case .dropout:
+            guard try scalar(x[2], "training_mode") == 0 else { throw Fail.fail("has training_mode true, which is not supported (inference only)") }
+            return x[0]!
+        case .lrn(let size, let alpha, let beta, let bias):
+            return .float(try localResponseNorm(try float(x[0], "X"), size: size, alpha: alpha, beta: beta, k: bias))
+        case .constant: return fill!
+        case .shape(let start, let end):
+            let shape = x[0]!.shape, rank = shape.count
+            func clampAxis(_ a: Int) -> Int { min(max(a < 0 ? a + rank : a, 0), rank) }
+            let (s, e) = (clampAxis(start), clampAxis(end ?? rank))
+            return .int(ONNXIntTensor(s < e ? Array(shape[s..<e]) : []))
+        case .gather(let axis):
+            let indices = try ints(x[1], "indices")
+            switch x[0]! {
+            case .int(let data):
+                let g = try gather(data.shape, data.values, indices, axis: axis)
+                return .int(ONNXIntTensor(shape: g.shape, values: g.values))
+            case .float(let data):
+                let g = try gather(data.shape, data.withUnsafeBufferPointer(Array.init), indices, axis: axis)
+                return .float(try Tensor(shape: g.shape, scalars: g.values))
+            }
+        case .unsqueeze(let axes):
+            let axes = try axes ?? ints(x[1], "axes").values
+            return try reshaped(x[0]!, try ONNXShapeRules.unsqueeze(x[0]!.shape, axes: axes))
+        case .squeeze(let axes):
+            let axes = try axes ?? (x.count > 1 && x[1] != nil ? ints(x[1], "axes").values : nil)
+            return try reshaped(x[0]!, try ONNXShapeRules.squeeze(x[0]!.shape, axes: axes))
+        case .slice(let starts, let ends, let axes):
+            func optional(_ i: Int, _ what: String) throws -> [Int]? { x.count > i && x[i] != nil ? try ints(x[i], what).values : nil }
+            let s = try ONNXShapeRules.slice(x[0]!.shape, starts: try starts ?? ints(x[1], "starts").values,
+                                             ends: try ends ?? ints(x[2], "ends").values,
+                                             axes: try axes ?? optional(3, "axes"), steps: try optional(4, "steps"))
+            switch x[0]! {
+            case .float(let t): return .float(try t.strided(start: s.start, step: s.step, count: s.count))
+            case .int(let t):
+                let indices = ONNXShapeRules.stridedIndices(t.shape, start: s.start, step: s.step, count: s.count)
+                return .int(ONNXIntTensor(shape: s.count, values: indices.map { t.values[$0] }))
+            }
+        case .pad(let pads, let value):
+            let amounts = try pads ?? ints(x[1], "pads").values
+            let fillValue = try pads != nil ? value : (scalar(x.count > 2 ? x[2] : nil, "constant_value") ?? 0)
+            let axes = try x.count > 3 && x[3] != nil ? ints(x[3], "axes").values : nil
+            let t = try float(x[0], "data")
+            let (before, after) = try ONNXShapeRules.pads(t.shape, amounts, axes: axes)
+            return .float(try t.padded(before: before, after: after, value: fillValue))
+        case .transpose(let perm):
+            let p = try ONNXShapeRules.permutation(perm, rank: x[0]!.shape.count)
+            switch x[0]! {
+            case .float(let t): return .float(try t.permuted(p))
+            case .int(let t):
+                var strides = [Int](repeating: 1, count: t.shape.count)
+                for d in stride(from: t.shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * t.shape[d + 1] }
+                let outShape = p.map { t.shape[$0] }
+                var values: [Int] = []
+                func walk(_ d: Int, _ offset: Int) {
+                    if d == outShape.count { values.append(t.values[offset]); return }
+                    for i in 0..<outShape[d] { walk(d + 1, offset + i * strides[p[d]]) }
+                }
+                walk(0, 0)
+                return .int(ONNXIntTensor(shape: outShape, values: values))
+            }
+        case .cast(let toFloat):
+            switch x[0]! {
+            case .float(let t): return toFloat ? .float(t) : .int(try t.asONNXInts(op: "Cast"))
+            case .int(let t): return toFloat ? .float(try t.asFloat()) : .int(t)
+            }
+        case .constantOfShape:
+            let shape = try ints(x[0], "input").values
+            guard let count = MemoryBudget.product(shape) else { throw Fail.fail("has shape \(shape), not a tensor size") }
+            try MemoryBudget.require(MemoryBudget.product([count, 8]) ?? .max, op: "onnx", what: "ConstantOfShape \(shape)")
+            switch fill {
+            case .int(let v)?: return .int(ONNXIntTensor(shape: shape, values: [Int](repeating: v.values.first ?? 0, count: count)))
+            case .float(let v)?: return .float(Tensor.full(shape, try v.reshaped([]).item()))
+            case nil: return .float(Tensor.zeros(shape))
+            }
+        }
+    }
+
+    /// The same elements under `shape` (a view for floats).
+    static func reshaped(_ v: ONNXValue, _ shape: [Int]) throws -> ONNXValue {
+        switch v {
+        case .float(let t): .float(try t.reshaped(shape))
+        case .int(let t): .int(ONNXIntTensor(shape: shape, values: t.values))
+        }
+    }
+
+    static func intArithmetic(_ op: ONNXOperator, _ a: ONNXIntTensor, _ b: ONNXIntTensor) throws -> ONNXIntTensor {
+        let shape = try ONNXShapeRules.broadcast(a.shape, b.shape)
+        let count = shape.reduce(1, *)
+        func index(_ t: ONNXIntTensor, _ flat: Int) -> Int {
+            var rest = flat, offset = 0, step = 1
+            for d in stride(from: shape.count - 1, through: 0, by: -1) {
+                let i = rest % shape[d]; rest /= shape[d]
+                let td = d - (shape.count - t.shape.count)
+                if td >= 0 { offset += (t.shape[td] == 1 ? 0 : i) * step; step *= t.shape[td] }
+            }
+            return offset
+        }
+        let values = try (0..<count).map { i -> Int in
+            let (p, q) = (a.values[index(a, i)], b.values[index(b, i)])
+            switch op {
+            case .add: return p &+ q
+            case .sub: return p &- q
+            case .mul: return p &* q
+            default:
+                guard q != 0, !(p == Int.min && q == -1) else { throw Fail.fail("divides \(p) by \(q), which has no integer result") }
+                return p / q
+            }
+        }
+        return ONNXIntTensor(shape: shape, values: values)
+    }
+
+    static func intConcat(_ parts: [ONNXIntTensor], axis: Int) throws -> ONNXIntTensor {
+        let rank = parts[0].shape.count
+        let a = try ONNXShapeRules.axis(axis, rank: rank)
+        for p in parts where p.shape.count != rank || (0..<rank).contains(where: { $0 != a && p.shape[$0] != parts[0].shape[$0] }) {
+            throw Fail.fail("cannot concatenate \(parts.map(\.shape)) along axis \(axis)")
+        }
+        let outer = parts[0].shape[..<a].reduce(1, *)
+        var values: [Int] = []
+        for o in 0..<outer {
+            for p in parts {
+                let chunk = p.shape[a...].reduce(1, *)
+                values += p.values[(o * chunk)..<((o + 1) * chunk)]
+            }
+        }
+        var shape = parts[0].shape
+        shape[a] = parts.reduce(0) { $0 + $1.shape[a] }
+        return ONNXIntTensor(shape: shape, values: values)
+    }
+
+    /// ONNX Gather: `indices` (negative counting from the end) pick slices of `data` along `axis`.
+    static func gather<T>(_ shape: [Int], _ data: [T], _ indices: ONNXIntTensor, axis: Int) throws -> (shape: [Int], values: [T]) {
+        let a = try ONNXShapeRules.axis(axis, rank: shape.count)
+        let n = shape[a], inner = shape[(a + 1)...].reduce(1, *), outer = shape[..<a].reduce(1, *)
+        let resolved = try indices.values.map { i -> Int in
+            let r = i < 0 ? i + n : i
+            guard r >= 0 && r < n else { throw Fail.fail("index \(i) is out of range for dimension \(a) of \(shape)") }
+            return r
+        }
+        var values: [T] = []
+        for o in 0..<outer {
+            for r in resolved { values += data[((o * n + r) * inner)..<((o * n + r + 1) * inner)] }
+        }
+        return (Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...]), values)
+    }
+}

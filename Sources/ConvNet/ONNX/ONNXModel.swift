@@ -1,0 +1,115 @@
+import Foundation
+import SwiftProtobuf
+
+/// An ONNX model file, read and validated: the protobuf parsed, the opset, every node's operator
+/// and attributes, the graph's order (no cycle, nothing undefined), every initializer's size and
+/// the shapes along the whole graph checked before anything runs. Run it with ``module()``.
+///
+///     let model = try ONNXModel(contentsOf: "resnet18.onnx")
+///     let net = try model.module()            // an ONNXGraphModule, a Module
+///     let logits = try net.frozen()(images)   // batch norm folded and convolutions fused
+///
+/// Supported: the default ONNX domain at opsets 7…23 with the operators in
+/// ``supportedOperators`` on float tensors (integer tensors for shape arithmetic), 2-D
+/// convolution and pooling with symmetric padding and no dilation or groups.
+public struct ONNXModel: @unchecked Sendable {
+    /// Opsets of the default domain that are read.
+    public static let supportedOpsets = 7...23
+    /// The ONNX op types that are supported.
+    public static var supportedOperators: [String] { ONNXOperator.supported }
+
+    let graph: ONNXGraph
+    /// The default-domain opset the model imports.
+    public var opset: Int { graph.opset }
+    /// The producer named in the file (`pytorch 2.15`), if any.
+    public let producer: String
+    /// The graph inputs to feed (initializers excluded), with their dims as declared
+    /// (`nil` where symbolic, like a dynamic batch).
+    public var inputs: [(name: String, dims: [Int?])] { graph.inputs.map { ($0.name, $0.dims) } }
+    /// The graph outputs' names.
+    public var outputs: [String] { graph.outputs }
+    /// The op type of every node that runs, in order (nodes computing only from constants were folded).
+    public var operations: [(name: String, opType: String)] {
+        graph.nodes.map { (name: $0.name, opType: $0.opType) }
+    }
+
+    /// Reads and validates the model at `path`; external data is read from beside it.
+    /// - Throws: ``ConvNetError`` naming the file and what is wrong (see ``init(serializedData:source:folder:)``).
+    public init(contentsOf path: String) throws {
+        let data = try RegularFile.data(path, op: "onnx")
+        let folder = (path as NSString).deletingLastPathComponent
+        try self.init(serializedData: data, source: path, folder: folder.isEmpty ? "." : folder)
+    }
+
+    /// Parses and validates a serialized `ModelProto`.
+    /// - Parameters:
+    ///   - source: names the model in errors.
+    ///   - folder: where external-data files are; nil refuses external data.
+    /// - Throws: ``ConvNetError`` for bytes that are not an ONNX model (or a truncated one), an
+    ///   unsupported opset, operator or attribute value (naming the node), a cycle or an undefined
+    ///   value, an initializer whose bytes disagree with its dims, a missing external-data file,
+    ///   or shapes that disagree along the graph (naming the node).
+    public init(serializedData data: Data, source: String = "model", folder: String? = nil) throws {
+        let proto: Onnx_ModelProto
+        do {
+            var options = BinaryDecodingOptions()
+            options.messageDepthLimit = 64
+            proto = try Onnx_ModelProto(serializedBytes: data, options: options)
+        } catch {
+            throw ConvNetError(op: "onnx", "\(source): not an ONNX model, or a truncated one (protobuf: \(error))")
+        }
+        guard proto.irVersion > 0, proto.hasGraph else {
+            throw ConvNetError(op: "onnx", "\(source): not an ONNX model (\(proto.irVersion <= 0 ? "no ir_version" : "no graph"))")
+        }
+        graph = try ONNXGraph(proto, source: source, folder: folder)
+        producer = [proto.producerName, proto.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+        // Shape inference at the declared shapes, a symbolic batch taken as 1; a model with
+        // other symbolic dims is inferred on each new input shape instead, before it runs.
+        if let shapes = declaredShapes(batch: 1) { _ = try graph.inferShapes(shapes) }
+    }
+
+    /// The declared input shapes with symbolic batch dims set to `batch`; nil if another dim is unknown.
+    func declaredShapes(batch: Int) -> [String: [Int]]? {
+        var shapes: [String: [Int]] = [:]
+        for input in graph.inputs {
+            var dims: [Int] = []
+            for (i, d) in input.dims.enumerated() {
+                guard let d = d ?? (i == 0 ? batch : nil) else { return nil }
+                dims.append(d)
+            }
+            shapes[input.name] = dims
+        }
+        return shapes
+    }
+
+    /// The shape of every value, per node in order, for inputs of the declared shapes with the
+    /// batch `batch` (`convnet summary --onnx`).
+    /// - Throws: ``ConvNetError`` if a non-batch input dim is symbolic or shapes disagree.
+    public func shapes(batch: Int = 1) throws -> [(node: String, opType: String, output: String, shape: [Int])] {
+        guard let inputShapes = declaredShapes(batch: batch) else {
+            throw ConvNetError(op: "onnx", "\(graph.source): an input has symbolic dims other than the batch; shapes are known once it runs")
+        }
+        let values = try graph.inferShapes(inputShapes)
+        return graph.nodes.map { ($0.name, $0.opType, $0.output, values[$0.output]?.shape ?? []) }
+    }
+
+    /// The module that runs this graph on the project's operators.
+    public func module() throws -> ONNXGraphModule { try ONNXGraphModule(self) }
+}
+
+extension ONNXModel {
+    /// `[C, H, W]` of a graph that classifies images: one input `[batch, C, H, W]` with fixed
+    /// channels and size (what `convnet predict --onnx` prepares images for).
+    /// - Throws: ``ConvNetError`` for another kind of input.
+    public func imageInputShape() throws -> [Int] {
+        guard graph.inputs.count == 1, graph.outputs.count == 1 else {
+            throw ConvNetError(op: "onnx", "\(graph.source): has \(graph.inputs.count) inputs and \(graph.outputs.count) outputs; an image classifier has one of each")
+        }
+        let input = graph.inputs[0]
+        let dims = input.dims.dropFirst().compactMap { $0 }
+        guard input.dims.count == 4, dims.count == 3, dims[0] == 1 || dims[0] == 3 else {
+            throw ConvNetError(op: "onnx", "\(graph.source): input \"\(input.name)\" is [\(input.symbols.joined(separator: ", "))]; images need [N, 1 or 3, H, W] with a fixed size")
+        }
+        return dims
+    }
+}

@@ -1,0 +1,166 @@
+/// What is known of a value before the graph runs: its shape and kind, and its contents when
+/// they can be computed ahead (initializers, Constant nodes, shape arithmetic).
+struct ONNXStaticValue {
+    var shape: [Int]
+    var isInt: Bool
+    /// The contents, when known: always for constants; for shape values computed from the
+    /// input's shape, known for the shape being inferred only (so never folded).
+    var known: ONNXValue?
+    var isConstant: Bool
+
+    init(shape: [Int], isInt: Bool, known: ONNXValue? = nil, isConstant: Bool = false) {
+        self.shape = shape
+        self.isInt = isInt
+        self.known = known
+        self.isConstant = isConstant
+    }
+
+    init(constant value: ONNXValue) {
+        self.init(shape: value.shape, isInt: value.isInt, known: value, isConstant: true)
+    }
+}
+
+/// Shape inference: each operator's output shape from its inputs' shapes (and the contents of
+/// its shape-like inputs), without computing anything, so that shapes that disagree anywhere in
+/// the graph are found before it runs.
+enum ONNXShapeInference {
+    typealias Fail = ONNXShapeRules
+
+    private static func knownInts(_ v: ONNXStaticValue?, _ what: String) throws -> [Int] {
+        guard let v else { throw Fail.fail("lacks its input \(what)") }
+        guard case .int(let t)? = v.known else {
+            throw Fail.fail(v.isInt ? "has \(what) computed from values only known when running, which is not supported"
+                                    : "needs integers for \(what), got floats")
+        }
+        return t.values
+    }
+
+    private static func shape(_ v: ONNXStaticValue?, _ what: String) throws -> [Int] {
+        guard let v else { throw Fail.fail("lacks its input \(what)") }
+        return v.shape
+    }
+
+    private static func rank(_ s: [Int], _ ranks: Set<Int>, _ what: String, _ layout: String) throws {
+        guard ranks.contains(s.count) else { throw Fail.fail("needs \(what) of shape \(layout), got \(s)") }
+    }
+
+    /// The output of `op` on `x`: shape and kind (`isInt`).
+    static func infer(_ op: ONNXOperator, _ x: [ONNXStaticValue?], fill: ONNXValue?) throws -> ONNXStaticValue {
+        func float(_ s: [Int]) -> ONNXStaticValue { ONNXStaticValue(shape: s, isInt: false) }
+        if case .constant = op, let fill { return ONNXStaticValue(constant: fill) }
+        let s0 = try shape(x.first ?? nil, "0")
+        switch op {
+        case .conv(let stride, let padding, let kernel):
+            let w = try shape(x[1], "W")
+            try rank(s0, [4], "X", "[N, C, H, W] (only 2-D convolutions)")
+            try rank(w, [4], "W", "[C_out, C_in, K_h, K_w]")
+            guard s0[1] == w[1] else { throw Fail.fail("has input \(s0) with \(s0[1]) channels but weight \(w) expects \(w[1])") }
+            if let kernel, [w[2], w[3]] != [kernel.height, kernel.width] { throw Fail.fail("has kernel_shape \(kernel) but weight \(w)") }
+            if x.count > 2, let b = x[2], b.shape != [w[0]] { throw Fail.fail("has bias \(b.shape), expects [\(w[0])] for weight \(w)") }
+            let g = Conv2dGeometry(batch: s0[0], inChannels: s0[1], height: s0[2], width: s0[3], outChannels: w[0],
+                                   kernel: Size2(w[2], w[3]), stride: stride, padding: padding)
+            do { try g.validate(op: "Conv") } catch let e as ConvNetError { throw Fail.fail(e.message) }
+            return float(g.outputShape)
+        case .maxPool(let w), .averagePool(let w, _):
+            try rank(s0, [4], "X", "[N, C, H, W] (only 2-D pooling)")
+            let (k, p) = (w.kernel, w.padding)
+            guard 2 * p.height <= k.height && 2 * p.width <= k.width else {
+                throw Fail.fail("has pads \(p) larger than half the kernel \(k), which is not supported")
+            }
+            guard s0[2] + 2 * p.height >= k.height && s0[3] + 2 * p.width >= k.width else {
+                throw Fail.fail("has kernel \(k) larger than the padded input \(s0)")
+            }
+            return float(Pool2dGeometry(inputShape: s0, kernel: k, stride: w.stride, padding: p, ceilMode: w.ceilMode).outputShape)
+        case .globalAveragePool:
+            try rank(s0, [4], "X", "[N, C, H, W] (only 2-D pooling)")
+            return float([s0[0], s0[1], 1, 1])
+        case .batchNormalization:
+            try rank(s0, [2, 4], "X", "[N, C] or [N, C, H, W]")
+            for (i, name) in ["scale", "B", "mean", "var"].enumerated() where try shape(x[i + 1], name) != [s0[1]] {
+                throw Fail.fail("has \(name) \(x[i + 1]!.shape), expects [\(s0[1])] for input \(s0)")
+            }
+            return float(s0)
+        case .relu, .sigmoid, .tanh, .leakyRelu:
+            return float(s0)
+        case .clip:
+            for i in 1..<x.count { if let b = x[i], b.shape.reduce(1, *) != 1 || b.shape.count > 1 { throw Fail.fail("needs scalar bounds, got \(b.shape)") } }
+            return float(s0)
+        case .identity:
+            return x[0]!
+        case .dropout:
+            return ONNXStaticValue(shape: s0, isInt: x[0]!.isInt, known: x[0]!.known)
+        case .lrn:
+            try rank(s0, [3, 4, 5], "X", "[N, C, …]")
+            return float(s0)
+        case .softmax(let axis, _), .logSoftmax(let axis, _):
+            _ = try ONNXShapeRules.axis(axis, rank: s0.count, inclusive: s0.isEmpty)
+            return float(s0)
+        case .gemm(_, _, let transA, let transB):
+            let b = try shape(x[1], "B")
+            try rank(s0, [2], "A", "[M, K]")
+            try rank(b, [2], "B", "[K, N]")
+            let (m, k) = transA ? (s0[1], s0[0]) : (s0[0], s0[1])
+            let (k2, n) = transB ? (b[1], b[0]) : (b[0], b[1])
+            guard k == k2 else { throw Fail.fail("multiplies A \(s0)\(transA ? "ᵀ" : "") by B \(b)\(transB ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ") }
+            if x.count > 2, let c = x[2], try ONNXShapeRules.broadcast(c.shape, [m, n]) != [m, n] {
+                throw Fail.fail("has C \(c.shape), which does not broadcast to [\(m), \(n)]")
+            }
+            return float([m, n])
+        case .matMul:
+            let b = try shape(x[1], "B")
+            guard s0.count == 2 && b.count == 2 else { throw Fail.fail("multiplies \(s0) by \(b): only 2-D matrices are supported") }
+            guard s0[1] == b[0] else { throw Fail.fail("multiplies \(s0) by \(b): inner dimensions \(s0[1]) and \(b[0]) differ") }
+            return float([s0[0], b[1]])
+        case .add, .sub, .mul, .div:
+            let b = try shape(x[1], "B")
+            return ONNXStaticValue(shape: try ONNXShapeRules.broadcast(s0, b), isInt: x[0]!.isInt && x[1]!.isInt)
+        case .concat(let axis):
+            let parts = x.compactMap { $0 }
+            let a = try ONNXShapeRules.axis(axis, rank: s0.count)
+            for p in parts where p.shape.count != s0.count || (0..<s0.count).contains(where: { $0 != a && p.shape[$0] != s0[$0] }) {
+                throw Fail.fail("cannot concatenate \(parts.map(\.shape)) along axis \(axis): other dimensions differ")
+            }
+            var out = s0
+            out[a] = parts.reduce(0) { $0 + $1.shape[a] }
+            return ONNXStaticValue(shape: out, isInt: parts.allSatisfy(\.isInt))
+        case .flatten(let axis):
+            return ONNXStaticValue(shape: try ONNXShapeRules.flatten(s0, axis: axis), isInt: x[0]!.isInt)
+        case .reshape(let allowZero):
+            let target = try ONNXShapeRules.reshape(s0, to: try knownInts(x[1], "shape"), allowZero: allowZero)
+            return ONNXStaticValue(shape: target, isInt: x[0]!.isInt)
+        case .unsqueeze(let axes):
+            return ONNXStaticValue(shape: try ONNXShapeRules.unsqueeze(s0, axes: try axes ?? knownInts(x[1], "axes")), isInt: x[0]!.isInt)
+        case .squeeze(let axes):
+            let given = try axes ?? (x.count > 1 && x[1] != nil ? knownInts(x[1], "axes") : nil)
+            return ONNXStaticValue(shape: try ONNXShapeRules.squeeze(s0, axes: given), isInt: x[0]!.isInt)
+        case .slice(let starts, let ends, let axes):
+            func optional(_ i: Int, _ what: String) throws -> [Int]? { x.count > i && x[i] != nil ? try knownInts(x[i], what) : nil }
+            let s = try ONNXShapeRules.slice(s0, starts: try starts ?? knownInts(x[1], "starts"), ends: try ends ?? knownInts(x[2], "ends"),
+                                             axes: try axes ?? optional(3, "axes"), steps: try optional(4, "steps"))
+            return ONNXStaticValue(shape: s.count, isInt: x[0]!.isInt)
+        case .pad(let pads, _):
+            let axes = try x.count > 3 && x[3] != nil ? knownInts(x[3], "axes") : nil
+            let (before, after) = try ONNXShapeRules.pads(s0, try pads ?? knownInts(x[1], "pads"), axes: axes)
+            if x.count > 2, let v = x[2], v.shape.reduce(1, *) != 1 { throw Fail.fail("needs a scalar constant_value, got \(v.shape)") }
+            return float((0..<s0.count).map { s0[$0] + before[$0] + after[$0] })
+        case .transpose(let perm):
+            let p = try ONNXShapeRules.permutation(perm, rank: s0.count)
+            return ONNXStaticValue(shape: p.map { s0[$0] }, isInt: x[0]!.isInt)
+        case .cast(let toFloat):
+            return ONNXStaticValue(shape: s0, isInt: !toFloat)
+        case .shape:
+            return ONNXStaticValue(shape: [s0.count], isInt: true)
+        case .gather(let axis):
+            let a = try ONNXShapeRules.axis(axis, rank: s0.count)
+            let i = try shape(x[1], "indices")
+            guard x[1]!.isInt else { throw Fail.fail("needs integer indices") }
+            return ONNXStaticValue(shape: Array(s0[..<a]) + i + Array(s0[(a + 1)...]), isInt: x[0]!.isInt)
+        case .constantOfShape:
+            let target = try knownInts(x[0], "shape")
+            guard MemoryBudget.product(target) != nil else { throw Fail.fail("has shape \(target), not a tensor size") }
+            return ONNXStaticValue(shape: target, isInt: fill?.isInt ?? false)
+        case .constant:
+            return ONNXStaticValue(constant: fill!)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// A value on an edge of an ONNX graph: a float tensor, computed on the project's operators, or an
+/// integer tensor (shapes, indices, axes, pads), computed on the CPU as plain integers. Other
+/// element types are converted to one of the two when read (doubles and halves to float, bools
+/// and small integers to integers).
+enum ONNXValue {
+    case float(Tensor)
+    case int(ONNXIntTensor)
+
+    var shape: [Int] {
+        switch self {
+        case .float(let t): t.shape
+        case .int(let t): t.shape
+        }
+    }
+
+    var isInt: Bool { if case .int = self { true } else { false } }
+}
+
+/// A row-major integer tensor.
+struct ONNXIntTensor: Equatable {
+    var shape: [Int]
+    var values: [Int]
+
+    init(shape: [Int], values: [Int]) {
+        self.shape = shape
+        self.values = values
+    }
+
+    /// A 1-D tensor of `values`.
+    init(_ values: [Int]) { self.init(shape: [values.count], values: values) }
+
+    /// The values as floats.
+    func asFloat() throws -> Tensor { try Tensor(shape: shape, scalars: values.map { Float($0) }) }
+}
+
+extension Tensor {
+    /// The values as integers (truncated toward zero, as ONNX's Cast; NaN and ±infinity refused).
+    func asONNXInts(op: String) throws -> ONNXIntTensor {
+        let values = try withUnsafeBufferPointer { buffer in
+            try buffer.map { v -> Int in
+                guard v.isFinite, abs(v) < 9.2e18 else { throw ConvNetError(op: op, "cannot convert \(v) to an integer") }
+                return Int(v)
+            }
+        }
+        return ONNXIntTensor(shape: shape, values: values)
+    }
+}
