@@ -62,7 +62,8 @@ extension BenchCommand {
             abstract: "Median time of one batch through a model: inference, or a training step with --train.",
             discussion: "Example: convnet bench model vgg16 --batch 8")
 
-        @Argument(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model: String
+        @Argument(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model: String?
+        @Option(help: "Time this ONNX model instead (inference only; its own input size).") var onnx: String?
         @Option(help: "Batch size.") var batch = 1
         @Option(help: "Input shape C×H×W (default: the model's own).") var input: String?
         @Flag(help: "Time a training step (forward, loss, backward, SGD update) instead of inference.") var train = false
@@ -77,8 +78,17 @@ extension BenchCommand {
         func run() throws {
             try compute.apply()
             let shape = try input.map(SummaryCommand.parseShape)
-            let result = try ModelBenchmarks.run(model: model, batch: batch, inputShape: shape, training: train, eager: eager,
+            let result: ModelBenchmarks.Result
+            if let onnx {
+                guard model == nil, !train, input == nil else {
+                    throw ValidationError("--onnx times inference of the file at its own input size: give no model name, --train or --input")
+                }
+                result = try ModelBenchmarks.run(onnx: onnx, batch: batch, eager: eager, layout: layout, precision: precision)
+            } else {
+                guard let model else { throw ValidationError("give a model name (\(ModelZoo.names.joined(separator: ", "))) or --onnx FILE") }
+                result = try ModelBenchmarks.run(model: model, batch: batch, inputShape: shape, training: train, eager: eager,
                                                 layout: layout, precision: precision)
+            }
             if verbose { result.notes.forEach { printToStandardError("frozen model: \($0)") } }
             try printJSON(result)
         }

@@ -218,6 +218,16 @@ struct FrozenModelTests {
         }
     }
 
+    @Test("bench model --onnx times an imported file on the same frozen plan; a model name beside it is refused")
+    func benchONNX() throws {
+        let file = Fixtures.directory.appendingPathComponent("onnx/resnet20.onnx").path
+        let run = try CommandLineTests.convnet(["bench", "model", "--onnx", file, "--batch", "2", "--threads", "1", "--verbose"])
+        #expect(run.status == 0 && run.output.contains("ms_per_batch"), "\(run.output)")
+        #expect(run.output.contains("frozen model: input [2, 3, 32, 32]: 19 convolutions fused"), "\(run.output)")
+        let both = try CommandLineTests.convnet(["bench", "model", "resnet20", "--onnx", file])
+        #expect(both.status != 0 && both.output.contains("--onnx"), "\(both.output)")
+    }
+
     @Test("bench model times the frozen model and --verbose says what was planned; --eager times the module")
     func benchVerbose() throws {
         let frozen = try CommandLineTests.convnet(["bench", "model", "resnet20", "--batch", "2", "--threads", "1", "--verbose"])

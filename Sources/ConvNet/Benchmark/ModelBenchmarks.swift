@@ -36,30 +36,48 @@ public enum ModelBenchmarks {
                                  what: "a batch of \(batch) through \(name)")
         var gen = RandomGenerator(seed: 1)
         let x = Tensor.randn([batch] + shape, generator: &gen)
-        let ms: Double
-        var notes: [String] = []
-        var memory: ActivationMemory?
         if training {
             let labels = (0..<batch).map { $0 % entry.classes }
             let optimizer = try SGD(parameters: model.parameters, learningRate: 1e-3, momentum: 0.9)
             model.train()
-            ms = try Stopwatch.medianMilliseconds(budget: budget) {
+            let ms = try Stopwatch.medianMilliseconds(budget: budget) {
                 optimizer.zeroGrad()
                 try crossEntropy(model(x), labels: labels).backward()
                 try optimizer.step()
             }
-        } else {
-            model.eval()
-            if eager {
-                ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try withNoGrad { try model(x) } }
-            } else {
-                let frozen = try model.frozen(layout: layout, precision: precision)
-                ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try frozen(x) }
-                notes = frozen.notes
-                memory = frozen.activationMemory(for: x.shape)
-            }
+            return Result(millisecondsPerBatch: ms, imagesPerSecond: Double(batch) / ms * 1e3)
         }
-        return Result(millisecondsPerBatch: ms, imagesPerSecond: Double(batch) / ms * 1e3, notes: notes,
+        return try inference(model, x, eager: eager, layout: layout, precision: precision, budget: budget)
+    }
+
+    /// Median time of one inference batch through the ONNX model at `path` (``ONNXGraphModule``;
+    /// frozen unless `eager`) on random input of the graph's image size, `batch` images.
+    public static func run(onnx path: String, batch: Int, eager: Bool = false, layout: FrozenLayout = .fastest,
+                           precision: InferencePrecision = .float32, budget: Double = 3) throws -> Result {
+        guard batch >= 1 else { throw ConvNetError(op: "bench model", "batch \(batch) must be at least 1") }
+        let model = try ONNXModel(contentsOf: path)
+        let shape = try model.imageInputShape()
+        _ = try model.shapes(batch: batch)  // the graph accepts this batch, its sizes checked against memory
+        var gen = RandomGenerator(seed: 1)
+        let x = Tensor.randn([batch] + shape, generator: &gen)
+        return try inference(model.module(), x, eager: eager, layout: layout, precision: precision, budget: budget)
+    }
+
+    /// Median time of `model` on `x` in evaluation mode without gradients: frozen, or eager.
+    private static func inference(_ model: Module, _ x: Tensor, eager: Bool, layout: FrozenLayout,
+                                  precision: InferencePrecision, budget: Double) throws -> Result {
+        model.eval()
+        let ms: Double
+        var notes: [String] = [], memory: ActivationMemory?
+        if eager {
+            ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try withNoGrad { try model(x) } }
+        } else {
+            let frozen = try model.frozen(layout: layout, precision: precision)
+            ms = try Stopwatch.medianMilliseconds(budget: budget) { _ = try frozen(x) }
+            notes = frozen.notes
+            memory = frozen.activationMemory(for: x.shape)
+        }
+        return Result(millisecondsPerBatch: ms, imagesPerSecond: Double(x.shape[0]) / ms * 1e3, notes: notes,
                       plannedActivationBytes: memory?.plannedBytes, totalActivationBytes: memory?.totalBytes,
                       peakLiveActivationBytes: memory?.peakLiveBytes)
     }
