@@ -47,8 +47,6 @@ final class ActivationArena: StorageProvider, @unchecked Sendable {
     private var followsPlan = true
     private var events: [MemoryPlan.Event] = []
     private var leases: [Lease] = []
-    /// Allocations that found their planned bytes still in use, over all passes.
-    private var conflicts = 0
 
     /// Token of allocation `index` of pass `pass`: releases from earlier passes are told apart.
     private static func token(pass: Int, index: Int) -> Int { pass << 32 | index }
@@ -63,24 +61,19 @@ final class ActivationArena: StorageProvider, @unchecked Sendable {
     }
 
     /// Ends the pass begun last. A pass that completed (`completed`) and did not follow the plan
-    /// replaces it; the result is the plan in force, if any.
+    /// replaces it; the result is that new plan, or nil when the plan stays as it was.
     @discardableResult
     func endPass(completed: Bool) -> MemoryPlan? {
         lock.withLock {
             inPass = false
-            let matched = followsPlan && allocations == plan?.counts.count
-            if completed && !matched {
-                let made = MemoryPlan(events)
-                plan = made
-                if (block?.bytes ?? 0) < made.blockBytes { block = Block(bytes: made.blockBytes) }
-            }
-            events.removeAll(keepingCapacity: true)
-            return plan
+            defer { events.removeAll(keepingCapacity: true) }
+            guard completed, !(followsPlan && allocations == plan?.counts.count) else { return nil }
+            let made = MemoryPlan(events)
+            plan = made
+            if (block?.bytes ?? 0) < made.blockBytes { block = Block(bytes: made.blockBytes) }
+            return made
         }
     }
-
-    /// Allocations so far that found their planned bytes held by a live tensor.
-    var conflictCount: Int { lock.withLock { conflicts } }
 
     func provide(_ count: Int) -> (pointer: UnsafeMutablePointer<Float>?, token: Int) {
         lock.withLock {
@@ -97,10 +90,7 @@ final class ActivationArena: StorageProvider, @unchecked Sendable {
                 return (nil, token)
             }
             let end = offset + MemoryPlan.bytes(count)
-            if leases.contains(where: { $0.block === block && $0.start < end && offset < $0.end }) {
-                conflicts += 1
-                return (nil, token)
-            }
+            if leases.contains(where: { $0.block === block && $0.start < end && offset < $0.end }) { return (nil, token) }
             leases.append(Lease(token: token, start: offset, end: end, block: block))
             return ((block.base + offset).bindMemory(to: Float.self, capacity: max(count, 1)), token)
         }

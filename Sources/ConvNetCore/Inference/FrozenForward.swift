@@ -23,8 +23,6 @@ public final class FrozenForward: @unchecked Sendable {
     /// Guarded by `lock`: per input shape, the arenas no pass is using, and the memory plan in force.
     private var idleArenas: [[Int]: [ActivationArena]] = [:]
     private var memory: [[Int]: ActivationMemory] = [:]
-    /// Guarded by `lock`: per shape being planned, how its layout was chosen, for ``notes``.
-    private var timings: [[Int]: String] = [:]
 
     private struct Compiled {
         let plan: InferencePlan
@@ -71,17 +69,16 @@ public final class FrozenForward: @unchecked Sendable {
         let trace = OpTrace()
         let eager = try OpObservation.$current.withValue(trace) { try forward(x) }
         let plan = InferencePlan(trace, input: ObjectIdentifier(x), output: ObjectIdentifier(eager))
-        let (outcome, output, reason) = try checkedPlan(plan, x, eager)
+        let (outcome, output, note) = try checkedPlan(plan, x, eager)
         lock.withLock {
             compiled[x.shape] = outcome
-            let layout = outcome.map { timings.removeValue(forKey: x.shape) ?? "\($0.layout.rawValue) layout" }
-            messages.append("input \(describe(x.shape)): " + (layout.map { "\(plan.summary); \($0)" } ?? "runs eagerly (\(reason))"))
+            messages.append("input \(describe(x.shape)): " + (outcome != nil ? "\(plan.summary); \(note)" : "runs eagerly (\(note))"))
         }
         return output ?? eager
     }
 
     /// The plan with its fused steps when they reproduce `eager` on `x` (in the faster layout when
-    /// both are tried) and its output on `x`; else nil and why not.
+    /// both are tried), its output on `x` and which layout it uses and why; else nil and why not.
     private func checkedPlan(_ plan: InferencePlan, _ x: Tensor, _ eager: Tensor) throws -> (Compiled?, Tensor?, String) {
         guard !plan.chains.isEmpty else { return (nil, nil, "no convolution to fuse") }
         guard let kernels = Backend.current.inferenceConvolution else {
@@ -119,13 +116,15 @@ public final class FrozenForward: @unchecked Sendable {
             candidates.append((candidate, frozen))
         }
         guard !candidates.isEmpty else { return (nil, nil, refusal) }
-        let chosen = candidates.count == 1 ? 0 : try fastest(candidates.map(\.plan), x)
-        return (candidates[chosen].plan, candidates[chosen].output, "")
+        if candidates.count == 1 { return (candidates[0].plan, candidates[0].output, "\(candidates[0].plan.layout.rawValue) layout") }
+        let (chosen, why) = try fastest(candidates.map(\.plan), x)
+        return (candidates[chosen].plan, candidates[chosen].output, why)
     }
 
-    /// The index of the candidate whose passes on `x` take least time: passes alternate between the candidates
-    /// (at least 3 each, more while they take under 0.3 s in all, at most 15), medians compared.
-    private func fastest(_ candidates: [Compiled], _ x: Tensor) throws -> Int {
+    /// The index of the candidate whose passes on `x` take least time, and the times that chose it:
+    /// passes alternate between the candidates (at least 3 each, more while they take under 0.3 s
+    /// in all, at most 15), medians compared.
+    private func fastest(_ candidates: [Compiled], _ x: Tensor) throws -> (Int, String) {
         var times = [[Double]](repeating: [], count: candidates.count)
         let start = DispatchTime.now().uptimeNanoseconds
         var rounds = 0
@@ -141,11 +140,8 @@ public final class FrozenForward: @unchecked Sendable {
         let best = medians.indices.min { medians[$0] < medians[$1] }!
         let others = candidates.indices.filter { $0 != best }
             .map { String(format: "%.2f ms %@", medians[$0], candidates[$0].layout.rawValue) }.joined(separator: ", ")
-        lock.withLock {
-            timings[x.shape] = String(format: "%@ layout, the faster on this shape (median %.2f ms a pass against %@, %d passes each)",
-                                      candidates[best].layout.rawValue, medians[best], others, rounds)
-        }
-        return best
+        return (best, String(format: "%@ layout, the faster on this shape (median %.2f ms a pass against %@, %d passes each)",
+                             candidates[best].layout.rawValue, medians[best], others, rounds))
     }
 
     /// `x` through the plan, or nil when the forward pass strayed from the traced calls (another
@@ -169,15 +165,13 @@ public final class FrozenForward: @unchecked Sendable {
         arena.beginPass()
         var completed = false
         defer {
-            let plan = arena.endPass(completed: completed)
+            let replanned = arena.endPass(completed: completed)
             lock.withLock {
                 idleArenas[shape, default: []].append(arena)
-                if let plan, memory[shape] == nil {
-                    let report = ActivationMemory(plan)
+                if let replanned {
+                    let report = ActivationMemory(replanned)
+                    if memory[shape] == nil { messages.append("input \(describe(shape)): activations \(report)") }
                     memory[shape] = report
-                    messages.append("input \(describe(shape)): activations \(report)")
-                } else if let plan {
-                    memory[shape] = ActivationMemory(plan)
                 }
             }
         }
