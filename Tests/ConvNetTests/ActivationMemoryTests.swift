@@ -2,13 +2,6 @@ import ConvNet
 import Foundation
 import Testing
 
-/// max |a − b| / max(1, max |b|).
-private func relativeDifference(_ a: Tensor, _ b: Tensor) -> Float {
-    let (x, y) = (a.scalars, b.scalars)
-    let scale = max(1, y.map(abs).max() ?? 0)
-    return (zip(x, y).map { abs($0 - $1) }.max() ?? 0) / scale
-}
-
 @Suite("frozen models: activations in memory planned once per input shape")
 struct ActivationMemoryTests {
     @Test("resnet20's activations share memory: the planned block is a fraction of all activations, near the most alive at once")

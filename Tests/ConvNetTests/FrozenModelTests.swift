@@ -11,33 +11,6 @@ private let zooCases: [(name: String, input: [Int])] = [
     ("resnet20", [2, 3, 32, 32]), ("googlenet", [1, 3, 64, 64]),
 ]
 
-/// Random running statistics and affine parameters for every batch norm of `model`.
-private func randomizeBatchNorms(_ model: Module, seed: UInt64) {
-    var gen = RandomGenerator(seed: seed)
-    for (name, tensor) in model.stateDict() {
-        let values: Tensor
-        if name.hasSuffix("running_var") {
-            values = Tensor.uniform(tensor.shape, low: 0.5, high: 1.5, generator: &gen)
-        } else if name.hasSuffix("running_mean") {
-            values = Tensor.randn(tensor.shape, std: 0.1, generator: &gen)
-        } else if tensor.rank == 1, name.contains("bn") || name.contains("downsample.1") || name.contains("features") {
-            // γ of batch norms around 1, β around 0 (biases of convolutions and linear layers too; harmless).
-            values = name.hasSuffix("weight") ? Tensor.uniform(tensor.shape, low: 0.5, high: 1.5, generator: &gen)
-                : Tensor.randn(tensor.shape, std: 0.1, generator: &gen)
-        } else {
-            continue
-        }
-        try? tensor.assign(values)
-    }
-}
-
-/// max |a − b| / max(1, max |b|).
-private func relativeDifference(_ a: Tensor, _ b: Tensor) -> Float {
-    let (x, y) = (a.scalars, b.scalars)
-    let scale = max(1, y.map(abs).max() ?? 0)
-    return (zip(x, y).map { abs($0 - $1) }.max() ?? 0) / scale
-}
-
 @Suite("frozen models: folded batch norm and fused convolutions give the eager logits")
 struct FrozenModelTests {
     @Test("every zoo model frozen equals itself in evaluation mode to 1e-5 relative", arguments: zooCases.map(\.name))
@@ -135,14 +108,19 @@ struct FrozenModelTests {
         #expect(frozen.activationMemory(for: [2, 3, 32, 32]) != nil && frozen.activationMemory(for: [3, 3, 40, 40]) == nil)
     }
 
+    /// ResNet-20 in evaluation mode with random batch-norm statistics, a batch of 2 and its eager logits.
+    static func resnet20Case(batchNormSeed: UInt64, inputSeed: UInt64) throws -> (Module, Tensor, Tensor) {
+        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make("resnet20") }
+        randomizeBatchNorms(model, seed: batchNormSeed)
+        model.eval()
+        var gen = RandomGenerator(seed: inputSeed)
+        let x = Tensor.randn([2, 3, 32, 32], generator: &gen)
+        return (model, x, try withNoGrad { try model(x) })
+    }
+
     @Test("both activation layouts give the eager logits; fastest times both and says which it kept")
     func layouts() throws {
-        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make("resnet20") }
-        randomizeBatchNorms(model, seed: 13)
-        model.eval()
-        var gen = RandomGenerator(seed: 14)
-        let x = Tensor.randn([2, 3, 32, 32], generator: &gen)
-        let eager = try withNoGrad { try model(x) }
+        let (model, x, eager) = try Self.resnet20Case(batchNormSeed: 13, inputSeed: 14)
         for layout in FrozenLayout.allCases {
             let frozen = try model.frozen(layout: layout)
             for _ in 0..<3 { #expect(relativeDifference(try frozen(x), eager) <= 1e-5, "\(layout)") }
@@ -158,12 +136,7 @@ struct FrozenModelTests {
 
     @Test("bfloat16 convolutions give the eager logits to bfloat16's rounding, or run eagerly saying why")
     func bfloat16() throws {
-        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make("resnet20") }
-        randomizeBatchNorms(model, seed: 15)
-        model.eval()
-        var gen = RandomGenerator(seed: 16)
-        let x = Tensor.randn([2, 3, 32, 32], generator: &gen)
-        let eager = try withNoGrad { try model(x) }
+        let (model, x, eager) = try Self.resnet20Case(batchNormSeed: 15, inputSeed: 16)
         let frozen = try model.frozen(layout: .channelsLast, precision: .bfloat16)
         let outputs = try (0..<3).map { _ in try frozen(x) }
         let note = frozen.notes.first ?? ""

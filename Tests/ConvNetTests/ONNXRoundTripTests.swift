@@ -2,24 +2,6 @@ import ConvNet
 import Foundation
 import Testing
 
-/// Random running statistics and affine parameters for every batch norm, so that folding them on
-/// export and reading them back is not trivially the identity.
-private func randomizeBatchNorms(_ model: Module, seed: UInt64) {
-    var gen = RandomGenerator(seed: seed)
-    for (name, tensor) in model.stateDict() where name.hasSuffix("running_var") || name.hasSuffix("running_mean") {
-        let values = name.hasSuffix("running_var") ? Tensor.uniform(tensor.shape, low: 0.5, high: 1.5, generator: &gen)
-            : Tensor.randn(tensor.shape, std: 0.1, generator: &gen)
-        try? tensor.assign(values)
-    }
-}
-
-/// max |a − b| / max(1, max |b|).
-private func relativeDifference(_ a: Tensor, _ b: Tensor) -> Float {
-    let (x, y) = (a.scalars, b.scalars)
-    let scale = max(1, y.map(abs).max() ?? 0)
-    return (zip(x, y).map { abs($0 - $1) }.max() ?? 0) / scale
-}
-
 @Suite("ONNX round trip: a model exported by us and imported by us gives its own logits")
 struct ONNXRoundTripTests {
     @Test("zoo models exported with a dynamic batch, imported, eager and frozen, at two batch sizes", arguments: [
