@@ -1,4 +1,5 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
 
 // Layers, bottom to top:
@@ -10,6 +11,25 @@ import PackageDescription
 //   ConvNet               the library users import (re-exports the core; nn/optim/data/models build here;
 //                         TensorBoard event files and ONNX models through swift-protobuf)
 //   convnet               the command-line tool, a thin shell over ConvNet
+//   CMPI                  Open MPI's C API (data-parallel training), only where it is installed
+
+/// Open MPI is optional: when pkg-config's `ompi-c` is missing (or CONVNET_MPI=0), the library
+/// builds without the CMPI target and `MPICommunicator` reports that MPI is missing. After
+/// installing Open MPI into an existing checkout, `touch Package.swift` so SwiftPM reads this again.
+let mpiAvailable: Bool = {
+    let environment = ProcessInfo.processInfo.environment
+    if environment["CONVNET_MPI"] == "0" { return false }
+    let folders = (environment["PKG_CONFIG_PATH"] ?? "").split(separator: ":").map(String.init) + [
+        "/usr/lib/x86_64-linux-gnu/pkgconfig", "/usr/lib/aarch64-linux-gnu/pkgconfig", "/usr/lib/pkgconfig",
+        "/usr/lib64/pkgconfig", "/usr/local/lib/pkgconfig", "/opt/homebrew/lib/pkgconfig", "/usr/share/pkgconfig",
+    ]
+    return folders.contains { FileManager.default.fileExists(atPath: $0 + "/ompi-c.pc") }
+}()
+let mpiTargets: [Target] = mpiAvailable
+    ? [.systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                      providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])])]
+    : []
+
 let package = Package(
     name: "swift-convnet",
     platforms: [.macOS(.v13)],
@@ -50,10 +70,12 @@ let package = Package(
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("turbojpeg")]),
         .target(
             name: "ConvNet",
-            dependencies: ["ConvNetCore", "CZlib", "CImageCodecs", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["ConvNetCore", "CZlib", "CImageCodecs", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+                + (mpiAvailable ? ["CMPI"] : []),
             // The .protos that Tools/generate_tensorboard_proto.sh and generate_onnx_proto.sh turn into
             // the committed event.pb.swift and onnx.pb.swift.
-            exclude: ["Logging/Proto/event.proto", "ONNX/Proto/onnx.proto"]),
+            exclude: ["Logging/Proto/event.proto", "ONNX/Proto/onnx.proto"],
+            swiftSettings: mpiAvailable ? [.define("CONVNET_MPI")] : []),
         .executableTarget(
             name: "convnet",
             dependencies: ["ConvNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -61,5 +83,5 @@ let package = Package(
             name: "ConvNetTests", dependencies: ["ConvNet"],
             // PyTorch-written weights and logits (Tools/export_reference_models.py), read by path.
             exclude: ["Fixtures"]),
-    ]
+    ] + mpiTargets
 )

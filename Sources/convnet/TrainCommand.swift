@@ -8,7 +8,11 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a model; writes OUT/metrics.csv and OUT/checkpoint.safetensors after every epoch.",
-        discussion: "Ctrl-C or SIGTERM finishes the current batch, writes a checkpoint and exits with status 130; --resume continues it.")
+        discussion: """
+            Ctrl-C or SIGTERM finishes the current batch, writes a checkpoint and exits with status 130; --resume continues it.
+            Under `mpirun -np N` the N processes train one model data-parallel over MPI: --batch-size is the global batch, \
+            each rank takes an equal share of it, gradients are averaged before every step, and rank 0 alone prints and writes OUT.
+            """)
 
     @OptionGroup var experiment: TrainingArguments
     @Option(help: "Folder with the dataset's files (MNIST defaults to the copy in Datasets/mnist).") var data: String?
@@ -18,20 +22,59 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Also log to TensorBoard: an event file in this folder (created if missing) with each batch's loss and learning rate, each epoch's losses, accuracies and first-layer filters; view it live with `tensorboard --logdir DIR`.") var tensorboard: String?
     @Flag(help: "Continue from OUT/checkpoint.safetensors.") var resume = false
     @Flag(help: "With --resume: accept weights and optimizer state holding NaN or infinity (refused by default).") var allowNonfinite = false
+    @Flag(help: "Under mpirun: every rank also writes its final weights to OUT/replica-RANK.safetensors (to compare the replicas).") var saveReplicas = false
 
     func run() throws {
         // First, before this run starts any thread (they inherit the blocked signals).
         let interrupt = InterruptFlag()
-        let options = try experiment.options(threads: compute.threads ?? Backend.threads)
+        guard MPICommunicator.launchedAsSeveralRanks else {
+            return try train(communicator: SingleProcessCommunicator(), interrupt: interrupt)
+        }
+        let world = try MPICommunicator.world()
+        do {
+            try train(communicator: world, interrupt: interrupt)
+            world.finalize()
+        } catch let code as ExitCode {
+            // Interrupted: every rank stopped after the same batch.
+            world.finalize()
+            throw code
+        } catch {
+            // The others may be waiting for this rank in a collective call: end the whole job.
+            printToStandardError("Error: rank \(world.rank) of \(world.size): \(error)")
+            world.abort(code: 1)
+        }
+    }
+
+    private func train(communicator: any Communicator, interrupt: InterruptFlag) throws {
+        let ranks = communicator.size
+        // The ranks on one machine share its cores.
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount / (ranks > 1 ? MPICommunicator.localRanks : 1))
+        let options = try experiment.options(threads: compute.threads ?? (ranks > 1 ? cores : Backend.threads), ranks: ranks)
+        var compute = compute
+        compute.threads = options.threads
         try compute.apply()
-        let workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let workers = workers ?? cores
         guard workers >= 1 else { throw ConvNetError(op: "train", "--workers \(workers) must be at least 1") }
 
         // A bad --tensorboard folder fails here, before the data is loaded.
         if let tensorboard { try TensorBoardWriter.prepare(directory: tensorboard) }
 
-        let trainer = try Trainer(options: options, dataDirectory: data, outputDirectory: out, workers: workers)
+        let trainer = try Trainer(options: options, dataDirectory: data, outputDirectory: out, workers: workers,
+                                  communicator: communicator, program: ranks > 1 ? ProgramFingerprint.current() : "")
         if resume { try trainer.resume(allowNonFinite: allowNonfinite) }
+        defer {
+            if saveReplicas {
+                do { try trainer.saveReplica(to: out + "/replica-\(communicator.rank).safetensors") } catch {
+                    printToStandardError("warning: rank \(communicator.rank): \(error)")
+                }
+            }
+        }
+        guard communicator.rank == 0 else {
+            // The other ranks train silently; rank 0 reports.
+            trainer.stopRequested = { interrupt.isSet }
+            if case .interrupted = try trainer.run() { throw ExitCode(130) }
+            return
+        }
         let progress = ProgressPrinter(epochs: options.epochs)
         let board = try tensorboard.map { TensorBoardObserver(writer: try TensorBoardWriter(directory: $0), trainer: trainer) }
         let observers = ObserverGroup([progress] + (board.map { [$0] } ?? []))
@@ -45,6 +88,9 @@ struct TrainCommand: ParsableCommand {
         defer { board?.flush() }
         trainer.stopRequested = { interrupt.isSet }
         let train = trainer.trainLoader
+        if ranks > 1 {
+            print("data-parallel over MPI: \(ranks) ranks × \(options.threads) threads, global batch \(options.batchSize) (\(options.batchSize / ranks) per rank), \(trainer.dataParallel.buckets.count) gradient buckets, batch norm statistics \(options.syncBatchNorm ? "over the global batch (--sync-bn)" : "per rank")")
+        }
         print("training \(options.model) on \(options.dataset): \(train.dataset.count) images of \(train.dataset.channels)×\(train.outputHeight)×\(train.outputWidth) in \(train.dataset.classNames.count) classes, evaluated on \(trainer.testLoader.dataset.count) \(trainer.data.evaluationName) images; batch \(options.batchSize), \(options.optimizer.rawValue) lr \(options.learningRate), seed \(options.seed) (\(options.shuffle.rawValue) order), \(options.threads) threads, \(workers) workers, \(options.model) has \(trainer.model.parameterCount) parameters")
         for note in trainer.data.notes { print(note) }
         if let board { print("TensorBoard: \(board.writer.path) (view with tensorboard --logdir \(tensorboard!))") }

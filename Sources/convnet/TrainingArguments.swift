@@ -29,18 +29,21 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Resize (shorter side) and center-crop every image to SIZE×SIZE when loading.") var imageSize: Int?
     @Option(help: "CIFAR-100 labels: fine (100 classes) or coarse (20).") var labelLevel = defaults.labelLevel
     @Flag(help: "Skip image files that cannot be decoded (and report how many) instead of stopping.") var skipBadImages = defaults.skipBadImages
+    @Flag(name: .customLong("sync-bn"), help: "Under mpirun: batch norm statistics over the global batch (PyTorch's SyncBatchNorm) instead of each rank's share.") var syncBatchNorm = defaults.syncBatchNorm
 
-    /// The validated options these flags give, with `threads` (what `--threads` set). The
+    /// The validated options these flags give, with `threads` (what `--threads` set) and `ranks`
+    /// (the processes mpirun started). The
     /// memberwise initializer takes every field, so a field added to ``TrainingOptions`` without
     /// a flag here does not compile. Momentum applies to SGD only.
-    func options(threads: Int) throws -> TrainingOptions {
-        let options = TrainingOptions(
+    func options(threads: Int, ranks: Int = 1) throws -> TrainingOptions {
+        var options = TrainingOptions(
             model: model, dataset: dataset, epochs: epochs, batchSize: batchSize, optimizer: optimizer,
             learningRate: learningRate, momentum: optimizer == .sgd ? momentum : 0, nesterov: nesterov,
             weightDecay: weightDecay, schedule: schedule, milestones: try milestones.map(Self.epochs) ?? [], gamma: gamma,
             warmupSteps: warmupSteps, seed: seed, shuffle: shuffle, threads: threads, trainLimit: trainLimit,
             testLimit: testLimit, augment: augment, holdout: holdout, imageSize: imageSize, labelLevel: labelLevel,
-            skipBadImages: skipBadImages)
+            skipBadImages: skipBadImages, syncBatchNorm: syncBatchNorm)
+        options.ranks = ranks
         try options.validate()
         return options
     }

@@ -44,6 +44,8 @@ public struct DataLoader: Sendable {
     public let augmentationSeed: UInt64
     /// Threads that augment a batch's images (the batch does not depend on it).
     public let workers: Int
+    /// This rank's share of every order when several processes train together; nil: all of it.
+    public let shard: DataShard?
     /// Height and width of the images in a batch (after augmentation).
     public let outputHeight: Int, outputWidth: Int
     /// The first error an augmentation threw while assembling batches (see ``checkFailure()``).
@@ -58,7 +60,8 @@ public struct DataLoader: Sendable {
     ///   whose channel count differs from the images', or an augmentation that cannot take them.
     public init(_ dataset: ImageDataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64 = 0,
                 normalization: Normalization? = nil, prefetch: Bool = true, convention: ShuffleConvention = .randperm,
-                augmentation: Compose = Compose([]), augmentationSeed: UInt64 = 0, workers: Int = 1) throws {
+                augmentation: Compose = Compose([]), augmentationSeed: UInt64 = 0, workers: Int = 1,
+                shard: DataShard? = nil) throws {
         guard batchSize > 0 else { throw ConvNetError(op: "DataLoader", "batch size \(batchSize) must be positive") }
         guard workers > 0 else { throw ConvNetError(op: "DataLoader", "--workers \(workers) must be at least 1") }
         if let n = normalization {
@@ -69,6 +72,7 @@ public struct DataLoader: Sendable {
         (self.dataset, self.batchSize, self.shuffle, self.dropLast, self.seed, self.normalization, self.prefetch) =
             (dataset, batchSize, shuffle, dropLast, seed, normalization, prefetch)
         (self.convention, self.augmentation, self.augmentationSeed, self.workers) = (convention, augmentation, augmentationSeed, workers)
+        self.shard = shard
         var outputSize = (dataset.height, dataset.width)
         if !augmentation.transforms.isEmpty && dataset.count > 0 {
             // Every transform's output size depends only on its input size: one image tells the batch shape.
@@ -105,8 +109,9 @@ public struct DataLoader: Sendable {
 
     /// Batches per epoch.
     public var count: Int {
+        let samples = shard?.length(of: dataset.count) ?? dataset.count
         // Without n + b − 1, which overflows for a batch size near Int.max.
-        dataset.count / batchSize + (!dropLast && dataset.count % batchSize > 0 ? 1 : 0)
+        return samples / batchSize + (!dropLast && samples % batchSize > 0 ? 1 : 0)
     }
 
     /// The order of the samples in epoch `epoch` (0-based): the `epoch + 1`-th order drawn from a
@@ -120,8 +125,14 @@ public struct DataLoader: Sendable {
 
     /// The order of the samples in an epoch, drawn from `generator` as ``convention`` says: with
     /// `.randperm`, `torch.randperm(count)` when shuffling and nothing otherwise; with
-    /// `.dataLoader`, what iterating a `torch.utils.data.DataLoader` draws.
+    /// `.dataLoader`, what iterating a `torch.utils.data.DataLoader` draws. With a ``shard``, this
+    /// rank's part of that order (every rank draws the same).
     public func order(using generator: inout RandomGenerator) -> [Int] {
+        let whole = wholeOrder(using: &generator)
+        return shard?.part(of: whole) ?? whole
+    }
+
+    private func wholeOrder(using generator: inout RandomGenerator) -> [Int] {
         switch convention {
         case .randperm:
             return shuffle ? generator.permutation(dataset.count) : Array(0..<dataset.count)

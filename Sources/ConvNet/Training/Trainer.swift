@@ -45,8 +45,13 @@ public final class Trainer {
     /// Where `metrics.csv` and `checkpoint.safetensors` go.
     public let outputDirectory: String
     public weak var observer: TrainingObserver?
-    /// Polled after every batch; return true to checkpoint and stop (Ctrl-C).
+    /// Polled after every batch; return true to checkpoint and stop (Ctrl-C). With several
+    /// ranks, all stop after the batch in which any of them asked.
     public var stopRequested: () -> Bool = { false }
+    /// The processes training this model together; rank 0 alone writes files.
+    public let communicator: any Communicator
+    /// Averages the gradients over the ranks after every backward pass.
+    public let dataParallel: DataParallel
 
     public private(set) var history: [EpochMetrics] = []
     /// This run's random numbers, independent of anything else running. As in a PyTorch script
@@ -75,9 +80,20 @@ public final class Trainer {
     /// - Parameters:
     ///   - dataDirectory: where the dataset's files are (`--data`); MNIST defaults to the bundled copy.
     ///   - workers: threads that decode and augment images (results do not depend on it).
-    public init(options: TrainingOptions, dataDirectory: String?, outputDirectory: String, workers: Int = 1) throws {
+    ///   - communicator: the ranks training together (``TrainingOptions/ranks`` of them). Each
+    ///     takes its ``DataShard`` of every global batch; rank 0's initial weights go to all; only
+    ///     rank 0 writes the output folder (it alone needs it).
+    ///   - program: names the program a rank runs, compared across ranks with the options and the
+    ///     data (a mismatch is refused).
+    public init(options: TrainingOptions, dataDirectory: String?, outputDirectory: String, workers: Int = 1,
+                communicator: any Communicator = SingleProcessCommunicator(), program: String = "") throws {
         try options.validate()
-        try Self.prepareOutput(outputDirectory)
+        guard options.ranks == communicator.size else {
+            throw ConvNetError(op: "train", "the options are for \(options.ranks) ranks, but \(communicator.size) processes run")
+        }
+        self.communicator = communicator
+        let ranks = communicator.size
+        if communicator.rank == 0 { try Self.prepareOutput(outputDirectory) }
         self.options = options
         self.outputDirectory = outputDirectory
         let generator = SharedGenerator(seed: options.seed)
@@ -90,21 +106,38 @@ public final class Trainer {
         let augmentation = try TransformSpec.parse(options.augment, imageSize: ImageSize(height: train.height, width: train.width),
                                                    principalComponents: { try Lighting.principalComponents(of: train) })
         // Each epoch's order comes from `generator` (see `trainRemainingEpochs`), not from a seed of the loader's.
-        trainLoader = try DataLoader(train, batchSize: options.batchSize, shuffle: true, normalization: prepared.normalization,
+        // With several ranks each takes its share of every global batch (the same order on all).
+        trainLoader = try DataLoader(train, batchSize: options.batchSize / ranks, shuffle: true, normalization: prepared.normalization,
                                      convention: options.shuffle, augmentation: augmentation, augmentationSeed: options.seed,
-                                     workers: workers)
+                                     workers: workers, shard: ranks > 1 ? DataShard(rank: communicator.rank, ranks: ranks, padded: true) : nil)
         // Evaluated in training-sized batches: the step's cached oneDNN buffers serve (batches of 1000 ResNet-20
         // images took peak memory from 0.48 to 1.33 GB).
-        testLoader = try DataLoader(prepared.evaluation, batchSize: options.batchSize, shuffle: false, normalization: prepared.normalization,
-                                    convention: options.shuffle)
+        testLoader = try DataLoader(prepared.evaluation, batchSize: options.batchSize / ranks, shuffle: false,
+                                    normalization: prepared.normalization, convention: options.shuffle,
+                                    shard: ranks > 1 ? DataShard(rank: communicator.rank, ranks: ranks, padded: false) : nil)
         model = try GlobalGenerator.using(generator) { try ModelZoo.make(options.model, classes: train.classNames.count) }
         let shape = [train.channels, trainLoader.outputHeight, trainLoader.outputWidth]
         try Self.checkInput(model, entry: entry, shape: shape)
         // A batch that cannot fit in memory is refused now, not by a failed allocation mid-step.
-        let batch = min(options.batchSize, train.count)
+        let batch = min(options.batchSize / ranks, train.count)
         let needed = try ModelSummary.of(model, name: options.model, inputShape: shape, batch: batch).trainingMemoryBytes
         try MemoryBudget.require(needed, op: "train", what: "--batch-size \(batch) (\(options.model) on \(shape.map(String.init).joined(separator: "×")) images; an estimate of weights, gradients, momentum and activations)")
         optimizer = try options.makeOptimizer(model.parameters)
+        if ranks > 1 {
+            if options.syncBatchNorm { try SynchronizedStatistics.install(in: model, communicator: communicator) }
+            let dataset = { (d: ImageDataset) in
+                "\(d.count) images of \(d.channels)×\(d.height)×\(d.width), classes \(d.classNames.joined(separator: ",")), "
+                    + "labels \(ReplicaConsistency.fingerprint(of: d.labels.map { UInt8(truncatingIfNeeded: $0) })), "
+                    + "pixels \(ReplicaConsistency.fingerprint(of: d.pixels))"
+            }
+            let json = JSONEncoder()
+            json.outputFormatting = .sortedKeys
+            let optionsText = String(decoding: try json.encode(options), as: UTF8.self)
+            try ReplicaConsistency.verify([("program", program), ("options", optionsText), ("training data", dataset(train)),
+                                           ("evaluation data", dataset(prepared.evaluation))], over: communicator)
+            try communicator.broadcast(model.parameters + model.namedBuffers().map(\.tensor), from: 0)
+        }
+        dataParallel = DataParallel(parameters: model.parameters, communicator: communicator)
     }
 
     /// Creates the output folder and checks that files can be written there, before any training
@@ -148,7 +181,20 @@ public final class Trainer {
     /// of epochs may differ).
     /// Weights or optimizer state holding NaN or ±infinity are refused unless `allowNonFinite`.
     public func resume(allowNonFinite: Bool = false) throws {
-        let checkpoint = try Checkpoint.load(path: checkpointPath)
+        let checkpoint: Checkpoint
+        if communicator.size > 1 {
+            // Only rank 0 is sure to see the output folder: it reads the file and sends its bytes.
+            var bytes = Data()
+            if communicator.rank == 0 {
+                do { bytes = try Data(contentsOf: URL(fileURLWithPath: checkpointPath)) } catch {
+                    throw ConvNetError(op: "resume", "\(checkpointPath): cannot read it (\((error as NSError).localizedFailureReason ?? error.localizedDescription))")
+                }
+            }
+            bytes = try communicator.broadcast(bytes, from: 0)
+            checkpoint = try Checkpoint.decode(SafeTensors.decode(bytes, source: checkpointPath), source: checkpointPath)
+        } else {
+            checkpoint = try Checkpoint.load(path: checkpointPath)
+        }
         guard checkpoint.options.sameExperiment(as: options) else {
             let changed = checkpoint.options.differences(from: options).joined(separator: "; ")
             throw ConvNetError(op: "resume", "\(checkpointPath) was written by a different run (checkpoint vs this run: \(changed))")
@@ -221,14 +267,22 @@ public final class Trainer {
         try GlobalGenerator.using(generator) { try trainRemainingEpochs() }
     }
 
+    /// Whether this process writes the output folder: rank 0.
+    public var writesFiles: Bool { communicator.rank == 0 }
+
     private func trainRemainingEpochs() throws -> TrainingOutcome {
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-        // Temporary files of a run killed while writing (kill -9) are removed.
-        AtomicFile.removeDebris(of: checkpointPath)
-        AtomicFile.removeDebris(of: metricsPath)
-        // A run killed between the two writes of an epoch left metrics.csv an epoch short; after the
-        // last epoch no later epoch would rewrite it.
-        if !history.isEmpty { try AtomicFile.write(Data(EpochMetrics.csv(history).utf8), to: metricsPath) }
+        if writesFiles {
+            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+            // Temporary files of a run killed while writing (kill -9) are removed.
+            AtomicFile.removeDebris(of: checkpointPath)
+            AtomicFile.removeDebris(of: metricsPath)
+            // A run killed between the two writes of an epoch left metrics.csv an epoch short; after the
+            // last epoch no later epoch would rewrite it.
+            if !history.isEmpty { try AtomicFile.write(Data(EpochMetrics.csv(history).utf8), to: metricsPath) }
+        }
+        let ranks = communicator.size
+        // DDP's broadcast_buffers: every forward starts from rank 0's batch norm statistics.
+        let buffers = options.syncBatchNorm ? [] : model.namedBuffers().map(\.tensor)
         let batches = trainLoader.count
         let totalSteps = options.epochs * batches
         let schedule = options.learningRateSchedule
@@ -250,18 +304,27 @@ public final class Trainer {
                 optimizer.learningRate = schedule.rate(base: options.learningRate, step: step, totalSteps: totalSteps,
                                                        stepsPerEpoch: batches)
                 optimizer.zeroGrad()
+                if ranks > 1 && !buffers.isEmpty { try communicator.broadcast(buffers, from: 0) }
                 let logits = try model(batch.images)
                 let loss = try crossEntropy(logits, labels: batch.labels)
                 let lossValue = try loss.item()
                 guard lossValue.isFinite else {
-                    throw ConvNetError(op: "train", "loss became \(NonFiniteValues.text(Double(lossValue))) at epoch \(epoch + 1), batch \(batchesIntoEpoch + 1); stopped (the last checkpoint is unchanged; try a lower --lr)")
+                    let rank = ranks > 1 ? " on rank \(communicator.rank)" : ""
+                    throw ConvNetError(op: "train", "loss became \(NonFiniteValues.text(Double(lossValue)))\(rank) at epoch \(epoch + 1), batch \(batchesIntoEpoch + 1); stopped (the last checkpoint is unchanged; try a lower --lr)")
                 }
-                try loss.backward()
+                try dataParallel.backward(loss)
                 try optimizer.step()
                 let predicted = try logits.argmax(dim: 1)
-                partial.correct += zip(predicted, batch.labels).filter { $0 == $1 }.count
-                partial.lossSum += Double(lossValue) * Double(batch.labels.count)
-                partial.seen += batch.labels.count
+                // This rank's share, summed over the ranks (with whether any of them was asked to stop).
+                let totals = try communicator.allReduceSum([
+                    Double(zip(predicted, batch.labels).filter { $0 == $1 }.count), Double(lossValue) * Double(batch.labels.count),
+                    Double(batch.labels.count), stopRequested() ? 1 : 0,
+                ])
+                partial.correct += Int(totals[0])
+                partial.lossSum += totals[1]
+                partial.seen += Int(totals[2])
+                let batchLoss = totals[1] / max(totals[2], 1)
+                let stop = totals[3] > 0
                 batchesIntoEpoch += 1
                 let now = Stopwatch.now()
                 partial.seconds += now - start
@@ -270,15 +333,15 @@ public final class Trainer {
                     epoch: epoch + 1, batch: batchesIntoEpoch, batches: batches,
                     loss: partial.lossSum / Double(partial.seen), accuracy: 100 * Double(partial.correct) / Double(partial.seen),
                     seconds: partial.seconds, samplesPerSecond: Double(partial.seen) / max(partial.seconds, 1e-9),
-                    learningRate: optimizer.learningRate, batchLoss: Double(lossValue)))
-                if stopRequested() && batchesIntoEpoch < batches {
+                    learningRate: optimizer.learningRate, batchLoss: batchLoss))
+                if stop && batchesIntoEpoch < batches {
                     try saveCheckpoint()
                     return .interrupted(epoch: epoch + 1, batch: batchesIntoEpoch)
                 }
             }
             // A PyTorch script evaluating through a DataLoader draws its iterator's base seed here.
             _ = generator.withGenerator { testLoader.order(using: &$0) }
-            let test = try evaluate(model, on: testLoader)
+            let test = try evaluateOnEveryRank()
             if let report = test.nonFiniteReport {
                 throw ConvNetError(op: "train", "evaluation after epoch \(epoch + 1): \(report); stopped (the last checkpoint is unchanged; try a lower --lr)")
             }
@@ -289,20 +352,45 @@ public final class Trainer {
             completedEpochs += 1
             batchesIntoEpoch = 0
             partial = Checkpoint.PartialEpoch()
+            try ReplicaConsistency.verifyIdentical(model.parameters + model.namedBuffers().map(\.tensor), over: communicator,
+                                                   when: "after epoch \(epoch + 1)")
             // The checkpoint first: after a crash between the two writes, metrics.csv never lists
             // an epoch the checkpoint lacks (the next epoch rewrites it from the checkpoint's history).
             try saveCheckpoint()
-            try AtomicFile.write(Data(EpochMetrics.csv(history).utf8), to: metricsPath)
+            if writesFiles { try AtomicFile.write(Data(EpochMetrics.csv(history).utf8), to: metricsPath) }
             observer?.epochFinished(metrics)
-            if stopRequested() && completedEpochs < options.epochs {
+            let stop = try communicator.allReduceSum([stopRequested() ? 1 : 0])[0] > 0
+            if stop && completedEpochs < options.epochs {
                 return .interrupted(epoch: completedEpochs, batch: 0)
             }
         }
         return .completed
     }
 
-    /// Writes `checkpoint.safetensors` atomically.
+    /// The evaluation set's figures: with several ranks, each evaluates its share and the sums
+    /// are combined (every image counted once).
+    private func evaluateOnEveryRank() throws -> EvaluationResult {
+        var result = try evaluate(model, on: testLoader)
+        guard communicator.size > 1 else { return result }
+        let count = Double(result.labels.count)
+        let correct = Double(zip(result.predictions, result.labels).filter { $0 == $1 }.count)
+        let sums = try communicator.allReduceSum([result.loss * count, correct, count, Double(result.nonFiniteOutputs)])
+        let total = max(sums[2], 1)
+        result.loss = sums[0] / total
+        result.accuracy = 100 * sums[1] / total
+        result.nonFiniteOutputs = Int(sums[3])
+        return result
+    }
+
+    /// Writes this rank's weights and buffers (a safetensors state dict) to `path`, on every rank:
+    /// to compare the replicas of a data-parallel run.
+    public func saveReplica(to path: String) throws {
+        try SafeTensors.write(SafeTensors.Contents(tensors: model.stateDict(), metadata: ["rank": String(communicator.rank)]), to: path)
+    }
+
+    /// Writes `checkpoint.safetensors` atomically (on rank 0; other ranks write nothing).
     public func saveCheckpoint() throws {
+        guard writesFiles else { return }
         var slots: [String: [String: [Float]]] = [:]
         let state = optimizer.state
         let names = model.namedParameters().map(\.name)

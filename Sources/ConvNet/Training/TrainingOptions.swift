@@ -51,6 +51,13 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var labelLevel = CIFAR.LabelLevel.fine
     /// Skip image files that cannot be decoded instead of stopping.
     public var skipBadImages = false
+    /// Processes training together (data-parallel over MPI); ``batchSize`` is the global batch,
+    /// split evenly between them. Part of the experiment: a run resumes only on as many ranks
+    /// (per-rank batch norm statistics and the order of sums depend on it).
+    public var ranks = 1
+    /// With several ranks, batch norm statistics computed over the global batch (PyTorch's
+    /// `SyncBatchNorm`) rather than over each rank's share.
+    public var syncBatchNorm = false
 
     /// The defaults: LeNet-5 on MNIST, 5 epochs, batch 64, SGD lr 0.01 momentum 0.9, seed 0.
     public init() {}
@@ -95,6 +102,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try check(milestones.allSatisfy { $0 <= 1_000_000 }, "--milestones must be epochs ≤ 1,000,000")
         try check(!nesterov || (optimizer == .sgd && momentum > 0), "--nesterov needs --optimizer sgd with --momentum > 0")
         try check(threads >= 0, "--threads \(threads) must be ≥ 1")
+        try check(ranks >= 1 && ranks <= 1 << 20, "\(ranks) ranks must lie in 1…1,048,576")
+        try check(batchSize >= ranks, "--batch-size \(batchSize) (the global batch) is smaller than the \(ranks) ranks: every rank needs at least one image per step")
+        try check(batchSize % ranks == 0, "--batch-size \(batchSize) (the global batch) must be a multiple of the \(ranks) ranks, so that every rank gets an equal share (e.g. \(batchSize / ranks * ranks) or \((batchSize / ranks + 1) * ranks))")
         try check(warmupSteps >= 0, "--warmup-steps \(warmupSteps) must be ≥ 0")
         try check((trainLimit ?? 1) >= 1 && (testLimit ?? 1) >= 1, "sample limits must be at least 1")
         try check(schedule != .multiStep || !milestones.isEmpty, "--schedule multistep needs --milestones (epochs, e.g. 100,150)")
@@ -171,7 +181,8 @@ extension TrainingOptions {
     public init(model: String, dataset: String, epochs: Int, batchSize: Int, optimizer: OptimizerName, learningRate: Float,
                 momentum: Float, nesterov: Bool, weightDecay: Float, schedule: ScheduleName, milestones: [Int], gamma: Float,
                 warmupSteps: Int, seed: UInt64, shuffle: ShuffleConvention, threads: Int, trainLimit: Int?, testLimit: Int?,
-                augment: String, holdout: String?, imageSize: Int?, labelLevel: CIFAR.LabelLevel, skipBadImages: Bool) {
+                augment: String, holdout: String?, imageSize: Int?, labelLevel: CIFAR.LabelLevel, skipBadImages: Bool,
+                syncBatchNorm: Bool) {
         (self.model, self.dataset, self.epochs, self.batchSize) = (model, dataset, epochs, batchSize)
         (self.optimizer, self.learningRate, self.momentum, self.nesterov, self.weightDecay) =
             (optimizer, learningRate, momentum, nesterov, weightDecay)
@@ -179,12 +190,13 @@ extension TrainingOptions {
         (self.seed, self.shuffle, self.threads, self.trainLimit, self.testLimit) = (seed, shuffle, threads, trainLimit, testLimit)
         (self.augment, self.holdout, self.imageSize, self.labelLevel, self.skipBadImages) =
             (augment, holdout, imageSize, labelLevel, skipBadImages)
+        self.syncBatchNorm = syncBatchNorm
     }
 
     enum CodingKeys: String, CodingKey {
         case model, dataset, epochs, batchSize, optimizer, learningRate, momentum, nesterov, weightDecay, schedule,
              milestones, gamma, warmupSteps, seed, shuffle, threads, trainLimit, testLimit, augment, holdout, imageSize,
-             labelLevel, skipBadImages
+             labelLevel, skipBadImages, ranks, syncBatchNorm
     }
 
     /// Reads options as saved in a checkpoint; a key missing there (an option added after the
@@ -218,5 +230,7 @@ extension TrainingOptions {
         try read(.threads, &threads)
         trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        try read(.ranks, &ranks)
+        try read(.syncBatchNorm, &syncBatchNorm)
     }
 }

@@ -7,8 +7,22 @@ extension Tensor {
     ///   - retainGraph: keep the recorded graph so that backward can run through it again.
     /// - Throws: ``ConvNetError`` if `self` does not require a gradient, or `upstream` has the wrong shape.
     public func backward(_ upstream: Tensor? = nil, retainGraph: Bool = false) throws {
-        let grads = try Autodiff.propagate(from: self, upstream: upstream, retainGraph: retainGraph, keep: nil)
-        for (leaf, g) in grads where leaf.isLeaf { leaf.accumulateGrad(g) }
+        try backward(upstream, retainGraph: retainGraph, gradientReady: nil)
+    }
+
+    /// ``backward(_:retainGraph:)`` that also tells `gradientReady` about each leaf as soon as its
+    /// ``grad`` is final, while the rest of the pass still runs (PyTorch's gradient-accumulation
+    /// hooks): a data-parallel trainer starts sending a group of gradients as soon as the group
+    /// is complete. A leaf reached by no path from `self` is not reported (its gradient is unchanged).
+    ///
+    /// A leaf's gradient is final when the walk reaches it: every operation that read it comes later
+    /// in topological order, so its gradient has been summed from all of them.
+    public func backward(_ upstream: Tensor? = nil, retainGraph: Bool = false,
+                         gradientReady: ((Tensor) throws -> Void)?) throws {
+        _ = try Autodiff.propagate(from: self, upstream: upstream, retainGraph: retainGraph, keep: nil) { leaf, g in
+            leaf.accumulateGrad(g)
+            try gradientReady?(leaf)
+        }
     }
 }
 
@@ -29,8 +43,9 @@ enum Autodiff {
     /// Walks the recorded graph from `root` in reverse topological order, summing gradients
     /// where a tensor feeds more than one operation (a residual skip).
     /// Returns the gradient of each leaf requiring one, plus of each tensor in `keep`.
-    static func propagate(from root: Tensor, upstream: Tensor?, retainGraph: Bool,
-                          keep: Set<ObjectIdentifier>?) throws -> [(Tensor, Tensor)] {
+    /// With `leafReady`, each leaf's gradient goes there as soon as it is final, not into the result.
+    static func propagate(from root: Tensor, upstream: Tensor?, retainGraph: Bool, keep: Set<ObjectIdentifier>?,
+                          leafReady: ((Tensor, Tensor) throws -> Void)? = nil) throws -> [(Tensor, Tensor)] {
         try require(root.requiresGrad, "backward",
                     "tensor of shape \(describe(root.shape)) does not require a gradient (no input of the computation had requiresGrad set)")
         let seed: Tensor
@@ -45,18 +60,22 @@ enum Autodiff {
         }
 
         // Backward rules compute with plain tensor operations; they are not themselves recorded.
-        return try withNoGrad { try run(root: root, seed: seed, retainGraph: retainGraph, keep: keep) }
+        return try withNoGrad { try run(root: root, seed: seed, retainGraph: retainGraph, keep: keep, leafReady: leafReady) }
     }
 
-    private static func run(root: Tensor, seed: Tensor, retainGraph: Bool,
-                            keep: Set<ObjectIdentifier>?) throws -> [(Tensor, Tensor)] {
+    private static func run(root: Tensor, seed: Tensor, retainGraph: Bool, keep: Set<ObjectIdentifier>?,
+                            leafReady: ((Tensor, Tensor) throws -> Void)?) throws -> [(Tensor, Tensor)] {
         let order = topologicalOrder(root)
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
         var results: [(Tensor, Tensor)] = []
         for tensor in order.reversed() {
             let id = ObjectIdentifier(tensor)
             guard let g = grads[id] else { continue }
-            if tensor.isLeaf || keep?.contains(id) == true { results.append((tensor, g)) }
+            if tensor.isLeaf, let leafReady {
+                try leafReady(tensor, g)
+            } else if tensor.isLeaf || keep?.contains(id) == true {
+                results.append((tensor, g))
+            }
             guard let node = tensor.gradFn else { continue }
             if keep == nil || !(keep!.contains(id)) { grads[id] = nil }  // free as soon as consumed
             let inputGrads = try node.backward(g)
