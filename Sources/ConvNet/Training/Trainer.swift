@@ -341,6 +341,8 @@ public final class Trainer {
             }
             // A PyTorch script evaluating through a DataLoader draws its iterator's base seed here.
             _ = generator.withGenerator { testLoader.order(using: &$0) }
+            // Each rank's last forward updated its statistics with its own share: rank 0's hold for all.
+            if ranks > 1 && !buffers.isEmpty { try communicator.broadcast(buffers, from: 0) }
             let test = try evaluateOnEveryRank()
             if let report = test.nonFiniteReport {
                 throw ConvNetError(op: "train", "evaluation after epoch \(epoch + 1): \(report); stopped (the last checkpoint is unchanged; try a lower --lr)")
