@@ -4,11 +4,12 @@
 SWIFT ?= swift
 CONVNET := .build/release/convnet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev pkg-config openmpi-bin libopenmpi-dev
 
 .PHONY: demo test deps build bench bench-inference fuzz fuzz-build fuzz-smoke fuzz-corpus drills soak test-asan tsan clean
 
-## Installs the system libraries the build links (OpenBLAS, oneDNN, zlib, libpng, TurboJPEG) when they are missing.
+## Installs the system libraries the build links (OpenBLAS, oneDNN, zlib, libpng, TurboJPEG; Open MPI for
+## data-parallel training) when they are missing.
 deps:
 ifeq ($(shell uname -s),Linux)
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \

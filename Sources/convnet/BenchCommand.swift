@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time operators, models, batch assembly or image decoding; prints one JSON object.",
-        subcommands: [Conv.self, Block.self, Gemm.self, Model.self, Loader.self, Decode.self])
+        subcommands: [Conv.self, Block.self, Gemm.self, Model.self, Loader.self, Decode.self, AllReduce.self])
 
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -6,9 +6,11 @@ import Foundation
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Print the loss and accuracy of a checkpoint on its test split (or the images held out when it was trained).")
+        abstract: "Print the loss and accuracy of a checkpoint on its test split (or the images held out when it was trained), or of an ONNX model on a dataset's.",
+        discussion: "With --onnx FILE --dataset D: the dataset's images are converted to the graph input's channels, resized to its size when they differ, and normalised with the dataset's usual statistics.")
 
     @OptionGroup var source: CheckpointDataOptions
+    @Option(help: "An ONNX image classifier to evaluate instead of a checkpoint (needs --dataset).") var onnx: String?
     @OptionGroup var compute: ComputeOptions
     @Flag(help: "Also print the confusion matrix and per-class precision, recall, F1, ROC AUC and average precision.") var confusion = false
     @Option(help: "Also report the mean focal loss with this γ ≥ 0 (γ = 0 is cross-entropy).") var focalGamma: String?
@@ -18,19 +20,42 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "What the frozen model's convolutions multiply in: float32, or bfloat16 (about twice as fast on CPUs with AVX-512 BF16, ~1 % of the logits' scale off).")
     var precision: InferencePrecision = .float32
 
+    func validate() throws {
+        guard (onnx == nil) != (source.checkpoint == nil) else { throw ValidationError("give --checkpoint FILE, or --onnx FILE with --dataset") }
+        if onnx != nil && source.dataset == nil { throw ValidationError("--onnx needs --dataset (the images to evaluate it on)") }
+    }
+
+    /// What is judged: the model, the images, and the lines that describe it.
+    private struct Subject {
+        var model: Module, prepared: PreparedData, normalization: Normalization, classNames: [String]
+        /// (model, dataset, epochs trained) for the header and the JSON.
+        var modelName: String, datasetName: String, epochsTrained: Int?
+    }
+
+    private func subject() throws -> Subject {
+        if let onnx, let dataset = source.dataset {
+            let setup = try ONNXEvaluation(path: onnx, dataset: dataset, dataDirectory: source.data, workers: source.workerCount)
+            return Subject(model: setup.model, prepared: setup.prepared, normalization: setup.prepared.normalization,
+                           classNames: setup.prepared.evaluation.classNames, modelName: onnx, datasetName: dataset, epochsTrained: nil)
+        }
+        let setup = try CheckpointEvaluation(path: try source.requiredCheckpoint(), dataset: source.dataset, dataDirectory: source.data,
+                                             workers: source.workerCount, allowNonFinite: allowNonfinite, op: "eval")
+        return Subject(model: setup.model, prepared: setup.prepared, normalization: setup.normalization, classNames: setup.classNames,
+                       modelName: setup.options.model, datasetName: setup.options.dataset, epochsTrained: setup.saved.completedEpochs)
+    }
+
     func run() throws {
         let gamma = try focalGamma.map(Self.parseGamma)
         try compute.apply()
-        let setup = try CheckpointEvaluation(path: source.checkpoint, dataset: source.dataset, dataDirectory: source.data,
-                                             workers: source.workerCount, allowNonFinite: allowNonfinite, op: "eval")
-        let (saved, options, prepared, classNames, model) = (setup.saved, setup.options, setup.prepared, setup.classNames, setup.model)
+        let subject = try subject()
+        let (prepared, classNames, model) = (subject.prepared, subject.classNames, subject.model)
         let test = prepared.evaluation
-        let loader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: setup.normalization)
+        let loader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: subject.normalization)
         let result = try evaluate(model, on: loader, keepProbabilities: true, focalGamma: gamma, frozen: true,
                                   precision: precision)
         if verbose { result.frozenNotes.forEach { printToStandardError("frozen model: \($0)") } }
         let split = prepared.evaluationName
-        if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(source.checkpoint) on \(split): \(report)") }
+        if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(subject.modelName) on \(split): \(report)") }
         let metrics = try ClassificationMetrics(probabilities: result.probabilities.map(Double.init), labels: result.labels,
                                                 classes: classNames.count)
         if json {
@@ -38,15 +63,16 @@ struct EvalCommand: ParsableCommand {
             var object = metrics.jsonObject(classNames: classNames)
             object["loss"] = result.loss
             if let gamma, let focal = result.focalLoss { (object["focal_loss"], object["focal_gamma"]) = (focal, Double(gamma)) }
-            object["model"] = options.model
-            object["dataset"] = options.dataset
+            object["model"] = subject.modelName
+            object["dataset"] = subject.datasetName
             object["split"] = split
-            object["epochs_trained"] = saved.completedEpochs
+            if let epochs = subject.epochsTrained { object["epochs_trained"] = epochs }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("model: \(options.model), dataset: \(options.dataset) (\(test.count) \(split) images), epochs trained: \(saved.completedEpochs)")
+        print("model: \(subject.modelName), dataset: \(subject.datasetName) (\(test.count) \(split) images)"
+              + (subject.epochsTrained.map { ", epochs trained: \($0)" } ?? ""))
         for note in prepared.notes { print(note) }
         print(String(format: "\(split) loss: %.4f (cross-entropy)", result.loss))
         if let gamma, let focal = result.focalLoss { print(String(format: "\(split) focal loss: %.4f (γ = %g)", focal, gamma)) }

@@ -15,7 +15,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        var request = TrainingReport.Request(checkpoint: source.checkpoint)
+        var request = TrainingReport.Request(checkpoint: try source.requiredCheckpoint())
         (request.dataset, request.dataDirectory, request.runDirectory) = (source.dataset, source.data, runFolder)
         request.workers = source.workerCount
         let report = try TrainingReport(request)

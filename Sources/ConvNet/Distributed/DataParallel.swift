@@ -26,6 +26,10 @@ public final class DataParallel {
     private var readyCount: [Int]
     private var pending: [(any PendingReduction)?]
     private var nextToStart = 0
+    /// Seconds this object has spent in its own work since it was made: packing, starting and
+    /// waiting for sums and unpacking them (what a step pays for averaging; a sum running while
+    /// backward computes is not counted).
+    public private(set) var communicationSeconds = 0.0
 
     /// - Parameters:
     ///   - bucketCapacity, firstBucketCapacity: bytes of gradients per bucket (a parameter larger
@@ -75,6 +79,8 @@ public final class DataParallel {
         guard communicator.size > 1 else { return try loss.backward() }
         try loss.backward(gradientReady: { [unowned self] leaf in
             guard let b = bucketOf[ObjectIdentifier(leaf)] else { return }
+            let start = Stopwatch.now()
+            defer { communicationSeconds += Stopwatch.now() - start }
             readyCount[b] += 1
             try startCompleteBuckets()
             // MPI moves a started sum along only inside MPI calls: look in on the oldest one.
@@ -92,11 +98,14 @@ public final class DataParallel {
         try finish()
     }
 
-    /// Starts every bucket not started yet (parameters backward never reached count as zeros),
+    /// Reduces every bucket not started yet (parameters backward never reached count as zeros),
     /// waits for each in order and writes the means back.
     private func finish() throws {
+        let start = Stopwatch.now()
+        defer { communicationSeconds += Stopwatch.now() - start }
         for b in buckets.indices { readyCount[b] = buckets[b].count }
-        try startCompleteBuckets()
+        // Nothing is left to overlap: Open MPI's blocking sum is faster than its non-blocking one.
+        try startCompleteBuckets(blocking: true)
         let scale = Float(communicator.size)
         for b in buckets.indices {
             try pending[b]?.wait()
@@ -116,8 +125,9 @@ public final class DataParallel {
         }
     }
 
-    /// Packs and starts, in bucket order, every bucket whose gradients are all final.
-    private func startCompleteBuckets() throws {
+    /// Packs and starts, in bucket order, every bucket whose gradients are all final (or, with
+    /// `blocking`, reduces it at once).
+    private func startCompleteBuckets(blocking: Bool = false) throws {
         while nextToStart < buckets.count && readyCount[nextToStart] == buckets[nextToStart].count {
             let b = nextToStart
             do {
@@ -133,7 +143,11 @@ public final class DataParallel {
                     }
                     offset += parameter.count
                 }
-                pending[b] = try communicator.startAllReduceSum(packed)
+                if blocking {
+                    try communicator.allReduceSum(packed)
+                } else {
+                    pending[b] = try communicator.startAllReduceSum(packed)
+                }
             }
             nextToStart += 1
         }
