@@ -103,7 +103,13 @@ struct TrainCommand: ParsableCommand {
             print("stopped before training began; nothing was written")
             throw ExitCode(130)
         }
-        switch try trainer.run() {
+        let outcome = try trainer.run()
+        if ranks > 1 {
+            let training = trainer.history.map(\.seconds).reduce(0, +)
+            print(String(format: "gradient averaging (rank 0): %.3f s of %.3f s of training steps (%.1f%%)", trainer.dataParallel.communicationSeconds,
+                         training, 100 * trainer.dataParallel.communicationSeconds / max(training, 1e-9)))
+        }
+        switch outcome {
         case .completed:
             if let last = trainer.history.last {
                 print(String(format: "\(trainer.data.evaluationName) accuracy: %.2f%%", last.testAccuracy))
