@@ -97,10 +97,10 @@ private func normalize(_ x: [Float], shape: [Int], gamma: Tensor, beta: Tensor, 
                    dGamma: grads[1].scalars, dBeta: grads[2].scalars)
 }
 
-/// max |a − b| / max(1, max |b|).
+/// max |a − b| / max |b|: relative to the largest value, however small (the gradients are).
 private func difference(_ a: [Float], _ b: [Float]) -> Float {
     precondition(a.count == b.count)
-    let scale = max(1, b.map(abs).max() ?? 0)
+    let scale = max(b.map(abs).max() ?? 0, .leastNormalMagnitude)
     return (zip(a, b).map { abs($0 - $1) }.max() ?? 0) / scale
 }
 
