@@ -87,6 +87,11 @@ public class BatchNorm: Module {
     /// Number of training batches seen (a float tensor here; PyTorch keeps an int64).
     @Buffer public private(set) var numBatchesTracked: Tensor
     public let momentum: Float, eps: Float
+    /// When set, training mode normalises with statistics over every replica's batch, summed by
+    /// this allreduce (PyTorch's `nn.SyncBatchNorm`; see ``synchronizedBatchNorm(_:weight:bias:runningMean:runningVar:momentum:eps:sumAcrossReplicas:)``).
+    /// `nil` (the default): statistics of this replica's batch alone. Evaluation mode ignores it.
+    /// Set it on a whole model with ``Forwarding/synchronizeBatchNorm(using:)``.
+    public var sumAcrossReplicas: ReplicaSum?
     let expectedRank: Int
 
     init(_ features: Int, eps: Float, momentum: Float, rank: Int) {
@@ -102,6 +107,13 @@ public class BatchNorm: Module {
         guard input.rank == expectedRank else {
             throw ConvNetError(op: "BatchNorm\(expectedRank == 4 ? "2d" : "1d")",
                                "expects a rank-\(expectedRank) input, got \(input.shape)")
+        }
+        if isTraining, let sumAcrossReplicas {
+            let output = try synchronizedBatchNorm(input, weight: weight, bias: bias, runningMean: runningMean,
+                                                   runningVar: runningVar, momentum: momentum, eps: eps,
+                                                   sumAcrossReplicas: sumAcrossReplicas)
+            numBatchesTracked.withUnsafeMutableBufferPointer { $0[0] += 1 }
+            return output
         }
         if isTraining { numBatchesTracked.withUnsafeMutableBufferPointer { $0[0] += 1 } }
         return try batchNorm(input, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
