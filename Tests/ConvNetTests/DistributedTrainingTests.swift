@@ -137,14 +137,15 @@ struct DistributedTrainingTests {
         a.keys.sorted() == b.keys.sorted() && a.keys.allSatisfy { a[$0]!.scalars.map(\.bitPattern) == b[$0]!.scalars.map(\.bitPattern) }
     }
 
-    /// Trains `arguments` on 2 ranks and on 1; returns the two replicas and the single run's weights.
-    static func twoRanksAndOne(_ mpirun: String, _ arguments: [String], name: String) throws
+    /// Trains `arguments` on 2 ranks of 1 thread and on 1 process of 1 thread with `singleExtra`
+    /// too; returns the two replicas and the single run's weights.
+    static func twoRanksAndOne(_ mpirun: String, _ arguments: [String], name: String, singleExtra: [String] = []) throws
         -> (rank0: [String: Tensor], rank1: [String: Tensor], single: [String: Tensor], output: String) {
         let folder = Fixtures.temporaryFolder(name)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let two = try run(mpi(mpirun, ranks: 2, arguments + ["--out", folder + "/two", "--save-replicas"]))
+        let two = try run(mpi(mpirun, ranks: 2, arguments + ["--threads", "1", "--out", folder + "/two", "--save-replicas"]))
         try #require(two.status == 0 && !two.killed, "\(two.output)")
-        let one = try run([SignalTests.executable] + arguments + ["--out", folder + "/one", "--save-replicas"])
+        let one = try run([SignalTests.executable] + arguments + ["--threads", "1", "--out", folder + "/one", "--save-replicas"] + singleExtra)
         try #require(one.status == 0, "\(one.output)")
         return (try tensors(folder + "/two/replica-0.safetensors"), try tensors(folder + "/two/replica-1.safetensors"),
                 try tensors(folder + "/one/replica-0.safetensors"), two.output)
@@ -154,7 +155,7 @@ struct DistributedTrainingTests {
     func lenetTwoRanks() throws {
         guard let mpirun = try Self.mpirun() else { return }
         let arguments = ["train", "--model", "lenet5", "--dataset", "mnist", "--epochs", "1", "--batch-size", "64",
-                         "--train-limit", "640", "--test-limit", "200", "--threads", "1", "--lr", "0.05"]
+                         "--train-limit", "640", "--test-limit", "200", "--lr", "0.05"]
         let (rank0, rank1, single, output) = try Self.twoRanksAndOne(mpirun, arguments, name: "mpi-lenet")
         #expect(output.contains("data-parallel over MPI: 2 ranks"))
         #expect(Self.bitwiseEqual(rank0, rank1))
@@ -163,19 +164,24 @@ struct DistributedTrainingTests {
         #expect(difference < 1e-6, "2 ranks vs 1: \(difference)")
     }
 
-    @Test("ResNet-20 on CIFAR images, 2 ranks: identical replicas with per-rank batch norm; with --sync-bn equal to 1 process")
+    @Test("ResNet-20 on CIFAR images, 2 ranks: identical replicas with per-rank batch norm; with --sync-bn within 1e-5 of 1 process after 2 steps")
     func resnetTwoRanks() throws {
         guard let mpirun = try Self.mpirun() else { return }
         let arguments = ["train", "--model", "resnet20", "--dataset", "cifar10", "--data", Fixtures.cifarSample, "--epochs", "1",
-                         "--batch-size", "16", "--train-limit", "64", "--test-limit", "32", "--threads", "1", "--lr", "0.05"]
+                         "--batch-size", "16", "--train-limit", "32", "--test-limit", "32", "--lr", "0.05"]
         let perRank = try Self.twoRanksAndOne(mpirun, arguments, name: "mpi-resnet")
         #expect(Self.bitwiseEqual(perRank.rank0, perRank.rank1))
         // Statistics over 8 images per rank are not those over 16: the run differs from one process.
         #expect(Self.largestDifference(perRank.rank0, perRank.single) > 1e-4)
-        let synchronized = try Self.twoRanksAndOne(mpirun, arguments + ["--sync-bn"], name: "mpi-resnet-sync")
+        // Batch norm over a few images makes β's gradient a sum that nearly cancels, so float32
+        // rounding grows fast: after 2 steps oneDNN's batch norm (float sums) on 1 and 2 threads
+        // differ by 8 % of a β's scale. Synchronized batch norm sums in Double, as the reference
+        // backend's does: the single process runs on that backend, and the two agree to 2e-6.
+        let synchronized = try Self.twoRanksAndOne(mpirun, arguments + ["--sync-bn"], name: "mpi-resnet-sync",
+                                                   singleExtra: ["--backend", "reference"])
         #expect(Self.bitwiseEqual(synchronized.rank0, synchronized.rank1))
         let difference = Self.largestDifference(synchronized.rank0, synchronized.single)
-        #expect(difference < 1e-4, "2 ranks with --sync-bn vs 1: \(difference)")
+        #expect(difference < 1e-5, "2 ranks with --sync-bn vs 1: \(difference)")
     }
 
     @Test("a rank with a missing dataset, other options, a global batch the ranks cannot share, a resume on another rank count: one clear error, no hang")
