@@ -6,7 +6,8 @@ public enum DistributedBenchmarks {
         public var ranks: Int
         public var floats: Int
         public var buckets: Int
-        /// ``DataParallel/averageGradients()``: pack each bucket, one `MPI_Iallreduce` per bucket, wait, unpack ÷ ranks.
+        /// What a training step's backward leaves to ``DataParallel``: the gradients are already in
+        /// its buckets and divided, and each bucket is summed (`averageGradients(alreadyDivided: true)`).
         public var bucketedMilliseconds: Double
         /// One `MPI_Allreduce` of all the floats in one buffer, nothing else.
         public var rawMilliseconds: Double
@@ -36,7 +37,7 @@ public enum DistributedBenchmarks {
             // Start together: a one-number sum works as a barrier.
             _ = try communicator.allReduceSum([0])
             var start = Stopwatch.now()
-            try parallel.averageGradients()
+            try parallel.averageGradients(alreadyDivided: true)
             let b = Stopwatch.now() - start
             _ = try communicator.allReduceSum([0])
             start = Stopwatch.now()

@@ -1,16 +1,21 @@
 import Foundation
 
-/// Averages a replica's gradients over every rank of a ``Communicator`` after each backward pass,
+/// Averages a replica's gradients over every rank of a ``Communicator`` in each backward pass,
 /// as PyTorch's `DistributedDataParallel` does.
 ///
-/// The parameters are packed into buckets in reverse order (the order backward finishes them),
+/// The parameters are grouped into buckets in reverse order (the order backward finishes them),
 /// the first bucket holding at most ``firstBucketCapacity`` bytes and the others
-/// ``bucketCapacity`` (DDP's 1 MB and 25 MB). During ``backward(_:)`` a bucket's sum starts as
-/// soon as all of its gradients are final, while backward goes on with earlier layers; buckets
-/// are started in bucket order on every rank, so every rank makes the same calls in the same
-/// order. A parameter no path reaches counts as a zero gradient. The sums are divided by the
-/// number of ranks, so each replica ends with the mean gradient: the gradient of the mean loss
-/// over the global batch when every rank's loss is the mean over an equal share of it.
+/// ``bucketCapacity`` (DDP's 1 MB and 25 MB). Each parameter's gradient lives in its bucket: the
+/// bucket's memory is where backward writes it (DDP's `gradient_as_bucket_view`), so nothing is
+/// copied before or after the sums. ``backward(_:)`` seeds backward with 1/ranks instead of 1, so
+/// the gradients come out divided and their sum is the mean. During backward a bucket's
+/// `MPI_Iallreduce` starts as soon as all of its gradients are final, while backward goes on with
+/// earlier layers; buckets start in bucket order on every rank, so every rank makes the same calls
+/// in the same order. What is left when backward ends is summed with the blocking call. A
+/// parameter no path reaches counts as a zero gradient.
+///
+/// With every rank's loss the mean over an equal share of the global batch, each replica ends
+/// with the gradient of the mean loss over the global batch.
 public final class DataParallel {
     public let communicator: any Communicator
     /// The parameters whose gradients are averaged.
@@ -20,15 +25,30 @@ public final class DataParallel {
     public static let bucketCapacity = 25 << 20
     public static let firstBucketCapacity = 1 << 20
 
-    /// Each bucket's packed gradients: allocated once, and at a fixed address while a sum runs.
-    private let storage: [UnsafeMutableBufferPointer<Float>]
-    private var bucketOf: [ObjectIdentifier: Int] = [:]
+    /// Each bucket's memory, holding its parameters' gradients one after another (each at a
+    /// 64-byte boundary); the gradient tensors borrow it.
+    private final class BucketMemory {
+        let buffers: [UnsafeMutableBufferPointer<Float>]
+        init(sizes: [Int]) {
+            buffers = sizes.map { size in
+                let buffer = UnsafeMutableBufferPointer<Float>(start: UnsafeMutablePointer<Float>.allocate(capacity: max(size, 1)), count: size)
+                buffer.initialize(repeating: 0)
+                return buffer
+            }
+        }
+        deinit { for buffer in buffers { buffer.baseAddress?.deallocate() } }
+    }
+
+    private let memory: BucketMemory
+    /// Each parameter's gradient as a window into its bucket.
+    private let views: [Tensor]
+    private var bucketOf: [ObjectIdentifier: (bucket: Int, parameter: Int)] = [:]
     private var readyCount: [Int]
     private var pending: [(any PendingReduction)?]
     private var nextToStart = 0
-    /// Seconds this object has spent in its own work since it was made: packing, starting and
-    /// waiting for sums and unpacking them (what a step pays for averaging; a sum running while
-    /// backward computes is not counted).
+    /// Seconds this object has spent in its own work since it was made: starting, progressing
+    /// and waiting for sums (what a step pays for averaging; a sum running while backward
+    /// computes is not counted).
     public private(set) var communicationSeconds = 0.0
 
     /// - Parameters:
@@ -52,102 +72,126 @@ public final class DataParallel {
         }
         if !current.isEmpty { buckets.append(current) }
         self.buckets = buckets
-        storage = buckets.map { bucket in
-            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: bucket.reduce(0) { $0 + parameters[$1].count })
-            buffer.initialize(repeating: 0)
-            return buffer
+        // Offsets rounded up to 16 floats: every gradient starts on a cache line, as allocated tensors do.
+        func rounded(_ n: Int) -> Int { (n + 15) / 16 * 16 }
+        var offsets = [Int](repeating: 0, count: parameters.count)
+        let sizes = buckets.map { bucket in
+            bucket.reduce(0) { offset, index in
+                offsets[index] = offset
+                return offset + rounded(parameters[index].count)
+            }
         }
+        let memory = BucketMemory(sizes: sizes)
+        self.memory = memory
+        var views = [Tensor?](repeating: nil, count: parameters.count)
+        for (b, bucket) in buckets.enumerated() {
+            for index in bucket {
+                views[index] = Tensor.borrowing(memory.buffers[b].baseAddress! + offsets[index], shape: parameters[index].shape, owner: memory)
+                bucketOf[ObjectIdentifier(parameters[index])] = (b, index)
+            }
+        }
+        self.views = views.map { $0! }
         readyCount = Array(repeating: 0, count: buckets.count)
         pending = Array(repeating: nil, count: buckets.count)
-        for (b, bucket) in buckets.enumerated() {
-            for index in bucket { bucketOf[ObjectIdentifier(parameters[index])] = b }
+        if communicator.size > 1 {
+            for (parameter, view) in zip(parameters, self.views) { parameter.gradientDestination = view }
         }
     }
 
     deinit {
         // A sum still running (backward threw) must finish before its buffer goes.
         for reduction in pending { try? reduction?.wait() }
-        for buffer in storage { buffer.deallocate() }
+        for parameter in parameters { parameter.gradientDestination = nil }
     }
 
-    /// Runs `loss.backward()` and leaves every parameter's ``Tensor/grad`` as the mean over all
-    /// ranks, reducing each bucket while backward computes the rest.
+    /// Runs backward from `loss` (seeded with 1/ranks) and leaves every parameter's
+    /// ``Tensor/grad`` as the mean over all ranks, summing each bucket while backward computes the rest.
+    /// Zero the gradients before (`optimizer.zeroGrad()`): a gradient left from an earlier step
+    /// would be summed over the ranks again.
     /// - Throws: ``ConvNetError`` from backward or from the communicator.
     public func backward(_ loss: Tensor) throws {
+        let ranks = communicator.size
+        guard ranks > 1 else { return try loss.backward() }
+        for b in pending.indices where pending[b] != nil {  // left by a pass that threw
+            try pending[b]?.wait()
+            pending[b] = nil
+        }
         readyCount = readyCount.map { _ in 0 }
         nextToStart = 0
-        guard communicator.size > 1 else { return try loss.backward() }
-        try loss.backward(gradientReady: { [unowned self] leaf in
-            guard let b = bucketOf[ObjectIdentifier(leaf)] else { return }
+        try loss.backward(Tensor.full(loss.shape, 1 / Float(ranks)), gradientReady: { [unowned self] leaf in
+            guard let (b, index) = bucketOf[ObjectIdentifier(leaf)] else { return }
             let start = Stopwatch.now()
             defer { communicationSeconds += Stopwatch.now() - start }
+            placeInBucket(index)
             readyCount[b] += 1
             try startCompleteBuckets()
             // MPI moves a started sum along only inside MPI calls: look in on the oldest one.
             if let oldest = pending[..<nextToStart].first(where: { $0 != nil }), let oldest { _ = try oldest.test() }
         })
-        try finish()
+        try finish(divide: false)
     }
 
-    /// Averages the gradients already computed (for a loop that ran backward itself): every
-    /// bucket is reduced now, in order.
-    public func averageGradients() throws {
+    /// Averages gradients computed by a backward pass of the caller's own: every bucket is summed
+    /// now, in order, and divided by the number of ranks unless `alreadyDivided` (backward was
+    /// seeded with 1/ranks, as ``backward(_:)`` seeds it).
+    ///
+    /// Zero the gradients before each backward pass: a gradient left from an earlier step would
+    /// be summed over the ranks again.
+    public func averageGradients(alreadyDivided: Bool = false) throws {
         guard communicator.size > 1 else { return }
+        for index in parameters.indices { placeInBucket(index) }
+        readyCount = readyCount.map { _ in 0 }
         nextToStart = 0
-        readyCount = buckets.map(\.count)
-        try finish()
+        try finish(divide: !alreadyDivided)
     }
 
-    /// Reduces every bucket not started yet (parameters backward never reached count as zeros),
-    /// waits for each in order and writes the means back.
-    private func finish() throws {
+    /// Makes parameter `index`'s gradient its bucket window (copying a gradient that lives
+    /// elsewhere, e.g. one set before this object existed; zeros for none).
+    private func placeInBucket(_ index: Int) {
+        let parameter = parameters[index], view = views[index]
+        guard parameter.grad !== view else { return }
+        view.withUnsafeMutableBufferPointer { slot in
+            if let grad = parameter.grad {
+                grad.withUnsafeBufferPointer { _ = slot.update(fromContentsOf: $0) }
+            } else {
+                slot.update(repeating: 0)
+            }
+        }
+        parameter.grad = view
+    }
+
+    /// Sums every bucket not started yet (parameters backward never reached count as zeros),
+    /// waits for each in order, and with `divide` divides the sums by the number of ranks.
+    private func finish(divide: Bool) throws {
         let start = Stopwatch.now()
         defer { communicationSeconds += Stopwatch.now() - start }
-        for b in buckets.indices { readyCount[b] = buckets[b].count }
+        for (b, bucket) in buckets.enumerated() where readyCount[b] < bucket.count {
+            for index in bucket { placeInBucket(index) }
+            readyCount[b] = bucket.count
+        }
         // Nothing is left to overlap: Open MPI's blocking sum is faster than its non-blocking one.
         try startCompleteBuckets(blocking: true)
-        let scale = Float(communicator.size)
         for b in buckets.indices {
             try pending[b]?.wait()
             pending[b] = nil
-            do {
-                let packed = storage[b]
-                var offset = 0
-                for index in buckets[b] {
-                    let parameter = parameters[index]
-                    if parameter.grad == nil { parameter.grad = Tensor.zeros(parameter.shape) }
-                    parameter.grad!.withUnsafeMutableBufferPointer { grad in
-                        for i in 0..<grad.count { grad[i] = packed[offset + i] / scale }
-                    }
-                    offset += parameter.count
-                }
+        }
+        if divide {
+            let scale = Float(communicator.size)
+            for buffer in memory.buffers {
+                for i in buffer.indices { buffer[i] /= scale }
             }
         }
     }
 
-    /// Packs and starts, in bucket order, every bucket whose gradients are all final (or, with
-    /// `blocking`, reduces it at once).
+    /// Starts, in bucket order, the sum of every bucket whose gradients are all final (or, with
+    /// `blocking`, computes it at once).
     private func startCompleteBuckets(blocking: Bool = false) throws {
         while nextToStart < buckets.count && readyCount[nextToStart] == buckets[nextToStart].count {
-            let b = nextToStart
-            do {
-                let packed = storage[b]
-                var offset = 0
-                for index in buckets[b] {
-                    let parameter = parameters[index]
-                    let slot = UnsafeMutableBufferPointer(rebasing: packed[offset..<(offset + parameter.count)])
-                    if let grad = parameter.grad {
-                        grad.withUnsafeBufferPointer { _ = slot.update(fromContentsOf: $0) }
-                    } else {
-                        slot.update(repeating: 0)
-                    }
-                    offset += parameter.count
-                }
-                if blocking {
-                    try communicator.allReduceSum(packed)
-                } else {
-                    pending[b] = try communicator.startAllReduceSum(packed)
-                }
+            let buffer = memory.buffers[nextToStart]
+            if blocking {
+                try communicator.allReduceSum(buffer)
+            } else {
+                pending[nextToStart] = try communicator.startAllReduceSum(buffer)
             }
             nextToStart += 1
         }

@@ -48,6 +48,7 @@ public final class Tensor: @unchecked Sendable {
     private var memory: Memory
     private var requiresGradFlag: Bool
     private var gradTensor: Tensor?
+    private var destination: Tensor?
     private var recordedOperation: GradNode?
 
     /// Where the elements are: plain, or in a backend's layout until first asked for as plain.
@@ -148,12 +149,31 @@ public final class Tensor: @unchecked Sendable {
         set { lock.withLock { recordedOperation = newValue } }
     }
 
-    /// Adds `g` to ``grad``, or makes a copy of `g` the gradient when there is none. Setting the
-    /// gradient is one step under the lock; adding writes the gradient's elements (see Concurrency).
+    /// Where backward puts this leaf's gradient when it has none: a plain tensor of the same shape
+    /// that then becomes ``grad`` (a data-parallel trainer points it into its communication
+    /// buffers, PyTorch DDP's `gradient_as_bucket_view`, so gradients are summed where they land).
+    package var gradientDestination: Tensor? {
+        get { lock.withLock { destination } }
+        set { lock.withLock { destination = newValue } }
+    }
+
+    /// A tensor over `count(shape)` elements at `pointer`, memory that `owner` holds.
+    package static func borrowing(_ pointer: UnsafeMutablePointer<Float>, shape: [Int], owner: AnyObject) -> Tensor {
+        Tensor(shape: shape, storage: TensorStorage(borrowing: pointer, count: shape.reduce(1, *), owner: owner))
+    }
+
+    /// Adds `g` to ``grad``, or makes a copy of `g` the gradient when there is none (into
+    /// ``gradientDestination`` when set). Setting the gradient is one step under the lock; adding
+    /// writes the gradient's elements (see Concurrency).
     func accumulateGrad(_ g: Tensor) {
         let source = g.plainStorage()
         let existing: Tensor? = lock.withLock {
             if let gradTensor { return gradTensor }
+            if let destination, destination.shape == shape, case let .plain(target) = destination.memory {
+                target.pointer.update(from: source.pointer, count: count)
+                gradTensor = destination
+                return nil
+            }
             // Own the buffer: the backward pass may share `g` with another tensor.
             let copy = TensorStorage(uninitializedCount: count)
             copy.pointer.update(from: source.pointer, count: count)

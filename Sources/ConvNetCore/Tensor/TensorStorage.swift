@@ -14,11 +14,15 @@ public final class TensorStorage: @unchecked Sendable {
     /// The provider that was current when this block was made (it is told when the block is
     /// freed), its token, and whether the memory is the provider's rather than the pool's.
     private let provision: (provider: any StorageProvider, token: Int, providerMemory: Bool)?
+    /// The object whose memory this is, for a block borrowed rather than allocated (kept alive as
+    /// long as the block is).
+    private let owner: AnyObject?
 
     /// Allocates `count` elements, uninitialised: from the task's ``StorageProvider`` when one is
     /// current and serves it, else from the pool.
     init(uninitializedCount count: Int) {
         self.count = count
+        owner = nil
         if let provider = StorageProvision.current {
             let (memory, token) = provider.provide(count)
             pointer = memory ?? StoragePool.shared.allocate(count)
@@ -35,7 +39,14 @@ public final class TensorStorage: @unchecked Sendable {
         pointer.update(repeating: value, count: count)
     }
 
+    /// `count` elements at `pointer`, memory that `owner` holds (and frees): a window into a larger
+    /// buffer, such as a data-parallel trainer's gradient buckets.
+    package init(borrowing pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        (self.pointer, self.count, self.owner, provision) = (pointer, count, owner, nil)
+    }
+
     deinit {
+        guard owner == nil else { return }
         if provision?.providerMemory != true { StoragePool.shared.release(pointer, count) }
         if let provision { provision.provider.released(provision.token) }
     }
