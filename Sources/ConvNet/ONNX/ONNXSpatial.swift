@@ -48,19 +48,47 @@ enum ONNXSpatial {
     static func convShape(_ window: ONNXOperator.Window, group: Int, x: [Int], w: [Int]) throws -> [Int] {
         guard x.count == 4 else { throw Fail.fail("has X of shape \(x), which is not supported (only 2-D convolutions, [N, C, H, W])") }
         guard w.count == 4 else { throw Fail.fail("needs W of shape [C_out, C_in/group, K_h, K_w], got \(w)") }
-        guard x[1] == w[1] * group, w[0] % group == 0 else {
-            throw Fail.fail("has input \(x) with \(x[1]) channels but weight \(w) and group \(group) expect \(w[1] * group) (and C_out divisible by group)")
+        guard x[1] == w[1] * group else {
+            throw Fail.fail("has input \(x) with \(x[1]) channels but weight \(w) expects \(w[1] * group)\(group > 1 ? " (\(w[1]) per group, group \(group))" : "")")
         }
+        guard w[0] % group == 0 else { throw Fail.fail("has weight \(w) whose \(w[0]) output channels do not divide into group \(group)") }
         if let k = window.kernel, [w[2], w[3]] != [k.height, k.width] { throw Fail.fail("has kernel_shape \(k) but weight \(w)") }
         let r = try resolve(window, input: Size2(x[2], x[3]), kernel: Size2(w[2], w[3]))
-        return [x[0], w[0], r.output.height, r.output.width]
+        let out = [x[0], w[0], r.output.height, r.output.width]
+        // What the emulation builds: the input padded explicitly (pads that differ at the two ends)
+        // and the kernel spread out with zeros (dilation).
+        let d = window.dilation
+        try requireModest(intermediates: [r.pads[0] != r.pads[2] || r.pads[1] != r.pads[3] ? padded(x, r) : [],
+                                          d == Size2(1, 1) ? [] : [w[0], w[1], (w[2] - 1) * d.height + 1, (w[3] - 1) * d.width + 1]],
+                          besides: [x, w, out])
+        return out
+    }
+
+    /// `x` padded by the resolved pads and ceil mode's extra cells.
+    private static func padded(_ x: [Int], _ r: Resolved) -> [Int] {
+        [x[0], x[1], x[2] + r.pads[0] + r.pads[2] + r.extra.height, x[3] + r.pads[1] + r.pads[3] + r.extra.width]
+    }
+
+    /// Throws unless each intermediate tensor is at most 64 times the largest of the operator's
+    /// own tensors (or 2²⁰ elements): a geometry that only this emulation would make huge (pads
+    /// or dilations far beyond the input) is refused rather than allocated.
+    private static func requireModest(intermediates: [[Int]], besides own: [[Int]]) throws {
+        let largest = own.map { MemoryBudget.product($0) ?? .max }.max() ?? 0
+        let limit = max(1 << 20, largest > Int.max / 64 ? Int.max : largest * 64)
+        for shape in intermediates where !shape.isEmpty {
+            guard let n = MemoryBudget.product(shape), n <= limit else {
+                throw Fail.fail("would need an intermediate tensor \(shape) (pads or dilations far beyond the input), which is not supported")
+            }
+        }
     }
 
     /// The output shape of a pooling of `x`.
     static func poolShape(_ window: ONNXOperator.Window, x: [Int]) throws -> [Int] {
         guard x.count == 4 else { throw Fail.fail("has X of shape \(x), which is not supported (only 2-D pooling, [N, C, H, W])") }
         let r = try resolve(window, input: Size2(x[2], x[3]), kernel: window.kernel!)
-        return [x[0], x[1], r.output.height, r.output.width]
+        let out = [x[0], x[1], r.output.height, r.output.width]
+        try requireModest(intermediates: [padded(x, r)], besides: [x, out])
+        return out
     }
 
     /// ONNX Conv: the core's `conv2d` where it applies directly, else the input padded first, a
