@@ -129,4 +129,28 @@ struct ONNXConformanceTests {
         // The same kinds of window at a modest size load and run.
         #expect(error([.ints("pads", [0, 1, 2, 0]), .ints("dilations", [2, 2])]) == nil)
     }
+
+    @Test("a grouped, dilated, asymmetrically padded convolution and a padded ceil-mode pool run the same frozen as eager")
+    func frozen() throws {
+        typealias P = ONNXTestProto
+        let weights = (0..<72).map { Float(($0 * 37) % 17) / 17 - 0.5 }
+        let model = P.model(nodes: [P.node("Conv", ["x", "w"], ["c"], name: "conv", [.int("group", 2), .ints("dilations", [2, 1]), .ints("pads", [0, 1, 2, 1])]),
+                                    P.node("MaxPool", ["c"], ["y"], name: "pool", [.ints("kernel_shape", [3, 3]), .ints("strides", [2, 2]),
+                                                                                   .ints("pads", [1, 0, 0, 1]), .int("ceil_mode", 1)])],
+                            initializers: [P.tensor("w", [4, 2, 3, 3], weights)],
+                            inputs: [P.value("x", [nil, 4, 7, 6])], outputs: [P.value("y", [nil, 4, nil, nil])])
+        let net = try ONNXModel(serializedData: model).module()
+        let frozen = try net.frozen()
+        for batch in [1, 3] {
+            let x = try Tensor(shape: [batch, 4, 7, 6], scalars: (0..<(batch * 168)).map { Float(($0 * 53) % 29) / 29 - 0.5 })
+            let eager = try net(x)
+            // Conv: H 7 + 0 + 2 − 5 + 1 = 5, W 6 + 2 − 3 + 1 = 6; MaxPool ceil: ⌈(5 + 1 − 3)/2⌉ + 1 = 3, ⌈(6 + 1 − 3)/2⌉ + 1 = 3.
+            #expect(eager.shape == [batch, 4, 3, 3])
+            for _ in 0..<2 {  // the first pass traces, the second runs the plan
+                let y = try frozen(x)
+                #expect(y.shape == eager.shape)
+                #expect(ONNXConformance.firstDifference(y.withUnsafeBufferPointer(Array.init), eager.withUnsafeBufferPointer(Array.init)) == nil)
+            }
+        }
+    }
 }

@@ -51,6 +51,7 @@ enum ONNXKernels {
         case .clip(let low, let high):
             if case .int(let t)? = x[0] {
                 // Integer data (opset ≥ 12): integer bounds from the inputs.
+                guard low == nil && high == nil else { throw Fail.fail("clips integers with float bounds, which is not supported") }
                 func bound(_ i: Int, _ what: String) throws -> Int? {
                     guard x.count > i, let v = x[i] else { return nil }
                     let b = try ints(v, what)
