@@ -6,7 +6,7 @@ CONVNET := .build/release/convnet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev pkg-config openmpi-bin libopenmpi-dev
 
-.PHONY: demo test deps build bench bench-inference fuzz fuzz-build fuzz-smoke fuzz-corpus drills soak test-asan tsan clean
+.PHONY: demo test deps build bench bench-inference onnx-conformance fuzz fuzz-build fuzz-smoke fuzz-corpus drills soak test-asan tsan clean
 
 ## Installs the system libraries the build links (OpenBLAS, oneDNN, zlib, libpng, TurboJPEG; Open MPI for
 ## data-parallel training) when they are missing.
@@ -40,6 +40,18 @@ bench: build
 ## Inference beside onnxruntime (pip: torch, torchvision, onnx, onnxruntime), frozen models, 3 rounds.
 bench-inference: build
 	@bash Benchmarks/inference_table.sh $(CONVNET) 3
+
+## ONNX's backend node tests on the importer: a venv (onnx, numpy, onnxruntime) writes them once into
+## .build-onnx/node (and our extra 2-D float cases into .build-onnx/extra); `convnet onnx-conformance` runs
+## them, prints pass / fail / unsupported per operator and writes docs/onnx-conformance.md.
+ONNX_DIR := .build-onnx
+ONNX_PYTHON := $(ONNX_DIR)/venv/bin/python
+onnx-conformance: build
+	@test -x $(ONNX_PYTHON) || { python3 -m venv $(ONNX_DIR)/venv && $(ONNX_PYTHON) -m pip install -q onnx==1.23.2 numpy onnxruntime; }
+	@test -d $(ONNX_DIR)/node || { rm -rf $(ONNX_DIR)/partial && $(ONNX_PYTHON) Tools/onnx_node_tests.py $(ONNX_DIR)/partial && mv $(ONNX_DIR)/partial $(ONNX_DIR)/node; }
+	@test -d $(ONNX_DIR)/extra || { rm -rf $(ONNX_DIR)/partial && $(ONNX_PYTHON) Tools/onnx_extra_node_tests.py $(ONNX_DIR)/partial && mv $(ONNX_DIR)/partial $(ONNX_DIR)/extra; }
+	$(CONVNET) onnx-conformance $(ONNX_DIR)/extra
+	$(CONVNET) onnx-conformance $(ONNX_DIR)/node --markdown docs/onnx-conformance.md
 
 ## libFuzzer with AddressSanitizer, one target per parser of outside bytes (Fuzz/Package.swift lists
 ## them; the C decoders also with UBSan), each run for FUZZ_SECONDS (default 60; or FUZZ_LIMIT=-runs=N) from a scratch copy

@@ -9,7 +9,7 @@ struct ConvNetCommand: ParsableCommand {
         commandName: "convnet",
         abstract: "Convolutional neural networks in Swift.",
         subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, StatsCommand.self, ExportImagesCommand.self,
-                      SummaryCommand.self, ReportCommand.self, BenchCommand.self, ExportCommand.self])
+                      SummaryCommand.self, ReportCommand.self, BenchCommand.self, ExportCommand.self, ONNXConformanceCommand.self])
 }
 
 extension ComputeBackend: ExpressibleByArgument {}

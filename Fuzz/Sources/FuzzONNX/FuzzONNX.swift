@@ -12,7 +12,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let shape = model.inputs[0].dims.enumerated().map { $0.element ?? ($0.offset == 0 ? 1 : 0) }
     guard !shape.contains(0), let count = MemoryBudget.product(shape), count <= 1 << 14 else { return 0 }
     // Run only graphs whose every value is small (a valid model may ask for gigabytes).
-    guard let shapes = try? model.shapes(batch: shape[0]),
+    guard let shapes = try? model.shapes(batch: shape.first ?? 1),  // a rank-0 input has no batch
           shapes.allSatisfy({ (MemoryBudget.product($0.shape) ?? .max) <= 1 << 20 }) else { return 0 }
     _ = try? withNoGrad { try net(Tensor.zeros(shape)) }
     return 0

@@ -16,11 +16,13 @@ final class ONNXGraph {
         let fill: ONNXValue?
     }
 
-    /// A graph input: its name and declared dims (nil where symbolic or not given).
+    /// A graph input: its name, declared dims (nil where symbolic or not given), and whether it
+    /// holds integers (shapes, axes, pads fed at run time) rather than floats.
     struct Input {
         let name: String
         let dims: [Int?]
         let symbols: [String]
+        var isInt = false
     }
 
     let source: String
@@ -39,9 +41,11 @@ final class ONNXGraph {
         let graph = model.graph
         func fail(_ message: String) -> ConvNetError { ConvNetError(op: "onnx", "\(source): \(message)") }
         let opsets = model.opsetImport.filter { $0.domain.isEmpty || $0.domain == "ai.onnx" }
-        guard let opset = opsets.first.map({ Int($0.version) }) else { throw fail("imports no opset of the default ONNX domain") }
+        guard let opset = opsets.first.map({ Int($0.version) }) else {
+            throw fail("imports no opset of the default ONNX domain; other domains (\(model.opsetImport.map(\.domain).joined(separator: ", "))) are not supported")
+        }
         guard ONNXModel.supportedOpsets.contains(opset) else {
-            throw fail("uses opset \(opset) of the default domain; supported are \(ONNXModel.supportedOpsets.lowerBound)…\(ONNXModel.supportedOpsets.upperBound)")
+            throw fail("uses opset \(opset) of the default domain, which is not supported (supported: \(ONNXModel.supportedOpsets.lowerBound)…\(ONNXModel.supportedOpsets.upperBound))")
         }
         self.opset = opset
         guard graph.sparseInitializer.isEmpty else { throw fail("has sparse initializers, which are not supported") }
@@ -58,9 +62,13 @@ final class ONNXGraph {
         // Graph inputs (older models also list their initializers as inputs).
         var inputs: [Input] = []
         for info in graph.input where constants[info.name] == nil {
-            guard case .tensorType(let type)? = info.type.value else { throw fail("graph input \"\(info.name)\" is not a tensor") }
-            guard type.elemType == Onnx_TensorProto.DataType.float.rawValue else {
-                throw fail("graph input \"\(info.name)\" has type \(ONNXTensorDecoder.name(type.elemType)), only FLOAT inputs are supported")
+            guard case .tensorType(let type)? = info.type.value else {
+                throw fail("graph input \"\(info.name)\" is not a tensor (a sequence, map or optional), which is not supported")
+            }
+            let elementType = Onnx_TensorProto.DataType(rawValue: Int(type.elemType))
+            let isInt = elementType.map(ONNXTensorDecoder.isInteger) ?? false
+            guard elementType == .float || isInt else {
+                throw fail("graph input \"\(info.name)\" has type \(ONNXTensorDecoder.name(type.elemType)), which is not supported (only FLOAT, and integer or BOOL inputs)")
             }
             let dims = type.shape.dim.map { d -> Int? in
                 if case .dimValue(let v)? = d.value, v > 0, v < Int64(Int32.max) { return Int(v) } else { return nil }
@@ -68,12 +76,22 @@ final class ONNXGraph {
             let symbols = type.shape.dim.map { d -> String in
                 if case .dimParam(let p)? = d.value { return p } else if case .dimValue(let v)? = d.value { return "\(v)" } else { return "?" }
             }
-            inputs.append(Input(name: info.name, dims: dims, symbols: symbols))
+            inputs.append(Input(name: info.name, dims: dims, symbols: symbols, isInt: isInt))
         }
-        guard !inputs.isEmpty else { throw fail("has no graph input to feed") }
         self.inputs = inputs
         outputs = graph.output.map(\.name)
         guard !outputs.isEmpty else { throw fail("has no graph output") }
+        // Results are float32 or integers: an output declared as another type would come back approximate.
+        for info in graph.output {
+            guard case .tensorType(let type)? = info.type.value else {
+                if info.type.value == nil { continue }
+                throw fail("graph output \"\(info.name)\" is not a tensor (a sequence, map or optional), which is not supported")
+            }
+            let elementType = Onnx_TensorProto.DataType(rawValue: Int(type.elemType))
+            guard type.elemType == 0 || elementType == .float || elementType.map(ONNXTensorDecoder.isInteger) == true else {
+                throw fail("graph output \"\(info.name)\" has type \(ONNXTensorDecoder.name(type.elemType)), which is not supported (only FLOAT, and integer or BOOL outputs)")
+            }
+        }
 
         // Nodes: parsed (unsupported ops and attributes refused), ordered, constants folded.
         var defined = Set(constants.keys).union(inputs.map(\.name))
@@ -174,11 +192,13 @@ final class ONNXGraph {
 
     /// The shape of every value for inputs of the given shapes, found without running anything.
     /// - Throws: ``ConvNetError`` naming the first node whose inputs disagree.
-    func inferShapes(_ inputShapes: [String: [Int]]) throws -> [String: ONNXStaticValue] {
+    /// - Parameter integers: the contents of integer graph inputs, when known (a Reshape's target
+    ///   fed as an input); shape inference needs them wherever they fix a shape.
+    func inferShapes(_ inputShapes: [String: [Int]], integers: [String: ONNXIntTensor] = [:]) throws -> [String: ONNXStaticValue] {
         var values = constants.mapValues { ONNXStaticValue(constant: $0) }
         for input in inputs {
             guard let shape = inputShapes[input.name] else { throw ConvNetError(op: "onnx", "\(source): no value for graph input \"\(input.name)\"") }
-            values[input.name] = ONNXStaticValue(shape: shape, isInt: false)
+            values[input.name] = ONNXStaticValue(shape: shape, isInt: input.isInt, known: integers[input.name].map(ONNXValue.int))
         }
         for node in nodes {
             let x = node.inputs.map { $0.isEmpty ? nil : values[$0] }

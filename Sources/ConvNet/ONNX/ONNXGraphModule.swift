@@ -47,35 +47,55 @@ public final class ONNXGraphModule: Module {
         return output[graph.outputs[0]]!
     }
 
-    /// Runs the graph on named inputs and returns every graph output by name.
+    /// Runs the graph on named inputs and returns every graph output by name. An integer graph
+    /// input (a shape, axes) is given as a tensor of whole numbers.
     /// - Throws: ``ConvNetError`` for a missing or misshapen input, shapes that disagree along
     ///   the graph (checked before running, once per input shape), or an integer output.
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        var values: [String: ONNXValue] = [:]
+        for input in model.graph.inputs {
+            guard let x = feeds[input.name] else { continue }
+            values[input.name] = input.isInt ? .int(try x.asONNXInts(op: "onnx", exact: true)) : .float(x)
+        }
+        return try run(values: values).mapValues { v in
+            guard case .float(let t) = v else { throw ConvNetError(op: "onnx", "\(model.graph.source): an output holds integers") }
+            return t
+        }
+    }
+
+    /// Runs the graph on named values (floats, or integers for integer inputs) and returns every
+    /// graph output, integer outputs included when `integerOutputs`.
+    func run(values feeds: [String: ONNXValue], integerOutputs: Bool = false) throws -> [String: ONNXValue] {
         let graph = model.graph
         var shapes: [String: [Int]] = [:]
+        var integers: [String: ONNXIntTensor] = [:]
         for input in graph.inputs {
             guard let x = feeds[input.name] else {
                 throw ConvNetError(op: "onnx", "\(graph.source): no value given for graph input \"\(input.name)\"")
             }
-            let fits = x.rank == input.dims.count && zip(x.shape, input.dims).allSatisfy { $1 == nil || $0 == $1 }
+            let fits = x.shape.count == input.dims.count && zip(x.shape, input.dims).allSatisfy { $1 == nil || $0 == $1 }
             guard fits else {
                 throw ConvNetError(op: "onnx", "\(graph.source): graph input \"\(input.name)\" is declared [\(input.symbols.joined(separator: ", "))], given \(x.shape)")
             }
+            guard x.isInt == input.isInt else {
+                throw ConvNetError(op: "onnx", "\(graph.source): graph input \"\(input.name)\" holds \(input.isInt ? "integers" : "floats"), given \(x.isInt ? "integers" : "floats")")
+            }
             shapes[input.name] = x.shape
+            if case .int(let t) = x { integers[input.name] = t }
         }
-        let key = graph.inputs.flatMap { shapes[$0.name]! + [-1] }
+        // Integer inputs can fix shapes (a Reshape's target): their contents are part of the key.
+        let key = graph.inputs.flatMap { shapes[$0.name]! + [-1] + (integers[$0.name]?.values ?? []) + [-2] }
         if !lock.withLock({ checked.contains(key) }) {
-            let inferred = try graph.inferShapes(shapes)
-            for name in graph.outputs where inferred[name]?.isInt == true {
+            let inferred = try graph.inferShapes(shapes, integers: integers)
+            for name in graph.outputs where inferred[name]?.isInt == true && !integerOutputs {
                 throw ConvNetError(op: "onnx", "\(graph.source): graph output \"\(name)\" holds integers; only float outputs are returned")
             }
-            lock.withLock { _ = checked.insert(key) }
+            lock.withLock {
+                if checked.count >= 256 { checked.removeAll() }  // bounded: integer inputs can make many keys
+                checked.insert(key)
+            }
         }
-        let values = try graph.run(shapes.keys.reduce(into: [:]) { $0[$1] = ONNXValue.float(feeds[$1]!) })
-        return try values.mapValues { v in
-            guard case .float(let t) = v else { throw ConvNetError(op: "onnx", "\(graph.source): an output holds integers") }
-            return t
-        }
+        return try graph.run(feeds.filter { shapes[$0.key] != nil })
     }
 }
 

@@ -32,18 +32,13 @@ enum ONNXKernels {
     /// The operator applied to `x` (absent optional inputs nil); `fill` is ConstantOfShape's value.
     static func run(_ op: ONNXOperator, _ x: [ONNXValue?], fill: ONNXValue?) throws -> ONNXValue {
         switch op {
-        case .conv(let stride, let padding, let kernel):
-            let w = try float(x[1], "W")
-            if let kernel, w.rank == 4, [w.shape[2], w.shape[3]] != [kernel.height, kernel.width] {
-                throw Fail.fail("has kernel_shape \(kernel) but weight \(w.shape)")
-            }
-            return .float(try conv2d(try float(x[0], "X"), w, bias: x.count > 2 ? try x[2].map { try float($0, "B") } : nil,
-                                     stride: stride, padding: padding))
+        case .conv(let window, let group):
+            return .float(try ONNXSpatial.conv(window, group: group, x: try float(x[0], "X"), w: try float(x[1], "W"),
+                                               bias: x.count > 2 ? try x[2].map { try float($0, "B") } : nil))
         case .maxPool(let w):
-            return .float(try maxPool2d(try float(x[0], "X"), kernel: w.kernel, stride: w.stride, padding: w.padding, ceilMode: w.ceilMode))
+            return .float(try ONNXSpatial.pool(w, x: try float(x[0], "X"), average: false, countIncludePad: false))
         case .averagePool(let w, let include):
-            return .float(try avgPool2d(try float(x[0], "X"), kernel: w.kernel, stride: w.stride, padding: w.padding,
-                                        countIncludePad: include, ceilMode: w.ceilMode))
+            return .float(try ONNXSpatial.pool(w, x: try float(x[0], "X"), average: true, countIncludePad: include))
         case .globalAveragePool: return .float(try globalAvgPool2d(try float(x[0], "X")))
         case .batchNormalization(let eps):
             return .float(try batchNorm(try float(x[0], "X"), weight: try float(x[1], "scale"), bias: try float(x[2], "B"),
@@ -54,6 +49,18 @@ enum ONNXKernels {
         case .tanh: return .float(try float(x[0], "X").tanh())
         case .leakyRelu(let alpha): return .float(try float(x[0], "X").leakyRelu(negativeSlope: alpha))
         case .clip(let low, let high):
+            if case .int(let t)? = x[0] {
+                // Integer data (opset ≥ 12): integer bounds from the inputs.
+                guard low == nil && high == nil else { throw Fail.fail("clips integers with float bounds, which is not supported") }
+                func bound(_ i: Int, _ what: String) throws -> Int? {
+                    guard x.count > i, let v = x[i] else { return nil }
+                    let b = try ints(v, what)
+                    guard b.values.count == 1 else { throw Fail.fail("needs a scalar \(what), got shape \(b.shape)") }
+                    return b.values[0]
+                }
+                let (lo, hi) = (try bound(1, "min") ?? .min, try bound(2, "max") ?? .max)
+                return .int(ONNXIntTensor(shape: t.shape, values: t.values.map { Swift.min(Swift.max($0, lo), hi) }))
+            }
             let lo = try low ?? scalar(x.count > 1 ? x[1] : nil, "min") ?? -.infinity
             let hi = try high ?? scalar(x.count > 2 ? x[2] : nil, "max") ?? .infinity
             return .float(try float(x[0], "input").clamped(min: lo, max: hi))
@@ -68,8 +75,7 @@ enum ONNXKernels {
             if let c { y = try y + (beta == 1 ? c : c * beta) }
             return .float(y)
         case .matMul:
-            if case .int = x[0], case .int = x[1] { throw Fail.fail("multiplies integer matrices, which is not supported") }
-            return .float(try matmul(try float(x[0], "A"), try float(x[1], "B")))
+            return .float(try batchedMatmul(try float(x[0], "A"), try float(x[1], "B")))
         case .add, .sub, .mul, .div:
             if case .int(let a)? = x[0], case .int(let b)? = x[1] { return .int(try intArithmetic(op, a, b)) }
             let a = try float(x[0], "A"), b = try float(x[1], "B")
@@ -104,7 +110,14 @@ enum ONNXKernels {
             guard try scalar(x[2], "training_mode") == 0 else { throw Fail.fail("has training_mode true, which is not supported (inference only)") }
             return x[0]!
         case .lrn(let size, let alpha, let beta, let bias):
-            return .float(try localResponseNorm(try float(x[0], "X"), size: size, alpha: alpha, beta: beta, k: bias))
+            let t = try float(x[0], "X")
+            guard size % 2 == 0 else { return .float(try localResponseNorm(t, size: size, alpha: alpha, beta: beta, k: bias)) }
+            // An even window: ONNX's spans [c − (n/2 − 1), c + n/2], PyTorch's [c − n/2, c + n/2 − 1], its mirror
+            // image: so the channels are reversed, normalised, and put back in order.
+            var start = [Int](repeating: 0, count: t.rank), step = [Int](repeating: 1, count: t.rank)
+            (start[1], step[1]) = (t.shape[1] - 1, -1)
+            let y = try localResponseNorm(try t.strided(start: start, step: step, count: t.shape), size: size, alpha: alpha, beta: beta, k: bias)
+            return .float(try y.strided(start: start, step: step, count: t.shape))
         case .constant: return fill!
         case .shape(let start, let end):
             let shape = x[0]!.shape, rank = shape.count
@@ -138,13 +151,21 @@ enum ONNXKernels {
                 let indices = ONNXShapeRules.stridedIndices(t.shape, start: s.start, step: s.step, count: s.count)
                 return .int(ONNXIntTensor(shape: s.count, values: indices.map { t.values[$0] }))
             }
-        case .pad(let pads, let value):
+        case .pad(let pads, let value, let mode):
             let amounts = try pads ?? ints(x[1], "pads").values
             let fillValue = try pads != nil ? value : (scalar(x.count > 2 ? x[2] : nil, "constant_value") ?? 0)
             let axes = try x.count > 3 && x[3] != nil ? ints(x[3], "axes").values : nil
+            let (before, after) = try ONNXShapeRules.pads(x[0]!.shape, amounts, axes: axes, mode: mode)
+            if case .int(let data)? = x[0] {
+                guard pads == nil || (value.isFinite && value.rounded(.towardZero) == value && abs(value) < 9.2e18) else {
+                    throw Fail.fail("pads integers with value \(value), which is not an integer")
+                }
+                let fill = try pads != nil ? Int(value) : (x.count > 2 && x[2] != nil ? ints(x[2], "constant_value").values.first ?? 0 : 0)
+                return .int(intPadded(data, before: before, after: after, mode: mode, fill: fill))
+            }
             let t = try float(x[0], "data")
-            let (before, after) = try ONNXShapeRules.pads(t.shape, amounts, axes: axes)
-            return .float(try t.padded(before: before, after: after, value: fillValue))
+            guard mode != .constant else { return .float(try t.padded(before: before, after: after, value: fillValue)) }
+            return .float(try padded(t, before: before, after: after, mode: mode))
         case .transpose(let perm):
             let p = try ONNXShapeRules.permutation(perm, rank: x[0]!.shape.count)
             switch x[0]! {
@@ -176,6 +197,95 @@ enum ONNXKernels {
             case nil: return .float(Tensor.zeros(shape))
             }
         }
+    }
+
+    /// Pad of an integer tensor in any mode: each output element's source index found per dimension.
+    static func intPadded(_ t: ONNXIntTensor, before: [Int], after: [Int], mode: ONNXOperator.PadMode, fill: Int) -> ONNXIntTensor {
+        let shape = t.shape.indices.map { t.shape[$0] + before[$0] + after[$0] }
+        var strides = [Int](repeating: 1, count: t.shape.count)
+        for d in stride(from: t.shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * t.shape[d + 1] }
+        func source(_ o: Int, _ d: Int) -> Int? {
+            let n = t.shape[d], i = o - before[d]
+            if i >= 0 && i < n { return i }
+            switch mode {
+            case .constant: return nil
+            case .edge: return i < 0 ? 0 : n - 1
+            case .reflect: return i < 0 ? -i : 2 * (n - 1) - i  // within range: pads are at most n − 1
+            case .wrap: return ((i % n) + n) % n
+            }
+        }
+        var values: [Int] = []
+        values.reserveCapacity(shape.reduce(1, *))
+        func walk(_ d: Int, _ offset: Int?) {
+            if d == shape.count { values.append(offset.map { t.values[$0] } ?? fill); return }
+            for o in 0..<shape[d] { walk(d + 1, offset.flatMap { off in source(o, d).map { off + $0 * strides[d] } }) }
+        }
+        walk(0, 0)
+        return ONNXIntTensor(shape: shape, values: values)
+    }
+
+    /// Pad in edge, reflect or wrap mode, one dimension after another (as NumPy's `pad`): the
+    /// slices to add cut from `t` (reversed for reflect) and concatenated on either side.
+    static func padded(_ t: Tensor, before: [Int], after: [Int], mode: ONNXOperator.PadMode) throws -> Tensor {
+        var y = t
+        for d in 0..<t.rank where before[d] > 0 || after[d] > 0 {
+            let n = y.shape[d]
+            func slice(_ start: Int, _ step: Int, _ count: Int) throws -> Tensor {
+                var s = [Int](repeating: 0, count: y.rank), st = [Int](repeating: 1, count: y.rank), c = y.shape
+                (s[d], st[d], c[d]) = (start, step, count)
+                return try y.strided(start: s, step: st, count: c)
+            }
+            func side(_ p: Int, atEnd: Bool) throws -> Tensor? {
+                guard p > 0 else { return nil }
+                switch mode {
+                case .edge:
+                    var repeated = y.shape
+                    repeated[d] = p
+                    return try slice(atEnd ? n - 1 : 0, 1, 1) + Tensor.zeros(repeated)  // broadcast along d
+                case .reflect: return try atEnd ? slice(n - 2, -1, p) : slice(p, -1, p)
+                default: return try atEnd ? slice(0, 1, p) : slice(n - p, 1, p)
+                }
+            }
+            let parts = [try side(before[d], atEnd: false), y, try side(after[d], atEnd: true)].compactMap { $0 }
+            y = try ConvNetCore.concat(parts, dim: d)
+        }
+        return y
+    }
+
+    /// NumPy's `matmul`: a 1-D operand is a row (A) or column (B) vector, dropped from the result;
+    /// the dimensions before the last two broadcast, and each pair of matrices is multiplied.
+    static func batchedMatmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        let out = try ONNXShapeRules.matmul(a.shape, b.shape)
+        if a.rank == 2 && b.rank == 2 { return try matmul(a, b) }
+        let a3 = a.rank == 1 ? [1, 1, a.shape[0]] : [a.shape.dropLast(2).reduce(1, *)] + a.shape.suffix(2)
+        let b3 = b.rank == 1 ? [1, b.shape[0], 1] : [b.shape.dropLast(2).reduce(1, *)] + b.shape.suffix(2)
+        let (m, k, n) = (a3[1], a3[2], b3[2])
+        if b.rank <= 2 {
+            // One right-hand matrix: the left's matrices stacked into one.
+            return try matmul(try a.reshaped([a3[0] * m, k]), try b.reshaped([k, n])).reshaped(out)
+        }
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let batch = try ONNXShapeRules.broadcast(batchA, batchB)
+        let (sa, sb) = (try a.reshaped(a3), try b.reshaped(b3))
+        func matrix(_ t: Tensor, _ i: Int) throws -> Tensor {
+            try t.strided(start: [i, 0, 0], step: [1, 1, 1], count: [1, t.shape[1], t.shape[2]]).reshaped([t.shape[1], t.shape[2]])
+        }
+        let products = try (0..<batch.reduce(1, *)).map { i in
+            try matmul(try matrix(sa, broadcastIndex(i, batch, a.rank == 1 ? [] : batchA)),
+                       try matrix(sb, broadcastIndex(i, batch, batchB))).reshaped([1, m, n])
+        }
+        return try ConvNetCore.concat(products, dim: 0).reshaped(out)
+    }
+
+    /// The flat index into a tensor of dims `shape` (broadcast to `batch`) of the element at flat `index` of `batch`.
+    static func broadcastIndex(_ index: Int, _ batch: [Int], _ shape: [Int]) -> Int {
+        var rest = index, offset = 0, step = 1
+        for d in stride(from: batch.count - 1, through: 0, by: -1) {
+            let i = rest % batch[d]; rest /= batch[d]
+            let sd = d - (batch.count - shape.count)
+            if sd >= 0 { offset += (shape[sd] == 1 ? 0 : i) * step; step *= shape[sd] }
+        }
+        return offset
     }
 
     /// The same elements under `shape` (a view for floats).

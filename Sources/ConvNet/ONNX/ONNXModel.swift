@@ -9,12 +9,13 @@ import SwiftProtobuf
 ///     let net = try model.module()            // an ONNXGraphModule, a Module
 ///     let logits = try net.frozen()(images)   // batch norm folded and convolutions fused
 ///
-/// Supported: the default ONNX domain at opsets 7…23 with the operators in
+/// Supported: the default ONNX domain at opsets 7…28 with the operators in
 /// ``supportedOperators`` on float tensors (integer tensors for shape arithmetic), 2-D
 /// convolution and pooling with symmetric padding and no dilation or groups.
 public struct ONNXModel: @unchecked Sendable {
-    /// Opsets of the default domain that are read.
-    public static let supportedOpsets = 7...23
+    /// Opsets of the default domain that are read (24…28 changed the supported operators only by
+    /// adding element types, which are refused where they are met).
+    public static let supportedOpsets = 7...28
     /// The ONNX op types that are supported.
     public static var supportedOperators: [String] { ONNXOperator.supported }
 
@@ -65,7 +66,8 @@ public struct ONNXModel: @unchecked Sendable {
         producer = [proto.producerName, proto.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         // Shape inference at the declared shapes, a symbolic batch taken as 1; a model with
         // other symbolic dims is inferred on each new input shape instead, before it runs.
-        if let shapes = declaredShapes(batch: 1) { _ = try graph.inferShapes(shapes) }
+        // Integer inputs' contents are known only when they are fed: such a graph is inferred then.
+        if !graph.inputs.contains(where: \.isInt), let shapes = declaredShapes(batch: 1) { _ = try graph.inferShapes(shapes) }
     }
 
     /// The declared input shapes with symbolic batch dims set to `batch`; nil if another dim is unknown.

@@ -47,7 +47,7 @@ struct ONNXNodeReader {
             throw error("has \(given) inputs, expects \(min == max ? "\(min)" : "\(min) to \(max)")")
         }
         guard node.output.count >= 1 && node.output.count <= outputs else {
-            throw error("has \(node.output.count) outputs, supports \(outputs == 1 ? "1" : "1 to \(outputs)")")
+            throw error("has \(node.output.count) outputs, which is not supported (supports \(outputs == 1 ? "1" : "1 to \(outputs)"))")
         }
         guard node.input.prefix(min).allSatisfy({ !$0.isEmpty }) else { throw error("lacks a required input") }
         // Optional outputs (Dropout's mask, MaxPool's indices) are only allowed unnamed.

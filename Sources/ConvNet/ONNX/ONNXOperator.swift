@@ -3,9 +3,24 @@
 /// that is not supported, naming the node and the attribute, so that no graph runs partly or
 /// computes something other than what it says.
 enum ONNXOperator {
-    struct Window { var kernel: Size2; var stride: Size2; var padding: Size2; var ceilMode: Bool }
+    /// A 2-D convolution's or pooling's window: `kernel` (nil for a convolution that takes it from
+    /// its weight), strides, dilations, and either explicit pads `[top, left, bottom, right]` or
+    /// an `auto_pad` rule that fixes them from the input size.
+    struct Window {
+        var kernel: Size2?
+        var stride: Size2
+        var dilation: Size2
+        var pads: [Int]
+        var autoPad: AutoPad
+        var ceilMode: Bool
+    }
 
-    case conv(stride: Size2, padding: Size2, kernel: Size2?)
+    /// Pad's modes: a constant, the edge value repeated, a mirror image without the edge, the other end.
+    enum PadMode: String { case constant, edge, reflect, wrap }
+
+    enum AutoPad: String { case notSet = "NOTSET", valid = "VALID", sameUpper = "SAME_UPPER", sameLower = "SAME_LOWER" }
+
+    case conv(Window, group: Int)
     case maxPool(Window)
     case averagePool(Window, countIncludePad: Bool)
     case globalAveragePool
@@ -34,7 +49,7 @@ enum ONNXOperator {
     /// Starts, ends and axes from attributes (opset < 10), else from inputs.
     case slice(starts: [Int]?, ends: [Int]?, axes: [Int]?)
     /// Pads and value from attributes (opset < 11), else from inputs.
-    case pad(pads: [Int]?, value: Float)
+    case pad(pads: [Int]?, value: Float, mode: PadMode)
     case transpose(perm: [Int]?)
     case cast(toFloat: Bool)
     case constantOfShape
@@ -56,20 +71,28 @@ enum ONNXOperator {
         case "Conv":
             try r.requireOnly(["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])
             try r.requireArity(inputs: 2, 3)
-            let window = try spatial(r, pooling: false)
             let group = try r.int("group", default: 1)
-            guard group == 1 else { throw r.unsupported("group", "\(group)", "only 1: grouped and depthwise convolutions are not implemented") }
-            return .conv(stride: window.stride, padding: window.padding, kernel: try r.ints("kernel_shape").map { _ in window.kernel })
+            // Groups run one convolution each: up to 8192 (depthwise layers of the widest common networks).
+            guard group >= 1 && group <= 1 << 13 else { throw r.unsupported("group", "\(group)", "1 to 8192") }
+            return .conv(try spatial(r, pooling: false), group: group)
         case "MaxPool":
             try r.requireOnly(["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"])
             try r.requireArity(inputs: 1, 1)
             let order = try r.int("storage_order", default: 0)
             guard order == 0 else { throw r.unsupported("storage_order", "\(order)", "only 0") }
-            return .maxPool(try spatial(r, pooling: true))
+            let window = try spatial(r, pooling: true)
+            guard window.dilation == Size2(1, 1) else {
+                throw r.unsupported("dilations", "[\(window.dilation.height), \(window.dilation.width)]", "only [1, 1] for pooling")
+            }
+            return .maxPool(window)
         case "AveragePool":
             try r.requireOnly(["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"])
             try r.requireArity(inputs: 1, 1)
-            return .averagePool(try spatial(r, pooling: true), countIncludePad: try r.int("count_include_pad", default: 0) != 0)
+            let window = try spatial(r, pooling: true)
+            guard window.dilation == Size2(1, 1) else {
+                throw r.unsupported("dilations", "[\(window.dilation.height), \(window.dilation.width)]", "only [1, 1] for pooling")
+            }
+            return .averagePool(window, countIncludePad: try r.int("count_include_pad", default: 0) != 0)
         case "GlobalAveragePool":
             try r.requireOnly([])
             try r.requireArity(inputs: 1, 1)
@@ -178,15 +201,15 @@ enum ONNXOperator {
             return .slice(starts: nil, ends: nil, axes: nil)
         case "Pad":
             try r.requireOnly(r.opset < 11 ? ["mode", "pads", "value"] : ["mode"])
-            let mode = try r.string("mode", default: "constant")
-            guard mode == "constant" else { throw r.unsupported("mode", "\"\(mode)\"", "only \"constant\"") }
+            let modeName = try r.string("mode", default: "constant")
+            guard let mode = PadMode(rawValue: modeName) else { throw r.unsupported("mode", "\"\(modeName)\"", "constant, edge, reflect or wrap") }
             if r.opset < 11 {
                 try r.requireArity(inputs: 1, 1)
                 guard let pads = try r.ints("pads") else { throw r.error("lacks the required attribute pads") }
-                return .pad(pads: pads, value: try r.float("value", default: 0))
+                return .pad(pads: pads, value: try r.float("value", default: 0), mode: mode)
             }
             try r.requireArity(inputs: 2, 4)
-            return .pad(pads: nil, value: 0)
+            return .pad(pads: nil, value: 0, mode: mode)
         case "Transpose":
             try r.requireOnly(["perm"])
             try r.requireArity(inputs: 1, 1)
@@ -208,11 +231,12 @@ enum ONNXOperator {
         }
     }
 
-    /// Kernel, strides, symmetric pads and ceil mode of a 2-D convolution or pooling, refusing what is not supported.
+    /// Kernel, strides, dilations, pads or auto_pad, and ceil mode of a 2-D convolution or
+    /// pooling, refusing what is not supported (other than 2-D).
     private static func spatial(_ r: ONNXNodeReader, pooling: Bool) throws -> Window {
-        let autoPad = try r.string("auto_pad", default: "NOTSET")
-        guard autoPad == "NOTSET" || autoPad == "VALID" else {
-            throw r.unsupported("auto_pad", "\"\(autoPad)\"", "only NOTSET or VALID; give explicit pads")
+        let autoPadName = try r.string("auto_pad", default: "NOTSET")
+        guard let autoPad = AutoPad(rawValue: autoPadName) else {
+            throw r.unsupported("auto_pad", "\"\(autoPadName)\"", "NOTSET, VALID, SAME_UPPER or SAME_LOWER")
         }
         let kernel = try r.ints("kernel_shape")
         if pooling && kernel == nil { throw r.error("lacks the required attribute kernel_shape") }
@@ -222,14 +246,19 @@ enum ONNXOperator {
         let strides = try r.ints("strides") ?? [1, 1]
         guard strides.count == 2, strides.allSatisfy({ $0 >= 1 }) else { throw r.unsupported("strides", "\(strides)", "two positive sizes: only 2-D") }
         let dilations = try r.ints("dilations") ?? [1, 1]
-        guard dilations == [1, 1] else { throw r.unsupported("dilations", "\(dilations)", "only [1, 1]") }
-        let pads = autoPad == "VALID" ? [0, 0, 0, 0] : try r.ints("pads") ?? [0, 0, 0, 0]
-        guard pads.count == 4, pads.allSatisfy({ $0 >= 0 }) else { throw r.unsupported("pads", "\(pads)", "four non-negative sizes: only 2-D") }
-        guard pads[0] == pads[2] && pads[1] == pads[3] else {
-            throw r.unsupported("pads", "\(pads)", "only symmetric padding: begin and end equal per axis")
+        guard dilations.count == 2, dilations.allSatisfy({ $0 >= 1 && $0 <= 1 << 16 }) else {
+            throw r.unsupported("dilations", "\(dilations)", "two positive sizes: only 2-D")
+        }
+        let pads = try r.ints("pads") ?? [0, 0, 0, 0]
+        if autoPad != .notSet && r.has("pads") && pads.contains(where: { $0 != 0 }) {
+            throw r.error("has both auto_pad = \(autoPadName) and pads \(pads)")
+        }
+        guard pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }) else {
+            throw r.unsupported("pads", "\(pads)", "four non-negative sizes: only 2-D")
         }
         let ceil = try r.int("ceil_mode", default: 0) != 0
-        let k = kernel ?? [0, 0]
-        return Window(kernel: Size2(k[0], k[1]), stride: Size2(strides[0], strides[1]), padding: Size2(pads[0], pads[1]), ceilMode: ceil)
+        return Window(kernel: kernel.map { Size2($0[0], $0[1]) }, stride: Size2(strides[0], strides[1]),
+                      dilation: Size2(dilations[0], dilations[1]), pads: autoPad == .notSet ? pads : [0, 0, 0, 0],
+                      autoPad: autoPad, ceilMode: ceil)
     }
 }

@@ -40,8 +40,11 @@ enum ONNXShapeInference {
         return v.shape
     }
 
-    private static func rank(_ s: [Int], _ ranks: Set<Int>, _ what: String, _ layout: String) throws {
-        guard ranks.contains(s.count) else { throw Fail.fail("needs \(what) of shape \(layout), got \(s)") }
+    /// Throws unless `s` has one of `ranks`; `limited`: ONNX allows other ranks, which are not supported here.
+    private static func rank(_ s: [Int], _ ranks: Set<Int>, _ what: String, _ layout: String, limited: Bool = false) throws {
+        guard ranks.contains(s.count) else {
+            throw Fail.fail(limited ? "has \(what) of shape \(s), which is not supported (only \(layout))" : "needs \(what) of shape \(layout), got \(s)")
+        }
     }
 
     /// The output of `op` on `x`: shape and kind (`isInt`).
@@ -49,33 +52,22 @@ enum ONNXShapeInference {
         func float(_ s: [Int]) -> ONNXStaticValue { ONNXStaticValue(shape: s, isInt: false) }
         if case .constant = op, let fill { return ONNXStaticValue(constant: fill) }
         let s0 = try shape(x.first ?? nil, "0")
+        if op.computesOnFloats, x[0]!.isInt {
+            throw Fail.fail("has an integer input, which is not supported (computed on float tensors only)")
+        }
         switch op {
-        case .conv(let stride, let padding, let kernel):
+        case .conv(let window, let group):
             let w = try shape(x[1], "W")
-            try rank(s0, [4], "X", "[N, C, H, W] (only 2-D convolutions)")
-            try rank(w, [4], "W", "[C_out, C_in, K_h, K_w]")
-            guard s0[1] == w[1] else { throw Fail.fail("has input \(s0) with \(s0[1]) channels but weight \(w) expects \(w[1])") }
-            if let kernel, [w[2], w[3]] != [kernel.height, kernel.width] { throw Fail.fail("has kernel_shape \(kernel) but weight \(w)") }
+            let out = try ONNXSpatial.convShape(window, group: group, x: s0, w: w)
             if x.count > 2, let b = x[2], b.shape != [w[0]] { throw Fail.fail("has bias \(b.shape), expects [\(w[0])] for weight \(w)") }
-            let g = Conv2dGeometry(batch: s0[0], inChannels: s0[1], height: s0[2], width: s0[3], outChannels: w[0],
-                                   kernel: Size2(w[2], w[3]), stride: stride, padding: padding)
-            do { try g.validate(op: "Conv") } catch let e as ConvNetError { throw Fail.fail(e.message) }
-            return float(g.outputShape)
+            return float(out)
         case .maxPool(let w), .averagePool(let w, _):
-            try rank(s0, [4], "X", "[N, C, H, W] (only 2-D pooling)")
-            let (k, p) = (w.kernel, w.padding)
-            guard 2 * p.height <= k.height && 2 * p.width <= k.width else {
-                throw Fail.fail("has pads \(p) larger than half the kernel \(k), which is not supported")
-            }
-            guard s0[2] + 2 * p.height >= k.height && s0[3] + 2 * p.width >= k.width else {
-                throw Fail.fail("has kernel \(k) larger than the padded input \(s0)")
-            }
-            return float(Pool2dGeometry(inputShape: s0, kernel: k, stride: w.stride, padding: p, ceilMode: w.ceilMode).outputShape)
+            return float(try ONNXSpatial.poolShape(w, x: s0))
         case .globalAveragePool:
-            try rank(s0, [4], "X", "[N, C, H, W] (only 2-D pooling)")
+            try rank(s0, [4], "X", "[N, C, H, W]: 2-D pooling", limited: true)
             return float([s0[0], s0[1], 1, 1])
         case .batchNormalization:
-            try rank(s0, [2, 4], "X", "[N, C] or [N, C, H, W]")
+            try rank(s0, [2, 4], "X", "[N, C] or [N, C, H, W]", limited: true)
             for (i, name) in ["scale", "B", "mean", "var"].enumerated() where try shape(x[i + 1], name) != [s0[1]] {
                 throw Fail.fail("has \(name) \(x[i + 1]!.shape), expects [\(s0[1])] for input \(s0)")
             }
@@ -84,13 +76,14 @@ enum ONNXShapeInference {
             return float(s0)
         case .clip:
             for i in 1..<x.count { if let b = x[i], b.shape.reduce(1, *) != 1 || b.shape.count > 1 { throw Fail.fail("needs scalar bounds, got \(b.shape)") } }
-            return float(s0)
+            for i in 1..<x.count { if let b = x[i], b.isInt != x[0]!.isInt { throw Fail.fail("mixes integer and float inputs, which is not supported") } }
+            return ONNXStaticValue(shape: s0, isInt: x[0]!.isInt)
         case .identity:
             return x[0]!
         case .dropout:
             return ONNXStaticValue(shape: s0, isInt: x[0]!.isInt, known: x[0]!.known)
         case .lrn:
-            try rank(s0, [3, 4, 5], "X", "[N, C, …]")
+            try rank(s0, [3, 4, 5], "X", "[N, C, D1, …] with 1 to 3 spatial dimensions", limited: true)
             return float(s0)
         case .softmax(let axis, _), .logSoftmax(let axis, _):
             _ = try ONNXShapeRules.axis(axis, rank: s0.count, inclusive: s0.isEmpty)
@@ -107,15 +100,14 @@ enum ONNXShapeInference {
             }
             return float([m, n])
         case .matMul:
-            let b = try shape(x[1], "B")
-            guard s0.count == 2 && b.count == 2 else { throw Fail.fail("multiplies \(s0) by \(b): only 2-D matrices are supported") }
-            guard s0[1] == b[0] else { throw Fail.fail("multiplies \(s0) by \(b): inner dimensions \(s0[1]) and \(b[0]) differ") }
-            return float([s0[0], b[1]])
+            return float(try ONNXShapeRules.matmul(s0, try shape(x[1], "B")))
         case .add, .sub, .mul, .div:
             let b = try shape(x[1], "B")
+            guard x[0]!.isInt == x[1]!.isInt else { throw Fail.fail("mixes integer and float inputs, which is not supported") }
             return ONNXStaticValue(shape: try ONNXShapeRules.broadcast(s0, b), isInt: x[0]!.isInt && x[1]!.isInt)
         case .concat(let axis):
             let parts = x.compactMap { $0 }
+            guard Set(parts.map(\.isInt)).count == 1 else { throw Fail.fail("mixes integer and float inputs, which is not supported") }
             let a = try ONNXShapeRules.axis(axis, rank: s0.count)
             for p in parts where p.shape.count != s0.count || (0..<s0.count).contains(where: { $0 != a && p.shape[$0] != s0[$0] }) {
                 throw Fail.fail("cannot concatenate \(parts.map(\.shape)) along axis \(axis): other dimensions differ")
@@ -138,11 +130,12 @@ enum ONNXShapeInference {
             let s = try ONNXShapeRules.slice(s0, starts: try starts ?? knownInts(x[1], "starts"), ends: try ends ?? knownInts(x[2], "ends"),
                                              axes: try axes ?? optional(3, "axes"), steps: try optional(4, "steps"))
             return ONNXStaticValue(shape: s.count, isInt: x[0]!.isInt)
-        case .pad(let pads, _):
+        case .pad(let pads, _, let mode):
             let axes = try x.count > 3 && x[3] != nil ? knownInts(x[3], "axes") : nil
-            let (before, after) = try ONNXShapeRules.pads(s0, try pads ?? knownInts(x[1], "pads"), axes: axes)
+            let (before, after) = try ONNXShapeRules.pads(s0, try pads ?? knownInts(x[1], "pads"), axes: axes, mode: mode)
             if x.count > 2, let v = x[2], v.shape.reduce(1, *) != 1 { throw Fail.fail("needs a scalar constant_value, got \(v.shape)") }
-            return float((0..<s0.count).map { s0[$0] + before[$0] + after[$0] })
+            if x.count > 2, let v = x[2], v.isInt != x[0]!.isInt { throw Fail.fail("mixes integer and float inputs, which is not supported") }
+            return ONNXStaticValue(shape: (0..<s0.count).map { s0[$0] + before[$0] + after[$0] }, isInt: x[0]!.isInt)
         case .transpose(let perm):
             let p = try ONNXShapeRules.permutation(perm, rank: s0.count)
             return ONNXStaticValue(shape: p.map { s0[$0] }, isInt: x[0]!.isInt)
@@ -161,6 +154,17 @@ enum ONNXShapeInference {
             return ONNXStaticValue(shape: target, isInt: fill?.isInt ?? false)
         case .constant:
             return ONNXStaticValue(constant: fill!)
+        }
+    }
+}
+
+extension ONNXOperator {
+    /// Whether the operator is computed on float tensors only (an integer input would come back as floats).
+    var computesOnFloats: Bool {
+        switch self {
+        case .conv, .maxPool, .averagePool, .globalAveragePool, .batchNormalization, .relu, .sigmoid, .tanh, .leakyRelu,
+             .gemm, .matMul, .lrn, .softmax, .logSoftmax: true
+        default: false
         }
     }
 }

@@ -27,6 +27,19 @@ enum ONNXShapeRules {
         }
     }
 
+    /// NumPy `matmul`'s result shape: 1-D operands promoted (and their dimension dropped after),
+    /// the batch dimensions broadcast, the inner dimensions equal.
+    static func matmul(_ a: [Int], _ b: [Int]) throws -> [Int] {
+        guard !a.isEmpty && !b.isEmpty else { throw fail("multiplies \(a) by \(b): scalars cannot be multiplied as matrices") }
+        let a2 = a.count == 1 ? [1] + a : a, b2 = b.count == 1 ? b + [1] : b
+        let (k, k2) = (a2[a2.count - 1], b2[b2.count - 2])
+        guard k == k2 else { throw fail("multiplies \(a) by \(b): inner dimensions \(k) and \(k2) differ") }
+        var out = try broadcast(Array(a2.dropLast(2)), Array(b2.dropLast(2)))
+        if a.count > 1 { out.append(a2[a2.count - 2]) }
+        if b.count > 1 { out.append(b2[b2.count - 1]) }
+        return out
+    }
+
     /// Reshape's target: 0 copies the input's dimension (unless `allowZero`), −1 is inferred.
     static func reshape(_ shape: [Int], to requested: [Int], allowZero: Bool) throws -> [Int] {
         var target = try requested.enumerated().map { i, d -> Int in
@@ -105,12 +118,19 @@ enum ONNXShapeRules {
     }
 
     /// Pad's amounts before and after each dimension, from ONNX's `[x1_begin, x2_begin, …, x1_end, x2_end, …]`.
-    static func pads(_ shape: [Int], _ pads: [Int], axes: [Int]?) throws -> (before: [Int], after: [Int]) {
+    /// Edge needs a non-empty dimension; reflect at most `n − 1` and wrap at most `n` on each side.
+    static func pads(_ shape: [Int], _ pads: [Int], axes: [Int]?, mode: ONNXOperator.PadMode = .constant) throws -> (before: [Int], after: [Int]) {
         let axes = try (axes ?? Array(0..<shape.count)).map { try axis($0, rank: shape.count) }
         guard pads.count == 2 * axes.count else { throw fail("pads \(pads) must hold \(2 * axes.count) values for \(shape)") }
         guard pads.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else { throw fail("pads \(pads) are negative (cropping is not supported) or too large") }
         var before = [Int](repeating: 0, count: shape.count), after = before
         for (i, a) in axes.enumerated() { before[a] = pads[i]; after[a] = pads[i + axes.count] }
+        for d in shape.indices where before[d] > 0 || after[d] > 0 {
+            let limit = switch mode { case .constant: Int.max; case .edge: shape[d] > 0 ? Int.max : 0; case .reflect: shape[d] - 1; case .wrap: shape[d] }
+            guard max(before[d], after[d]) <= limit else {
+                throw fail("pads \(pads) in mode \(mode.rawValue) reach past dimension \(d) of \(shape), which is not supported")
+            }
+        }
         return (before, after)
     }
 

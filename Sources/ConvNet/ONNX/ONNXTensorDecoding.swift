@@ -140,6 +140,11 @@ struct ONNXTensorDecoder {
         }
     }
 
+    /// Whether values of `type` are read as integers (``ONNXValue/int(_:)``).
+    static func isInteger(_ type: Onnx_TensorProto.DataType) -> Bool {
+        width(type) != nil && ![.float, .double, .float16, .bfloat16].contains(type)
+    }
+
     /// Bytes per element of the supported types.
     static func width(_ type: Onnx_TensorProto.DataType) -> Int? {
         switch type {

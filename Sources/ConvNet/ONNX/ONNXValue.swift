@@ -34,11 +34,14 @@ struct ONNXIntTensor: Equatable {
 }
 
 extension Tensor {
-    /// The values as integers (truncated toward zero, as ONNX's Cast; NaN and ±infinity refused).
-    func asONNXInts(op: String) throws -> ONNXIntTensor {
+    /// The values as integers (truncated toward zero, as ONNX's Cast; NaN and ±infinity refused;
+    /// with `exact`, a value that is not a whole number refused too).
+    func asONNXInts(op: String, exact: Bool = false) throws -> ONNXIntTensor {
         let values = try withUnsafeBufferPointer { buffer in
             try buffer.map { v -> Int in
-                guard v.isFinite, abs(v) < 9.2e18 else { throw ConvNetError(op: op, "cannot convert \(v) to an integer") }
+                guard v.isFinite, abs(v) < 9.2e18, !exact || v.rounded(.towardZero) == v else {
+                    throw ConvNetError(op: op, "cannot convert \(v) to an integer")
+                }
                 return Int(v)
             }
         }
