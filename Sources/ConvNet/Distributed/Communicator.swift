@@ -67,7 +67,7 @@ extension Communicator {
             try broadcast(UnsafeMutableRawBufferPointer(buffer), from: root)
             offset = 0
             for t in tensors {
-                t.withUnsafeMutableBufferPointer { $0.update(fromContentsOf: buffer[offset..<(offset + t.count)]) }
+                t.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: buffer[offset..<(offset + t.count)]) }
                 offset += t.count
             }
         }
