@@ -164,6 +164,24 @@ struct DistributedTrainingTests {
         #expect(difference < 1e-6, "2 ranks vs 1: \(difference)")
     }
 
+    @Test("LeNet-5 on 3 ranks (1/3 is not exact in binary): identical replicas, within 1e-6 of one process")
+    func lenetThreeRanks() throws {
+        guard let mpirun = try Self.mpirun() else { return }
+        let folder = Fixtures.temporaryFolder("mpi-three")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // 630 images: 10 global batches of 63, so no padding (which would change the last step).
+        let arguments = ["train", "--model", "lenet5", "--dataset", "mnist", "--epochs", "1", "--batch-size", "63",
+                         "--train-limit", "630", "--test-limit", "200", "--lr", "0.05", "--threads", "1", "--save-replicas"]
+        let three = try Self.run([mpirun, "-np", "3", "--oversubscribe", SignalTests.executable] + arguments + ["--out", folder + "/three"])
+        try #require(three.status == 0 && !three.killed, "\(three.output)")
+        let one = try Self.run([SignalTests.executable] + arguments + ["--out", folder + "/one"])
+        try #require(one.status == 0, "\(one.output)")
+        let replicas = try (0..<3).map { try Self.tensors(folder + "/three/replica-\($0).safetensors") }
+        #expect(Self.bitwiseEqual(replicas[0], replicas[1]) && Self.bitwiseEqual(replicas[0], replicas[2]))
+        let difference = Self.largestDifference(replicas[0], try Self.tensors(folder + "/one/replica-0.safetensors"))
+        #expect(difference < 1e-6, "3 ranks vs 1: \(difference)")
+    }
+
     @Test("ResNet-20 on CIFAR images, 2 ranks: identical replicas with per-rank batch norm; with --sync-bn within 1e-5 of 1 process after 2 steps")
     func resnetTwoRanks() throws {
         guard let mpirun = try Self.mpirun() else { return }
