@@ -202,6 +202,67 @@ struct DistributedTrainingTests {
         #expect(difference < 1e-5, "2 ranks with --sync-bn vs 1: \(difference)")
     }
 
+    @Test("SIGTERM to one rank stops both after the same batch with a checkpoint; --resume ends bit for bit as an uninterrupted run")
+    func sigtermOneRank() throws {
+        guard let mpirun = try Self.mpirun() else { return }
+        let folder = Fixtures.temporaryFolder("mpi-sigterm")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let arguments = ["train", "--model", "lenet5", "--dataset", "mnist", "--epochs", "2", "--train-limit", "12800",
+                         "--test-limit", "500", "--threads", "1", "--batch-size", "64"]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        process.arguments = ["-np", "2", "--oversubscribe", SignalTests.executable] + arguments + ["--out", folder + "/stopped"]
+        var environment = ProcessInfo.processInfo.environment
+        (environment["OMPI_ALLOW_RUN_AS_ROOT"], environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"]) = ("1", "1")
+        process.environment = environment
+        let pipe = Pipe()
+        (process.standardOutput, process.standardError) = (pipe, pipe)
+        try process.run()
+        let output = LockedText()
+        let reader = Thread {
+            while true {
+                let chunk = pipe.fileHandleForReading.availableData
+                output.append(chunk)
+                if chunk.isEmpty { break }
+            }
+        }
+        reader.start()
+        // Once rank 0 is training (its progress line has appeared), signal rank 1 alone.
+        let deadline = Date().addingTimeInterval(60)
+        while !output.text.contains("epoch 1/2") && Date() < deadline && process.isRunning { usleep(20_000) }
+        let ranks = try Self.run(["/usr/bin/pgrep", "-P", String(process.processIdentifier)]).output
+            .split(separator: "\n").compactMap { Int32($0) }.sorted()
+        try #require(ranks.count == 2, "ranks of mpirun: \(ranks)")
+        kill(ranks[1], SIGTERM)
+        // A stop that only one rank saw would leave the other waiting in its next sum: a hang fails.
+        let killed = LockedFlag()
+        let killer = DispatchWorkItem { if process.isRunning { killed.set(); kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: killer)
+        process.waitUntilExit()
+        killer.cancel()
+        #expect(!killed.isSet, "the ranks did not stop together")
+        while !output.finished { usleep(10_000) }
+        #expect(process.terminationStatus == 130, "\(output.text)")
+        #expect(output.text.contains("interrupted at epoch"), "\(output.text)")
+        let resumed = try Self.run(Self.mpi(mpirun, ranks: 2, arguments + ["--out", folder + "/stopped", "--resume"]))
+        try #require(resumed.status == 0, "\(resumed.output)")
+        let whole = try Self.run(Self.mpi(mpirun, ranks: 2, arguments + ["--out", folder + "/whole"]))
+        try #require(whole.status == 0, "\(whole.output)")
+        #expect(Self.bitwiseEqual(try Self.tensors(folder + "/stopped/checkpoint.safetensors"),
+                                  try Self.tensors(folder + "/whole/checkpoint.safetensors")))
+    }
+
+    /// Output gathered by a reader thread.
+    final class LockedText: @unchecked Sendable {
+        private let lock = NSLock()
+        private var data = Data()
+        private var done = false
+        /// Adds a chunk; an empty one marks the end.
+        func append(_ more: Data) { lock.withLock { if more.isEmpty { done = true } else { data.append(more) } } }
+        var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+        var finished: Bool { lock.withLock { done } }
+    }
+
     @Test("a rank with a missing dataset, other options, a global batch the ranks cannot share, a resume on another rank count: one clear error, no hang")
     func badInput() throws {
         guard let mpirun = try Self.mpirun() else { return }
