@@ -6,6 +6,6 @@ enum ProgramFingerprint {
     static func current() -> String {
         let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         guard let bytes = FileManager.default.contents(atPath: path) else { return "unreadable executable" }
-        return "convnet " + String(ReplicaConsistency.fingerprint(of: [UInt8](bytes)), radix: 16)
+        return "convnet " + String(bytes.withUnsafeBytes { ReplicaConsistency.fingerprint(of: $0) }, radix: 16)
     }
 }

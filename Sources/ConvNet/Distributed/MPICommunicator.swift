@@ -101,16 +101,13 @@ public final class MPICommunicator: Communicator {
         throw ConvNetError(op: "mpi", "\(call) failed: \(message)")
     }
 
-    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
-        try forEachChunk(of: buffer.count) { offset, count in
-            try Self.check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress! + offset, Int32(count), cmpi_float(), cmpi_op_sum(),
-                                         cmpi_comm_world()), "MPI_Allreduce")
-        }
-    }
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws { try sumInPlace(buffer, cmpi_float()) }
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws { try sumInPlace(buffer, cmpi_double()) }
 
-    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
+    /// `MPI_Allreduce` in place of `buffer`, whose elements are `type`.
+    private func sumInPlace<Element>(_ buffer: UnsafeMutableBufferPointer<Element>, _ type: MPI_Datatype) throws {
         try forEachChunk(of: buffer.count) { offset, count in
-            try Self.check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress! + offset, Int32(count), cmpi_double(), cmpi_op_sum(),
+            try Self.check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress! + offset, Int32(count), type, cmpi_op_sum(),
                                          cmpi_comm_world()), "MPI_Allreduce")
         }
     }

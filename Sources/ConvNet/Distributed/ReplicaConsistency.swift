@@ -23,25 +23,22 @@ public enum ReplicaConsistency {
         }
     }
 
-    /// A 64-bit FNV-1a hash of the tensors' bit patterns, in order.
+    /// A 64-bit FNV-1a hash of the tensors' bytes, in order.
     public static func fingerprint(of tensors: [Tensor]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for tensor in tensors {
-            tensor.withUnsafeBufferPointer { values in
-                for value in values {
-                    hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01B3
-                }
-            }
-        }
+        var hash = fnvOffset
+        for tensor in tensors { tensor.withUnsafeBufferPointer { hash = fingerprint(of: UnsafeRawBufferPointer($0), from: hash) } }
         return hash
     }
 
-    /// A 64-bit FNV-1a hash of bytes.
-    public static func fingerprint(of bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// A 64-bit FNV-1a hash of `bytes`, continuing from `hash` (to hash several buffers as one).
+    public static func fingerprint(of bytes: UnsafeRawBufferPointer, from hash: UInt64 = fnvOffset) -> UInt64 {
+        var hash = hash
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
         return hash
     }
+
+    /// FNV-1a's starting value.
+    public static let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
 
     /// Checks that every rank holds the same `tensors` bit for bit as rank 0 (the replicas of a
     /// data-parallel run must: they start equal and take the same steps).

@@ -127,17 +127,18 @@ public final class Trainer {
             if options.syncBatchNorm { try SynchronizedStatistics.install(in: model, communicator: communicator) }
             let dataset = { (d: ImageDataset) in
                 "\(d.count) images of \(d.channels)×\(d.height)×\(d.width), classes \(d.classNames.joined(separator: ",")), "
-                    + "labels \(ReplicaConsistency.fingerprint(of: d.labels.map { UInt8(truncatingIfNeeded: $0) })), "
-                    + "pixels \(ReplicaConsistency.fingerprint(of: d.pixels))"
+                    + "labels \(d.labels.withUnsafeBytes { ReplicaConsistency.fingerprint(of: $0) }), "
+                    + "pixels \(d.pixels.withUnsafeBytes { ReplicaConsistency.fingerprint(of: $0) })"
             }
             let json = JSONEncoder()
             json.outputFormatting = .sortedKeys
             let optionsText = String(decoding: try json.encode(options), as: UTF8.self)
             try ReplicaConsistency.verify([("program", program), ("options", optionsText), ("training data", dataset(train)),
                                            ("evaluation data", dataset(prepared.evaluation))], over: communicator)
-            try communicator.broadcast(model.parameters + model.namedBuffers().map(\.tensor), from: 0)
         }
         dataParallel = DataParallel(parameters: model.parameters, communicator: communicator)
+        // Every rank starts from rank 0's weights and buffers.
+        if ranks > 1 { try communicator.broadcast(replicaState, from: 0) }
     }
 
     /// Creates the output folder and checks that files can be written there, before any training
@@ -280,9 +281,6 @@ public final class Trainer {
             // last epoch no later epoch would rewrite it.
             if !history.isEmpty { try AtomicFile.write(Data(EpochMetrics.csv(history).utf8), to: metricsPath) }
         }
-        let ranks = communicator.size
-        // DDP's broadcast_buffers: every forward starts from rank 0's batch norm statistics.
-        let buffers = options.syncBatchNorm ? [] : model.namedBuffers().map(\.tensor)
         let batches = trainLoader.count
         let totalSteps = options.epochs * batches
         let schedule = options.learningRateSchedule
@@ -304,12 +302,12 @@ public final class Trainer {
                 optimizer.learningRate = schedule.rate(base: options.learningRate, step: step, totalSteps: totalSteps,
                                                        stepsPerEpoch: batches)
                 optimizer.zeroGrad()
-                if ranks > 1 && !buffers.isEmpty { try communicator.broadcast(buffers, from: 0) }
+                try shareRankZeroStatistics()
                 let logits = try model(batch.images)
                 let loss = try crossEntropy(logits, labels: batch.labels)
                 let lossValue = try loss.item()
                 guard lossValue.isFinite else {
-                    let rank = ranks > 1 ? " on rank \(communicator.rank)" : ""
+                    let rank = communicator.size > 1 ? " on rank \(communicator.rank)" : ""
                     throw ConvNetError(op: "train", "loss became \(NonFiniteValues.text(Double(lossValue)))\(rank) at epoch \(epoch + 1), batch \(batchesIntoEpoch + 1); stopped (the last checkpoint is unchanged; try a lower --lr)")
                 }
                 try dataParallel.backward(loss)
@@ -342,7 +340,7 @@ public final class Trainer {
             // A PyTorch script evaluating through a DataLoader draws its iterator's base seed here.
             _ = generator.withGenerator { testLoader.order(using: &$0) }
             // Each rank's last forward updated its statistics with its own share: rank 0's hold for all.
-            if ranks > 1 && !buffers.isEmpty { try communicator.broadcast(buffers, from: 0) }
+            try shareRankZeroStatistics()
             let test = try evaluateOnEveryRank()
             if let report = test.nonFiniteReport {
                 throw ConvNetError(op: "train", "evaluation after epoch \(epoch + 1): \(report); stopped (the last checkpoint is unchanged; try a lower --lr)")
@@ -354,8 +352,7 @@ public final class Trainer {
             completedEpochs += 1
             batchesIntoEpoch = 0
             partial = Checkpoint.PartialEpoch()
-            try ReplicaConsistency.verifyIdentical(model.parameters + model.namedBuffers().map(\.tensor), over: communicator,
-                                                   when: "after epoch \(epoch + 1)")
+            try ReplicaConsistency.verifyIdentical(replicaState, over: communicator, when: "after epoch \(epoch + 1)")
             // The checkpoint first: after a crash between the two writes, metrics.csv never lists
             // an epoch the checkpoint lacks (the next epoch rewrites it from the checkpoint's history).
             try saveCheckpoint()
@@ -367,6 +364,16 @@ public final class Trainer {
             }
         }
         return .completed
+    }
+
+    /// What must be equal on every rank: the parameters and the buffers.
+    private var replicaState: [Tensor] { model.parameters + model.namedBuffers().map(\.tensor) }
+
+    /// DDP's `broadcast_buffers`: with several ranks and per-rank batch norm, rank 0's buffers
+    /// (running statistics) go to every rank, before each step and each evaluation.
+    private func shareRankZeroStatistics() throws {
+        guard communicator.size > 1, !options.syncBatchNorm else { return }
+        try communicator.broadcast(model.namedBuffers().map(\.tensor), from: 0)
     }
 
     /// The evaluation set's figures: with several ranks, each evaluates its share and the sums
