@@ -90,10 +90,7 @@ struct DistributedTrainingTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        process.environment = environment
+        process.environment = mpiEnvironment
         let pipe = Pipe()
         (process.standardOutput, process.standardError) = (pipe, pipe)
         try process.run()
@@ -106,6 +103,13 @@ struct DistributedTrainingTests {
         process.waitUntilExit()
         killer.cancel()
         return (process.terminationStatus, String(decoding: output, as: UTF8.self), killed.isSet)
+    }
+
+    /// This process's environment, with Open MPI allowed to run as root (CI runs as root).
+    static var mpiEnvironment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        (environment["OMPI_ALLOW_RUN_AS_ROOT"], environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"]) = ("1", "1")
+        return environment
     }
 
     final class LockedFlag: @unchecked Sendable {
@@ -137,18 +141,18 @@ struct DistributedTrainingTests {
         a.keys.sorted() == b.keys.sorted() && a.keys.allSatisfy { a[$0]!.scalars.map(\.bitPattern) == b[$0]!.scalars.map(\.bitPattern) }
     }
 
-    /// Trains `arguments` on 2 ranks of 1 thread and on 1 process of 1 thread with `singleExtra`
-    /// too; returns the two replicas and the single run's weights.
-    static func twoRanksAndOne(_ mpirun: String, _ arguments: [String], name: String, singleExtra: [String] = []) throws
-        -> (rank0: [String: Tensor], rank1: [String: Tensor], single: [String: Tensor], output: String) {
+    /// Trains `arguments` on `ranks` ranks of 1 thread and on 1 process of 1 thread with
+    /// `singleExtra` too; returns every rank's replica and the single run's weights.
+    static func ranksAndOne(_ mpirun: String, ranks: Int = 2, _ arguments: [String], name: String, singleExtra: [String] = []) throws
+        -> (replicas: [[String: Tensor]], single: [String: Tensor], output: String) {
         let folder = Fixtures.temporaryFolder(name)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let two = try run(mpi(mpirun, ranks: 2, arguments + ["--threads", "1", "--out", folder + "/two", "--save-replicas"]))
-        try #require(two.status == 0 && !two.killed, "\(two.output)")
+        let several = try run(mpi(mpirun, ranks: ranks, arguments + ["--threads", "1", "--out", folder + "/several", "--save-replicas"]))
+        try #require(several.status == 0 && !several.killed, "\(several.output)")
         let one = try run([SignalTests.executable] + arguments + ["--threads", "1", "--out", folder + "/one", "--save-replicas"] + singleExtra)
         try #require(one.status == 0, "\(one.output)")
-        return (try tensors(folder + "/two/replica-0.safetensors"), try tensors(folder + "/two/replica-1.safetensors"),
-                try tensors(folder + "/one/replica-0.safetensors"), two.output)
+        return (try (0..<ranks).map { try tensors(folder + "/several/replica-\($0).safetensors") },
+                try tensors(folder + "/one/replica-0.safetensors"), several.output)
     }
 
     @Test("LeNet-5 on MNIST, 2 ranks: after 10 steps both replicas are identical bit for bit and equal the 1-process run to 1e-6")
@@ -156,29 +160,23 @@ struct DistributedTrainingTests {
         guard let mpirun = try Self.mpirun() else { return }
         let arguments = ["train", "--model", "lenet5", "--dataset", "mnist", "--epochs", "1", "--batch-size", "64",
                          "--train-limit", "640", "--test-limit", "200", "--lr", "0.05"]
-        let (rank0, rank1, single, output) = try Self.twoRanksAndOne(mpirun, arguments, name: "mpi-lenet")
+        let (replicas, single, output) = try Self.ranksAndOne(mpirun, arguments, name: "mpi-lenet")
         #expect(output.contains("data-parallel over MPI: 2 ranks"))
-        #expect(Self.bitwiseEqual(rank0, rank1))
-        let difference = Self.largestDifference(rank0, single)
-        #expect(difference > 0 || Self.bitwiseEqual(rank0, single))
+        #expect(Self.bitwiseEqual(replicas[0], replicas[1]))
+        let difference = Self.largestDifference(replicas[0], single)
+        #expect(difference > 0 || Self.bitwiseEqual(replicas[0], single))
         #expect(difference < 1e-6, "2 ranks vs 1: \(difference)")
     }
 
     @Test("LeNet-5 on 3 ranks (1/3 is not exact in binary): identical replicas, within 1e-6 of one process")
     func lenetThreeRanks() throws {
         guard let mpirun = try Self.mpirun() else { return }
-        let folder = Fixtures.temporaryFolder("mpi-three")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         // 630 images: 10 global batches of 63, so no padding (which would change the last step).
         let arguments = ["train", "--model", "lenet5", "--dataset", "mnist", "--epochs", "1", "--batch-size", "63",
-                         "--train-limit", "630", "--test-limit", "200", "--lr", "0.05", "--threads", "1", "--save-replicas"]
-        let three = try Self.run([mpirun, "-np", "3", "--oversubscribe", SignalTests.executable] + arguments + ["--out", folder + "/three"])
-        try #require(three.status == 0 && !three.killed, "\(three.output)")
-        let one = try Self.run([SignalTests.executable] + arguments + ["--out", folder + "/one"])
-        try #require(one.status == 0, "\(one.output)")
-        let replicas = try (0..<3).map { try Self.tensors(folder + "/three/replica-\($0).safetensors") }
-        #expect(Self.bitwiseEqual(replicas[0], replicas[1]) && Self.bitwiseEqual(replicas[0], replicas[2]))
-        let difference = Self.largestDifference(replicas[0], try Self.tensors(folder + "/one/replica-0.safetensors"))
+                         "--train-limit", "630", "--test-limit", "200", "--lr", "0.05"]
+        let (replicas, single, _) = try Self.ranksAndOne(mpirun, ranks: 3, arguments, name: "mpi-three")
+        #expect(replicas.count == 3 && Self.bitwiseEqual(replicas[0], replicas[1]) && Self.bitwiseEqual(replicas[0], replicas[2]))
+        let difference = Self.largestDifference(replicas[0], single)
         #expect(difference < 1e-6, "3 ranks vs 1: \(difference)")
     }
 
@@ -187,18 +185,18 @@ struct DistributedTrainingTests {
         guard let mpirun = try Self.mpirun() else { return }
         let arguments = ["train", "--model", "resnet20", "--dataset", "cifar10", "--data", Fixtures.cifarSample, "--epochs", "1",
                          "--batch-size", "16", "--train-limit", "32", "--test-limit", "32", "--lr", "0.05"]
-        let perRank = try Self.twoRanksAndOne(mpirun, arguments, name: "mpi-resnet")
-        #expect(Self.bitwiseEqual(perRank.rank0, perRank.rank1))
+        let perRank = try Self.ranksAndOne(mpirun, arguments, name: "mpi-resnet")
+        #expect(Self.bitwiseEqual(perRank.replicas[0], perRank.replicas[1]))
         // Statistics over 8 images per rank are not those over 16: the run differs from one process.
-        #expect(Self.largestDifference(perRank.rank0, perRank.single) > 1e-4)
+        #expect(Self.largestDifference(perRank.replicas[0], perRank.single) > 1e-4)
         // Batch norm over a few images makes β's gradient a sum that nearly cancels, so float32
         // rounding grows fast: after 2 steps oneDNN's batch norm (float sums) on 1 and 2 threads
         // differ by 8 % of a β's scale. Synchronized batch norm sums in Double, as the reference
         // backend's does: the single process runs on that backend, and the two agree to 2e-6.
-        let synchronized = try Self.twoRanksAndOne(mpirun, arguments + ["--sync-bn"], name: "mpi-resnet-sync",
-                                                   singleExtra: ["--backend", "reference"])
-        #expect(Self.bitwiseEqual(synchronized.rank0, synchronized.rank1))
-        let difference = Self.largestDifference(synchronized.rank0, synchronized.single)
+        let synchronized = try Self.ranksAndOne(mpirun, arguments + ["--sync-bn"], name: "mpi-resnet-sync",
+                                                singleExtra: ["--backend", "reference"])
+        #expect(Self.bitwiseEqual(synchronized.replicas[0], synchronized.replicas[1]))
+        let difference = Self.largestDifference(synchronized.replicas[0], synchronized.single)
         #expect(difference < 1e-5, "2 ranks with --sync-bn vs 1: \(difference)")
     }
 
@@ -212,9 +210,7 @@ struct DistributedTrainingTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: mpirun)
         process.arguments = ["-np", "2", "--oversubscribe", SignalTests.executable] + arguments + ["--out", folder + "/stopped"]
-        var environment = ProcessInfo.processInfo.environment
-        (environment["OMPI_ALLOW_RUN_AS_ROOT"], environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"]) = ("1", "1")
-        process.environment = environment
+        process.environment = Self.mpiEnvironment
         let pipe = Pipe()
         (process.standardOutput, process.standardError) = (pipe, pipe)
         try process.run()
