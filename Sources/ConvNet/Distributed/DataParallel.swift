@@ -17,12 +17,15 @@ import Foundation
 /// With every rank's loss the mean over an equal share of the global batch, each replica ends
 /// with the gradient of the mean loss over the global batch.
 public final class DataParallel {
+    /// The ranks whose gradients are averaged.
     public let communicator: any Communicator
     /// The parameters whose gradients are averaged.
     public let parameters: [Tensor]
     /// Indices into ``parameters`` of each bucket, in the order they are reduced.
     public let buckets: [[Int]]
+    /// Bytes of gradients per bucket after the first (DDP's 25 MB).
     public static let bucketCapacity = 25 << 20
+    /// Bytes of gradients in the first bucket, the one backward finishes first (DDP's 1 MB).
     public static let firstBucketCapacity = 1 << 20
 
     /// Each bucket's memory, holding its parameters' gradients one after another (each at a
