@@ -31,7 +31,7 @@ test: deps
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build
 
-## Our figures beside PyTorch's (README's tables; TORCH_PYTHON: a python with torch and torchvision).
+## Our figures beside PyTorch's (docs/performance.md's tables; TORCH_PYTHON: a python with torch and torchvision).
 bench: build
 	@bash Benchmarks/conv_table.sh $(CONVNET) --with-torch
 	@bash Benchmarks/model_table.sh $(CONVNET) --with-torch
@@ -88,7 +88,7 @@ fuzz-corpus: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do rm -rf Fuzz/Corpus/$$t; \
 		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $(FUZZ_DIR)/swift/release/Fuzz$$t --write-seeds Fuzz/Corpus/$$t; done
 
-## Crash drills (README "Hardening"): SIGKILL at 20 moments, SIGTERM, a full disk (a tmpfs: needs root); every
+## Crash drills (docs/hardening.md): SIGKILL at 20 moments, SIGTERM, a full disk (a tmpfs: needs root); every
 ## resumed run must end bit for bit as an uninterrupted one.
 drills: build
 	bash Tools/crash_drills.sh $(CONVNET)
@@ -99,15 +99,15 @@ ASAN_TEST_OPTIONS ?= detect_leaks=0
 asan-build: deps
 	$(SWIFT) build -c release --build-tests --sanitize=address --scratch-path $(ASAN_SCRATCH)
 
-## Soak (README "Hardening"): 30 epochs of LeNet-5 with RSS sampled each epoch, then a short run under LeakSanitizer.
+## Soak (docs/hardening.md): 30 epochs of LeNet-5 with RSS sampled each epoch, then a short run under LeakSanitizer.
 soak: build asan-build
 	bash Tools/soak.sh $(CONVNET) $(ASAN_SCRATCH)/release/convnet
 
-## Every test under AddressSanitizer (README "Sanitizers" says which options and why).
+## Every test under AddressSanitizer (docs/hardening.md, "Sanitizers", says which options and why).
 test-asan: asan-build
 	ASAN_OPTIONS=$(ASAN_TEST_OPTIONS) $(SWIFT) test -c release --skip-build --scratch-path $(ASAN_SCRATCH)
 
-## ThreadSanitizer on the data loader and the oneDNN glue (README "Sanitizers").
+## ThreadSanitizer on the data loader and the oneDNN glue (docs/hardening.md, "Sanitizers").
 TSAN_SUITES ?= AugmentedLoaderTests|DataTests|OneDNNBackendTests|ConcurrentKernelTests|NativeLayoutTests
 TSAN_TEST_OPTIONS ?= halt_on_error=0
 tsan: deps

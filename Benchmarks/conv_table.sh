@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints the convolution benchmark table of README: for each shape, `convnet bench conv`
+# Prints the convolution benchmark table of docs/performance.md: for each shape, `convnet bench conv`
 # and, with --with-torch, the same work in PyTorch (Benchmarks/torch_conv.py).
 #   usage: Benchmarks/conv_table.sh PATH/TO/convnet [--with-torch]
 # TORCH_PYTHON picks the python that has torch (default /tmp/torch/bin/python).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints README's model table: `convnet bench model` beside Benchmarks/torch_model.py (PyTorch,
+# Prints docs/performance.md's model table: `convnet bench model` beside Benchmarks/torch_model.py (PyTorch,
 # 2 threads) when --with-torch is given (the LeNet-5 epoch: Benchmarks/lenet_epoch_pairs.sh).
 #   usage: Benchmarks/model_table.sh PATH/TO/convnet [--with-torch]
 # TORCH_PYTHON picks the python that has torch and torchvision (default /tmp/torch/bin/python).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data-parallel figures for README (issue 15), ROUNDS rounds alternating, medians:
+# Data-parallel figures for docs/performance.md (issue 15), ROUNDS rounds alternating, medians:
 #  1. averaging the gradients of lenet5 (61,706 floats) and resnet18 (11.7 M) in buckets
 #     (`convnet bench allreduce`) against one raw MPI_Allreduce of the same floats, from Swift
 #     and from C (Benchmarks/mpi_allreduce.c: Open MPI's own, nothing else);

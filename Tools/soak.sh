@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Soak (README, "Hardening"): trains LeNet-5 on all of MNIST for EPOCHS epochs (default 30), sampling the
+# Soak (docs/hardening.md): trains LeNet-5 on all of MNIST for EPOCHS epochs (default 30), sampling the
 # process's resident memory (VmRSS in /proc/PID/status) as each epoch ends, and fails when it grows after
-# epoch 2 by more than BOUND_KB (default 4096 KB; README says why). With a second argument, a convnet built
+# epoch 2 by more than BOUND_KB (default 4096 KB; docs/hardening.md says why). With a second argument, a convnet built
 # with AddressSanitizer, it then runs a short training under LeakSanitizer and fails on any leak it reports.
 # Usage: Tools/soak.sh [CONVNET] [ASAN_CONVNET]
 set -uo pipefail
