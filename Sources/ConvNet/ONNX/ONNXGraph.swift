@@ -103,7 +103,11 @@ final class ONNXGraph {
             }
         }
 
-        // Nodes: parsed (unsupported ops and attributes refused), ordered, constants folded.
+        // Nodes: parsed (unsupported ops and attributes refused), ordered, constants folded. Folding
+        // is bounded by what the file holds: 2²⁴ elements of work beyond twice its tensors' elements
+        // (a chain of nodes each growing a constant would make loading quadratic in the file, and
+        // hold every step); past that, nodes are computed when the graph runs.
+        var foldBudget = constants.values.reduce(1 << 24) { $0 + 2 * (MemoryBudget.product($1.shape) ?? 0) }
         var defined = Set(constants.keys).union(inputs.map(\.name))
         defined.insert("")
         let order = try ONNXGraphOrder.sort(graph.node, defined: defined, source: source)
@@ -118,11 +122,14 @@ final class ONNXGraph {
                 fill = try decoder.decode(t, what: "\(reader.label) value")
                 guard MemoryBudget.product(fill!.shape) == 1 else { throw reader.error("has a value of shape \(list: fill!.shape), expects one element") }
             }
+            if case .constant = op, let fill { foldBudget += 2 * (MemoryBudget.product(fill.shape) ?? 0) }
             let node = Node(index: i, name: proto.name, opType: proto.opType, label: reader.label, op: op, inputs: proto.input, output: proto.output[0], fill: fill)
             let present = proto.input.filter { !$0.isEmpty }
-            if present.allSatisfy({ constants[$0] != nil }), try Self.foldable(node, proto.input.map { $0.isEmpty ? nil : constants[$0] }, source) {
+            let known = proto.input.map { $0.isEmpty ? nil : constants[$0] }
+            if present.allSatisfy({ constants[$0] != nil }), let cost = try Self.foldingCost(node, known, source), cost <= foldBudget {
                 // Computed from constants only: once, now.
-                constants[node.output] = try Self.run(node, proto.input.map { $0.isEmpty ? nil : constants[$0] }, source: source)
+                foldBudget -= cost
+                constants[node.output] = try Self.run(node, known, source: source)
             } else {
                 nodes.append(node)
             }
@@ -146,15 +153,23 @@ final class ONNXGraph {
         self.lastUses = lastUses
     }
 
-    /// Whether a node reading only constants is computed once at load: unless its output would
-    /// be larger than 2²⁴ elements and than its largest input (a ConstantOfShape or Pad that
-    /// expands a few bytes of the file into gigabytes is computed when, and only if, it runs).
-    private static func foldable(_ node: Node, _ inputs: [ONNXValue?], _ source: String) throws -> Bool {
+    /// The elements a node reading only constants reads and writes, when it is computed once at
+    /// load; nil when it is left to run: an operator whose work is not linear in its tensors
+    /// (convolution, matrix products, pooling windows, LRN), or an output larger than 2²⁴
+    /// elements and than its largest input (a ConstantOfShape or Pad that expands a few bytes of
+    /// the file into gigabytes is computed when, and only if, it runs).
+    private static func foldingCost(_ node: Node, _ inputs: [ONNXValue?], _ source: String) throws -> Int? {
         let known = inputs.map { $0.map(ONNXStaticValue.init(constant:)) }
         let out = try checked(node, source) { try ONNXShapeInference.infer(node.op, known, fill: node.fill) }
+        switch node.op {
+        case .conv, .gemm, .matMul, .maxPool, .averagePool, .lrn: return nil
+        default: break
+        }
         // Every shape here was checked countable (``ONNXShapeRules/requireCountable(_:)``).
-        let largest = inputs.compactMap { $0.map { MemoryBudget.product($0.shape) ?? .max } }.max() ?? 0
-        return (MemoryBudget.product(out.shape) ?? .max) <= max(1 << 24, largest)
+        let sizes = inputs.compactMap { $0.map { MemoryBudget.product($0.shape) ?? .max } }
+        let size = MemoryBudget.product(out.shape) ?? .max
+        guard size <= max(1 << 24, sizes.max() ?? 0) else { return nil }
+        return MemoryBudget.sum(sizes + [size])
     }
 
     /// `body`'s result, its mismatches and operator errors made errors naming `node`; the value's
@@ -225,6 +240,9 @@ final class ONNXGraph {
     ///   fed as an input); shape inference needs them wherever they fix a shape.
     func inferShapes(_ inputShapes: [String: [Int]], integers: [String: ONNXIntTensor] = [:]) throws -> [String: ONNXStaticValue] {
         var values = constants.mapValues { ONNXStaticValue(constant: $0) }
+        // Integer values computed ahead are shape arithmetic, a few elements each: at most 2²⁴
+        // elements are read and written in all (beyond, a value's contents are known when it runs).
+        var aheadBudget = 1 << 24
         for input in inputs {
             guard let shape = inputShapes[input.name] else { throw ConvNetError(op: "onnx", "\(source): no value for graph input \(quoted: input.name)") }
             do {
@@ -241,7 +259,10 @@ final class ONNXGraph {
                 // Shape arithmetic is carried out for the shape being inferred (Reshape's target
                 // computed from Shape, Gather, Concat …), never folded: the batch may change.
                 let shapeOnly: Bool = if case .shape = node.op { true } else { false }
-                if out.isInt, shapeOnly || x.allSatisfy({ $0 == nil || $0!.known != nil }) {
+                let cost = MemoryBudget.sum(x.map { v in v?.known.map { MemoryBudget.product($0.shape) ?? .max } ?? 0 }
+                                            + [MemoryBudget.product(out.shape) ?? .max]) ?? .max
+                if out.isInt, shapeOnly || x.allSatisfy({ $0 == nil || $0!.known != nil }), cost <= aheadBudget {
+                    aheadBudget -= cost
                     try Self.requireFits(out, node, source)
                     let feed: [ONNXValue?] = x.map { v in
                         guard let v else { return nil }
