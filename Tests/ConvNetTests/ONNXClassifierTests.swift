@@ -71,6 +71,59 @@ struct ONNXClassifierTests {
         }
     }
 
+    @Test("--onnx on a missing, folder, FIFO, empty, truncated or non-ONNX file: one error line from predict, eval, summary and bench")
+    func badFilesEveryCommand() throws {
+        let dir = Fixtures.temporaryFolder("onnx-bad-files")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        let image = dir + "/gray.png"
+        try Image(width: 4, height: 4, channels: 1, pixels: [UInt8](repeating: 90, count: 16)).writePNG(path: image)
+        let valid = try Data(contentsOf: ONNXImportTests.folder.appendingPathComponent("tinycnn.onnx"))
+        var failures: [String] = []
+        for kind in BadInputMatrixTests.BadKind.allCases {
+            let path = dir + "/\(kind).onnx"
+            switch kind {
+            case .missing: break
+            case .directory: try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+            case .fifo: #expect(mkfifo(path, 0o600) == 0)
+            case .empty: #expect(fm.createFile(atPath: path, contents: Data()))
+            case .truncated: #expect(fm.createFile(atPath: path, contents: valid.prefix(valid.count / 2)))
+            case .wrongFormat: try fm.copyItem(atPath: image, toPath: path)
+            }
+            for arguments in [["predict", "--onnx", path, image], ["eval", "--onnx", path, "--dataset", "mnist"],
+                              ["summary", "--onnx", path], ["bench", "model", "--onnx", path]] {
+                let outcome = try BadInputMatrixTests.convnet(arguments)
+                if let failure = BadInputMatrixTests.judge("\(arguments[0]) × \(kind)", outcome, mustName: [path]) { failures.append(failure) }
+            }
+        }
+        for failure in failures { Issue.record(Comment(rawValue: failure)) }
+    }
+
+    @Test("--mean/--std that are not one finite number per channel, a std of 0, or one without the other: one error line")
+    func absurdNormalizations() throws {
+        let dir = Fixtures.temporaryFolder("onnx-normalization")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (model, image) = (dir + "/model.onnx", dir + "/gray.png")
+        try Self.classifier().write(to: URL(fileURLWithPath: model))
+        try Image(width: 4, height: 4, channels: 1, pixels: [UInt8](repeating: 90, count: 16)).writePNG(path: image)
+        let good = try CommandLineTests.convnet(["predict", "--onnx", model, "--mean", "0.5", "--std", "0.25", image])
+        #expect(good.status == 0, "\(good.output)")
+        let cases: [[String]] = [["--mean", "nan", "--std", "1"], ["--mean", "0.5", "--std", "0"], ["--mean", "1e999", "--std", "1"],
+                                 ["--mean", "0.5", "--std", "-1"], ["--mean", "0.5"], ["--std", "0.5"], ["--mean", "zero", "--std", "1"],
+                                 ["--mean", "0.1,0.2,0.3,0.4", "--std", "1,1,1,1"], ["--mean", "0.1,0.2,0.3", "--std", "1,1,1"],
+                                 ["--mean", "0.1,0.2", "--std", "1"]]
+        var failures: [String] = []
+        for options in cases {
+            let outcome = try BadInputMatrixTests.convnet(["predict", "--onnx", model] + options + [image])
+            if let failure = BadInputMatrixTests.judge("predict \(options)", outcome, mustName: ["--mean", "--std"]) { failures.append(failure) }
+        }
+        let checkpoint = try BadInputMatrixTests.convnet(["eval", "--checkpoint", model, "--mean", "0.5", "--std", "0.25"])
+        if let failure = BadInputMatrixTests.judge("eval --checkpoint --mean", checkpoint, mustName: ["--mean"]) { failures.append(failure) }
+        for failure in failures { Issue.record(Comment(rawValue: failure)) }
+    }
+
     // MARK: - Metadata
 
     static let goodMetadata = [("convnet.mean", "[0.5]"), ("convnet.std", "[0.25]"), ("convnet.class_names", "[\"cat\", \"dog\", \"emu\"]"),
