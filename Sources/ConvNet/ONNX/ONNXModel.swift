@@ -111,8 +111,12 @@ public struct ONNXModel: @unchecked Sendable {
         guard let inputShapes = declaredShapes(batch: batch) else {
             throw ConvNetError(op: "onnx", "\(graph.source): an input has symbolic dims other than the batch; shapes are known once it runs")
         }
-        let values = try graph.inferShapes(inputShapes)
-        return graph.nodes.map { ($0.name, $0.opType, $0.output, values[$0.output]?.shape ?? []) }
+        do {
+            let values = try graph.inferShapes(inputShapes)
+            return graph.nodes.map { ($0.name, $0.opType, $0.output, values[$0.output]?.shape ?? []) }
+        } catch let error as ConvNetError {
+            throw error.boundedForONNX
+        }
     }
 
     /// The module that runs this graph on the project's operators.
