@@ -133,10 +133,8 @@ enum ONNXKernels {
             return .float(try y.strided(start: start, step: step, count: t.shape))
         case .constant: return fill!
         case .shape(let start, let end):
-            let shape = x[0]!.shape, rank = shape.count
-            func clampAxis(_ a: Int) -> Int { min(max(a < 0 ? a + rank : a, 0), rank) }
-            let (s, e) = (clampAxis(start), clampAxis(end ?? rank))
-            return .int(ONNXIntTensor(s < e ? Array(shape[s..<e]) : []))
+            let shape = x[0]!.shape
+            return .int(ONNXIntTensor(Array(shape[ONNXShapeRules.shapeRange(rank: shape.count, start: start, end: end)])))
         case .gather(let axis):
             let indices = try ints(x[1], "indices")
             switch x[0]! {

@@ -142,8 +142,8 @@ enum ONNXShapeInference {
             return ONNXStaticValue(shape: p.map { s0[$0] }, isInt: x[0]!.isInt)
         case .cast(let toFloat):
             return ONNXStaticValue(shape: s0, isInt: !toFloat)
-        case .shape:
-            return ONNXStaticValue(shape: [s0.count], isInt: true)
+        case .shape(let start, let end):
+            return ONNXStaticValue(shape: [ONNXShapeRules.shapeRange(rank: s0.count, start: start, end: end).count], isInt: true)
         case .gather(let axis):
             let a = try ONNXShapeRules.axis(axis, rank: s0.count)
             let i = try shape(x[1], "indices")

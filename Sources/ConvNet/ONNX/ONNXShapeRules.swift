@@ -101,6 +101,13 @@ enum ONNXShapeRules {
         return a
     }
 
+    /// The dimensions Shape returns for `start` and `end` (clamped as ONNX says; nil `end` is the rank).
+    static func shapeRange(rank: Int, start: Int, end: Int?) -> Range<Int> {
+        func clamp(_ a: Int) -> Int { min(max(a < 0 ? a + rank : a, 0), rank) }
+        let (s, e) = (clamp(start), clamp(end ?? rank))
+        return s < e ? s..<e : s..<s
+    }
+
     /// NumPy broadcasting of two shapes.
     static func broadcast(_ a: [Int], _ b: [Int]) throws -> [Int] {
         let rank = max(a.count, b.count)
