@@ -16,8 +16,9 @@ import Foundation
 /// JSON, counts, finite numbers, a positive std, names on one line) when the model loads, and
 /// against the graph (channels, classes, input size) where a command uses it as a classifier.
 public struct ONNXClassifierMetadata: Sendable, Equatable {
-    /// The keys, in `metadata_props`.
+    /// The keys of the normalisation, in `metadata_props`.
     public static let meanKey = "convnet.mean", stdKey = "convnet.std"
+    /// The keys of the class names and the input shape, in `metadata_props`.
     public static let classNamesKey = "convnet.class_names", inputShapeKey = "convnet.input_shape"
     /// The longest value read (class names included: 1 MiB is ~50,000 long names).
     static let valueLimit = 1 << 20
@@ -33,6 +34,7 @@ public struct ONNXClassifierMetadata: Sendable, Equatable {
     /// `[C, H, W]`.
     public var inputShape: [Int]?
 
+    /// What is known of a classifier; nil where nothing is (that key is not written).
     public init(normalization: Normalization? = nil, classNames: [String]? = nil, inputShape: [Int]? = nil) {
         self.normalization = normalization
         self.classNames = classNames
