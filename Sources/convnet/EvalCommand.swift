@@ -7,10 +7,15 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Print the loss and accuracy of a checkpoint on its test split (or the images held out when it was trained), or of an ONNX model on a dataset's.",
-        discussion: "With --onnx FILE --dataset D: the dataset's images are converted to the graph input's channels, resized to its size when they differ, and normalised with the dataset's usual statistics.")
+        discussion: """
+            With --onnx FILE --dataset D: the dataset's images are converted to the graph input's channels, resized to its size when they differ, \
+            and normalised with --mean/--std when given, else with the statistics the file records (convnet export writes a checkpoint's), \
+            else with the dataset's usual ones. A graph of fixed batch size is fed batches of that size (the last one padded).
+            """)
 
     @OptionGroup var source: CheckpointDataOptions
     @Option(help: "An ONNX image classifier to evaluate instead of a checkpoint (needs --dataset).") var onnx: String?
+    @OptionGroup var normalizationOptions: NormalizationOptions
     @OptionGroup var compute: ComputeOptions
     @Flag(help: "Also print the confusion matrix and per-class precision, recall, F1, ROC AUC and average precision.") var confusion = false
     @Option(help: "Also report the mean focal loss with this γ ≥ 0 (γ = 0 is cross-entropy).") var focalGamma: String?
@@ -23,20 +28,25 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         guard (onnx == nil) != (source.checkpoint == nil) else { throw ValidationError("give --checkpoint FILE, or --onnx FILE with --dataset") }
         if onnx != nil && source.dataset == nil { throw ValidationError("--onnx needs --dataset (the images to evaluate it on)") }
+        if onnx == nil && normalizationOptions.mean != nil {
+            throw ValidationError("--mean/--std are for --onnx: a checkpoint knows its own normalisation")
+        }
     }
 
     /// What is judged: the model, the images, and the lines that describe it.
     private struct Subject {
-        var model: Module, prepared: PreparedData, normalization: Normalization, classNames: [String]
+        var model: Module, prepared: PreparedData, normalization: Normalization, classNames: [String], batchSize = 1000
         /// (model, dataset, epochs trained) for the header and the JSON.
         var modelName: String, datasetName: String, epochsTrained: Int?
     }
 
     private func subject() throws -> Subject {
         if let onnx, let dataset = source.dataset {
-            let setup = try ONNXEvaluation(path: onnx, dataset: dataset, dataDirectory: source.data, workers: source.workerCount)
-            return Subject(model: setup.model, prepared: setup.prepared, normalization: setup.prepared.normalization,
-                           classNames: setup.prepared.evaluation.classNames, modelName: onnx, datasetName: dataset, epochsTrained: nil)
+            let setup = try ONNXEvaluation(path: onnx, dataset: dataset, dataDirectory: source.data, workers: source.workerCount,
+                                           normalization: try normalizationOptions.normalization(channels: nil, op: "eval"))
+            return Subject(model: setup.model, prepared: setup.prepared, normalization: setup.normalization,
+                           classNames: setup.prepared.evaluation.classNames, batchSize: setup.batchSize,
+                           modelName: onnx, datasetName: dataset, epochsTrained: nil)
         }
         let setup = try CheckpointEvaluation(path: try source.requiredCheckpoint(), dataset: source.dataset, dataDirectory: source.data,
                                              workers: source.workerCount, allowNonFinite: allowNonfinite, op: "eval")
@@ -50,7 +60,7 @@ struct EvalCommand: ParsableCommand {
         let subject = try subject()
         let (prepared, classNames, model) = (subject.prepared, subject.classNames, subject.model)
         let test = prepared.evaluation
-        let loader = try DataLoader(test, batchSize: 1000, shuffle: false, normalization: subject.normalization)
+        let loader = try DataLoader(test, batchSize: subject.batchSize, shuffle: false, normalization: subject.normalization)
         let result = try evaluate(model, on: loader, keepProbabilities: true, focalGamma: gamma, frozen: true,
                                   precision: precision)
         if verbose { result.frozenNotes.forEach { printToStandardError("frozen model: \($0)") } }

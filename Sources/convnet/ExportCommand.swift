@@ -10,7 +10,9 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             The model is traced in evaluation mode; the file's input is "input" [batch, C, H, W] (float32, \
             normalised as for training), its output "logits" [batch, classes]. Without --weights the \
-            model's fresh random initialisation is exported.
+            model's fresh random initialisation is exported. The file's metadata_props record the input shape \
+            and, from a checkpoint, its normalisation and class names (convnet.mean, convnet.std, \
+            convnet.class_names, convnet.input_shape), which predict --onnx and eval --onnx use.
             """)
 
     @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model: String
@@ -29,14 +31,19 @@ struct ExportCommand: ParsableCommand {
         let entry = try ModelZoo.entry(model)
         var network = try ModelZoo.make(model)
         var inputShape = entry.inputShape
+        var metadata = ONNXClassifierMetadata()
         if let weights {
             let contents = try SafeTensors.read(path: weights)
             network = try Classifier.load(model: model, weights: Classifier.weights(contents), allowNonFinite: allowNonfinite)
-            if Checkpoint.isCheckpoint(contents), let trained = try Checkpoint.decode(contents, source: weights).inputShape { inputShape = trained }
+            if Checkpoint.isCheckpoint(contents) {
+                let trained = try Checkpoint.decode(contents, source: weights)
+                inputShape = trained.inputShape ?? inputShape
+                metadata = ONNXClassifierMetadata(normalization: trained.normalization, classNames: trained.classNames)
+            }
         }
         if let input { inputShape = try SummaryCommand.parseShape(input) }
         network.eval()
-        try network.exportONNX(to: out, inputShape: inputShape, batch: batchSize)
+        try network.exportONNX(to: out, inputShape: inputShape, batch: batchSize, metadata: metadata)
         if let referenceOut {
             let n: Int
             if case .fixed(let size) = batchSize { n = size } else { n = 2 }

@@ -9,15 +9,19 @@ struct PredictCommand: ParsableCommand {
         abstract: "Print the top-5 classes of PNG or JPEG images with their probabilities.",
         discussion: """
             Images are decoded as PIL's Image.open(f).convert("RGB") (or "L") decodes them, then \
-            resized and normalised as torchvision's standard evaluation transforms do: the shorter side to 256 and a 224×224 center crop for ImageNet-sized models (ImageNet mean/std), \
-            straight to the input size for small gray models (MNIST mean/std).
+            resized and normalised as torchvision's standard evaluation transforms do: the shorter side to 256 and a 224×224 center crop for ImageNet-sized models, \
+            straight to the input size for small gray models.
+            The normalisation is --mean/--std when given; else a checkpoint's own (convnet train records it); else --dataset's; \
+            else what an ONNX file records (convnet export writes a checkpoint's); else ImageNet's (MNIST's for one channel). \
+            Class names come from --labels or --dataset, else from the checkpoint or the ONNX file, else classes are numbered.
             """)
 
     @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model: String?
     @Option(help: "Weights: a safetensors file (PyTorch state_dict names) or a convnet checkpoint.") var weights: String?
     @Option(help: "An ONNX model to run instead of --model/--weights (its input's channels and size choose the image preparation).") var onnx: String?
     @Option(help: "File with one class name per line.") var labels: String?
-    @Option(help: "Take class names from a dataset: mnist, fashion-mnist.") var dataset: String?
+    @Option(help: "A dataset whose class names and normalisation to use: mnist, fashion-mnist, cifar10 (for a model that does not record its own).") var dataset: String?
+    @OptionGroup var normalizationOptions: NormalizationOptions
     @Option(help: "How many classes to print per image.") var top = 5
     @Flag(help: "Load weights holding NaN or infinity (refused by default); outputs that are not finite are still an error.") var allowNonfinite = false
     @OptionGroup var compute: ComputeOptions
@@ -36,9 +40,11 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         try compute.apply()
         let network: Module, trained: Checkpoint?, inputShape: [Int]
+        var recorded = ONNXClassifierMetadata()  // what an ONNX file says of itself
         if let onnx {
             let graph = try ONNXModel(contentsOf: onnx)
             (network, trained, inputShape) = (try graph.module(), nil, try graph.imageInputShape())
+            recorded = graph.metadata
         } else if let model, let weights {
             let contents = try SafeTensors.read(path: weights)  // read once: weights, and a checkpoint's metadata
             network = try Classifier.load(model: model, weights: Classifier.weights(contents), allowNonFinite: allowNonfinite)
@@ -48,10 +54,12 @@ struct PredictCommand: ParsableCommand {
         } else {
             throw ValidationError("give --model and --weights, or --onnx")
         }
-        let names = try labels == nil && dataset == nil ? trained?.classNames ?? [] : classNames()
+        let names = try labels == nil && dataset == nil ? trained?.classNames ?? recorded.classNames ?? [] : classNames()
         let channels = inputShape[0]
-        let normalization = trained?.normalization
+        let normalization = try normalizationOptions.normalization(channels: channels, op: "predict")
+            ?? trained?.normalization
             ?? dataset.flatMap(DatasetCatalog.normalization)
+            ?? recorded.normalization
             ?? (channels == 1 ? Normalization.mnist : ImageTransforms.imageNet)
         // With several images the model is frozen (batch norm folded, convolutions fused): its plan
         // is made on the first image, which costs about two extra passes, and reused for the rest

@@ -112,6 +112,16 @@ struct ONNXImportTests {
         }
     }
 
+    @Test("Shape with start is inferred as the dims it returns")
+    func shapeSlice() throws {
+        // y = float(shape(x)[1:]) + [10, 20] for x [N, 3, 4]: [13, 24] (the whole shape, [N, 3, 4], would not add to [2]).
+        let model = P.model(nodes: [P.node("Shape", ["x"], ["s"], name: "s", [.int("start", 1)]), P.node("Cast", ["s"], ["f"], name: "f", [.int("to", 1)]),
+                                    P.node("Add", ["f", "c"], ["y"], name: "add")],
+                            initializers: [P.tensor("c", [2], [10, 20])], inputs: [P.value("x", [nil, 3, 4])], outputs: [P.value("y", [2])])
+        let y = try ONNXModel(serializedData: model).module()(Tensor.zeros([1, 3, 4]))
+        #expect(y.withUnsafeBufferPointer(Array.init) == [13, 24])
+    }
+
     @Test("a truncated or non-ONNX file is one clear error")
     func notONNX() throws {
         let good = try Data(contentsOf: Self.folder.appendingPathComponent("tinycnn.onnx"))

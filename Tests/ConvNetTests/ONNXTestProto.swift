@@ -5,7 +5,7 @@ import Foundation
 struct ONNXTestProto {
     var bytes: [UInt8] = []
 
-    private mutating func varint(_ v: UInt64) {
+    mutating func varint(_ v: UInt64) {
         var v = v
         while v >= 0x80 { bytes.append(UInt8(v & 0x7f) | 0x80); v >>= 7 }
         bytes.append(UInt8(v))
@@ -29,6 +29,20 @@ struct ONNXTestProto {
         t.int(2, type)
         t.string(8, name)
         t.data(9, rawBytes ?? values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) })
+        return t
+    }
+
+    /// An int64 tensor in int64_data (packed, so that a million values stay a few megabytes).
+    static func packedInts(_ name: String, _ values: [Int], dims: [Int]) -> ONNXTestProto {
+        var t = ONNXTestProto()
+        var dimBytes = ONNXTestProto()
+        for d in dims { dimBytes.varint(UInt64(bitPattern: Int64(d))) }
+        t.data(1, dimBytes.bytes)
+        t.int(2, 7)
+        var valueBytes = ONNXTestProto()
+        for v in values { valueBytes.varint(UInt64(bitPattern: Int64(v))) }
+        t.data(7, valueBytes.bytes)
+        t.string(8, name)
         return t
     }
 
@@ -101,9 +115,9 @@ struct ONNXTestProto {
         return v
     }
 
-    /// A ModelProto of one graph.
+    /// A ModelProto of one graph, with `metadata` as its metadata_props.
     static func model(nodes: [ONNXTestProto], initializers: [ONNXTestProto] = [], inputs: [ONNXTestProto],
-                      outputs: [ONNXTestProto], opset: Int = 17) -> Data {
+                      outputs: [ONNXTestProto], opset: Int = 17, metadata: [(String, String)] = []) -> Data {
         var g = ONNXTestProto()
         for n in nodes { g.message(1, n) }
         g.string(2, "test")
@@ -118,6 +132,12 @@ struct ONNXTestProto {
         m.string(2, "swift-convnet tests")
         m.message(7, g)
         m.message(8, opsetID)
+        for (key, value) in metadata {
+            var entry = ONNXTestProto()
+            entry.string(1, key)
+            entry.string(2, value)
+            m.message(14, entry)
+        }
         return Data(m.bytes)
     }
 }

@@ -23,6 +23,9 @@ final class ONNXGraph {
         let dims: [Int?]
         let symbols: [String]
         var isInt = false
+
+        /// The declared dims for errors, `[batch, 3, 224, 224]` (bounded however many and long).
+        var declared: String { ONNXErrorText.list(symbols.map { ONNXErrorText.quoted($0, marks: false) }) }
     }
 
     let source: String
@@ -35,6 +38,8 @@ final class ONNXGraph {
     let constants: [String: ONNXValue]
     /// Per node, the names whose last reader it is (freed after it runs).
     private let lastUses: [[String]]
+    /// The real paths of the external-data files read, each once.
+    let externalFiles: [String]
 
     init(_ model: Onnx_ModelProto, source: String, folder: String?) throws {
         self.source = source
@@ -42,7 +47,7 @@ final class ONNXGraph {
         func fail(_ message: String) -> ConvNetError { ConvNetError(op: "onnx", "\(source): \(message)") }
         let opsets = model.opsetImport.filter { $0.domain.isEmpty || $0.domain == "ai.onnx" }
         guard let opset = opsets.first.map({ Int($0.version) }) else {
-            throw fail("imports no opset of the default ONNX domain; other domains (\(model.opsetImport.map(\.domain).joined(separator: ", "))) are not supported")
+            throw fail("imports no opset of the default ONNX domain; other domains (\(list: model.opsetImport.map { ONNXErrorText.quoted($0.domain) })) are not supported")
         }
         guard ONNXModel.supportedOpsets.contains(opset) else {
             throw fail("uses opset \(opset) of the default domain, which is not supported (supported: \(ONNXModel.supportedOpsets.lowerBound)…\(ONNXModel.supportedOpsets.upperBound))")
@@ -51,24 +56,27 @@ final class ONNXGraph {
         guard graph.sparseInitializer.isEmpty else { throw fail("has sparse initializers, which are not supported") }
 
         // Initializers.
-        var decoder = ONNXTensorDecoder(folder: folder, source: source)
+        let decoder = ONNXTensorDecoder(folder: folder, source: source)
         var constants: [String: ONNXValue] = [:]
         for tensor in graph.initializer {
             guard !tensor.name.isEmpty else { throw fail("has an initializer without a name") }
-            guard constants[tensor.name] == nil else { throw fail("has two initializers named \"\(tensor.name)\"") }
-            constants[tensor.name] = try decoder.decode(tensor, what: "initializer \"\(tensor.name)\"")
+            guard constants[tensor.name] == nil else { throw fail("has two initializers named \(quoted: tensor.name)") }
+            constants[tensor.name] = try decoder.decode(tensor, what: "initializer \(quoted: tensor.name)")
         }
+        externalFiles = decoder.external?.files ?? []
 
         // Graph inputs (older models also list their initializers as inputs).
         var inputs: [Input] = []
+        var inputNames = Set<String>()
         for info in graph.input where constants[info.name] == nil {
+            guard inputNames.insert(info.name).inserted else { throw fail("lists graph input \(quoted: info.name) twice") }
             guard case .tensorType(let type)? = info.type.value else {
-                throw fail("graph input \"\(info.name)\" is not a tensor (a sequence, map or optional), which is not supported")
+                throw fail("graph input \(quoted: info.name) is not a tensor (a sequence, map or optional), which is not supported")
             }
             let elementType = Onnx_TensorProto.DataType(rawValue: Int(type.elemType))
             let isInt = elementType.map(ONNXTensorDecoder.isInteger) ?? false
             guard elementType == .float || isInt else {
-                throw fail("graph input \"\(info.name)\" has type \(ONNXTensorDecoder.name(type.elemType)), which is not supported (only FLOAT, and integer or BOOL inputs)")
+                throw fail("graph input \(quoted: info.name) has type \(ONNXTensorDecoder.name(type.elemType)), which is not supported (only FLOAT, and integer or BOOL inputs)")
             }
             let dims = type.shape.dim.map { d -> Int? in
                 if case .dimValue(let v)? = d.value, v > 0, v < Int64(Int32.max) { return Int(v) } else { return nil }
@@ -81,19 +89,25 @@ final class ONNXGraph {
         self.inputs = inputs
         outputs = graph.output.map(\.name)
         guard !outputs.isEmpty else { throw fail("has no graph output") }
+        var outputNames = Set<String>()
+        for name in outputs where !outputNames.insert(name).inserted { throw fail("lists graph output \(quoted: name) twice") }
         // Results are float32 or integers: an output declared as another type would come back approximate.
         for info in graph.output {
             guard case .tensorType(let type)? = info.type.value else {
                 if info.type.value == nil { continue }
-                throw fail("graph output \"\(info.name)\" is not a tensor (a sequence, map or optional), which is not supported")
+                throw fail("graph output \(quoted: info.name) is not a tensor (a sequence, map or optional), which is not supported")
             }
             let elementType = Onnx_TensorProto.DataType(rawValue: Int(type.elemType))
             guard type.elemType == 0 || elementType == .float || elementType.map(ONNXTensorDecoder.isInteger) == true else {
-                throw fail("graph output \"\(info.name)\" has type \(ONNXTensorDecoder.name(type.elemType)), which is not supported (only FLOAT, and integer or BOOL outputs)")
+                throw fail("graph output \(quoted: info.name) has type \(ONNXTensorDecoder.name(type.elemType)), which is not supported (only FLOAT, and integer or BOOL outputs)")
             }
         }
 
-        // Nodes: parsed (unsupported ops and attributes refused), ordered, constants folded.
+        // Nodes: parsed (unsupported ops and attributes refused), ordered, constants folded. Folding
+        // is bounded by what the file holds: 2²⁴ elements of work beyond twice its tensors' elements
+        // (a chain of nodes each growing a constant would make loading quadratic in the file, and
+        // hold every step); past that, nodes are computed when the graph runs.
+        var foldBudget = constants.values.reduce(1 << 24) { $0 + 2 * (MemoryBudget.product($1.shape) ?? 0) }
         var defined = Set(constants.keys).union(inputs.map(\.name))
         defined.insert("")
         let order = try ONNXGraphOrder.sort(graph.node, defined: defined, source: source)
@@ -103,22 +117,26 @@ final class ONNXGraph {
             let reader = ONNXNodeReader(proto, index: i, source: source, opset: opset)
             let op = try ONNXOperator.parse(reader)
             var fill: ONNXValue?
-            if case .constant = op { fill = try Self.constantValue(reader, &decoder) }
+            if case .constant = op { fill = try Self.constantValue(reader, decoder) }
             if case .constantOfShape = op, let t = reader.tensor("value") {
                 fill = try decoder.decode(t, what: "\(reader.label) value")
-                guard fill!.shape.reduce(1, *) == 1 else { throw reader.error("has a value of shape \(fill!.shape), expects one element") }
+                guard MemoryBudget.product(fill!.shape) == 1 else { throw reader.error("has a value of shape \(list: fill!.shape), expects one element") }
             }
+            if case .constant = op, let fill { foldBudget += 2 * (MemoryBudget.product(fill.shape) ?? 0) }
             let node = Node(index: i, name: proto.name, opType: proto.opType, label: reader.label, op: op, inputs: proto.input, output: proto.output[0], fill: fill)
             let present = proto.input.filter { !$0.isEmpty }
-            if present.allSatisfy({ constants[$0] != nil }), try Self.foldable(node, proto.input.map { $0.isEmpty ? nil : constants[$0] }, source) {
+            let known = proto.input.map { $0.isEmpty ? nil : constants[$0] }
+            if present.allSatisfy({ constants[$0] != nil }), let cost = try Self.foldingCost(node, known, source), cost <= foldBudget {
                 // Computed from constants only: once, now.
-                constants[node.output] = try Self.run(node, proto.input.map { $0.isEmpty ? nil : constants[$0] }, source: source)
+                foldBudget -= cost
+                constants[node.output] = try Self.run(node, known, source: source)
             } else {
                 nodes.append(node)
             }
         }
-        for name in outputs where !defined.contains(name) && !nodes.contains(where: { $0.output == name }) && constants[name] == nil {
-            throw fail("graph output \"\(name)\" is not computed by any node")
+        let computed = Set(nodes.map(\.output))
+        for name in outputs where !defined.contains(name) && !computed.contains(name) && constants[name] == nil {
+            throw fail("graph output \(quoted: name) is not computed by any node")
         }
         // Keep only the constants a running node or an output reads.
         let read = Set(nodes.flatMap(\.inputs) + outputs)
@@ -135,14 +153,23 @@ final class ONNXGraph {
         self.lastUses = lastUses
     }
 
-    /// Whether a node reading only constants is computed once at load: unless its output would
-    /// be larger than 2²⁴ elements and than its largest input (a ConstantOfShape or Pad that
-    /// expands a few bytes of the file into gigabytes is computed when, and only if, it runs).
-    private static func foldable(_ node: Node, _ inputs: [ONNXValue?], _ source: String) throws -> Bool {
+    /// The elements a node reading only constants reads and writes, when it is computed once at
+    /// load; nil when it is left to run: an operator whose work is not linear in its tensors
+    /// (convolution, matrix products, pooling windows, LRN), or an output larger than 2²⁴
+    /// elements and than its largest input (a ConstantOfShape or Pad that expands a few bytes of
+    /// the file into gigabytes is computed when, and only if, it runs).
+    private static func foldingCost(_ node: Node, _ inputs: [ONNXValue?], _ source: String) throws -> Int? {
         let known = inputs.map { $0.map(ONNXStaticValue.init(constant:)) }
         let out = try checked(node, source) { try ONNXShapeInference.infer(node.op, known, fill: node.fill) }
-        let largest = inputs.compactMap { $0.map { $0.shape.reduce(1, *) } }.max() ?? 0
-        return out.shape.reduce(1, *) <= max(1 << 24, largest)
+        switch node.op {
+        case .conv, .gemm, .matMul, .maxPool, .averagePool, .lrn: return nil
+        default: break
+        }
+        // Every shape here was checked countable (``ONNXShapeRules/requireCountable(_:)``).
+        let sizes = inputs.compactMap { $0.map { MemoryBudget.product($0.shape) ?? .max } }
+        let size = MemoryBudget.product(out.shape) ?? .max
+        guard size <= max(1 << 24, sizes.max() ?? 0) else { return nil }
+        return MemoryBudget.sum(sizes + [size])
     }
 
     /// `body`'s result, its mismatches and operator errors made errors naming `node`; the value's
@@ -159,16 +186,20 @@ final class ONNXGraph {
         }
     }
 
-    /// Throws unless a value of `out`'s shape can be counted and fits in this machine's memory.
+    /// Throws unless a value of `out`'s shape is countable (``ONNXShapeRules/requireCountable(_:)``:
+    /// every later product over its dimensions is then safe) and fits in this machine's memory.
     static func requireFits(_ out: ONNXStaticValue, _ node: Node, _ source: String) throws {
+        try ONNXShapeRules.requireCountable(out.shape)
         guard let count = MemoryBudget.product(out.shape), let bytes = MemoryBudget.product([count, out.isInt ? 8 : 4]) else {
-            throw ONNXShapeRules.fail("has an output of shape \(out.shape), more elements than can be counted")
+            throw ONNXShapeRules.fail("has an output of shape \(list: out.shape), more elements than can be counted")
         }
-        try MemoryBudget.require(bytes, op: "onnx", what: "\(source): \(node.label)'s output \(out.shape)")
+        // A few kilobytes always fit: their message is not built (a graph may have 100,000 such values).
+        guard bytes > 1 << 16 else { return }
+        try MemoryBudget.require(bytes, op: "onnx", what: "\(source): \(node.label)'s output \(ONNXErrorText.list(out.shape))")
     }
 
     /// A Constant node's value, from whichever value attribute it has.
-    private static func constantValue(_ r: ONNXNodeReader, _ decoder: inout ONNXTensorDecoder) throws -> ONNXValue {
+    private static func constantValue(_ r: ONNXNodeReader, _ decoder: ONNXTensorDecoder) throws -> ONNXValue {
         if let t = r.tensor("value") { return try decoder.decode(t, what: "\(r.label) value") }
         if r.has("value_float") { return .float(Tensor(try r.float("value_float", default: 0))) }
         if let floats = r.floats("value_floats") { return .float(try Tensor(shape: [floats.count], scalars: floats)) }
@@ -188,6 +219,19 @@ final class ONNXGraph {
         }
     }
 
+    /// Whether the value `name` is computed, through the nodes, from at least one float constant
+    /// (a weight) — a classifier's output is; an input only reshaped is not.
+    func dependsOnWeights(_ name: String) -> Bool {
+        var producers: [String: Node] = [:]
+        for node in nodes { producers[node.output] = node }
+        var stack = [name], seen: Set<String> = [name]
+        while let value = stack.popLast() {
+            if case .float? = constants[value] { return true }
+            for input in producers[value]?.inputs ?? [] where !input.isEmpty && seen.insert(input).inserted { stack.append(input) }
+        }
+        return false
+    }
+
     // MARK: - Shape inference
 
     /// The shape of every value for inputs of the given shapes, found without running anything.
@@ -196,8 +240,16 @@ final class ONNXGraph {
     ///   fed as an input); shape inference needs them wherever they fix a shape.
     func inferShapes(_ inputShapes: [String: [Int]], integers: [String: ONNXIntTensor] = [:]) throws -> [String: ONNXStaticValue] {
         var values = constants.mapValues { ONNXStaticValue(constant: $0) }
+        // Integer values computed ahead are shape arithmetic, a few elements each: at most 2²⁴
+        // elements are read and written in all (beyond, a value's contents are known when it runs).
+        var aheadBudget = 1 << 24
         for input in inputs {
-            guard let shape = inputShapes[input.name] else { throw ConvNetError(op: "onnx", "\(source): no value for graph input \"\(input.name)\"") }
+            guard let shape = inputShapes[input.name] else { throw ConvNetError(op: "onnx", "\(source): no value for graph input \(quoted: input.name)") }
+            do {
+                try ONNXShapeRules.requireCountable(shape)
+            } catch let e as ONNXShapeRules.Mismatch {
+                throw ConvNetError(op: "onnx", "\(source): graph input \(quoted: input.name) \(e.message)")
+            }
             values[input.name] = ONNXStaticValue(shape: shape, isInt: input.isInt, known: integers[input.name].map(ONNXValue.int))
         }
         for node in nodes {
@@ -207,7 +259,10 @@ final class ONNXGraph {
                 // Shape arithmetic is carried out for the shape being inferred (Reshape's target
                 // computed from Shape, Gather, Concat …), never folded: the batch may change.
                 let shapeOnly: Bool = if case .shape = node.op { true } else { false }
-                if out.isInt, shapeOnly || x.allSatisfy({ $0 == nil || $0!.known != nil }) {
+                let cost = MemoryBudget.sum(x.map { v in v?.known.map { MemoryBudget.product($0.shape) ?? .max } ?? 0 }
+                                            + [MemoryBudget.product(out.shape) ?? .max]) ?? .max
+                if out.isInt, shapeOnly || x.allSatisfy({ $0 == nil || $0!.known != nil }), cost <= aheadBudget {
+                    aheadBudget -= cost
                     try Self.requireFits(out, node, source)
                     let feed: [ONNXValue?] = x.map { v in
                         guard let v else { return nil }
@@ -227,16 +282,18 @@ final class ONNXGraph {
     func run(_ feeds: [String: ONNXValue]) throws -> [String: ONNXValue] {
         var values = constants
         for input in inputs {
-            guard let v = feeds[input.name] else { throw ConvNetError(op: "onnx", "\(source): no value given for graph input \"\(input.name)\"") }
+            guard let v = feeds[input.name] else { throw ConvNetError(op: "onnx", "\(source): no value given for graph input \(quoted: input.name)") }
             values[input.name] = v
         }
         for (i, node) in nodes.enumerated() {
             values[node.output] = try Self.run(node, node.inputs.map { $0.isEmpty ? nil : values[$0] }, source: source)
             for name in lastUses[i] { values[name] = nil }
         }
-        return try Dictionary(uniqueKeysWithValues: outputs.map { name in
-            guard let v = values[name] else { throw ConvNetError(op: "onnx", "\(source): graph output \"\(name)\" was not computed") }
-            return (name, v)
-        })
+        var results: [String: ONNXValue] = [:]
+        for name in outputs {
+            guard let v = values[name] else { throw ConvNetError(op: "onnx", "\(source): graph output \(quoted: name) was not computed") }
+            results[name] = v
+        }
+        return results
     }
 }

@@ -36,6 +36,10 @@ public final class ONNXGraphModule: Module {
     public override var children: [(name: String, module: Module)] { slots }
 
     /// The output of a graph with one float input and one output, for `input`.
+    ///
+    /// A graph whose input declares a fixed batch `B` (as `convnet export --batch B` writes) takes
+    /// any batch: it runs on pieces of `B` images, the last one padded with zeros and its extra
+    /// rows dropped from the output (whose first dimension must then be the batch).
     /// - Throws: ``ConvNetError`` if the graph has several inputs or outputs (use ``run(_:)``),
     ///   if `input`'s shape disagrees with the declared one, or if shapes disagree along the graph.
     public func forward(_ input: Tensor) throws -> Tensor {
@@ -43,8 +47,33 @@ public final class ONNXGraphModule: Module {
         guard graph.inputs.count == 1, graph.outputs.count == 1 else {
             throw ConvNetError(op: "onnx", "\(graph.source): the graph has \(graph.inputs.count) inputs and \(graph.outputs.count) outputs; call run(_:) with named values")
         }
-        let output = try run([graph.inputs[0].name: input])
-        return output[graph.outputs[0]]!
+        let declared = graph.inputs[0]
+        if let batch = model.fixedBatch, !declared.isInt, input.rank == declared.dims.count, input.rank >= 1,
+           input.shape[0] > 0, input.shape[0] != batch {
+            return try forward(input, inPiecesOf: batch)
+        }
+        return try run([declared.name: input])[graph.outputs[0]]!
+    }
+
+    /// `input` through a graph of fixed batch `batch`, in pieces of that many images.
+    private func forward(_ input: Tensor, inPiecesOf batch: Int) throws -> Tensor {
+        let graph = model.graph
+        let rest = Array(input.shape.dropFirst()), zeros = [Int](repeating: 0, count: input.rank - 1)
+        var outputs: [Tensor] = []
+        var start = 0
+        while start < input.shape[0] {
+            let take = min(batch, input.shape[0] - start)
+            var piece = try input.strided(start: [start] + zeros, step: [1] + zeros.map { _ in 1 }, count: [take] + rest)
+            if take < batch { piece = try piece.padded(before: [0] + zeros, after: [batch - take] + zeros) }
+            let y = try run([graph.inputs[0].name: piece])[graph.outputs[0]]!
+            guard y.rank >= 1, y.shape[0] == batch else {
+                throw ConvNetError(op: "onnx", "\(graph.source): output \(quoted: graph.outputs[0]) is \(list: y.shape) for a batch of \(batch); its first dimension is not the batch, so the \(input.shape[0]) images given cannot be run in pieces of \(batch)")
+            }
+            let yRest = Array(y.shape.dropFirst()), yZeros = [Int](repeating: 0, count: y.rank - 1)
+            outputs.append(take == batch ? y : try y.strided(start: [0] + yZeros, step: [1] + yZeros.map { _ in 1 }, count: [take] + yRest))
+            start += take
+        }
+        return outputs.count == 1 ? outputs[0] : try ConvNetCore.concat(outputs, dim: 0)
     }
 
     /// Runs the graph on named inputs and returns every graph output by name. An integer graph
@@ -66,19 +95,27 @@ public final class ONNXGraphModule: Module {
     /// Runs the graph on named values (floats, or integers for integer inputs) and returns every
     /// graph output, integer outputs included when `integerOutputs`.
     func run(values feeds: [String: ONNXValue], integerOutputs: Bool = false) throws -> [String: ONNXValue] {
+        do {
+            return try checkedRun(values: feeds, integerOutputs: integerOutputs)
+        } catch let error as ConvNetError {
+            throw error.boundedForONNX
+        }
+    }
+
+    private func checkedRun(values feeds: [String: ONNXValue], integerOutputs: Bool) throws -> [String: ONNXValue] {
         let graph = model.graph
         var shapes: [String: [Int]] = [:]
         var integers: [String: ONNXIntTensor] = [:]
         for input in graph.inputs {
             guard let x = feeds[input.name] else {
-                throw ConvNetError(op: "onnx", "\(graph.source): no value given for graph input \"\(input.name)\"")
+                throw ConvNetError(op: "onnx", "\(graph.source): no value given for graph input \(quoted: input.name)")
             }
             let fits = x.shape.count == input.dims.count && zip(x.shape, input.dims).allSatisfy { $1 == nil || $0 == $1 }
             guard fits else {
-                throw ConvNetError(op: "onnx", "\(graph.source): graph input \"\(input.name)\" is declared [\(input.symbols.joined(separator: ", "))], given \(x.shape)")
+                throw ConvNetError(op: "onnx", "\(graph.source): graph input \(quoted: input.name) is declared \(input.declared), given \(list: x.shape)")
             }
             guard x.isInt == input.isInt else {
-                throw ConvNetError(op: "onnx", "\(graph.source): graph input \"\(input.name)\" holds \(input.isInt ? "integers" : "floats"), given \(x.isInt ? "integers" : "floats")")
+                throw ConvNetError(op: "onnx", "\(graph.source): graph input \(quoted: input.name) holds \(input.isInt ? "integers" : "floats"), given \(x.isInt ? "integers" : "floats")")
             }
             shapes[input.name] = x.shape
             if case .int(let t) = x { integers[input.name] = t }
@@ -88,7 +125,7 @@ public final class ONNXGraphModule: Module {
         if !lock.withLock({ checked.contains(key) }) {
             let inferred = try graph.inferShapes(shapes, integers: integers)
             for name in graph.outputs where inferred[name]?.isInt == true && !integerOutputs {
-                throw ConvNetError(op: "onnx", "\(graph.source): graph output \"\(name)\" holds integers; only float outputs are returned")
+                throw ConvNetError(op: "onnx", "\(graph.source): graph output \(quoted: name) holds integers; only float outputs are returned")
             }
             lock.withLock {
                 if checked.count >= 256 { checked.removeAll() }  // bounded: integer inputs can make many keys

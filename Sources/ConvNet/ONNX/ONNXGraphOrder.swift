@@ -8,7 +8,7 @@ enum ONNXGraphOrder {
         for (i, node) in nodes.enumerated() {
             for output in node.output where !output.isEmpty {
                 guard producer[output] == nil, !defined.contains(output) else {
-                    throw ConvNetError(op: "onnx", "\(source): \(ONNXNodeReader.label(node, index: i)) defines \"\(output)\", which is already defined")
+                    throw ConvNetError(op: "onnx", "\(source): \(ONNXNodeReader.label(node, index: i)) defines \(quoted: output), which is already defined")
                 }
                 producer[output] = i
             }
@@ -18,7 +18,7 @@ enum ONNXGraphOrder {
         for (i, node) in nodes.enumerated() {
             for input in Set(node.input) where !input.isEmpty && !defined.contains(input) {
                 guard let p = producer[input] else {
-                    throw ConvNetError(op: "onnx", "\(source): \(ONNXNodeReader.label(node, index: i)) reads \"\(input)\", which no node, initializer or graph input defines")
+                    throw ConvNetError(op: "onnx", "\(source): \(ONNXNodeReader.label(node, index: i)) reads \(quoted: input), which no node, initializer or graph input defines")
                 }
                 waiting[i] += 1
                 readers[p].append(i)

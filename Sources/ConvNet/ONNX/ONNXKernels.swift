@@ -25,12 +25,25 @@ enum ONNXKernels {
     static func scalar(_ v: ONNXValue?, _ what: String) throws -> Float? {
         guard let v else { return nil }
         let t = try float(v, what)
-        guard t.count == 1, t.rank <= 1 else { throw Fail.fail("needs a scalar \(what), got shape \(t.shape)") }
+        guard t.count == 1, t.rank <= 1 else { throw Fail.fail("needs a scalar \(what), got shape \(list: t.shape)") }
         return try t.reshaped([]).item()
     }
 
     /// The operator applied to `x` (absent optional inputs nil); `fill` is ConstantOfShape's value.
     static func run(_ op: ONNXOperator, _ x: [ONNXValue?], fill: ONNXValue?) throws -> ONNXValue {
+        // An empty result takes no work, however large its other dimensions: the loops of an
+        // operator over its outer dimensions (a concatenation's, a softmax's) would walk them all.
+        if x.contains(where: { $0.map { MemoryBudget.product($0.shape) == 0 } ?? false }) {
+            let out = try ONNXShapeInference.infer(op, x.map { $0.map(ONNXStaticValue.init(constant:)) }, fill: fill)
+            if MemoryBudget.product(out.shape) == 0 {
+                return out.isInt ? .int(ONNXIntTensor(shape: out.shape, values: [])) : .float(Tensor.zeros(out.shape))
+            }
+        }
+        return try compute(op, x, fill: fill)
+    }
+
+    /// The operator applied to `x`, computed.
+    private static func compute(_ op: ONNXOperator, _ x: [ONNXValue?], fill: ONNXValue?) throws -> ONNXValue {
         switch op {
         case .conv(let window, let group):
             return .float(try ONNXSpatial.conv(window, group: group, x: try float(x[0], "X"), w: try float(x[1], "W"),
@@ -55,7 +68,7 @@ enum ONNXKernels {
                 func bound(_ i: Int, _ what: String) throws -> Int? {
                     guard x.count > i, let v = x[i] else { return nil }
                     let b = try ints(v, what)
-                    guard b.values.count == 1 else { throw Fail.fail("needs a scalar \(what), got shape \(b.shape)") }
+                    guard b.values.count == 1 else { throw Fail.fail("needs a scalar \(what), got shape \(list: b.shape)") }
                     return b.values[0]
                 }
                 let (lo, hi) = (try bound(1, "min") ?? .min, try bound(2, "max") ?? .max)
@@ -120,10 +133,8 @@ enum ONNXKernels {
             return .float(try y.strided(start: start, step: step, count: t.shape))
         case .constant: return fill!
         case .shape(let start, let end):
-            let shape = x[0]!.shape, rank = shape.count
-            func clampAxis(_ a: Int) -> Int { min(max(a < 0 ? a + rank : a, 0), rank) }
-            let (s, e) = (clampAxis(start), clampAxis(end ?? rank))
-            return .int(ONNXIntTensor(s < e ? Array(shape[s..<e]) : []))
+            let shape = x[0]!.shape
+            return .int(ONNXIntTensor(Array(shape[ONNXShapeRules.shapeRange(rank: shape.count, start: start, end: end)])))
         case .gather(let axis):
             let indices = try ints(x[1], "indices")
             switch x[0]! {
@@ -148,7 +159,7 @@ enum ONNXKernels {
             switch x[0]! {
             case .float(let t): return .float(try t.strided(start: s.start, step: s.step, count: s.count))
             case .int(let t):
-                let indices = ONNXShapeRules.stridedIndices(t.shape, start: s.start, step: s.step, count: s.count)
+                let indices = try ONNXShapeRules.stridedIndices(t.shape, start: s.start, step: s.step, count: s.count)
                 return .int(ONNXIntTensor(shape: s.count, values: indices.map { t.values[$0] }))
             }
         case .pad(let pads, let value, let mode):
@@ -161,7 +172,7 @@ enum ONNXKernels {
                     throw Fail.fail("pads integers with value \(value), which is not an integer")
                 }
                 let fill = try pads != nil ? Int(value) : (x.count > 2 && x[2] != nil ? ints(x[2], "constant_value").values.first ?? 0 : 0)
-                return .int(intPadded(data, before: before, after: after, mode: mode, fill: fill))
+                return .int(try intPadded(data, before: before, after: after, mode: mode, fill: fill))
             }
             let t = try float(x[0], "data")
             guard mode != .constant else { return .float(try t.padded(before: before, after: after, value: fillValue)) }
@@ -171,16 +182,11 @@ enum ONNXKernels {
             switch x[0]! {
             case .float(let t): return .float(try t.permuted(p))
             case .int(let t):
-                var strides = [Int](repeating: 1, count: t.shape.count)
-                for d in stride(from: t.shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * t.shape[d + 1] }
                 let outShape = p.map { t.shape[$0] }
-                var values: [Int] = []
-                func walk(_ d: Int, _ offset: Int) {
-                    if d == outShape.count { values.append(t.values[offset]); return }
-                    for i in 0..<outShape[d] { walk(d + 1, offset + i * strides[p[d]]) }
-                }
-                walk(0, 0)
-                return .int(ONNXIntTensor(shape: outShape, values: values))
+                guard try Fail.count(outShape) > 0 else { return .int(ONNXIntTensor(shape: outShape, values: [])) }
+                let strides = try Fail.strides(t.shape)
+                let sources = Fail.offsets(p.indices.map { d in (0..<outShape[d]).map { $0 * strides[p[d]] } })
+                return .int(ONNXIntTensor(shape: outShape, values: sources.map { t.values[$0] }))
             }
         case .cast(let toFloat):
             switch x[0]! {
@@ -200,10 +206,10 @@ enum ONNXKernels {
     }
 
     /// Pad of an integer tensor in any mode: each output element's source index found per dimension.
-    static func intPadded(_ t: ONNXIntTensor, before: [Int], after: [Int], mode: ONNXOperator.PadMode, fill: Int) -> ONNXIntTensor {
-        let shape = t.shape.indices.map { t.shape[$0] + before[$0] + after[$0] }
-        var strides = [Int](repeating: 1, count: t.shape.count)
-        for d in stride(from: t.shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * t.shape[d + 1] }
+    static func intPadded(_ t: ONNXIntTensor, before: [Int], after: [Int], mode: ONNXOperator.PadMode, fill: Int) throws -> ONNXIntTensor {
+        let shape = try t.shape.indices.map { try Fail.sum([t.shape[$0], before[$0], after[$0]]) }
+        guard try Fail.count(shape) > 0 else { return ONNXIntTensor(shape: shape, values: []) }
+        let strides = try Fail.strides(t.shape)
         func source(_ o: Int, _ d: Int) -> Int? {
             let n = t.shape[d], i = o - before[d]
             if i >= 0 && i < n { return i }
@@ -214,14 +220,8 @@ enum ONNXKernels {
             case .wrap: return ((i % n) + n) % n
             }
         }
-        var values: [Int] = []
-        values.reserveCapacity(shape.reduce(1, *))
-        func walk(_ d: Int, _ offset: Int?) {
-            if d == shape.count { values.append(offset.map { t.values[$0] } ?? fill); return }
-            for o in 0..<shape[d] { walk(d + 1, offset.flatMap { off in source(o, d).map { off + $0 * strides[d] } }) }
-        }
-        walk(0, 0)
-        return ONNXIntTensor(shape: shape, values: values)
+        let sources = Fail.offsets(shape.indices.map { d in (0..<shape[d]).map { o in source(o, d).map { $0 * strides[d] } ?? -1 } })
+        return ONNXIntTensor(shape: shape, values: sources.map { $0 < 0 ? fill : t.values[$0] })
     }
 
     /// Pad in edge, reflect or wrap mode, one dimension after another (as NumPy's `pad`): the
@@ -256,36 +256,27 @@ enum ONNXKernels {
     /// the dimensions before the last two broadcast, and each pair of matrices is multiplied.
     static func batchedMatmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         let out = try ONNXShapeRules.matmul(a.shape, b.shape)
+        // Nothing to multiply (an empty result, or inner dimensions of 0): no work however large the other dims.
+        guard try Fail.count(out) > 0, a.count > 0, b.count > 0 else { return Tensor.zeros(out) }
         if a.rank == 2 && b.rank == 2 { return try matmul(a, b) }
-        let a3 = a.rank == 1 ? [1, 1, a.shape[0]] : [a.shape.dropLast(2).reduce(1, *)] + a.shape.suffix(2)
-        let b3 = b.rank == 1 ? [1, b.shape[0], 1] : [b.shape.dropLast(2).reduce(1, *)] + b.shape.suffix(2)
+        let a3 = a.rank == 1 ? [1, 1, a.shape[0]] : [try Fail.count(a.shape.dropLast(2))] + a.shape.suffix(2)
+        let b3 = b.rank == 1 ? [1, b.shape[0], 1] : [try Fail.count(b.shape.dropLast(2))] + b.shape.suffix(2)
         let (m, k, n) = (a3[1], a3[2], b3[2])
         if b.rank <= 2 {
             // One right-hand matrix: the left's matrices stacked into one.
-            return try matmul(try a.reshaped([a3[0] * m, k]), try b.reshaped([k, n])).reshaped(out)
+            return try matmul(try a.reshaped([try Fail.count([a3[0], m]), k]), try b.reshaped([k, n])).reshaped(out)
         }
-        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let batchA = a.rank == 1 ? [] : Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
         let batch = try ONNXShapeRules.broadcast(batchA, batchB)
         let (sa, sb) = (try a.reshaped(a3), try b.reshaped(b3))
         func matrix(_ t: Tensor, _ i: Int) throws -> Tensor {
             try t.strided(start: [i, 0, 0], step: [1, 1, 1], count: [1, t.shape[1], t.shape[2]]).reshaped([t.shape[1], t.shape[2]])
         }
-        let products = try (0..<batch.reduce(1, *)).map { i in
-            try matmul(try matrix(sa, broadcastIndex(i, batch, a.rank == 1 ? [] : batchA)),
-                       try matrix(sb, broadcastIndex(i, batch, batchB))).reshaped([1, m, n])
+        let (fromA, fromB) = (try Fail.broadcastSources(batchA, to: batch), try Fail.broadcastSources(batchB, to: batch))
+        let products = try zip(fromA, fromB).map { i, j in
+            try matmul(try matrix(sa, i), try matrix(sb, j)).reshaped([1, m, n])
         }
         return try ConvNetCore.concat(products, dim: 0).reshaped(out)
-    }
-
-    /// The flat index into a tensor of dims `shape` (broadcast to `batch`) of the element at flat `index` of `batch`.
-    static func broadcastIndex(_ index: Int, _ batch: [Int], _ shape: [Int]) -> Int {
-        var rest = index, offset = 0, step = 1
-        for d in stride(from: batch.count - 1, through: 0, by: -1) {
-            let i = rest % batch[d]; rest /= batch[d]
-            let sd = d - (batch.count - shape.count)
-            if sd >= 0 { offset += (shape[sd] == 1 ? 0 : i) * step; step *= shape[sd] }
-        }
-        return offset
     }
 
     /// The same elements under `shape` (a view for floats).
@@ -298,18 +289,9 @@ enum ONNXKernels {
 
     static func intArithmetic(_ op: ONNXOperator, _ a: ONNXIntTensor, _ b: ONNXIntTensor) throws -> ONNXIntTensor {
         let shape = try ONNXShapeRules.broadcast(a.shape, b.shape)
-        let count = shape.reduce(1, *)
-        func index(_ t: ONNXIntTensor, _ flat: Int) -> Int {
-            var rest = flat, offset = 0, step = 1
-            for d in stride(from: shape.count - 1, through: 0, by: -1) {
-                let i = rest % shape[d]; rest /= shape[d]
-                let td = d - (shape.count - t.shape.count)
-                if td >= 0 { offset += (t.shape[td] == 1 ? 0 : i) * step; step *= t.shape[td] }
-            }
-            return offset
-        }
-        let values = try (0..<count).map { i -> Int in
-            let (p, q) = (a.values[index(a, i)], b.values[index(b, i)])
+        let (fromA, fromB) = (try Fail.broadcastSources(a.shape, to: shape), try Fail.broadcastSources(b.shape, to: shape))
+        let values = try zip(fromA, fromB).map { i, j -> Int in
+            let (p, q) = (a.values[i], b.values[j])
             switch op {
             case .add: return p &+ q
             case .sub: return p &- q
@@ -326,34 +308,38 @@ enum ONNXKernels {
         let rank = parts[0].shape.count
         let a = try ONNXShapeRules.axis(axis, rank: rank)
         for p in parts where p.shape.count != rank || (0..<rank).contains(where: { $0 != a && p.shape[$0] != parts[0].shape[$0] }) {
-            throw Fail.fail("cannot concatenate \(parts.map(\.shape)) along axis \(axis)")
-        }
-        let outer = parts[0].shape[..<a].reduce(1, *)
-        var values: [Int] = []
-        for o in 0..<outer {
-            for p in parts {
-                let chunk = p.shape[a...].reduce(1, *)
-                values += p.values[(o * chunk)..<((o + 1) * chunk)]
-            }
+            throw Fail.fail("cannot concatenate \(list: parts.map { ONNXErrorText.list($0.shape) }) along axis \(axis)")
         }
         var shape = parts[0].shape
-        shape[a] = parts.reduce(0) { $0 + $1.shape[a] }
+        shape[a] = try Fail.sum(parts.map { $0.shape[a] })
+        guard try Fail.count(shape) > 0 else { return ONNXIntTensor(shape: shape, values: []) }
+        // Each part's slab per outer index; empty parts left out, so the work is the result's size.
+        let outer = try Fail.count(parts[0].shape[..<a])
+        let slabs = try parts.map { ($0, try Fail.count($0.shape[a...])) }.filter { $0.1 > 0 }
+        var values: [Int] = []
+        for o in 0..<outer {
+            for (p, chunk) in slabs { values += p.values[(o * chunk)..<((o + 1) * chunk)] }
+        }
         return ONNXIntTensor(shape: shape, values: values)
     }
 
     /// ONNX Gather: `indices` (negative counting from the end) pick slices of `data` along `axis`.
     static func gather<T>(_ shape: [Int], _ data: [T], _ indices: ONNXIntTensor, axis: Int) throws -> (shape: [Int], values: [T]) {
         let a = try ONNXShapeRules.axis(axis, rank: shape.count)
-        let n = shape[a], inner = shape[(a + 1)...].reduce(1, *), outer = shape[..<a].reduce(1, *)
+        let n = shape[a]
         let resolved = try indices.values.map { i -> Int in
             let r = i < 0 ? i + n : i
-            guard r >= 0 && r < n else { throw Fail.fail("index \(i) is out of range for dimension \(a) of \(shape)") }
+            guard r >= 0 && r < n else { throw Fail.fail("index \(i) is out of range for dimension \(a) of \(list: shape)") }
             return r
         }
+        let outShape = Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...])
+        // An empty result takes no work, however large its other dimensions.
+        guard try Fail.count(outShape) > 0 else { return (outShape, []) }
+        let inner = try Fail.count(shape[(a + 1)...]), outer = try Fail.count(shape[..<a])
         var values: [T] = []
         for o in 0..<outer {
             for r in resolved { values += data[((o * n + r) * inner)..<((o * n + r + 1) * inner)] }
         }
-        return (Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...]), values)
+        return (outShape, values)
     }
 }

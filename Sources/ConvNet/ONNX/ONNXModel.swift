@@ -29,15 +29,24 @@ public struct ONNXModel: @unchecked Sendable {
     public var inputs: [(name: String, dims: [Int?])] { graph.inputs.map { ($0.name, $0.dims) } }
     /// The graph outputs' names.
     public var outputs: [String] { graph.outputs }
+    /// The batch size the graph's first input declares, or nil where it is symbolic (any batch).
+    public var fixedBatch: Int? { graph.inputs.first?.dims.first ?? nil }
+    /// What the file's `metadata_props` say of the classifier (empty for a file from elsewhere).
+    public let metadata: ONNXClassifierMetadata
+    /// The real paths of the external-data files read (each once, however its name was spelled).
+    package var externalDataFiles: [String] { graph.externalFiles }
     /// The op type of every node that runs, in order (nodes computing only from constants were folded).
     public var operations: [(name: String, opType: String)] {
         graph.nodes.map { (name: $0.name, opType: $0.opType) }
     }
 
     /// Reads and validates the model at `path`; external data is read from beside it.
+    ///
+    /// The file is mapped rather than read (its size checked against memory first, since parsing
+    /// copies its tensors' bytes); external data is read tensor by tensor (``ONNXExternalData``).
     /// - Throws: ``ConvNetError`` naming the file and what is wrong (see ``init(serializedData:source:folder:)``).
     public init(contentsOf path: String) throws {
-        let data = try RegularFile.data(path, op: "onnx")
+        let data = try RegularFile.mapped(path, op: "onnx")
         let folder = (path as NSString).deletingLastPathComponent
         try self.init(serializedData: data, source: path, folder: folder.isEmpty ? "." : folder)
     }
@@ -48,9 +57,19 @@ public struct ONNXModel: @unchecked Sendable {
     ///   - folder: where external-data files are; nil refuses external data.
     /// - Throws: ``ConvNetError`` for bytes that are not an ONNX model (or a truncated one), an
     ///   unsupported opset, operator or attribute value (naming the node), a cycle or an undefined
-    ///   value, an initializer whose bytes disagree with its dims, a missing external-data file,
-    ///   or shapes that disagree along the graph (naming the node).
+    ///   value, an initializer whose bytes disagree with its dims, a missing external-data file
+    ///   or one outside the model's folder, metadata that is not what ``ONNXClassifierMetadata``
+    ///   describes, or shapes that disagree along the graph (naming the node). Every message is one
+    ///   line of bounded length, however long the names and lists in the file.
     public init(serializedData data: Data, source: String = "model", folder: String? = nil) throws {
+        do {
+            try self.init(parsing: data, source: source, folder: folder)
+        } catch let error as ConvNetError {
+            throw error.boundedForONNX
+        }
+    }
+
+    private init(parsing data: Data, source: String, folder: String?) throws {
         let proto: Onnx_ModelProto
         do {
             var options = BinaryDecodingOptions()
@@ -62,6 +81,7 @@ public struct ONNXModel: @unchecked Sendable {
         guard proto.irVersion > 0, proto.hasGraph else {
             throw ConvNetError(op: "onnx", "\(source): not an ONNX model (\(proto.irVersion <= 0 ? "no ir_version" : "no graph"))")
         }
+        metadata = try ONNXClassifierMetadata(entries: proto.metadataProps.map { ($0.key, $0.value) }, source: source)
         graph = try ONNXGraph(proto, source: source, folder: folder)
         producer = [proto.producerName, proto.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         // Shape inference at the declared shapes, a symbolic batch taken as 1; a model with
@@ -91,8 +111,12 @@ public struct ONNXModel: @unchecked Sendable {
         guard let inputShapes = declaredShapes(batch: batch) else {
             throw ConvNetError(op: "onnx", "\(graph.source): an input has symbolic dims other than the batch; shapes are known once it runs")
         }
-        let values = try graph.inferShapes(inputShapes)
-        return graph.nodes.map { ($0.name, $0.opType, $0.output, values[$0.output]?.shape ?? []) }
+        do {
+            let values = try graph.inferShapes(inputShapes)
+            return graph.nodes.map { ($0.name, $0.opType, $0.output, values[$0.output]?.shape ?? []) }
+        } catch let error as ConvNetError {
+            throw error.boundedForONNX
+        }
     }
 
     /// The module that runs this graph on the project's operators.
@@ -100,18 +124,51 @@ public struct ONNXModel: @unchecked Sendable {
 }
 
 extension ONNXModel {
-    /// `[C, H, W]` of a graph that classifies images: one input `[batch, C, H, W]` with fixed
-    /// channels and size (what `convnet predict --onnx` prepares images for).
-    /// - Throws: ``ConvNetError`` for another kind of input.
-    public func imageInputShape() throws -> [Int] {
+    /// `[C, H, W]` of a graph that classifies images (what `convnet predict --onnx` prepares
+    /// images for); see ``imageClassifier()`` for what is checked.
+    public func imageInputShape() throws -> [Int] { try imageClassifier().inputShape }
+
+    /// The input shape `[C, H, W]` and class count of a graph that classifies images: one float
+    /// input `[batch, C, H, W]` with 1 or 3 channels and a fixed size, and one float output
+    /// `[batch, classes]` (at least 2 classes) computed from the input and from weights — not the
+    /// input itself, a constant, or the input only reshaped. The file's metadata must agree.
+    /// - Throws: ``ConvNetError`` naming the file and what is not a classifier's.
+    public func imageClassifier() throws -> (inputShape: [Int], classes: Int) {
+        do {
+            return try checkedClassifier()
+        } catch let error as ConvNetError {
+            throw error.boundedForONNX
+        }
+    }
+
+    private func checkedClassifier() throws -> (inputShape: [Int], classes: Int) {
+        let source = graph.source
+        func fail(_ message: String) -> ConvNetError { ConvNetError(op: "onnx", "\(source): \(message)") }
         guard graph.inputs.count == 1, graph.outputs.count == 1 else {
-            throw ConvNetError(op: "onnx", "\(graph.source): has \(graph.inputs.count) inputs and \(graph.outputs.count) outputs; an image classifier has one of each")
+            throw fail("has \(graph.inputs.count) inputs and \(graph.outputs.count) outputs; an image classifier has one of each")
         }
-        let input = graph.inputs[0]
+        let input = graph.inputs[0], output = graph.outputs[0]
         let dims = input.dims.dropFirst().compactMap { $0 }
-        guard input.dims.count == 4, dims.count == 3, dims[0] == 1 || dims[0] == 3 else {
-            throw ConvNetError(op: "onnx", "\(graph.source): input \"\(input.name)\" is [\(input.symbols.joined(separator: ", "))]; images need [N, 1 or 3, H, W] with a fixed size")
+        guard input.dims.count == 4, dims.count == 3, dims[0] == 1 || dims[0] == 3, !input.isInt else {
+            throw fail("input \(quoted: input.name) is \(input.declared)\(input.isInt ? " of integers" : ""); images need [N, 1 or 3, H, W] of floats with a fixed size")
         }
-        return dims
+        guard output != input.name else { throw fail("passes its input \(quoted: input.name) through as its output; a classifier's output is [N, classes]") }
+        guard graph.constants[output] == nil else {
+            throw fail("output \(quoted: output) is a constant, the same for every image; a classifier's depends on its input")
+        }
+        guard graph.dependsOnWeights(output) else {
+            throw fail("output \(quoted: output) is computed from the input without any weights (the input passed through); not a classifier")
+        }
+        let batch = input.dims[0] ?? 1
+        let inferred = try graph.inferShapes(declaredShapes(batch: batch)!)[output]!
+        let shape = inferred.shape
+        guard shape.count == 2, shape[0] == batch, !inferred.isInt else {
+            throw fail("output \(quoted: output) is \(list: shape)\(inferred.isInt ? " of integers" : "") for a batch of \(batch); a classifier's is [\(batch), classes] of floats")
+        }
+        guard shape[1] >= 2 else {
+            throw fail("output \(quoted: output) is \(list: shape): \(shape[1]) class\(shape[1] == 1 ? "" : "es"); a classifier has at least 2 (a single logit is not read as probabilities)")
+        }
+        try metadata.requireAgrees(inputShape: dims, classes: shape[1], source: source)
+        return (dims, shape[1])
     }
 }

@@ -19,7 +19,7 @@ struct ONNXNodeReader {
     var label: String { Self.label(node, index: index) }
 
     static func label(_ node: Onnx_NodeProto, index: Int) -> String {
-        "node \(index) \(node.name.isEmpty ? "(unnamed)" : "\"\(node.name)\"") (\(node.opType))"
+        "node \(index) \(node.name.isEmpty ? "(unnamed)" : ONNXErrorText.quoted(node.name)) (\(bare: node.opType))"
     }
 
     /// An error about this node.
@@ -35,7 +35,7 @@ struct ONNXNodeReader {
     /// Throws unless every attribute is one of `known` (an attribute we would ignore could change the result).
     func requireOnly(_ known: Set<String>) throws {
         for name in node.attribute.map(\.name) where !known.contains(name) {
-            throw error("has attribute \(name), which is not supported for \(node.opType)")
+            throw error("has attribute \(bare: name), which is not supported for \(bare: node.opType)")
         }
     }
 
@@ -74,7 +74,7 @@ struct ONNXNodeReader {
     func ints(_ name: String) throws -> [Int]? {
         guard let a = attributes[name] else { return nil }
         guard a.type == .ints || (a.type == .undefined && !a.ints.isEmpty) else { throw error("has attribute \(name) of type \(a.type), expects ints") }
-        guard a.ints.allSatisfy({ $0 > -(1 << 40) && $0 < 1 << 40 }) else { throw unsupported(name, "\(a.ints)", "values out of range") }
+        guard a.ints.allSatisfy({ $0 > -(1 << 40) && $0 < 1 << 40 }) else { throw unsupported(name, "\(list: a.ints)", "values out of range") }
         return a.ints.map { Int($0) }
     }
 

@@ -65,7 +65,7 @@ enum ONNXOperator {
     /// - Throws: ``ConvNetError`` naming the node for an op type, attribute value or output that is not supported.
     static func parse(_ r: ONNXNodeReader) throws -> ONNXOperator {
         guard r.node.domain.isEmpty || r.node.domain == "ai.onnx" else {
-            throw r.error("is in domain \"\(r.node.domain)\", which is not supported (only the default ONNX domain)")
+            throw r.error("is in domain \(quoted: r.node.domain), which is not supported (only the default ONNX domain)")
         }
         switch r.node.opType {
         case "Conv":
@@ -202,7 +202,7 @@ enum ONNXOperator {
         case "Pad":
             try r.requireOnly(r.opset < 11 ? ["mode", "pads", "value"] : ["mode"])
             let modeName = try r.string("mode", default: "constant")
-            guard let mode = PadMode(rawValue: modeName) else { throw r.unsupported("mode", "\"\(modeName)\"", "constant, edge, reflect or wrap") }
+            guard let mode = PadMode(rawValue: modeName) else { throw r.unsupported("mode", "\(quoted: modeName)", "constant, edge, reflect or wrap") }
             if r.opset < 11 {
                 try r.requireArity(inputs: 1, 1)
                 guard let pads = try r.ints("pads") else { throw r.error("lacks the required attribute pads") }
@@ -236,25 +236,25 @@ enum ONNXOperator {
     private static func spatial(_ r: ONNXNodeReader, pooling: Bool) throws -> Window {
         let autoPadName = try r.string("auto_pad", default: "NOTSET")
         guard let autoPad = AutoPad(rawValue: autoPadName) else {
-            throw r.unsupported("auto_pad", "\"\(autoPadName)\"", "NOTSET, VALID, SAME_UPPER or SAME_LOWER")
+            throw r.unsupported("auto_pad", "\(quoted: autoPadName)", "NOTSET, VALID, SAME_UPPER or SAME_LOWER")
         }
         let kernel = try r.ints("kernel_shape")
         if pooling && kernel == nil { throw r.error("lacks the required attribute kernel_shape") }
         if let kernel, kernel.count != 2 || kernel.contains(where: { $0 < 1 }) {
-            throw r.unsupported("kernel_shape", "\(kernel)", "two positive sizes: only 2-D")
+            throw r.unsupported("kernel_shape", "\(list: kernel)", "two positive sizes: only 2-D")
         }
         let strides = try r.ints("strides") ?? [1, 1]
-        guard strides.count == 2, strides.allSatisfy({ $0 >= 1 }) else { throw r.unsupported("strides", "\(strides)", "two positive sizes: only 2-D") }
+        guard strides.count == 2, strides.allSatisfy({ $0 >= 1 }) else { throw r.unsupported("strides", "\(list: strides)", "two positive sizes: only 2-D") }
         let dilations = try r.ints("dilations") ?? [1, 1]
         guard dilations.count == 2, dilations.allSatisfy({ $0 >= 1 && $0 <= 1 << 16 }) else {
-            throw r.unsupported("dilations", "\(dilations)", "two positive sizes: only 2-D")
+            throw r.unsupported("dilations", "\(list: dilations)", "two positive sizes: only 2-D")
         }
         let pads = try r.ints("pads") ?? [0, 0, 0, 0]
         if autoPad != .notSet && r.has("pads") && pads.contains(where: { $0 != 0 }) {
-            throw r.error("has both auto_pad = \(autoPadName) and pads \(pads)")
+            throw r.error("has both auto_pad = \(autoPadName) and pads \(list: pads)")
         }
         guard pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }) else {
-            throw r.unsupported("pads", "\(pads)", "four non-negative sizes: only 2-D")
+            throw r.unsupported("pads", "\(list: pads)", "four non-negative sizes: only 2-D")
         }
         let ceil = try r.int("ceil_mode", default: 0) != 0
         return Window(kernel: kernel.map { Size2($0[0], $0[1]) }, stride: Size2(strides[0], strides[1]),

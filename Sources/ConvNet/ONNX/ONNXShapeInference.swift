@@ -43,7 +43,7 @@ enum ONNXShapeInference {
     /// Throws unless `s` has one of `ranks`; `limited`: ONNX allows other ranks, which are not supported here.
     private static func rank(_ s: [Int], _ ranks: Set<Int>, _ what: String, _ layout: String, limited: Bool = false) throws {
         guard ranks.contains(s.count) else {
-            throw Fail.fail(limited ? "has \(what) of shape \(s), which is not supported (only \(layout))" : "needs \(what) of shape \(layout), got \(s)")
+            throw Fail.fail(limited ? "has \(what) of shape \(list: s), which is not supported (only \(layout))" : "needs \(what) of shape \(layout), got \(list: s)")
         }
     }
 
@@ -59,7 +59,7 @@ enum ONNXShapeInference {
         case .conv(let window, let group):
             let w = try shape(x[1], "W")
             let out = try ONNXSpatial.convShape(window, group: group, x: s0, w: w)
-            if x.count > 2, let b = x[2], b.shape != [w[0]] { throw Fail.fail("has bias \(b.shape), expects [\(w[0])] for weight \(w)") }
+            if x.count > 2, let b = x[2], b.shape != [w[0]] { throw Fail.fail("has bias \(list: b.shape), expects [\(w[0])] for weight \(list: w)") }
             return float(out)
         case .maxPool(let w), .averagePool(let w, _):
             return float(try ONNXSpatial.poolShape(w, x: s0))
@@ -69,13 +69,13 @@ enum ONNXShapeInference {
         case .batchNormalization:
             try rank(s0, [2, 4], "X", "[N, C] or [N, C, H, W]", limited: true)
             for (i, name) in ["scale", "B", "mean", "var"].enumerated() where try shape(x[i + 1], name) != [s0[1]] {
-                throw Fail.fail("has \(name) \(x[i + 1]!.shape), expects [\(s0[1])] for input \(s0)")
+                throw Fail.fail("has \(name) \(list: x[i + 1]!.shape), expects [\(s0[1])] for input \(list: s0)")
             }
             return float(s0)
         case .relu, .sigmoid, .tanh, .leakyRelu:
             return float(s0)
         case .clip:
-            for i in 1..<x.count { if let b = x[i], b.shape.reduce(1, *) != 1 || b.shape.count > 1 { throw Fail.fail("needs scalar bounds, got \(b.shape)") } }
+            for i in 1..<x.count { if let b = x[i], try Fail.count(b.shape) != 1 || b.shape.count > 1 { throw Fail.fail("needs scalar bounds, got \(list: b.shape)") } }
             for i in 1..<x.count { if let b = x[i], b.isInt != x[0]!.isInt { throw Fail.fail("mixes integer and float inputs, which is not supported") } }
             return ONNXStaticValue(shape: s0, isInt: x[0]!.isInt)
         case .identity:
@@ -85,8 +85,9 @@ enum ONNXShapeInference {
         case .lrn:
             try rank(s0, [3, 4, 5], "X", "[N, C, D1, …] with 1 to 3 spatial dimensions", limited: true)
             return float(s0)
-        case .softmax(let axis, _), .logSoftmax(let axis, _):
+        case .softmax(let axis, let coerced), .logSoftmax(let axis, let coerced):
             _ = try ONNXShapeRules.axis(axis, rank: s0.count, inclusive: s0.isEmpty)
+            if coerced { try ONNXShapeRules.requireCountable(try ONNXShapeRules.flatten(s0, axis: axis)) }  // computed on this 2-D view
             return float(s0)
         case .gemm(_, _, let transA, let transB):
             let b = try shape(x[1], "B")
@@ -94,9 +95,9 @@ enum ONNXShapeInference {
             try rank(b, [2], "B", "[K, N]")
             let (m, k) = transA ? (s0[1], s0[0]) : (s0[0], s0[1])
             let (k2, n) = transB ? (b[1], b[0]) : (b[0], b[1])
-            guard k == k2 else { throw Fail.fail("multiplies A \(s0)\(transA ? "ᵀ" : "") by B \(b)\(transB ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ") }
+            guard k == k2 else { throw Fail.fail("multiplies A \(list: s0)\(transA ? "ᵀ" : "") by B \(list: b)\(transB ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ") }
             if x.count > 2, let c = x[2], try ONNXShapeRules.broadcast(c.shape, [m, n]) != [m, n] {
-                throw Fail.fail("has C \(c.shape), which does not broadcast to [\(m), \(n)]")
+                throw Fail.fail("has C \(list: c.shape), which does not broadcast to [\(m), \(n)]")
             }
             return float([m, n])
         case .matMul:
@@ -110,10 +111,10 @@ enum ONNXShapeInference {
             guard Set(parts.map(\.isInt)).count == 1 else { throw Fail.fail("mixes integer and float inputs, which is not supported") }
             let a = try ONNXShapeRules.axis(axis, rank: s0.count)
             for p in parts where p.shape.count != s0.count || (0..<s0.count).contains(where: { $0 != a && p.shape[$0] != s0[$0] }) {
-                throw Fail.fail("cannot concatenate \(parts.map(\.shape)) along axis \(axis): other dimensions differ")
+                throw Fail.fail("cannot concatenate \(list: parts.map { ONNXErrorText.list($0.shape) }) along axis \(axis): other dimensions differ")
             }
             var out = s0
-            out[a] = parts.reduce(0) { $0 + $1.shape[a] }
+            out[a] = try Fail.sum(parts.map { $0.shape[a] })
             return ONNXStaticValue(shape: out, isInt: parts.allSatisfy(\.isInt))
         case .flatten(let axis):
             return ONNXStaticValue(shape: try ONNXShapeRules.flatten(s0, axis: axis), isInt: x[0]!.isInt)
@@ -133,16 +134,16 @@ enum ONNXShapeInference {
         case .pad(let pads, _, let mode):
             let axes = try x.count > 3 && x[3] != nil ? knownInts(x[3], "axes") : nil
             let (before, after) = try ONNXShapeRules.pads(s0, try pads ?? knownInts(x[1], "pads"), axes: axes, mode: mode)
-            if x.count > 2, let v = x[2], v.shape.reduce(1, *) != 1 { throw Fail.fail("needs a scalar constant_value, got \(v.shape)") }
+            if x.count > 2, let v = x[2], try Fail.count(v.shape) != 1 { throw Fail.fail("needs a scalar constant_value, got \(list: v.shape)") }
             if x.count > 2, let v = x[2], v.isInt != x[0]!.isInt { throw Fail.fail("mixes integer and float inputs, which is not supported") }
-            return ONNXStaticValue(shape: (0..<s0.count).map { s0[$0] + before[$0] + after[$0] }, isInt: x[0]!.isInt)
+            return ONNXStaticValue(shape: try s0.indices.map { try Fail.sum([s0[$0], before[$0], after[$0]]) }, isInt: x[0]!.isInt)
         case .transpose(let perm):
             let p = try ONNXShapeRules.permutation(perm, rank: s0.count)
             return ONNXStaticValue(shape: p.map { s0[$0] }, isInt: x[0]!.isInt)
         case .cast(let toFloat):
             return ONNXStaticValue(shape: s0, isInt: !toFloat)
-        case .shape:
-            return ONNXStaticValue(shape: [s0.count], isInt: true)
+        case .shape(let start, let end):
+            return ONNXStaticValue(shape: [ONNXShapeRules.shapeRange(rank: s0.count, start: start, end: end).count], isInt: true)
         case .gather(let axis):
             let a = try ONNXShapeRules.axis(axis, rank: s0.count)
             let i = try shape(x[1], "indices")
@@ -150,7 +151,7 @@ enum ONNXShapeInference {
             return ONNXStaticValue(shape: Array(s0[..<a]) + i + Array(s0[(a + 1)...]), isInt: x[0]!.isInt)
         case .constantOfShape:
             let target = try knownInts(x[0], "shape")
-            guard MemoryBudget.product(target) != nil else { throw Fail.fail("has shape \(target), not a tensor size") }
+            guard MemoryBudget.product(target) != nil else { throw Fail.fail("has shape \(list: target), not a tensor size") }
             return ONNXStaticValue(shape: target, isInt: fill?.isInt ?? false)
         case .constant:
             return ONNXStaticValue(constant: fill!)

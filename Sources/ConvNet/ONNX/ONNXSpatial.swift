@@ -15,6 +15,9 @@ enum ONNXSpatial {
 
     /// Pads and output size of `window` over an input of spatial size `input` with kernel `kernel`,
     /// as ONNX defines them (`auto_pad`, then explicit pads and `ceil_mode`).
+    ///
+    /// No step overflows: sizes are at most 2³¹ − 1 (``ONNXShapeRules/requireCountable(_:)``),
+    /// kernels, strides below 2⁴⁰, dilations at most 2¹⁶ and pads below 2²⁰ (``ONNXOperator/parse(_:)``).
     static func resolve(_ window: ONNXOperator.Window, input: Size2, kernel: Size2) throws -> Resolved {
         var pads = window.pads, output = [0, 0], extra = [0, 0]
         let sizes = [input.height, input.width], kernels = [kernel.height, kernel.width]
@@ -46,8 +49,8 @@ enum ONNXSpatial {
 
     /// The output shape of a convolution of `x` by `w`.
     static func convShape(_ window: ONNXOperator.Window, group: Int, x: [Int], w: [Int]) throws -> [Int] {
-        guard x.count == 4 else { throw Fail.fail("has X of shape \(x), which is not supported (only 2-D convolutions, [N, C, H, W])") }
-        guard w.count == 4 else { throw Fail.fail("needs W of shape [C_out, C_in/group, K_h, K_w], got \(w)") }
+        guard x.count == 4 else { throw Fail.fail("has X of shape \(list: x), which is not supported (only 2-D convolutions, [N, C, H, W])") }
+        guard w.count == 4 else { throw Fail.fail("needs W of shape [C_out, C_in/group, K_h, K_w], got \(list: w)") }
         guard x[1] == w[1] * group else {
             throw Fail.fail("has input \(x) with \(x[1]) channels but weight \(w) expects \(w[1] * group)\(group > 1 ? " (\(w[1]) per group, group \(group))" : "")")
         }
@@ -84,7 +87,7 @@ enum ONNXSpatial {
 
     /// The output shape of a pooling of `x`.
     static func poolShape(_ window: ONNXOperator.Window, x: [Int]) throws -> [Int] {
-        guard x.count == 4 else { throw Fail.fail("has X of shape \(x), which is not supported (only 2-D pooling, [N, C, H, W])") }
+        guard x.count == 4 else { throw Fail.fail("has X of shape \(list: x), which is not supported (only 2-D pooling, [N, C, H, W])") }
         let r = try resolve(window, input: Size2(x[2], x[3]), kernel: window.kernel!)
         let out = [x[0], x[1], r.output.height, r.output.width]
         try requireModest(intermediates: [padded(x, r)], besides: [x, out])

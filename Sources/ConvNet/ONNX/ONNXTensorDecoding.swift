@@ -4,16 +4,15 @@ import Foundation
 /// its raw bytes, its typed fields or an external file next to the model, checking every size
 /// against the dims before anything is allocated.
 struct ONNXTensorDecoder {
-    /// The folder external data is read from (the model's); nil for a model given as bytes.
-    var folder: String?
     /// Where the model came from, for errors.
     var source: String
-    /// External files already read, by path.
-    private var files: [String: Data] = [:]
+    /// The model's external-data files (nil for a model given as bytes, which refuses external data).
+    let external: ONNXExternalData?
 
+    /// - Parameter folder: the folder external data is read from (the model's); nil for a model given as bytes.
     init(folder: String?, source: String) {
-        self.folder = folder
         self.source = source
+        external = folder.map { ONNXExternalData(folder: $0, source: source) }
     }
 
     private func fail(_ what: String, _ message: String) -> ConvNetError {
@@ -21,35 +20,37 @@ struct ONNXTensorDecoder {
     }
 
     /// The tensor's value; `what` names it in errors (`initializer "conv1.weight"`).
-    mutating func decode(_ proto: Onnx_TensorProto, what: String) throws -> ONNXValue {
-        guard proto.dims.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else {
-            throw fail(what, "has dims \(proto.dims): each must be between 0 and 2^31 − 1")
+    func decode(_ proto: Onnx_TensorProto, what: String) throws -> ONNXValue {
+        guard proto.dims.allSatisfy({ $0 >= 0 && $0 <= Int64(ONNXShapeRules.maxDimension) }) else {
+            throw fail(what, "has dims \(list: proto.dims): each must be between 0 and 2^31 − 1")
         }
         let shape = proto.dims.map { Int($0) }
-        guard let count = MemoryBudget.product(shape) else {
-            throw fail(what, "has dims \(shape), more elements than can be counted")
+        guard (try? ONNXShapeRules.requireCountable(shape)) != nil, let count = MemoryBudget.product(shape) else {
+            throw fail(what, "has dims \(list: shape), more elements than can be counted (zeros aside)")
         }
         guard let type = Onnx_TensorProto.DataType(rawValue: Int(proto.dataType)), let width = Self.width(type) else {
             throw fail(what, "has data type \(Self.name(proto.dataType)), which is not supported (float, double, float16, bfloat16, int8/16/32/64, uint8/16/32, bool)")
         }
         guard let bytes = MemoryBudget.product([count, width]) else {
-            throw fail(what, "has dims \(shape), more bytes than can be counted")
+            throw fail(what, "has dims \(list: shape), more bytes than can be counted")
         }
-        try MemoryBudget.require(bytes, op: "onnx", what: "\(source): \(what)")
+        // Read as floats or as 8-byte integers: that is the memory it takes.
         let isFloat = [.float, .double, .float16, .bfloat16].contains(type)
+        try MemoryBudget.require(MemoryBudget.product([count, isFloat ? 4 : 8]) ?? .max, op: "onnx", what: "\(source): \(what)")
+        try MemoryBudget.require(bytes, op: "onnx", what: "\(source): \(what)")
         if proto.dataLocation == .external {
             let raw = try externalBytes(proto, what: what, expected: bytes)
             return try Self.fromRaw(raw, type: type, shape: shape, isFloat: isFloat)
         }
         if proto.hasRawData {
             guard proto.rawData.count == bytes else {
-                throw fail(what, "of dims \(shape) and type \(Self.name(proto.dataType)) needs \(bytes) bytes of raw_data, has \(proto.rawData.count)")
+                throw fail(what, "of dims \(list: shape) and type \(Self.name(proto.dataType)) needs \(bytes) bytes of raw_data, has \(proto.rawData.count)")
             }
             return try Self.fromRaw(proto.rawData, type: type, shape: shape, isFloat: isFloat)
         }
         // Typed fields: which one holds the values depends on the type (onnx.proto's table).
         func check(_ n: Int, _ field: String) throws {
-            guard n == count else { throw fail(what, "of dims \(shape) needs \(count) values, its \(field) has \(n)") }
+            guard n == count else { throw fail(what, "of dims \(list: shape) needs \(count) values, its \(field) has \(n)") }
         }
         switch type {
         case .float:
@@ -76,41 +77,24 @@ struct ONNXTensorDecoder {
         }
     }
 
-    /// The bytes of an external-data tensor: `location` (a path relative to the model's folder,
-    /// inside it), `offset` and `length` checked against that file.
-    private mutating func externalBytes(_ proto: Onnx_TensorProto, what: String, expected: Int) throws -> Data {
-        let entries = Dictionary(proto.externalData.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+    /// The bytes of an external-data tensor: `location`, `offset` and `length` from its
+    /// external_data entries, read by ``ONNXExternalData``.
+    private func externalBytes(_ proto: Onnx_TensorProto, what: String, expected: Int) throws -> Data {
+        var entries: [String: String] = [:]
+        for entry in proto.externalData where entries[entry.key] == nil { entries[entry.key] = entry.value }
         guard let location = entries["location"], !location.isEmpty else {
             throw fail(what, "is stored externally but names no location")
         }
-        guard !location.hasPrefix("/"), !location.split(separator: "/").contains("..") else {
-            throw fail(what, "names external data \"\(location)\" outside the model's folder")
-        }
-        guard let folder else {
-            throw fail(what, "is stored in the external file \"\(location)\": load the model from its file so that the file can be found beside it")
+        guard let external else {
+            throw fail(what, "is stored in the external file \(quoted: location): load the model from its file so that the file can be found beside it")
         }
         func number(_ key: String) throws -> Int? {
             guard let text = entries[key] else { return nil }
-            guard let n = Int(text), n >= 0 else { throw fail(what, "has external-data \(key) \"\(text)\", not a byte count") }
+            guard let n = Int(text), n >= 0 else { throw fail(what, "has external-data \(key) \(quoted: text), not a byte count") }
             return n
         }
-        let offset = try number("offset") ?? 0
-        let path = folder + "/" + location
-        if files[path] == nil {
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw fail(what, "is stored in the external file \"\(location)\", which is missing (looked for \(path))")
-            }
-            files[path] = try RegularFile.data(path, op: "onnx")
-        }
-        let data = files[path]!
-        let length = try number("length") ?? (data.count >= offset ? data.count - offset : 0)
-        guard length == expected else {
-            throw fail(what, "has external-data length \(length) but its dims and type need \(expected) bytes")
-        }
-        guard let end = MemoryBudget.sum([offset, length]), end <= data.count else {
-            throw fail(what, "reads bytes \(offset)..<\(offset + min(length, Int.max - offset)) of \(location), which has \(data.count) (truncated?)")
-        }
-        return data.subdata(in: (data.startIndex + offset)..<(data.startIndex + end))
+        return try external.bytes(location: location, offset: try number("offset") ?? 0, length: try number("length"),
+                                  expected: expected, what: what)
     }
 
     /// Little-endian bytes of `type` as a value.

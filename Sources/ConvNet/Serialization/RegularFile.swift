@@ -25,7 +25,7 @@ enum RegularFile {
         }
     }
 
-    private static func withOpenFile<T>(_ path: String, op: String, limit: Int, _ body: (Int32, Int) throws -> T) throws -> T {
+    static func withOpenFile<T>(_ path: String, op: String, limit: Int, _ body: (Int32, Int) throws -> T) throws -> T {
         // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
         let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else { throw ConvNetError(op: op, "\(path): cannot read the file (\(String(cString: strerror(errno))))") }

@@ -161,7 +161,7 @@ public enum ONNXConformance {
 
     /// `input_0.pb`, `input_1.pb` … (or `output_*`) of a data set, in order.
     private static func readTensors(_ dir: String, prefix: String) throws -> [ONNXValue] {
-        var decoder = ONNXTensorDecoder(folder: nil, source: dir)
+        let decoder = ONNXTensorDecoder(folder: nil, source: dir)
         var values: [ONNXValue] = []
         while FileManager.default.fileExists(atPath: "\(dir)/\(prefix)_\(values.count).pb") {
             let file = "\(prefix)_\(values.count).pb"

@@ -37,16 +37,19 @@ extension Forwarding where Self: ModuleBase {
     /// - Parameters:
     ///   - inputShape: one image's shape, `[C, H, W]`.
     ///   - batch: a symbolic batch dimension (default) or a fixed batch size.
+    ///   - metadata: what is known of the classifier (a checkpoint's normalisation, class names),
+    ///     written into the file's `metadata_props` (``ONNXClassifierMetadata``) with the input shape.
     /// - Throws: ``ConvNetError`` naming the operation that ONNX cannot express as traced (or that
-    ///   would fix a dynamic batch), for a bad input shape, or when `path` cannot be written; no file
-    ///   is left behind then.
-    public func exportONNX(to path: String, inputShape: [Int], batch: ONNXBatchSize = .dynamic) throws {
-        let data = try onnxModel(inputShape: inputShape, batch: batch).serializedData()
+    ///   would fix a dynamic batch), for a bad input shape, metadata that disagrees with the model
+    ///   (channels, classes), or when `path` cannot be written; no file is left behind then.
+    public func exportONNX(to path: String, inputShape: [Int], batch: ONNXBatchSize = .dynamic,
+                           metadata: ONNXClassifierMetadata = ONNXClassifierMetadata()) throws {
+        let data = try onnxModel(inputShape: inputShape, batch: batch, metadata: metadata).serializedData()
         try AtomicFile.write(data, to: path)
     }
 
-    /// The ONNX model ``exportONNX(to:inputShape:batch:)`` writes.
-    func onnxModel(inputShape: [Int], batch: ONNXBatchSize) throws -> Onnx_ModelProto {
+    /// The ONNX model ``exportONNX(to:inputShape:batch:metadata:)`` writes.
+    func onnxModel(inputShape: [Int], batch: ONNXBatchSize, metadata: ONNXClassifierMetadata = ONNXClassifierMetadata()) throws -> Onnx_ModelProto {
         guard inputShape.count == 3 && inputShape.allSatisfy({ $0 > 0 }) else {
             throw ConvNetError(op: "onnx export", "input shape must be [C, H, W] with positive sizes, got \(inputShape)")
         }
@@ -90,6 +93,7 @@ extension Forwarding where Self: ModuleBase {
         model.opsetImport = [opset]
         model.producerName = ONNXExportFormat.producer
         model.graph = graph
+        model.metadataProps = try Self.metadataEntries(metadata, inputShape: inputShape, output: y.shape)
         return model
     }
 
@@ -119,6 +123,27 @@ extension Forwarding where Self: ModuleBase {
             for case let t? in call.inputs { needed.insert(ObjectIdentifier(t)) }
         }
         return kept.reversed()
+    }
+
+    /// `metadata` with the input shape, as `metadata_props`, checked against the traced model:
+    /// a file whose metadata contradicted its graph would be refused when imported.
+    private static func metadataEntries(_ metadata: ONNXClassifierMetadata, inputShape: [Int], output: [Int]) throws -> [Onnx_StringStringEntryProto] {
+        var known = metadata
+        known.inputShape = inputShape
+        if output.count == 2 {
+            do {
+                try known.requireAgrees(inputShape: inputShape, classes: output[1], source: "export")
+            } catch let error as ConvNetError {
+                throw ConvNetError(op: "onnx export", error.message)
+            }
+        } else if known.classNames != nil {
+            throw ConvNetError(op: "onnx export", "class names are given but the output \(output) is not [batch, classes]")
+        }
+        return known.entries.map { key, value in
+            var entry = Onnx_StringStringEntryProto()
+            (entry.key, entry.value) = (key, value)
+            return entry
+        }
     }
 
     /// A float32 tensor value `[batch] + shape`, the batch symbolic when `batch` is nil.

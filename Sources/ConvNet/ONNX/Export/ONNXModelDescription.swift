@@ -36,6 +36,8 @@ package struct ONNXModelDescription {
     package var initializers: [Initializer]
     package var inputs: [Value]
     package var outputs: [Value]
+    /// The model's `metadata_props`, by key.
+    package var metadata: [String: String]
 
     /// Decodes the ONNX file at `path`.
     /// - Throws: ``ConvNetError`` naming the file when it cannot be read or is not a ModelProto.
@@ -71,6 +73,7 @@ package struct ONNXModelDescription {
         }
         inputs = model.graph.input.map(value)
         outputs = model.graph.output.map(value)
+        metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// How many nodes have each op type.
