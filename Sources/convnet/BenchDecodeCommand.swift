@@ -28,12 +28,7 @@ extension BenchCommand {
         }
 
         func run() throws {
-            let contents = try files.map { path -> (String, Data) in
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw ConvNetError(op: "bench decode", "\(path): cannot read the file")
-                }
-                return (path, data)
-            }
+            let contents = try files.map { path in (path, try Image.readFile(path)) }
             var pixels = 0
             for (path, data) in contents {
                 let image = try Image.decode(data, channels: channels, source: path)
