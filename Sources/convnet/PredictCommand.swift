@@ -45,6 +45,9 @@ struct PredictCommand: ParsableCommand {
             // A checkpoint written by `convnet train` knows its classes, normalisation and input size.
             trained = Checkpoint.isCheckpoint(contents) ? try Checkpoint.decode(contents, source: weights) : nil
             inputShape = try trained?.inputShape ?? ModelZoo.entry(model).inputShape
+            if inputShape != (try ModelZoo.entry(model).inputShape) {
+                try Classifier.requireInput(network, name: model, shape: inputShape, source: weights, op: "predict")
+            }
         } else {
             throw ValidationError("give --model and --weights, or --onnx")
         }
