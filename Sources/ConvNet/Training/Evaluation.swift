@@ -41,10 +41,17 @@ public func evaluationBatchSize(classes: Int, preferred: Int) -> Int {
 /// ``evaluationBatchSize(classes:preferred:)``, also small enough that a batch's activations
 /// through `model` (``ModelSummary``'s forward estimate for `[C, H, W]` images of `inputShape`)
 /// take at most half of what this process may still allocate (``MemoryBudget``).
+/// A model that cannot be traced on one image of zeros (a graph with a fixed batch) is sized by its
+/// classes alone.
 /// - Throws: ``ConvNetError`` for `op` when not even one image fits.
 public func evaluationBatchSize(_ model: Module, name: String, inputShape: [Int], classes: Int, preferred: Int,
                                 op: String) throws -> Int {
-    let perImage = try ModelSummary.of(model, name: name, inputShape: inputShape).forwardActivationBytes
+    let inputBytes = try MemoryBudget.floatBytes([inputShape], op: op, what: "one input image")
+    try MemoryBudget.require(product: [inputBytes, ModelSummary.traceMemoryFactor], op: op,
+                             what: "one \(inputShape.map(String.init).joined(separator: "×")) image through \(name)")
+    guard let perImage = try? ModelSummary.of(model, name: name, inputShape: inputShape).forwardActivationBytes else {
+        return evaluationBatchSize(classes: classes, preferred: preferred)
+    }
     let bytes = (MemoryBudget.sum([perImage, MemoryBudget.product([classes, 16]) ?? .max]) ?? .max)
     let room = MemoryBudget.availableBytes / 2
     guard bytes <= room else {
