@@ -33,10 +33,12 @@ struct MemoryLimitTests {
             ["export", "--model", "lenet5", "--batch", "20000", "--out", w.root + "/x.onnx"],
         ]
         var failures: [String] = []
-        for arguments in cases where MemoryBudget.physicalBytes > 8 << 30 {
+        // On a machine with less than 8 GB the machine's memory may be the tighter limit; it is named then.
+        let expected = MemoryBudget.physicalBytes > 8 << 30 ? ["ulimit -v"] : ["ulimit -v", "this machine has"]
+        for arguments in cases {
             let outcome = try BadInputMatrixTests.convnet(arguments)
             let name = arguments.joined(separator: " ")
-            if let failure = BadInputMatrixTests.judge(name, outcome, mustName: ["ulimit -v"]) { failures.append(failure) }
+            if let failure = BadInputMatrixTests.judge(name, outcome, mustName: expected) { failures.append(failure) }
         }
         for failure in failures { Issue.record(Comment(rawValue: failure)) }
     }
