@@ -28,7 +28,10 @@ extension BenchCommand {
         }
 
         func run() throws {
-            let contents = try files.map { path in (path, try Image.readFile(path)) }
+            let contents = try files.map { argument in
+                let file = RawArguments.path(argument)
+                return (file.description, try Image.readFile(file))
+            }
             var pixels = 0
             for (path, data) in contents {
                 let image = try Image.decode(data, channels: channels, source: path)

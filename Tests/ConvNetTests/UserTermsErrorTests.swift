@@ -51,6 +51,32 @@ struct UserTermsErrorTests {
         #expect(skipping.status == 0, "\(skipping.output)")
     }
 
+    @Test("predict and bench decode open an image argument whose name is not UTF-8, and name it with \\x escapes")
+    func nonUTF8Argument() throws {
+        let w = try BadInputMatrixTests.Workspace()
+        defer { try? FileManager.default.removeItem(atPath: w.root) }
+        let png = try Data(contentsOf: URL(fileURLWithPath: w.image))
+        try Self.write(png, to: Self.path(w.root, [0x64, 0xFF, 0x2E, 0x70, 0x6E, 0x67]))  // "d\xff.png"
+        // Process takes Strings: the shell's printf makes the argument's byte.
+        func run(_ command: String) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", command, SignalTests.executable, w.checkpoint, w.root]
+            let pipe = Pipe()
+            (process.standardOutput, process.standardError) = (pipe, pipe)
+            try process.run()
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        }
+        let predicted = try run(#"exec "$0" predict --model lenet5 --weights "$1" "$2/$(printf 'd\377.png')""#)
+        #expect(predicted.status == 0 && predicted.output.hasPrefix(w.root + "/d\\xff.png:"), "\(predicted.output)")
+        let decoded = try run(#"exec "$0" bench decode --budget 0.1 "$2/$(printf 'd\377.png')""#)
+        #expect(decoded.status == 0, "\(decoded.output)")
+        let missing = try run(#"exec "$0" predict --model lenet5 --weights "$1" "$2/$(printf 'e\377.png')""#)
+        #expect(missing.status != 0 && missing.output.contains(w.root + "/e\\xff.png: cannot read the file (No such file or directory)"), "\(missing.output)")
+    }
+
     @Test("eval and report on a dataset of other image sizes or classes say so in those terms, not a layer's shapes")
     func otherDataset() throws {
         let w = try BadInputMatrixTests.Workspace()

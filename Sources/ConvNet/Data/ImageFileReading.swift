@@ -7,7 +7,7 @@ extension Image {
     /// case only after ``MemoryBudget`` has agreed to the bytes.
     /// - Throws: ``ConvNetError`` naming the file: missing or unreadable, not a regular file, or
     ///   more bytes than this process may allocate.
-    static func readFile(_ path: RawPath) throws -> [UInt8] {
+    public static func readFile(_ path: RawPath) throws -> [UInt8] {
         let file = try RegularFile.open(path, op: "image")
         let length = try file.prefix(8) == pngSignature ? try pngLength(file) : file.size
         return try file.bytes(at: 0, count: length)
