@@ -28,11 +28,9 @@ extension BenchCommand {
         }
 
         func run() throws {
-            let contents = try files.map { path -> (String, Data) in
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw ConvNetError(op: "bench decode", "\(path): cannot read the file")
-                }
-                return (path, data)
+            let contents = try files.map { argument in
+                let file = RawArguments.path(argument)
+                return (file.description, try Image.readFile(file))
             }
             var pixels = 0
             for (path, data) in contents {

@@ -17,9 +17,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "An ONNX image classifier to evaluate instead of a checkpoint (needs --dataset).") var onnx: String?
     @OptionGroup var normalizationOptions: NormalizationOptions
     @OptionGroup var compute: ComputeOptions
-    @Flag(help: "Also print the confusion matrix and per-class precision, recall, F1, ROC AUC and average precision.") var confusion = false
+    @Flag(help: "Also print the confusion matrix (beyond \(ClassificationMetrics.detailedClassLimit) classes, its \(ClassificationMetrics.topConfusionCount) most frequent confusions instead) and per-class precision, recall, F1, ROC AUC and average precision.") var confusion = false
     @Option(help: "Also report the mean focal loss with this γ ≥ 0 (γ = 0 is cross-entropy).") var focalGamma: String?
-    @Flag(help: "Print one JSON object with every figure instead of the tables.") var json = false
+    @Flag(help: "Print one JSON object with every figure instead of the tables (beyond \(ClassificationMetrics.detailedClassLimit) classes the confusion matrix as its non-zero cells and top confusions).") var json = false
+    @Flag(help: "With --json: write the whole confusion matrix (classes² numbers, streamed row by row) whatever the number of classes.") var fullMatrix = false
     @Flag(help: "Also print, on standard error, what freezing the model planned (fused convolutions, or why a shape runs eagerly).") var verbose = false
     @Flag(help: "Load weights holding NaN or infinity (refused by default); outputs that are not finite are still an error.") var allowNonfinite = false
     @Option(help: "What the frozen model's convolutions multiply in: float32, or bfloat16 (about twice as fast on CPUs with AVX-512 BF16, ~1 % of the logits' scale off).")
@@ -31,6 +32,7 @@ struct EvalCommand: ParsableCommand {
         if onnx == nil && normalizationOptions.mean != nil {
             throw ValidationError("--mean/--std are for --onnx: a checkpoint knows its own normalisation")
         }
+        if fullMatrix && !json { throw ValidationError("--full-matrix goes with --json") }
     }
 
     /// What is judged: the model, the images, and the lines that describe it.
@@ -60,14 +62,15 @@ struct EvalCommand: ParsableCommand {
         let subject = try subject()
         let (prepared, classNames, model) = (subject.prepared, subject.classNames, subject.model)
         let test = prepared.evaluation
-        let loader = try DataLoader(test, batchSize: subject.batchSize, shuffle: false, normalization: subject.normalization)
-        let result = try evaluate(model, on: loader, keepProbabilities: true, focalGamma: gamma, frozen: true,
+        let batch = try evaluationBatchSize(model, name: subject.modelName, inputShape: [test.channels, test.height, test.width],
+                                            classes: classNames.count, preferred: subject.batchSize, op: "eval")
+        let loader = try DataLoader(test, batchSize: batch, shuffle: false, normalization: subject.normalization)
+        let result = try evaluate(model, on: loader, collectMetrics: true, focalGamma: gamma, frozen: true,
                                   precision: precision)
         if verbose { result.frozenNotes.forEach { printToStandardError("frozen model: \($0)") } }
         let split = prepared.evaluationName
         if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(subject.modelName) on \(split): \(report)") }
-        let metrics = try ClassificationMetrics(probabilities: result.probabilities.map(Double.init), labels: result.labels,
-                                                classes: classNames.count)
+        guard let metrics = result.metrics else { throw ConvNetError(op: "eval", "\(subject.modelName) on \(split): no images to evaluate") }
         if json {
             prepared.notes.forEach(printToStandardError)
             var object = metrics.jsonObject(classNames: classNames)
@@ -77,8 +80,8 @@ struct EvalCommand: ParsableCommand {
             object["dataset"] = subject.datasetName
             object["split"] = split
             if let epochs = subject.epochsTrained { object["epochs_trained"] = epochs }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try ClassificationMetrics.writeJSON(object, confusion: metrics.confusion, fullMatrix: fullMatrix) { print($0, terminator: "") }
+            print()
             return
         }
         print("model: \(subject.modelName), dataset: \(subject.datasetName) (\(test.count) \(split) images)"
@@ -87,9 +90,11 @@ struct EvalCommand: ParsableCommand {
         print(String(format: "\(split) loss: %.4f (cross-entropy)", result.loss))
         if let gamma, let focal = result.focalLoss { print(String(format: "\(split) focal loss: %.4f (γ = %g)", focal, gamma)) }
         if confusion {
-            print(metrics.confusion.table(classNames: classNames))
+            print(classNames.count <= ClassificationMetrics.detailedClassLimit ? metrics.confusion.table(classNames: classNames)
+                  : metrics.confusion.summary(classNames: classNames))
             print(metrics.table(classNames: classNames))
         }
+        metrics.notes.forEach { print("note: \($0)") }
         print(String(format: "\(split) accuracy: %.2f%%", result.accuracy))
         print(String(format: "top-\(metrics.topK) accuracy: %.2f%%", 100 * metrics.topKAccuracy))
         func pair(_ a: ClassAverage) -> String {

@@ -51,6 +51,9 @@ struct PredictCommand: ParsableCommand {
             // A checkpoint written by `convnet train` knows its classes, normalisation and input size.
             trained = Checkpoint.isCheckpoint(contents) ? try Checkpoint.decode(contents, source: weights) : nil
             inputShape = try trained?.inputShape ?? ModelZoo.entry(model).inputShape
+            if inputShape != (try ModelZoo.entry(model).inputShape) {
+                try Classifier.requireInput(network, name: model, shape: inputShape, source: weights, op: "predict")
+            }
         } else {
             throw ValidationError("give --model and --weights, or --onnx")
         }
@@ -66,8 +69,9 @@ struct PredictCommand: ParsableCommand {
         // (in one layout: timing both would cost more passes than a few images save).
         let frozen = images.count > 1 ? try network.frozen(layout: .channelsLast) : nil
         var results: [[String: Any]] = []
-        for path in images {
-            let image = try Image.read(path: path, channels: channels)
+        for argument in images {
+            let file = RawArguments.path(argument), path = file.description  // a name that is not UTF-8 as \xNN
+            let image = try Image.read(path: file, channels: channels)
             let x = try ImageTransforms.standard(image, inputShape: inputShape, normalization: normalization)
                 .reshaped([1] + inputShape)
             let logits = try frozen?(x) ?? withNoGrad { try network(x) }

@@ -36,8 +36,21 @@ func seeds() throws -> [(name: String, bytes: [UInt8])] {
         try checkpoint.save(to: path)
         seeds.append((name + ".safetensors", Array(try Data(contentsOf: URL(fileURLWithPath: path)))))
     }
+    // Metadata at the edges of what decode accepts (input shapes, normalisation, class names).
+    var contents = try SafeTensors.decode(Data(seeds[0].bytes), source: "seed")
+    for (name, key, value) in metadataEdges {
+        contents.metadata[key] = value
+        seeds.append(("sgd-epoch-\(name).safetensors", Array(try SafeTensors.encode(contents))))
+    }
     return seeds
 }
+
+/// (seed name, metadata key, value): each replaces one field of the SGD checkpoint.
+let metadataEdges = [
+    ("shape-empty", "input_shape", "[]"), ("shape-huge", "input_shape", "[3, 9223372036854775807, 8192]"),
+    ("shape-max", "input_shape", "[3, 8192, 8192]"), ("norm-zero-std", "normalization", #"{"mean":[0.5],"std":[0]}"#),
+    ("names-duplicate", "class_names", #"["a","b","a"]"#), ("names-nested", "class_names", "[[[[[\"a\"]]]]]"),
+]
 
 @_cdecl("FuzzCheckpoint_main")
 func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {

@@ -35,10 +35,17 @@ func seeds() throws -> [(name: String, bytes: [UInt8])] {
                            ("bool", "BOOL", [1], 1), ("empty", "F32", [0, 4], 0)],
                           payload: (0..<46).map { UInt8($0 * 37 & 255) })
     return [("written.safetensors", Array(written)), ("dtypes.safetensors", dtypes),
-            ("empty.safetensors", try file([], payload: []))]
+            ("empty.safetensors", try file([], payload: [])), ("deep-header.safetensors", deepHeader)]
 }
 
 @_cdecl("FuzzSafeTensors_main")
 func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     fuzzerMain(argc, argv, seeds: seeds, fuzzOneInput)
+}
+
+/// A header of arrays nested 1,000 deep (JSONSerialization refuses past 512).
+var deepHeader: [UInt8] {
+    var json = Array((String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000)).utf8)
+    while json.count % 8 != 0 { json.append(0x20) }
+    return withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) } + json
 }

@@ -43,7 +43,11 @@ public enum CIFAR {
         let classNames = try names(folder, variant: variant, labelLevel: labelLevel)
         var pixels = [UInt8](), labels = [Int]()
         for path in files {
-            let batch = try parse(try RegularFile.bytes(path, op: variant.rawValue), variant: variant, labelLevel: labelLevel, classes: classNames.count, source: path)
+            let batch = try parse(try batchBytes(path, variant: variant), variant: variant, labelLevel: labelLevel,
+                                  classes: classNames.count, source: path)
+            // Growing the set copies it: the old and the new array live at once.
+            try MemoryBudget.require(MemoryBudget.product([pixels.count + batch.pixels.count, 2]) ?? .max, op: variant.rawValue,
+                                     what: "\(path): \(labels.count + batch.labels.count) images")
             pixels += batch.pixels
             labels += batch.labels
         }
@@ -91,6 +95,19 @@ public enum CIFAR {
         return (pixels, labels)
     }
 
+    /// A batch file's bytes, decompressed: a plain file larger than ``maximumRecordsPerFile``
+    /// records is refused by its size before it is read, and a gzipped one is inflated from the
+    /// file up to that many records (what follows its gzip stream is never read).
+    static func batchBytes(_ path: String, variant: Variant) throws -> [UInt8] {
+        let file = try RegularFile.open(RawPath(path), op: variant.rawValue)
+        let limit = maximumRecordsPerFile * (variant == .cifar10 ? 3073 : 3074)
+        if Gzip.isGzipped(try file.prefix(2)) { return try Gzip.decompress(file: file, limit: limit) }
+        guard file.size <= limit else {
+            throw ConvNetError(op: variant.rawValue, "\(path): \(file.size) bytes is more than \(maximumRecordsPerFile) records; not a CIFAR batch")
+        }
+        return try file.bytes(at: 0, count: file.size)
+    }
+
     /// `directory`, or the archive's folder inside it.
     static func dataFolder(_ directory: String, variant: Variant) throws -> String {
         var isFolder: ObjCBool = false
@@ -133,11 +150,8 @@ public enum CIFAR {
             if variant == .cifar10 { return cifar10Names }
             return (0..<expected).map { "class \($0)" }
         }
-        let bytes = try Gzip.readFile(path, op: variant.rawValue, limit: 1 << 20)
-        guard let text = String(bytes: bytes, encoding: .utf8) else {
-            throw ConvNetError(op: variant.rawValue, "\(path): not UTF-8 text (expected one class name per line)")
-        }
-        let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let names = try ClassNameFile.parse(Gzip.readFile(path, op: variant.rawValue, limit: 1 << 20), source: path,
+                                            op: variant.rawValue)
         guard names.count == expected else {
             throw ConvNetError(op: variant.rawValue, "\(path) lists \(names.count) class names; \(variant == .cifar10 ? "CIFAR-10" : "CIFAR-100") \(variant == .cifar100 ? "(\(labelLevel.rawValue) labels) " : "")has \(expected)")
         }

@@ -74,6 +74,17 @@ public struct DataLoader: Sendable {
         (self.convention, self.augmentation, self.augmentationSeed, self.workers) = (convention, augmentation, augmentationSeed, workers)
         self.shard = shard
         var outputSize = (dataset.height, dataset.width)
+        // The sizes first: batches (two in flight while prefetching) and a pipeline that grows
+        // images past memory are refused before the first image is made.
+        let plan = try augmentation.footprint(for: ImageSize(height: dataset.height, width: dataset.width))
+        let c = dataset.channels, batch = min(batchSize, max(dataset.count, 1))
+        let batchBytes = MemoryBudget.product([batch, c, plan.output.height, plan.output.width, MemoryLayout<Float>.size, prefetch ? 2 : 1])
+        let workingBytes = augmentation.transforms.isEmpty ? 0 : MemoryBudget.product([workers, c, plan.pixels, MemoryLayout<Float>.size])
+        let images = "\(batch) \(c)×\(plan.output.height)×\(plan.output.width) float images"
+        try MemoryBudget.require(MemoryBudget.sum([batchBytes ?? .max, workingBytes ?? .max]) ?? .max,
+                                 op: augmentation.transforms.isEmpty ? "DataLoader" : "--augment",
+                                 what: augmentation.transforms.isEmpty ? "batches of \(images)"
+                                     : "\(augmentation) on \(c)×\(dataset.height)×\(dataset.width) images (batches of \(images), and \(workers) worker\(workers == 1 ? "" : "s") holding up to \(plan.pixels) pixels × \(c) channels each)")
         if !augmentation.transforms.isEmpty && dataset.count > 0 {
             // Every transform's output size depends only on its input size: one image tells the batch shape.
             var probe = RandomGenerator(seed: 0)

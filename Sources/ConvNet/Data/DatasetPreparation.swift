@@ -5,19 +5,41 @@ public enum Holdout: Sendable, Equatable, CustomStringConvertible {
     case count(Int)
     case fraction(Double)
 
-    /// Reads `1000` (images) or `0.25` / `25%` (a fraction).
-    /// - Throws: ``ConvNetError`` naming `--holdout` for anything else.
+    /// Reads `1000` (images), `0.25` (a fraction) or `25%` / `25 %` (a percentage, 0–100).
+    /// - Throws: ``ConvNetError`` naming `--holdout` and the reason: not a number, or one that
+    ///   holds out nothing (0, 0 %) or everything (1.0, 100 %, and beyond) — nothing would be left
+    ///   to evaluate on, or to train on.
     public init(parsing text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.hasSuffix("%"), let percent = Double(trimmed.dropLast()), percent > 0, percent < 100 {
+        func fail(_ reason: String) -> ConvNetError { ConvNetError(op: "--holdout", "\(text): \(reason)") }
+        if trimmed.hasSuffix("%") {
+            guard let percent = Double(trimmed.dropLast().trimmingCharacters(in: .whitespaces)), percent.isFinite else {
+                throw fail("not a percentage (expected a number from 0 to 100 before the %, e.g. 25%)")
+            }
+            guard percent > 0 else { throw fail("a holdout of \(Self.text(percent)) % leaves nothing to evaluate on (hold out more than 0 %)") }
+            guard percent < 100 else {
+                throw fail(percent == 100 ? "a holdout of 100 % leaves nothing to train on (hold out less than 100 %)"
+                           : "\(Self.text(percent)) % is more than the whole training set (a percentage lies between 0 and 100)")
+            }
             self = .fraction(percent / 100)
-        } else if let n = Int(trimmed), n >= 1 {
+        } else if let n = Int(trimmed) {
+            guard n >= 1 else { throw fail("holding out \(n) images leaves nothing to evaluate on (hold out at least 1)") }
             self = .count(n)
-        } else if let x = Double(trimmed), x > 0, x < 1 {
+        } else if let x = Double(trimmed), x.isFinite {
+            guard x > 0 else { throw fail("a holdout of \(Self.text(x)) leaves nothing to evaluate on (a fraction lies between 0 and 1)") }
+            guard x < 1 else {
+                throw fail(x == 1 ? "a fraction of 1 is the whole training set and leaves nothing to train on (a fraction lies between 0 and 1)"
+                           : "\(Self.text(x)) is neither a whole number of images nor a fraction between 0 and 1")
+            }
             self = .fraction(x)
         } else {
-            throw ConvNetError(op: "--holdout", "\"\(text)\" must be a number of images (1000), a fraction (0.25) or a percentage (25%)")
+            throw fail("must be a number of images (1000), a fraction (0.25) or a percentage (25%)")
         }
+    }
+
+    /// `25` rather than `25.0`.
+    private static func text(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
     }
 
     /// Images held out of `total`.

@@ -34,61 +34,92 @@ public enum Gzip {
     ///   the limits.
     public static func decompress(_ input: [UInt8], source: String, limit: Int = defaultLimit,
                                   expectedSize: (([UInt8]) throws -> Int?)? = nil) throws -> [UInt8] {
+        var given = false
+        return try inflateStream(compressedBytes: input.count, source: source, limit: limit, expectedSize: expectedSize) {
+            defer { given = true }
+            return given ? nil : input
+        }
+    }
+
+    /// ``decompress(_:source:limit:expectedSize:)`` reading the compressed bytes from `file` a
+    /// mebibyte at a time: only as much of the file as the gzip stream takes is read (bytes after
+    /// its end, however many, are not).
+    static func decompress(file: OpenedFile, limit: Int = defaultLimit,
+                           expectedSize: (([UInt8]) throws -> Int?)? = nil) throws -> [UInt8] {
+        var offset = 0
+        return try inflateStream(compressedBytes: file.size, source: file.name, limit: limit, expectedSize: expectedSize) {
+            let piece = try file.prefix(1 << 20, at: offset)
+            offset += piece.count
+            return piece.isEmpty ? nil : piece
+        }
+    }
+
+    /// Inflates the pieces `next` returns (nil: no more) as ``decompress(_:source:limit:expectedSize:)``
+    /// describes; `compressedBytes` is their total, for deflate's ratio.
+    private static func inflateStream(compressedBytes: Int, source: String, limit: Int,
+                                      expectedSize: (([UInt8]) throws -> Int?)?, next: () throws -> [UInt8]?) throws -> [UInt8] {
         var stream = z_stream()
         // 15 + 16: a gzip (not raw zlib) stream with the largest window.
         guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw ConvNetError(op: "gzip", "\(source): cannot initialise zlib")
         }
         defer { inflateEnd(&stream) }
-        let ceiling = input.count.multipliedReportingOverflow(by: maximumRatio)
+        let ceiling = compressedBytes.multipliedReportingOverflow(by: maximumRatio)
         let possible = ceiling.overflow ? Int.max : ceiling.partialValue
         var output = [UInt8]()
         var bound = limit            // the most bytes accepted: `limit`, then the declared size
         var declared: Int? = nil
         var buffer = [UInt8](repeating: 0, count: chunk)
         var status: Int32 = Z_OK
-        try input.withUnsafeBufferPointer { inBuf in
-            stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
-            stream.avail_in = uInt(inBuf.count)
-            repeat {
-                status = buffer.withUnsafeMutableBufferPointer { out in
-                    stream.next_out = out.baseAddress
-                    stream.avail_out = uInt(chunk)
-                    return inflate(&stream, Z_NO_FLUSH)
-                }
-                guard status == Z_OK || status == Z_STREAM_END else {
-                    let reason = status == Z_DATA_ERROR ? "corrupt data" : status == Z_BUF_ERROR ? "truncated stream" : "zlib error \(status)"
-                    throw ConvNetError(op: "gzip", "\(source): \(reason) after \(output.count) decompressed bytes")
-                }
-                let produced = chunk - Int(stream.avail_out)
-                guard produced <= bound - output.count else {
-                    throw ConvNetError(op: "gzip", declared.map { "\(source): decompresses to more than the \($0) bytes its header declares" }
-                                       ?? "\(source): decompresses to more than \(limit) bytes; refusing it")
-                }
-                output.append(contentsOf: buffer[0..<produced])
-                if declared == nil, let expectedSize, let size = try expectedSize(output) {
-                    guard size <= limit, size <= possible else {
-                        let why = size > limit ? "more than the \(limit)-byte limit" : "more than \(input.count) compressed bytes can hold (deflate expands at most \(maximumRatio):1)"
-                        throw ConvNetError(op: "gzip", "\(source): its header declares \(size) bytes, \(why); damaged or forged")
+        while status != Z_STREAM_END, let piece = try next() {
+            try piece.withUnsafeBufferPointer { inBuf in
+                stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
+                stream.avail_in = uInt(inBuf.count)
+                repeat {
+                    status = buffer.withUnsafeMutableBufferPointer { out in
+                        stream.next_out = out.baseAddress
+                        stream.avail_out = uInt(chunk)
+                        return inflate(&stream, Z_NO_FLUSH)
                     }
-                    guard output.count <= size else {
-                        throw ConvNetError(op: "gzip", "\(source): decompresses to more than the \(size) bytes its header declares")
+                    // Z_BUF_ERROR: no progress without more input (the next piece, or a truncated stream).
+                    if status == Z_BUF_ERROR { break }
+                    guard status == Z_OK || status == Z_STREAM_END else {
+                        let reason = status == Z_DATA_ERROR ? "corrupt data" : "zlib error \(status)"
+                        throw ConvNetError(op: "gzip", "\(source): \(reason) after \(output.count) decompressed bytes")
                     }
-                    declared = size
-                    bound = size
-                    output.reserveCapacity(size)
-                }
-                if status != Z_STREAM_END && stream.avail_in == 0 && stream.avail_out != 0 {
-                    throw ConvNetError(op: "gzip", "\(source): truncated stream (ended after \(output.count) decompressed bytes)")
-                }
-            } while status != Z_STREAM_END
+                    let produced = chunk - Int(stream.avail_out)
+                    guard produced <= bound - output.count else {
+                        throw ConvNetError(op: "gzip", declared.map { "\(source): decompresses to more than the \($0) bytes its header declares" }
+                                           ?? "\(source): decompresses to more than \(limit) bytes; refusing it")
+                    }
+                    output.append(contentsOf: buffer[0..<produced])
+                    if declared == nil, let expectedSize, let size = try expectedSize(output) {
+                        guard size <= limit, size <= possible else {
+                            let why = size > limit ? "more than the \(limit)-byte limit" : "more than \(compressedBytes) compressed bytes can hold (deflate expands at most \(maximumRatio):1)"
+                            throw ConvNetError(op: "gzip", "\(source): its header declares \(size) bytes, \(why); damaged or forged")
+                        }
+                        guard output.count <= size else {
+                            throw ConvNetError(op: "gzip", "\(source): decompresses to more than the \(size) bytes its header declares")
+                        }
+                        try MemoryBudget.require(size, op: "gzip", what: "\(source): the \(size) bytes its header declares")
+                        declared = size
+                        bound = size
+                        output.reserveCapacity(size)
+                    }
+                } while status != Z_STREAM_END && (stream.avail_in > 0 || stream.avail_out == 0)
+            }
+        }
+        guard status == Z_STREAM_END else {
+            throw ConvNetError(op: "gzip", "\(source): truncated stream (ended after \(output.count) decompressed bytes)")
         }
         return output
     }
 
     /// Reads a file, decompressing it if it is gzipped, to at most `limit` bytes.
     static func readFile(_ path: String, op: String = "read", limit: Int = defaultLimit) throws -> [UInt8] {
-        let bytes = try RegularFile.bytes(path, op: op, limit: limit)
-        return isGzipped(bytes) ? try decompress(bytes, source: path, limit: limit) : bytes
+        let file = try RegularFile.open(RawPath(path), op: op)
+        if isGzipped(try file.prefix(2)) { return try decompress(file: file, limit: limit) }
+        guard file.size <= limit else { throw ConvNetError(op: op, "\(path): \(file.size) bytes is more than the \(limit)-byte limit for such a file") }
+        return try file.bytes(at: 0, count: file.size)
     }
 }

@@ -10,8 +10,23 @@ public struct IDXArray: Sendable {
     /// Parses an IDX file (plain or gzipped).
     /// - Throws: ``ConvNetError`` naming the file for a wrong magic number, an unsupported type,
     ///   or a size that disagrees with the header.
+    ///
+    /// The header is read first: a plain file whose size disagrees with it is refused before its
+    /// values are read, and a gzipped one is inflated straight from the file, so that neither a
+    /// forged header nor bytes after the data (a sparse file of gigabytes) are ever allocated.
     public static func read(path: String) throws -> IDXArray {
-        try parse(try RegularFile.bytes(path, op: "idx"), source: path)
+        let file = try RegularFile.open(RawPath(path), op: "idx")
+        let start = try file.prefix(4 + 4 * 255)  // the longest header: 255 dimensions
+        if Gzip.isGzipped(start) {
+            let inflated = try Gzip.decompress(file: file) { prefix in
+                try header(prefix, source: path).map { $0.size + $0.count }
+            }
+            return try parsePlain(inflated, source: path)
+        }
+        if let (shape, headerSize, count) = try header(start, source: path), file.size - headerSize != count {
+            throw sizeMismatch(shape: shape, count: count, holds: file.size - headerSize, source: path)
+        }
+        return try parsePlain(try file.bytes(at: 0, count: file.size), source: path)
     }
 
     /// Parses the bytes of an IDX file, plain or gzipped; `source` names them in errors.
@@ -35,9 +50,13 @@ public struct IDXArray: Sendable {
                                : "\(source): header declares \(data[3]) dimensions but the file has only \(data.count) bytes")
         }
         guard data.count - headerSize == count else {
-            throw ConvNetError(op: "idx", "\(source): header says \(shape.map(String.init).joined(separator: "×")) = \(count) values but the file holds \(data.count - headerSize)\(data.count - headerSize < count ? " (truncated?)" : "")")
+            throw sizeMismatch(shape: shape, count: count, holds: data.count - headerSize, source: source)
         }
         return IDXArray(shape: shape, bytes: Array(data[headerSize...]))
+    }
+
+    private static func sizeMismatch(shape: [Int], count: Int, holds: Int, source: String) -> ConvNetError {
+        ConvNetError(op: "idx", "\(source): header says \(shape.map(String.init).joined(separator: "×")) = \(count) values but the file holds \(holds)\(holds < count ? " (truncated?)" : "")")
     }
 
     /// The header at the start of `data`: the shape, the header's size in bytes and the number of

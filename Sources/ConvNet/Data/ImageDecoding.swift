@@ -60,6 +60,8 @@ extension Image {
         var header = cic_header()
         guard cic_read_header(data, bytes.count, &header, &error) == 0 else { throw failure() }
         let (width, height) = (Int(header.width), Int(header.height))
+        try MemoryBudget.require(product: [width, height, channels], op: "image",
+                                 what: "\(source): decoding a \(width)×\(height) image to \(channels) channel\(channels == 1 ? "" : "s")")
         var status: Int32 = 0
         let pixels = [UInt8](unsafeUninitializedCapacity: width * height * channels) { buffer, count in
             status = cic_decode(data, bytes.count, Int32(channels), buffer.baseAddress, buffer.count, &error)
@@ -86,7 +88,13 @@ extension Image {
     /// - Throws: ``ConvNetError`` naming the file: missing or unreadable, empty, not a PNG or
     ///   JPEG, or the decoder's reason.
     public static func read(path: String, channels: Int = 3) throws -> Image {
-        try decode(readFile(path), channels: channels, source: path)
+        try read(path: RawPath(path), channels: channels)
+    }
+
+    /// ``read(path:channels:)`` for a path given by its bytes (any name Linux allows); messages
+    /// show it with ``RawPath/description``.
+    public static func read(path: RawPath, channels: Int = 3) throws -> Image {
+        try decode(readFile(path), channels: channels, source: path.description)
     }
 
     /// The size a PNG or JPEG header gives, without decoding the image (the checks `decode` makes
@@ -103,11 +111,6 @@ extension Image {
         return (Int(header.width), Int(header.height))
     }
 
-    /// A whole file's bytes (regular files only: a FIFO or folder is an error, not a hang).
-    /// - Throws: ``ConvNetError`` naming the file and the system's reason.
-    static func readFile(_ path: String) throws -> [UInt8] {
-        try RegularFile.bytes(path, op: "image")
-    }
 }
 
 /// The text of a C error buffer (zero-terminated).

@@ -21,13 +21,23 @@ import Foundation
 public struct ImageFolder: Sendable {
     /// One image file and its class.
     public struct Sample: Sendable, Equatable {
-        /// The file: the root, the class folder and the path below it, joined with "/".
+        /// The file: the root, the class folder and the path below it, joined with "/", as
+        /// messages show it (bytes that are not UTF-8 written `\xNN`, see ``RawPath``).
         public var path: String
+        /// The file's path exactly as the file system spells it (what is opened).
+        public var file: RawPath
         /// The class: its index in ``ImageFolder/classNames``.
         public var label: Int
 
+        /// A sample whose path is valid text.
         public init(path: String, label: Int) {
-            self.path = path
+            self.init(file: RawPath(path), label: label)
+        }
+
+        /// A sample whose path may hold any bytes Linux allows in a name.
+        public init(file: RawPath, label: Int) {
+            self.path = file.description
+            self.file = file
             self.label = label
         }
     }
@@ -51,16 +61,19 @@ public struct ImageFolder: Sendable {
             throw ConvNetError(op: "image folder", "\(root): no such folder")
         }
         guard isDirectory.boolValue else { throw ConvNetError(op: "image folder", "\(root): not a folder") }
-        let classes = try Self.entries(of: root).filter(\.isDirectory).map(\.name)
+        let rootPath = RawPath(root)
+        let classFolders = try Self.entries(of: rootPath).filter(\.isDirectory).map(\.name)
+        // A class folder's name that is not UTF-8 is named as messages show paths (`\xNN`).
+        let classes = classFolders.map(RawPath.readable)
         guard !classes.isEmpty else {
             throw ConvNetError(op: "image folder", "\(root): no class folders (expected ROOT/CLASS/IMAGE, as torchvision's ImageFolder)")
         }
         var samples: [Sample] = []
         var empty: [String] = []
-        for (label, name) in classes.enumerated() {
-            let files = try Self.imageFiles(under: Self.join(root, name))
-            if files.isEmpty { empty.append(name) }
-            samples += files.map { Sample(path: $0, label: label) }
+        for (label, name) in classFolders.enumerated() {
+            let files = try Self.imageFiles(under: rootPath.appending(name))
+            if files.isEmpty { empty.append(classes[label]) }
+            samples += files.map { Sample(file: $0, label: label) }
         }
         guard !samples.isEmpty else {
             throw ConvNetError(op: "image folder", "\(root): no images in any of its \(classes.count) class folders (looked for \(Self.extensionList))")
@@ -90,47 +103,48 @@ public struct ImageFolder: Sendable {
         folder.hasSuffix("/") ? folder + name : folder + "/" + name
     }
 
-    /// Python's string order: code points, which for UTF-8 is byte order.
-    private static func pythonOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+    /// Python's string order: code points, which for UTF-8 is byte order (names that are not
+    /// UTF-8 sort by their bytes too).
+    private static func pythonOrder(_ a: [UInt8], _ b: [UInt8]) -> Bool { a.lexicographicallyPrecedes(b) }
 
-    /// A folder's entries that do not start with ".", sorted; `isDirectory` follows symbolic links
-    /// (as Python's `DirEntry.is_dir()`).
-    private static func entries(of folder: String) throws -> [(name: String, isDirectory: Bool)] {
-        let names: [String]
+    /// A folder's entries that do not start with ".", sorted, by their raw names; `isDirectory`
+    /// follows symbolic links (as Python's `DirEntry.is_dir()`).
+    private static func entries(of folder: RawPath) throws -> [(name: [UInt8], isDirectory: Bool)] {
+        let names: [[UInt8]]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder)
-        } catch {
-            throw ConvNetError(op: "image folder", "\(folder): cannot list the folder (\(error.localizedDescription))")
+            names = try FolderListing.names(in: folder)
+        } catch let error as FolderListing.Failure {
+            throw ConvNetError(op: "image folder", "\(folder): cannot list the folder (\(error.reason))")
         }
-        return names.filter { !$0.hasPrefix(".") }.sorted(by: pythonOrder).map { name in
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: join(folder, name), isDirectory: &isDirectory)
-            return (name, exists && isDirectory.boolValue)
+        return names.filter { $0.first != UInt8(ascii: ".") }.sorted(by: pythonOrder).map { name in
+            var info = stat()
+            let isDirectory = folder.appending(name).withCString { stat($0, &info) } == 0 && info.st_mode & S_IFMT == S_IFDIR
+            return (name, isDirectory)
         }
     }
 
     /// The image files below `folder` in `sorted(os.walk(folder, followlinks=True))` order. A
     /// folder that a symbolic link leads back into (one of its own ancestors) is not walked again,
     /// where os.walk would go round the loop until the path grew too long.
-    private static func imageFiles(under folder: String) throws -> [String] {
-        var folders: [(path: String, files: [String])] = []
-        var pending: [(path: String, ancestors: Set<[UInt64]>)] = [(folder, [])]
+    private static func imageFiles(under folder: RawPath) throws -> [RawPath] {
+        var folders: [(path: RawPath, files: [[UInt8]])] = []
+        var pending: [(path: RawPath, ancestors: Set<[UInt64]>)] = [(folder, [])]
         while let (current, ancestors) = pending.popLast() {
             var info = stat(), identity: [UInt64] = []
-            if stat(current, &info) == 0 { identity = [UInt64(info.st_dev), UInt64(info.st_ino)] }
+            if current.withCString({ stat($0, &info) }) == 0 { identity = [UInt64(info.st_dev), UInt64(info.st_ino)] }
             guard !ancestors.contains(identity) else { continue }
             let children = try entries(of: current)
             folders.append((current, children.filter { !$0.isDirectory }.map(\.name)))
             let inside = ancestors.union([identity])
-            pending += children.filter(\.isDirectory).map { (join(current, $0.name), inside) }
+            pending += children.filter(\.isDirectory).map { (current.appending($0.name), inside) }
         }
         // os.walk yields (dirpath, dirnames, filenames) tuples; sorted() orders them by dirpath.
-        folders.sort { pythonOrder($0.path, $1.path) }
+        folders.sort { pythonOrder($0.path.bytes, $1.path.bytes) }
         return folders.flatMap { entry in
             entry.files.filter { name in
-                guard let dot = name.lastIndex(of: ".") else { return false }
-                return extensions.contains(name[name.index(after: dot)...].lowercased())
-            }.map { join(entry.path, $0) }
+                guard let dot = name.lastIndex(of: UInt8(ascii: ".")) else { return false }
+                return extensions.contains(RawPath.readable(Array(name[(dot + 1)...])).lowercased())
+            }.map { entry.path.appending($0) }
         }
     }
 }

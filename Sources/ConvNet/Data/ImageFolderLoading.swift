@@ -51,7 +51,7 @@ extension ImageFolder {
             Self.run(workers: min(workers, samples.count)) {
                 while let i = state.claim() {
                     do {
-                        var image = try Image.read(path: samples[i].path, channels: channels)
+                        var image = try Image.read(path: samples[i].file, channels: channels)
                         if let imageSize {
                             image = try ImageTransforms.centerCrop(ImageTransforms.resize(image, shorterSide: imageSize),
                                                                    width: imageSize, height: imageSize)
@@ -103,7 +103,7 @@ extension ImageFolder {
     private func firstSize(skipBadImages: Bool) throws -> (Int, Int, String?)? {
         for sample in samples {
             do {
-                let bytes = try Image.readFile(sample.path)
+                let bytes = try Image.readFile(sample.file)
                 let header = try Image.header(bytes, source: sample.path)
                 return (header.width, header.height, sample.path)
             } catch let error as ConvNetError where !skipBadImages {

@@ -28,7 +28,9 @@ public enum FilterGrid {
         let tileSize = kh * kw * channels  // the values of one tile, [channel, y, x]
         for tile in 0..<tiles {
             let slice = values[tile * tileSize..<(tile + 1) * tileSize]
-            let low = slice.min()!, high = slice.max()!
+            // In Double, so that neither a range near ±3e38 nor a subnormal one overflows.
+            let finite = slice.filter(\.isFinite)
+            let low = Double(finite.min() ?? 0), high = Double(finite.max() ?? 0)
             let range = high > low ? high - low : 1
             let left = scale + (tile % columns) * (tileWidth + scale), top = scale + (tile / columns) * (tileHeight + scale)
             for y in 0..<tileHeight {
@@ -36,7 +38,7 @@ public enum FilterGrid {
                     for c in 0..<channels {
                         let value = slice[slice.startIndex + (c * kh + y / scale) * kw + x / scale]
                         // Non-finite weights (a run resumed with --allow-nonfinite) draw black.
-                        let level = ((value - low) / range * 255).rounded()
+                        let level = ((Double(value) - low) / range * 255).rounded()
                         pixels[((top + y) * width + left + x) * channels + c] = level.isFinite ? UInt8(Swift.min(Swift.max(level, 0), 255)) : 0
                     }
                 }

@@ -27,9 +27,7 @@ public enum TensorBoardEvents {
     /// - Throws: ``ConvNetError`` naming the file for an unreadable file, a truncated record, a CRC
     ///   that does not match, or a record that is not an Event protobuf.
     public static func read(path: String) throws -> [TensorBoardEvent] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConvNetError(op: "tensorboard", "cannot read \(path)")
-        }
+        let data = try RegularFile.data(path, op: "tensorboard")
         return try TFRecord.records(in: data, name: path).enumerated().map { index, record in
             let event: Tensorflow_Event
             do {

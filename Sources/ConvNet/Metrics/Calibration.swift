@@ -30,8 +30,10 @@ public struct Calibration: Sendable, Equatable {
         var count = [Int](repeating: 0, count: binCount)
         var hits = [Double](repeating: 0, count: binCount), sums = [Double](repeating: 0, count: binCount)
         for (c, ok) in zip(confidences, correct) {
-            // (i/B, (i+1)/B] → i: the ceiling of c·B, less one, kept inside the range.
-            let i = min(binCount - 1, max(0, Int((c * Double(binCount)).rounded(.up)) - 1))
+            // (i/B, (i+1)/B] → i: the ceiling of c·B, less one, kept inside the range (a
+            // confidence outside [0, 1], or NaN, lands in an end bin instead of trapping).
+            let scaled = (c.isNaN ? 0 : min(max(c, 0), 1)) * Double(binCount)
+            let i = min(binCount - 1, max(0, Int(scaled.rounded(.up)) - 1))
             count[i] += 1
             sums[i] += c
             if ok { hits[i] += 1 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A macro and a support-weighted average over classes; `nil` where no class has the figure.
 public struct ClassAverage: Sendable, Equatable {
     /// The unweighted mean over the classes that have the figure.
@@ -24,9 +26,10 @@ public struct ClassFigures: Sendable, Equatable {
     public var f1: Double
     /// Samples whose true class this is.
     public var support: Int
-    /// Area under the ROC curve; `nil` when the labels hold no sample of the class, or nothing else.
+    /// Area under the ROC curve; `nil` when the labels hold no sample of the class, or nothing
+    /// else, or when the scores were too many to keep (``ClassificationMetrics/rankingComputed``).
     public var rocAUC: Double?
-    /// Step-wise average precision; `nil` when the labels hold no sample of the class.
+    /// Step-wise average precision; `nil` when the labels hold no sample of the class (or as `rocAUC`).
     public var averagePrecision: Double?
 }
 
@@ -41,8 +44,27 @@ public struct ClassFigures: Sendable, Equatable {
 ///   the classes that have one. Average precision of a class that never occurs is `nil` and left
 ///   out of the averages the same way (scikit-learn's multiclass AP refuses such labels too).
 ///
-/// Cost: one sort per class for its curves, O(n log n · classes).
+/// Many classes: memory and output stay linear in samples + classes. The confusion matrix keeps
+/// only the cells that occur; ROC AUC and average precision, which need every score of every
+/// class, are computed while samples × classes is at most ``maximumScoreCells`` (and fits in
+/// memory) and are otherwise left out with a note; curves are kept for at most
+/// ``curveClassLimit`` classes. Everything else stays exact at any class count.
+///
+/// Cost: one sort per class for its ROC AUC and AP, O(n log n · classes).
 public struct ClassificationMetrics: Sendable {
+    /// Up to this many classes (CIFAR-100's 100) the confusion matrix is printed, written to JSON
+    /// and drawn cell by cell; beyond, it is summarised (its most frequent confusions, a per-class
+    /// table, a heat map drawn as one image).
+    public static let detailedClassLimit = 100
+    /// The confusions listed in place of a matrix beyond ``detailedClassLimit`` classes.
+    public static let topConfusionCount = 20
+    /// The most scores (samples × classes) kept for ROC AUC and average precision: 2²⁴, 64 MB of
+    /// Float (e.g. 10,000 images × 1,000 classes, or CIFAR-100's test set 16 times over).
+    public static let maximumScoreCells = 1 << 24
+    /// Curves are kept for every class up to this many classes, else for the 5 with the lowest
+    /// and the 5 with the highest ROC AUC.
+    public static let curveClassLimit = 10
+
     /// Samples scored.
     public var samples: Int
     /// Fraction of samples whose highest-probability class (the first, among ties) is the true one.
@@ -67,61 +89,117 @@ public struct ClassificationMetrics: Sendable {
     public var averagePrecision: ClassAverage
     /// Reliability-diagram bins and expected calibration error.
     public var calibration: Calibration
-    /// Each class's ROC curve (`nil` where undefined).
-    public var rocCurves: [ROCCurve?]
-    /// Each class's precision-recall curve (`nil` where the class never occurs).
-    public var precisionRecallCurves: [PrecisionRecallCurve?]
+    /// The ROC curves kept (see ``curveClassLimit``), by class; a kept class without one has
+    /// no ROC curve (no positive or no negative sample).
+    public var rocCurves: [Int: ROCCurve]
+    /// The precision-recall curves kept, by class (none for a class that never occurs).
+    public var precisionRecallCurves: [Int: PrecisionRecallCurve]
+    /// False when the scores were more than ``maximumScoreCells`` (or than memory holds): ROC AUC,
+    /// average precision and the curves were then not computed.
+    public var rankingComputed: Bool
+    /// What was summarised or left out and why, for the user.
+    public var notes: [String]
 
     /// The figures of `probabilities` (`[n, classes]`, row-major, each row summing to 1) against
     /// `labels`.
     /// - Throws: ``ConvNetError`` when the sizes disagree, a label is outside `0..<classes`, or a
     ///   score is not finite.
     public init(probabilities: [Double], labels: [Int], classes: Int, topK: Int = 5, calibrationBins: Int = 15) throws {
-        guard classes > 0, topK > 0, calibrationBins > 0 else {
-            throw ConvNetError(op: "metrics", "classes, top-k and bins must be positive (\(classes), \(topK), \(calibrationBins))")
-        }
+        var tallies = try Tallies(classes: classes, topK: topK, calibrationBins: calibrationBins)
         guard probabilities.count == labels.count * classes else {
             throw ConvNetError(op: "metrics", "\(probabilities.count) scores for \(labels.count) labels of \(classes) classes")
         }
         guard probabilities.allSatisfy(\.isFinite) else { throw ConvNetError(op: "metrics", "scores hold NaN or infinity") }
-        let n = labels.count
-        var predictions = [Int](), confidences = [Double]()
-        predictions.reserveCapacity(n)
-        confidences.reserveCapacity(n)
-        for i in 0..<n {
-            var best = 0
-            for j in 1..<classes where probabilities[i * classes + j] > probabilities[i * classes + best] { best = j }
-            predictions.append(best)
-            confidences.append(probabilities[i * classes + best])
+        try probabilities.withUnsafeBufferPointer { p in
+            for (i, y) in labels.enumerated() { try tallies.add(row: UnsafeBufferPointer(rebasing: p[(i * classes)..<((i + 1) * classes)]), label: y) }
         }
-        let confusion = try ConfusionMatrix(predictions: predictions, labels: labels, classes: classes)
-        var rocCurves: [ROCCurve?] = [], prCurves: [PrecisionRecallCurve?] = []
-        var column = [Double](repeating: 0, count: n)
-        for c in 0..<classes {
-            for i in 0..<n { column[i] = probabilities[i * classes + c] }
-            let positive = labels.map { $0 == c }
-            rocCurves.append(ROCCurve(scores: column, positive: positive))
-            prCurves.append(PrecisionRecallCurve(scores: column, positive: positive))
+        self.init(tallies, scores: { c in (0..<labels.count).map { probabilities[$0 * classes + c] } })
+    }
+
+    /// The figures of what `tallies` gathered; `scores(c)` gives class c's score of every sample
+    /// (nil: not kept).
+    init(_ tallies: Tallies, scores: ((Int) -> [Double])?, notes: [String] = []) {
+        let classes = tallies.classes, labels = tallies.labels, n = labels.count
+        let confusion = tallies.confusion
+        var aucs = [Double?](repeating: nil, count: classes), aps = [Double?](repeating: nil, count: classes)
+        var rocCurves: [Int: ROCCurve] = [:], prCurves: [Int: PrecisionRecallCurve] = [:]
+        if let scores {
+            func curves(_ c: Int) -> (ROCCurve?, PrecisionRecallCurve?) {
+                let counts = ThresholdCounts(scores: scores(c), positive: labels.map { $0 == c })
+                return (ROCCurve(counts: counts), PrecisionRecallCurve(counts: counts))
+            }
+            for c in 0..<classes {
+                let (roc, pr) = curves(c)
+                (aucs[c], aps[c]) = (roc?.area, pr?.averagePrecision)
+                if classes <= Self.curveClassLimit { (rocCurves[c], prCurves[c]) = (roc, pr) }
+            }
+            if classes > Self.curveClassLimit {
+                // The 5 lowest and the 5 highest ROC AUCs (ties by class), curves computed again.
+                let ranked = (0..<classes).filter { aucs[$0] != nil }.sorted { (aucs[$0]!, $0) < (aucs[$1]!, $1) }
+                for c in Set(ranked.prefix(Self.curveClassLimit / 2) + ranked.suffix(Self.curveClassLimit / 2)) {
+                    (rocCurves[c], prCurves[c]) = curves(c)
+                }
+            }
         }
         samples = n
-        accuracy = Double(zip(predictions, labels).filter { $0 == $1 }.count) / Double(max(n, 1))
-        self.topK = topK
-        topKAccuracy = ScoreAccuracy.topK(probabilities, labels: labels, classes: classes, k: topK)
-        logLoss = ScoreAccuracy.logLoss(probabilities, labels: labels, classes: classes)
+        accuracy = Double((0..<classes).reduce(0) { $0 + confusion.count(label: $1, prediction: $1) }) / Double(max(n, 1))
+        topK = tallies.topK
+        topKAccuracy = Double(tallies.topKHits) / Double(max(n, 1))
+        logLoss = tallies.logLossSum / Double(max(n, 1))
         self.confusion = confusion
         perClass = (0..<classes).map { c in
             ClassFigures(precision: confusion.precision(c), recall: confusion.recall(c), f1: confusion.f1(c),
-                         support: confusion.support(c), rocAUC: rocCurves[c]?.area,
-                         averagePrecision: prCurves[c]?.averagePrecision)
+                         support: confusion.support(c), rocAUC: aucs[c], averagePrecision: aps[c])
         }
         macro = confusion.macroAverages
         weighted = confusion.weightedAverages
         let support = perClass.map(\.support)
-        rocAUC = ClassAverage(perClass.map(\.rocAUC), support: support)
-        averagePrecision = ClassAverage(perClass.map(\.averagePrecision), support: support)
-        calibration = Calibration(confidences: confidences, correct: zip(predictions, labels).map { $0 == $1 },
-                                  bins: calibrationBins)
+        rocAUC = ClassAverage(aucs, support: support)
+        averagePrecision = ClassAverage(aps, support: support)
+        calibration = Calibration(confidences: tallies.confidences, correct: zip(tallies.predictions, labels).map { $0 == $1 },
+                                  bins: tallies.calibrationBins)
         self.rocCurves = rocCurves
         precisionRecallCurves = prCurves
+        rankingComputed = scores != nil
+        self.notes = notes
+        if classes > Self.detailedClassLimit {
+            self.notes.append("\(classes) classes, more than \(Self.detailedClassLimit): the confusion matrix is summarised by its \(Self.topConfusionCount) most frequent confusions")
+        }
+    }
+}
+
+/// What the figures are made of, gathered one sample's scores at a time (O(1) per class each):
+/// predictions, confidences, top-k hits, the log loss and the confusion counts.
+struct Tallies: Sendable {
+    let classes: Int, topK: Int, calibrationBins: Int
+    var labels: [Int] = [], predictions: [Int] = [], confidences: [Double] = []
+    var topKHits = 0, logLossSum = 0.0
+    var confusion: ConfusionMatrix
+
+    init(classes: Int, topK: Int, calibrationBins: Int) throws {
+        guard classes > 0, topK > 0, calibrationBins > 0 else {
+            throw ConvNetError(op: "metrics", "classes, top-k and bins must be positive (\(classes), \(topK), \(calibrationBins))")
+        }
+        (self.classes, self.topK, self.calibrationBins) = (classes, topK, calibrationBins)
+        confusion = try ConfusionMatrix(classes: classes)
+    }
+
+    /// One sample: its `classes` scores and its true class.
+    mutating func add<Score: BinaryFloatingPoint>(row: UnsafeBufferPointer<Score>, label y: Int) throws {
+        guard (0..<classes).contains(y) else {
+            throw ConvNetError(op: "metrics", "label \(y) is outside 0..<\(classes)")
+        }
+        var best = 0
+        for j in 1..<classes where row[j] > row[best] { best = j }
+        predictions.append(best)
+        labels.append(y)
+        confidences.append(Double(row[best]))
+        try confusion.add(label: y, prediction: best)
+        // scikit-learn's top_k_accuracy_score: among equal scores the higher class ranks first.
+        let s = row[y]
+        var ahead = 0
+        for j in 0..<classes where row[j] > s || (row[j] == s && j > y) { ahead += 1 }
+        if ahead < topK { topKHits += 1 }
+        logLossSum -= log(min(max(Double(s), Double.ulpOfOne), 1 - Double.ulpOfOne))
     }
 }

@@ -13,7 +13,11 @@ public struct PrecisionRecallCurve: Sendable, Equatable {
     /// The curve of `scores` against `positive`, or `nil` when there are no positives (recall is
     /// undefined; scikit-learn warns and sets it to 1).
     public init?(scores: [Double], positive: [Bool]) {
-        let counts = ThresholdCounts(scores: scores, positive: positive)
+        self.init(counts: ThresholdCounts(scores: scores, positive: positive))
+    }
+
+    /// The curve through the operating points of `counts` (nil as ``init(scores:positive:)``).
+    init?(counts: ThresholdCounts) {
         guard let tpTotal = counts.truePositives.last, tpTotal > 0 else { return nil }
         let points = zip(counts.truePositives, counts.falsePositives)
         precision = points.map { tp, fp in tp + fp == 0 ? 0 : tp / (tp + fp) }.reversed() + [1]

@@ -15,7 +15,11 @@ public struct ROCCurve: Sendable, Equatable {
     /// kept where the second difference of the false- or true-positive counts is non-zero, plus
     /// the first and last. This changes neither the drawing nor the area.
     public init?(scores: [Double], positive: [Bool]) {
-        let counts = ThresholdCounts(scores: scores, positive: positive)
+        self.init(counts: ThresholdCounts(scores: scores, positive: positive))
+    }
+
+    /// The curve through the operating points of `counts` (nil as ``init(scores:positive:)``).
+    init?(counts: ThresholdCounts) {
         guard let tpTotal = counts.truePositives.last, let fpTotal = counts.falsePositives.last,
               tpTotal > 0, fpTotal > 0 else { return nil }
         var kept = Array(counts.thresholds.indices)

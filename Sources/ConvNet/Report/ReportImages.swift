@@ -25,10 +25,12 @@ enum ReportImages {
     /// A plane of values as gray pixels, its minimum black and its maximum white.
     static func gray(_ values: ArraySlice<Float>, height: Int, width: Int) throws -> Image {
         let finite = values.filter(\.isFinite)
-        let low = finite.min() ?? 0, high = finite.max() ?? 0
-        let scale: Float = high > low ? 255 / (high - low) : 0
+        // In Double: the width of a Float range near ±3e38 would overflow, and 255 over a
+        // subnormal one would too.
+        let low = Double(finite.min() ?? 0), high = Double(finite.max() ?? 0)
+        let scale = high > low ? 255 / (high - low) : 0
         return try Image(width: width, height: height, channels: 1,
-                         pixels: values.map { $0.isFinite ? UInt8(max(0, min(255, (($0 - low) * scale).rounded()))) : 0 })
+                         pixels: values.map { $0.isFinite ? UInt8(max(0, min(255, ((Double($0) - low) * scale).rounded()))) : 0 })
     }
 
     /// Tiles of equal size in a grid of `columns`, 2-pixel white gaps, as RGB.

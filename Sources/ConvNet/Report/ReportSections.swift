@@ -29,14 +29,32 @@ extension TrainingReport {
         return section("Training", "<div class=\"row\">\(loss.svg)\(accuracy.svg)\(rate.svg)</div>")
     }
 
-    /// One-vs-rest ROC and precision-recall curves, with each class's AUC / AP in the legend (at
-    /// most 10 classes drawn: beyond that the 5 lowest and 5 highest).
+    /// The confusion matrix: up to ``ClassificationMetrics/detailedClassLimit`` classes a heat map
+    /// of cells with their counts and the matrix as a table; beyond, the heat map as one PNG image
+    /// and the most frequent confusions, so that the page grows with the classes, not their square.
+    /// Then the per-class table (precision, recall, F1, ROC AUC, AP).
+    static func confusion(_ metrics: ClassificationMetrics, classNames: [String]) throws -> String {
+        let matrix = metrics.confusion
+        let map = HeatMap(title: "Confusion matrix (rows: true class)", rowLabel: "true", columnLabel: "predicted",
+                          labels: classNames, confusion: matrix)
+        let perClass = "<pre>\(SVG.escape(metrics.table(classNames: classNames)))</pre>"
+        if matrix.classes <= ClassificationMetrics.detailedClassLimit {
+            return section("Confusion matrix", map.svg + "<pre>\(SVG.escape(matrix.table(classNames: classNames)))</pre>" + perClass)
+        }
+        return section("Confusion matrix", try map.image + "<pre>\(SVG.escape(matrix.summary(classNames: classNames)))</pre>" + perClass)
+    }
+
+    /// One-vs-rest ROC and precision-recall curves, with each class's AUC / AP in the legend (the
+    /// classes whose curves the metrics kept: all up to 10, else the 5 lowest and 5 highest).
     static func curves(_ metrics: ClassificationMetrics, classNames: [String]) -> String {
-        var shown = Array(classNames.indices)
+        guard metrics.rankingComputed else {
+            return section("ROC and precision–recall", "<p>Not computed: \(SVG.escape(metrics.notes.first ?? "too many scores"))</p>")
+        }
+        let shown = Set(metrics.rocCurves.keys).union(metrics.precisionRecallCurves.keys).sorted {
+            (metrics.perClass[$0].rocAUC ?? -1, $0) < (metrics.perClass[$1].rocAUC ?? -1, $1)
+        }
         var note = ""
-        if shown.count > 10 {
-            let ranked = shown.filter { metrics.perClass[$0].rocAUC != nil }.sorted { metrics.perClass[$0].rocAUC! < metrics.perClass[$1].rocAUC! }
-            shown = Array(ranked.prefix(5)) + Array(ranked.suffix(5))
+        if classNames.count > ClassificationMetrics.curveClassLimit {
             note = "<p>\(classNames.count) classes: the 5 with the lowest and the 5 with the highest ROC AUC are drawn.</p>"
         }
         func figure(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
@@ -76,8 +94,8 @@ extension TrainingReport {
     /// The wrong predictions made with the highest probability, as pictures with both labels.
     static func wrongPredictions(_ evaluation: EvaluationResult, _ test: ImageDataset, classNames: [String], count: Int) throws -> String {
         let predictions = evaluation.predictions
-        // The probability of image i's predicted class (the softmax rows evaluate() kept).
-        func confidence(_ i: Int) -> Float { evaluation.probabilities[i * classNames.count + predictions[i]] }
+        // The probability of image i's predicted class (its highest, which evaluate() kept).
+        func confidence(_ i: Int) -> Float { evaluation.confidences[i] }
         let wrong = (0..<test.count).filter { predictions[$0] != test.labels[$0] }.sorted { confidence($0) > confidence($1) }
             .prefix(count)
         guard !wrong.isEmpty else { return section("Most confidently wrong", "<p>No image was misclassified.</p>") }

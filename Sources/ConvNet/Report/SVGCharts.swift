@@ -17,16 +17,44 @@ enum SVG {
         return String(format: magnitude >= 100 ? "%.0f" : magnitude >= 1 ? "%.3g" : "%.3g", v)
     }
 
-    /// About `count` round tick values covering `low…high`.
+    /// About `count` round tick values covering `low…high`: multiples of a round step (1, 2, 2.5
+    /// or 5 times a power of ten). Each tick is computed from its index, never by adding the step
+    /// to the last one (which stops moving when the step is below the values' precision), so the
+    /// list always ends and holds at most `count` + 2 values. A range that is empty, not finite,
+    /// or narrower than its values can resolve gives its ends alone.
     static func ticks(_ low: Double, _ high: Double, count: Int = 5) -> [Double] {
-        guard high > low, low.isFinite, high.isFinite else { return [low] }
-        let raw = (high - low) / Double(count)
+        guard low.isFinite, high.isFinite else { return [low, high].filter(\.isFinite) }
+        guard high > low else { return [low] }
+        // Halved so that the width of -1e308…1e308 does not overflow.
+        let raw = (high / 2 - low / 2) / Double(count) * 2
         let power = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 2.5, 5, 10].map { $0 * power }.first { $0 >= raw } ?? raw
-        var values: [Double] = []
-        var v = ceil(low / step) * step
-        while v <= high + step * 1e-9 { values.append(v); v += step }
-        return values
+        guard let step = [1.0, 2, 2.5, 5, 10].map({ $0 * power }).first(where: { $0 >= raw }), step.isNormal,
+              let first = exactInteger((low / step).rounded(.up)), let last = exactInteger((high / step).rounded(.down)),
+              first <= last, last - first <= count + 1 else { return [low, high] }
+        let values = (first...last).map { Double($0) * step }
+        // Ticks closer together than the values' precision would print as one number.
+        return Set(values).count == values.count ? values : [low, high]
+    }
+
+    /// `x` as an Int when it is a whole number within ±2⁶², else nil.
+    private static func exactInteger(_ x: Double) -> Int? {
+        x.isFinite && abs(x) < 0x1p62 ? Int(x) : nil
+    }
+
+    /// A drawable range for values from `low` to `high` (either may be infinite or NaN, as an
+    /// empty series' would be): finite, wider than its values' precision, and with a width that
+    /// does not overflow, so that every value maps to a finite pixel.
+    static func axis(_ low: Double, _ high: Double) -> ClosedRange<Double> {
+        let limit = Double.greatestFiniteMagnitude / 4
+        var (a, b) = (low.isNaN ? 0 : min(max(low, -limit), limit), high.isNaN ? 1 : min(max(high, -limit), limit))
+        if b < a { (a, b) = (b, a) }
+        // All equal (or a few ulps apart): widen around the value by a visible amount.
+        let spread = max(abs(a), abs(b)) * 1e-9
+        if b - a <= spread {
+            let half = max(abs(a) * 0.05, 0.5)
+            (a, b) = (a - half, b + half)
+        }
+        return a...b
     }
 
     /// Colours for series, distinguishable and readable on white.
@@ -61,14 +89,15 @@ struct LineChart {
     var svg: String {
         let finite = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
         let (left, right, top, bottom) = (58.0, 16.0, 30.0, 44.0)
-        var x0 = xRange?.lowerBound ?? finite.map(\.x).min() ?? 0, x1 = xRange?.upperBound ?? finite.map(\.x).max() ?? 1
-        var y0 = yRange?.lowerBound ?? finite.map(\.y).min() ?? 0, y1 = yRange?.upperBound ?? finite.map(\.y).max() ?? 1
-        if x1 <= x0 { x1 = x0 + 1 }
-        if y1 <= y0 { (y0, y1) = y0 > 0 ? (0, y0 * 1.25) : y0 < 0 ? (y0 * 1.25, 0) : (-1, 1) }
-        if yRange == nil { let pad = (y1 - y0) * 0.05; (y0, y1) = (y0 - pad, y1 + pad) }
+        let xs = SVG.axis(xRange?.lowerBound ?? finite.map(\.x).min() ?? 0, xRange?.upperBound ?? finite.map(\.x).max() ?? 1)
+        var ys = SVG.axis(yRange?.lowerBound ?? finite.map(\.y).min() ?? 0, yRange?.upperBound ?? finite.map(\.y).max() ?? 1)
+        if yRange == nil { let pad = (ys.upperBound / 2 - ys.lowerBound / 2) * 0.1; ys = SVG.axis(ys.lowerBound - pad, ys.upperBound + pad) }
+        let (x0, x1, y0, y1) = (xs.lowerBound, xs.upperBound, ys.lowerBound, ys.upperBound)
         let plotW = width - left - right, plotH = height - top - bottom
-        func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * plotW }
-        func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * plotH }
+        // Halved: the width of a range near ±1e308 would overflow; points outside it are clamped.
+        func fraction(_ v: Double, _ a: Double, _ b: Double) -> Double { min(max((v / 2 - a / 2) / (b / 2 - a / 2), -0.1), 1.1) }
+        func px(_ x: Double) -> Double { left + fraction(x, x0, x1) * plotW }
+        func py(_ y: Double) -> Double { top + (1 - fraction(y, y0, y1)) * plotH }
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(SVG.escape(title))\">"
         out += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
         out += "<text x=\"\(Int(width / 2))\" y=\"18\" text-anchor=\"middle\" class=\"title\">\(SVG.escape(title))</text>"
@@ -121,13 +150,24 @@ struct LineChart {
     }
 }
 
-/// A matrix of counts as coloured cells (each row scaled to its own total), with the counts
-/// written in the cells when there is room: a confusion matrix, rows = true class.
+/// A confusion matrix as coloured cells (each row scaled to its own total), rows = true class:
+/// as SVG with the counts written in the cells when there is room (``svg``, for up to
+/// ``ClassificationMetrics/detailedClassLimit`` classes), or as one PNG image of at most
+/// ``maximumImageSide`` pixels a side (``image``, for any number of classes).
 struct HeatMap {
     var title: String
     var rowLabel: String, columnLabel: String
     var labels: [String]
-    var counts: [[Int]]
+    var confusion: ConfusionMatrix
+
+    /// The image's largest side: beyond, each pixel stands for a square block of classes.
+    static let maximumImageSide = 1000
+
+    /// White → dark blue with a share of the row.
+    static func colour(_ share: Double) -> (Int, Int, Int) {
+        let s = min(max(share.isNaN ? 0 : share, 0), 1)
+        return (Int(255 - s * 222), Int(255 - s * 175), Int(255 - s * 75))
+    }
 
     var svg: String {
         let n = labels.count
@@ -142,12 +182,12 @@ struct HeatMap {
         out += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
         out += "<text x=\"\(Int(width / 2))\" y=\"16\" text-anchor=\"middle\" class=\"title\">\(SVG.escape(title))</text>"
         out += "<text x=\"\(Int(width / 2))\" y=\"34\" text-anchor=\"middle\" class=\"axis\">rows: \(SVG.escape(rowLabel)), columns: \(SVG.escape(columnLabel))</text>"
-        for (t, row) in counts.enumerated() {
-            let total = max(row.reduce(0, +), 1)
-            for (p, count) in row.enumerated() {
+        for t in 0..<confusion.classes {
+            let total = max(confusion.support(t), 1)
+            for p in 0..<confusion.classes {
+                let count = confusion.count(label: t, prediction: p)
                 let share = Double(count) / Double(total)
-                // White → dark blue with the row's share.
-                let r = Int(255 - share * 222), g = Int(255 - share * 175), b = Int(255 - share * 75)
+                let (r, g, b) = Self.colour(share)
                 out += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"rgb(%d,%d,%d)\"><title>true %@, predicted %@: %d</title></rect>",
                               margin + Double(p) * cell, top + Double(t) * cell, cell, cell, r, g, b,
                               SVG.escape(labels[t]), SVG.escape(labels[p]), count)
@@ -167,5 +207,28 @@ struct HeatMap {
             }
         }
         return out + "</svg>"
+    }
+
+    /// The matrix as one PNG (a data-URI `<img>` with a caption): a pixel per cell up to
+    /// ``maximumImageSide`` classes, else per block of ⌈classes / side⌉² cells, coloured by the
+    /// block's share of its rows' images. Built from the non-zero cells: O(samples + pixels).
+    var image: String {
+        get throws {
+            let n = confusion.classes
+            let block = (n + Self.maximumImageSide - 1) / Self.maximumImageSide, side = (n + block - 1) / block
+            var counts = [Int](repeating: 0, count: side * side), rowTotals = [Int](repeating: 0, count: side)
+            for t in 0..<n { rowTotals[t / block] += confusion.support(t) }
+            for cell in confusion.nonZeroCells { counts[(cell.label / block) * side + cell.prediction / block] += cell.count }
+            var pixels = [UInt8](repeating: 255, count: side * side * 3)
+            for (i, count) in counts.enumerated() where count > 0 {
+                let (r, g, b) = Self.colour(Double(count) / Double(max(rowTotals[i / side], 1)))
+                (pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]) = (UInt8(r), UInt8(g), UInt8(b))
+            }
+            let picture = try Image(width: side, height: side, channels: 3, pixels: pixels)
+            let shown = max(side, 400)
+            let scale = block == 1 ? "one pixel per cell" : "one pixel per block of \(block)×\(block) classes"
+            return "<figure><img src=\"\(try ReportImages.dataURI(picture))\" width=\"\(shown)\" height=\"\(shown)\" alt=\"\(SVG.escape(title))\">"
+                + "<figcaption>\(SVG.escape(title)): \(n) classes, \(scale) (rows: \(SVG.escape(rowLabel)), columns: \(SVG.escape(columnLabel)); darker = a larger share of the row's images)</figcaption></figure>"
+        }
     }
 }

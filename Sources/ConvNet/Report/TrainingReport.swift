@@ -42,12 +42,13 @@ public struct TrainingReport {
         let test = prepared.evaluation
         model.eval()
         let normalization = setup.normalization
-        let loader = try DataLoader(test, batchSize: 500, shuffle: false, normalization: normalization)
-        let evaluation = try evaluate(model, on: loader, keepProbabilities: true)
+        let batch = try evaluationBatchSize(model, name: options.model, inputShape: [test.channels, test.height, test.width],
+                                            classes: classNames.count, preferred: 500, op: "report")
+        let loader = try DataLoader(test, batchSize: batch, shuffle: false, normalization: normalization)
+        let evaluation = try evaluate(model, on: loader, collectMetrics: true)
         if let report = evaluation.nonFiniteReport { throw ConvNetError(op: "report", "\(request.checkpoint): \(report)") }
-        let metrics = try ClassificationMetrics(probabilities: evaluation.probabilities.map(Double.init), labels: evaluation.labels,
-                                                classes: classNames.count)
-        var notes = prepared.notes
+        guard let metrics = evaluation.metrics else { throw ConvNetError(op: "report", "\(request.checkpoint): no images to evaluate") }
+        var notes = prepared.notes + metrics.notes
 
         // Figures.
         let matrix = metrics.confusion
@@ -66,9 +67,7 @@ public struct TrainingReport {
             notes.append("no training curves: \(metricsPath) does not exist")
         }
 
-        sections.append(Self.section("Confusion matrix", HeatMap(title: "Confusion matrix (rows: true class)", rowLabel: "true",
-                                                                 columnLabel: "predicted", labels: classNames, counts: matrix.counts).svg
-                                                                 + "<pre>\(SVG.escape(matrix.table(classNames: classNames)))</pre>"))
+        sections.append(try Self.confusion(metrics, classNames: classNames))
         sections.append(Self.curves(metrics, classNames: classNames))
         sections.append(Self.reliability(metrics.calibration))
         sections.append(try Self.wrongPredictions(evaluation, test, classNames: classNames, count: request.wrongImages))

@@ -10,14 +10,20 @@ extension RegularFile {
     /// would fault, so it is for files read once, as a model is loaded.
     /// - Throws: ``ConvNetError`` for `op` naming the file and the reason.
     static func mapped(_ path: String, op: String, limit: Int = defaultLimit) throws -> Data {
-        try withOpenFile(path, op: op, limit: limit) { fd, size in
-            try MemoryBudget.require(size, op: op, what: "\(path) (\(size) bytes)")
-            guard size > 0 else { return Data() }
-            let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
-            guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
-                throw ConvNetError(op: op, "\(path): cannot map its \(size) bytes into memory (\(String(cString: strerror(errno))))")
-            }
-            return Data(bytesNoCopy: address, count: size, deallocator: .custom { pointer, count in munmap(pointer, count) })
+        try open(RawPath(path), op: op, limit: limit).mapped()
+    }
+}
+
+extension OpenedFile {
+    /// The whole file mapped read-only (see ``RegularFile/mapped(_:op:limit:)``); the mapping
+    /// outlives the descriptor.
+    func mapped() throws -> Data {
+        try MemoryBudget.require(size, op: op, what: "\(name) (\(size) bytes)")
+        guard size > 0 else { return Data() }
+        let address = withDescriptor { mmap(nil, size, PROT_READ, MAP_PRIVATE, $0, 0) }
+        guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
+            throw ConvNetError(op: op, "\(name): cannot map its \(size) bytes into memory (\(String(cString: strerror(errno))))")
         }
+        return Data(bytesNoCopy: address, count: size, deallocator: .custom { pointer, count in munmap(pointer, count) })
     }
 }

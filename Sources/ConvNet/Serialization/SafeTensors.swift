@@ -49,23 +49,48 @@ public enum SafeTensors {
         return data
     }
 
+    /// The most header bytes accepted (the reference implementation's limit, 100 MB).
+    public static let maximumHeaderBytes = 100_000_000
+
+    /// One tensor's entry in the header.
+    struct Entry {
+        var name: String, dtype: String, shape: [Int], begin: Int, end: Int
+    }
+
     /// Parses safetensors bytes; F32, F64, F16, BF16, I64, I32, I16, I8, U8 and BOOL tensors are
     /// converted to Float. `source` names the data in errors.
     /// - Throws: ``ConvNetError`` for a truncated file, a malformed header, offsets outside the
     ///   data or overlapping, or a size that disagrees with the shape.
     public static func decode(_ data: Data, source: String) throws -> Contents {
+        let headerLength = try self.headerLength(Array(data.prefix(8)), fileSize: data.count, source: source)
+        let dataStart = 8 + headerLength
+        let (metadata, entries) = try header(data.subdata(in: 8..<dataStart), dataBytes: data.count - dataStart, source: source)
+        return Contents(tensors: try tensors(entries, data: data.subdata(in: dataStart..<data.count), source: source), metadata: metadata)
+    }
+
+    /// The header's length from the file's first 8 bytes, checked against the file's size.
+    static func headerLength(_ first: [UInt8], fileSize: Int, source: String) throws -> Int {
         let op = "safetensors"
-        guard data.count >= 8 else { throw ConvNetError(op: op, "\(source): \(data.count) bytes is too short (no header length)") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard headerLength <= UInt64(data.count - 8) else {
-            throw ConvNetError(op: op, "\(source): header length \(headerLength) exceeds the file (\(data.count) bytes); truncated or not safetensors")
+        guard first.count >= 8 else { throw ConvNetError(op: op, "\(source): \(fileSize) bytes is too short (no header length)") }
+        let length = first.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard length <= UInt64(fileSize - 8) else {
+            throw ConvNetError(op: op, "\(source): header length \(length) exceeds the file (\(fileSize) bytes); truncated or not safetensors")
         }
-        let dataStart = 8 + Int(headerLength)
-        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<dataStart)) as? [String: Any] else {
+        guard length <= UInt64(maximumHeaderBytes) else {
+            throw ConvNetError(op: op, "\(source): header length \(length) is more than the \(maximumHeaderBytes)-byte limit; damaged or not safetensors")
+        }
+        return Int(length)
+    }
+
+    /// The metadata and tensor entries of a JSON header, each entry checked against the
+    /// `dataBytes` that follow the header.
+    static func header(_ json: Data, dataBytes: Int, source: String) throws -> (metadata: [String: String], entries: [Entry]) {
+        let op = "safetensors"
+        guard let header = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
             throw ConvNetError(op: op, "\(source): the header is not a JSON object")
         }
         let metadata = header["__metadata__"] as? [String: String] ?? [:]
-        var entries: [(name: String, dtype: String, shape: [Int], begin: Int, end: Int)] = []
+        var entries: [Entry] = []
         for (name, value) in header where name != "__metadata__" {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                   let shape = (info["shape"] as? [NSNumber])?.map(\.intValue),
@@ -77,26 +102,29 @@ public enum SafeTensors {
             }
             // Written so that no sum or product of header numbers can overflow (offsets near 2⁶³,
             // shapes whose product exceeds Int are errors, not traps).
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1],
-                  offsets[1] <= data.count - dataStart else {
-                throw ConvNetError(op: op, "\(source): tensor \"\(name)\" has offsets \(offsets) outside the \(data.count - dataStart) data bytes (truncated file?)")
+            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes else {
+                throw ConvNetError(op: op, "\(source): tensor \"\(name)\" has offsets \(offsets) outside the \(dataBytes) data bytes (truncated file?)")
             }
             var bytes = width, overflow = false
             for size in shape where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: size) }
             guard !overflow, offsets[1] - offsets[0] == bytes else {
                 throw ConvNetError(op: op, "\(source): tensor \"\(name)\" of shape \(shape) and dtype \(dtype) needs \(overflow ? "more than \(Int.max)" : String(bytes)) bytes, has \(offsets[1] - offsets[0])")
             }
-            entries.append((name, dtype, shape, offsets[0], offsets[1]))
+            entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1]))
         }
         entries.sort { $0.begin < $1.begin || ($0.begin == $1.begin && $0.end < $1.end) }
         for (a, b) in zip(entries, entries.dropFirst()) where b.begin < a.end {
             throw ConvNetError(op: op, "\(source): tensors \"\(a.name)\" and \"\(b.name)\" overlap")
         }
-        let tensors = try entries.map { entry -> (String, Tensor) in
-            let bytes = data.subdata(in: (dataStart + entry.begin)..<(dataStart + entry.end))
+        return (metadata, entries)
+    }
+
+    /// The tensors of `entries` from the data section (`data` starts where the header ends).
+    static func tensors(_ entries: [Entry], data: Data, source: String) throws -> [(name: String, tensor: Tensor)] {
+        try entries.map { entry in
+            let bytes = data.subdata(in: entry.begin..<entry.end)
             return (entry.name, try Tensor(shape: entry.shape, scalars: convert(bytes, dtype: entry.dtype)))
         }
-        return Contents(tensors: tensors, metadata: metadata)
     }
 
     /// Writes a file atomically: a temporary file in the same folder, flushed, then renamed over
@@ -105,9 +133,23 @@ public enum SafeTensors {
         try AtomicFile.write(try encode(contents), to: path)
     }
 
-    /// Reads a safetensors file.
+    /// Reads a safetensors file: the header first, then, once the tensors it declares are known
+    /// to fit in memory (their bytes and their Float copies, ``MemoryBudget``), only the data
+    /// they use (bytes after the last tensor are never read).
+    /// - Throws: ``ConvNetError`` as ``decode(_:source:)``, and when the tensors do not fit in memory.
     public static func read(path: String) throws -> Contents {
-        try decode(RegularFile.data(path, op: "safetensors"), source: path)
+        let op = "safetensors"
+        let file = try RegularFile.open(RawPath(path), op: op)
+        let headerLength = try self.headerLength(try file.prefix(8), fileSize: file.size, source: path)
+        let dataStart = 8 + headerLength
+        let (metadata, entries) = try header(try file.data(at: 8, count: headerLength), dataBytes: file.size - dataStart, source: path)
+        let used = entries.map(\.end).max() ?? 0
+        let floats = MemoryBudget.sum(entries.map { MemoryBudget.product($0.shape + [MemoryLayout<Float>.size]) ?? .max }) ?? .max
+        try MemoryBudget.require(MemoryBudget.sum([used, floats]) ?? .max, op: op,
+                                 what: "\(path): \(entries.count) tensors (\(MemoryBudget.format(used)) of data, \(MemoryBudget.format(floats)) as Float)")
+        let data = try file.data(at: dataStart, count: used)
+        guard data.count == used else { throw ConvNetError(op: op, "\(path): the file shrank while it was read") }
+        return Contents(tensors: try tensors(entries, data: data, source: path), metadata: metadata)
     }
 
     private static let elementSize: [String: Int] = [

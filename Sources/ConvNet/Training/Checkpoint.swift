@@ -78,7 +78,7 @@ public struct Checkpoint {
 
     /// Reads a checkpoint written by ``save(to:)``.
     /// - Throws: ``ConvNetError`` naming the file if it is unreadable, not a swift-convnet
-    ///   checkpoint, or its metadata is damaged.
+    ///   checkpoint, or its metadata is damaged or out of range (see `validateMetadata`).
     public static func load(path: String) throws -> Checkpoint {
         try decode(SafeTensors.read(path: path), source: path)
     }
@@ -127,7 +127,7 @@ public struct Checkpoint {
                 modelState.append((name, tensor))
             }
         }
-        return Checkpoint(options: try decode("options", as: TrainingOptions.self), modelState: modelState,
+        let checkpoint = Checkpoint(options: try decode("options", as: TrainingOptions.self), modelState: modelState,
                           optimizerSlots: slots, optimizerStepCount: try integer("optimizer_step"),
                           completedEpochs: try integer("completed_epochs"), batchesIntoEpoch: try integer("batches_into_epoch"),
                           partialEpoch: try decode("partial_epoch", as: PartialEpoch.self),
@@ -136,5 +136,7 @@ public struct Checkpoint {
                           classNames: try decodeIfPresent("class_names", as: [String].self),
                           normalization: try decodeIfPresent("normalization", as: Normalization.self),
                           inputShape: try decodeIfPresent("input_shape", as: [Int].self))
+        try checkpoint.validateMetadata(fail)
+        return checkpoint
     }
 }

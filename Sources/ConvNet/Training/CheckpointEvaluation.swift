@@ -38,6 +38,14 @@ public struct CheckpointEvaluation {
         prepared = try DatasetCatalog.prepare(options.dataRequest(directory: dataDirectory, channels: entry.inputShape[0],
                                                                   workers: workers))
         let test = prepared.evaluation
+        let images = "\(options.dataset)'s \(prepared.evaluationName) images"
+        // The classes first, from the metadata or else the weights' classifier: a dataset of other
+        // classes is named as such, not as the shapes of a linear layer.
+        let trainedClasses = saved.classNames?.count
+            ?? (try? Classifier.classCount(model: options.model, weights: saved.modelState.dictionary)) ?? test.classNames.count
+        guard test.classNames.count == trainedClasses else {
+            throw ConvNetError(op: op, "\(path) was trained on \(trainedClasses) classes but \(images) have \(test.classNames.count) (\(options.dataset) is not the dataset it was trained on)")
+        }
         classNames = saved.classNames ?? test.classNames
         model = try ModelZoo.make(options.model, classes: classNames.count)
         do {
@@ -45,8 +53,12 @@ public struct CheckpointEvaluation {
         } catch let error as ConvNetError {
             throw ConvNetError(op: op, "\(path) does not fit \(options.model) for \(options.dataset): \(error.message)")
         }
-        guard test.classNames.count == classNames.count else {
-            throw ConvNetError(op: op, "\(path) was trained on \(classNames.count) classes but \(options.dataset) has \(test.classNames.count)")
+        // Then the images: another size is fine where the model takes it (global pooling), and
+        // said in terms of image sizes where it does not.
+        let shape = [test.channels, test.height, test.width], size = Checkpoint.size
+        if saved.inputShape != shape, try Classifier.inputError(model, for: shape, op: op) != nil {
+            let trained = saved.inputShape.map { "was trained on \(size($0)) images" } ?? "cannot take them"
+            throw ConvNetError(op: op, "\(path) \(trained) but \(images) are \(size(shape)) (channels×height×width), which \(options.model) with these weights cannot take; evaluate it on images of the size it was trained on")
         }
     }
 

@@ -187,9 +187,7 @@ public final class Trainer {
             // Only rank 0 is sure to see the output folder: it reads the file and sends its bytes.
             var bytes = Data()
             if communicator.rank == 0 {
-                do { bytes = try Data(contentsOf: URL(fileURLWithPath: checkpointPath)) } catch {
-                    throw ConvNetError(op: "resume", "\(checkpointPath): cannot read it (\((error as NSError).localizedFailureReason ?? error.localizedDescription))")
-                }
+                bytes = try RegularFile.data(checkpointPath, op: "resume")
             }
             bytes = try communicator.broadcast(bytes, from: 0)
             checkpoint = try Checkpoint.decode(SafeTensors.decode(bytes, source: checkpointPath), source: checkpointPath)
@@ -200,6 +198,8 @@ public final class Trainer {
             let changed = checkpoint.options.differences(from: options).joined(separator: "; ")
             throw ConvNetError(op: "resume", "\(checkpointPath) was written by a different run (checkpoint vs this run: \(changed))")
         }
+        try checkpoint.requireSameData(imageShape: [trainLoader.dataset.channels, trainLoader.outputHeight, trainLoader.outputWidth],
+                                       classNames: trainLoader.dataset.classNames, source: checkpointPath, op: "resume")
         try checkConsistency(checkpoint)
         if !allowNonFinite {
             let found = NonFiniteValues.find(checkpoint.modelState.dictionary)
@@ -214,7 +214,11 @@ public final class Trainer {
                                    + "refusing to train on them (--allow-nonfinite resumes anyway)")
             }
         }
-        try model.loadStateDict(checkpoint.modelState.dictionary, allowNonFinite: true)
+        do {
+            try model.loadStateDict(checkpoint.modelState.dictionary, allowNonFinite: true)
+        } catch let error as ConvNetError {
+            throw ConvNetError(op: "resume", "\(checkpointPath): its weights do not fit \(options.model) for this run's \(trainLoader.dataset.classNames.count) classes (another dataset?): \(error.message)")
+        }
         let names = model.namedParameters().map(\.name)
         var slots: [String: [[Float]?]] = [:]
         for (slot, values) in checkpoint.optimizerSlots { slots[slot] = names.map { values[$0] } }

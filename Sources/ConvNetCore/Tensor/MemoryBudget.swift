@@ -3,7 +3,8 @@ import Foundation
 /// Sizes computed from outside numbers (options, arguments, file headers) before anything is
 /// allocated: products checked for overflow and totals checked against the machine's memory, so
 /// that an absurd size is an error that names it, never an overflow trap or an allocation that
-/// cannot succeed.
+/// cannot succeed. "Memory" is what the process may use (``MemoryLimit``), not only what the
+/// machine has.
 public enum MemoryBudget {
     /// This machine's physical memory in bytes (`Int.max` if the system does not say).
     public static let physicalBytes: Int = {
@@ -49,11 +50,31 @@ public enum MemoryBudget {
         return total
     }
 
-    /// Throws unless `bytes` fit in this machine's physical memory.
-    /// - Throws: ``ConvNetError`` naming `what`, the bytes needed and the bytes there are.
+    /// What this process may still allocate now: the least of what each of its ``MemoryLimit``s
+    /// leaves (physical memory, `ulimit -v`/`-d`, its cgroup's limit).
+    public static var availableBytes: Int { tightestLimit().available }
+
+    /// The limit that leaves the least room now.
+    public static func tightestLimit() -> MemoryLimit {
+        MemoryLimit.current().min { $0.available < $1.available }!
+    }
+
+    /// Throws unless `bytes` fit in what this process may still allocate (see ``MemoryLimit``):
+    /// an allocation whose size comes from outside is refused with an error, never left to fail
+    /// as a trap or to the OOM killer.
+    /// - Throws: ``ConvNetError`` naming `what`, the bytes needed, and the limit with what it leaves.
     public static func require(_ bytes: Int, op: String, what: String) throws {
-        guard bytes > physicalBytes else { return }
-        throw ConvNetError(op: op, "\(what) needs \(format(bytes)) but this machine has \(format(physicalBytes)) of memory")
+        // Below a mebibyte the check would cost more than the allocation risks (it reads /proc).
+        guard bytes >= 1 << 20 else { return }
+        let limit = tightestLimit()
+        guard bytes > limit.available else { return }
+        throw ConvNetError(op: op, "\(what) needs \(format(bytes)) but \(limit)")
+    }
+
+    /// ``require(_:op:what:)`` for the product of `factors` bytes (an overflowing product needs
+    /// more than any limit allows).
+    public static func require(product factors: [Int], op: String, what: String) throws {
+        try require(product(factors) ?? .max, op: op, what: what)
     }
 
     /// `1.5 GiB` style.

@@ -105,7 +105,8 @@ public struct Pad: Transform {
     public init(_ padding: Padding, mode: PaddingMode = .constant(0)) { (self.padding, self.mode) = (padding, mode) }
 
     public func callAsFunction(_ image: FloatImage, generator: inout RandomGenerator) throws -> FloatImage {
-        try image.padded(padding, mode: mode)
+        _ = try footprint(for: ImageSize(height: image.height, width: image.width))  // within the largest side
+        return try image.padded(padding, mode: mode)
     }
 
     public var description: String { "Pad(\(padding), padding_mode=\(mode))" }

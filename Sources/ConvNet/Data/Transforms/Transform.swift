@@ -7,6 +7,11 @@ public protocol Transform: Sendable, CustomStringConvertible {
     /// Transforms `image`, drawing from `generator` as torchvision draws.
     /// - Throws: ``ConvNetError`` when the image does not suit the transform (e.g. smaller than a crop).
     func callAsFunction(_ image: FloatImage, generator: inout RandomGenerator) throws -> FloatImage
+
+    /// The output size for inputs of `input`'s size and the most pixels held on the way, without
+    /// transforming anything (``TransformFootprint``; a transform that keeps the size need not say).
+    /// - Throws: ``ConvNetError`` when images of that size do not suit the transform.
+    func footprint(for input: ImageSize) throws -> TransformFootprint
 }
 
 /// Transforms applied one after the other (torchvision's `Compose`).

@@ -75,16 +75,29 @@ public enum TransformSpec {
         var named: [(String, Value)] = []
     }
 
+    /// The deepest nesting of tuples a value may have (torchvision's arguments nest at most 2
+    /// deep): the reader recurses once per level, so the text cannot choose how deep it goes.
+    public static let maximumNesting = 16
+
     /// A recursive-descent reader of the call list.
     struct Parser {
         let characters: [Character]
         var position = 0
+        /// Tuples open around the current position.
+        var depth = 0
 
         init(text: String) { characters = Array(text) }
 
         func fail(_ expected: String) -> ConvNetError {
             let found = position < characters.count ? "\"\(characters[position])\"" : "the end"
-            return ConvNetError(op: "--augment", "expected \(expected) at character \(position + 1), found \(found) in \"\(String(characters))\"")
+            return ConvNetError(op: "--augment", "expected \(expected) at character \(position + 1), found \(found) in \(excerpt)")
+        }
+
+        /// The text around the current position, quoted, at most about 60 characters of it.
+        var excerpt: String {
+            guard characters.count > 60 else { return "\"\(String(characters))\"" }
+            let start = max(0, min(position - 30, characters.count - 60)), end = min(characters.count, start + 60)
+            return (start > 0 ? "…\"" : "\"") + String(characters[start..<end]) + (end < characters.count ? "\"…" : "\"")
         }
 
         mutating func skipSpaces() { while position < characters.count && characters[position].isWhitespace { position += 1 } }
@@ -137,6 +150,11 @@ public enum TransformSpec {
             guard position < characters.count else { throw fail("a value") }
             let c = characters[position]
             if c == "(" || c == "[" {
+                guard depth < TransformSpec.maximumNesting else {
+                    throw ConvNetError(op: "--augment", "tuples nested more than \(TransformSpec.maximumNesting) deep at character \(position + 1) in \(excerpt)")
+                }
+                depth += 1
+                defer { depth -= 1 }
                 position += 1
                 let close: Character = c == "(" ? ")" : "]"
                 var items: [Value] = []

@@ -60,6 +60,11 @@ extension Forwarding where Self: ModuleBase {
             guard n > 0 else { throw ConvNetError(op: "onnx export", "batch size \(n) must be positive") }
             tracedBatch = n
         }
+        // The trace keeps every intermediate tensor: refused before tracing when it cannot fit.
+        let shape = [tracedBatch] + inputShape
+        let inputBytes = try MemoryBudget.floatBytes([shape], op: "onnx export", what: "batch × input")
+        try MemoryBudget.require(product: [inputBytes, ModelSummary.traceMemoryFactor], op: "onnx export",
+                                 what: "tracing a batch of \(tracedBatch) \(inputShape.map(String.init).joined(separator: "×")) inputs (--batch, --input; up to \(ModelSummary.traceMemoryFactor)× the batch's \(MemoryBudget.format(inputBytes)))")
         var generator = RandomGenerator(seed: 0)
         let x = Tensor.randn([tracedBatch] + inputShape, generator: &generator)
         let (y, operations) = try tracedInEvaluation(x)
