@@ -100,7 +100,7 @@ public struct ImageFolder: Sendable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder)
         } catch {
-            throw ConvNetError(op: "image folder", "\(folder): cannot list the folder (\(error.localizedDescription))")
+            throw ConvNetError(op: "image folder", "\(folder): cannot list the folder (\(ConvNetError.systemReason(error)))")
         }
         return names.filter { !$0.hasPrefix(".") }.sorted(by: pythonOrder).map { name in
             var isDirectory: ObjCBool = false

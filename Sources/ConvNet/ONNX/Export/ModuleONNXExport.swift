@@ -41,8 +41,13 @@ extension Forwarding where Self: ModuleBase {
     ///   would fix a dynamic batch), for a bad input shape, or when `path` cannot be written; no file
     ///   is left behind then.
     public func exportONNX(to path: String, inputShape: [Int], batch: ONNXBatchSize = .dynamic) throws {
-        let data = try onnxModel(inputShape: inputShape, batch: batch).serializedData()
-        try AtomicFile.write(data, to: path)
+        try AtomicFile.write(try onnxData(inputShape: inputShape, batch: batch), to: path)
+    }
+
+    /// The bytes of the ONNX file ``exportONNX(to:inputShape:batch:)`` writes, to write them
+    /// together with other outputs (through an ``OutputPlan``).
+    public func onnxData(inputShape: [Int], batch: ONNXBatchSize = .dynamic) throws -> Data {
+        try onnxModel(inputShape: inputShape, batch: batch).serializedData()
     }
 
     /// The ONNX model ``exportONNX(to:inputShape:batch:)`` writes.
