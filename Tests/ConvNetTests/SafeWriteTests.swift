@@ -283,10 +283,15 @@ struct SafeWriteTests {
         #expect(other.contains("notes.txt") && other.contains("not replaced"), "\(other)")
         #expect(files(out).count == 6 && FileManager.default.fileExists(atPath: out + "/notes.txt"))
         // An input inside the folder replaced: refused.
+        try FileManager.default.removeItem(atPath: out + "/notes.txt")
         let data = out + "/train"
         let inside = Self.errorLine(try BadInputMatrixTests.convnet(["export-images", "--dataset", "folder", "--data", data, "--limit", "1",
                                                                     "--out", out, "--overwrite"]))
-        #expect(inside.contains("--out"), "\(inside)")
+        #expect(inside.contains("--out") && inside.contains("--data"), "\(inside)")
+        // An export into the image folder it reads (it would become one of its classes): refused.
+        let into = Self.errorLine(try BadInputMatrixTests.convnet(["export-images", "--dataset", "folder", "--data", data, "--limit", "1",
+                                                                  "--out", data + "/copy"]))
+        #expect(into.contains("--out") && into.contains("inside the input --data"), "\(into)")
         // Nothing but the outputs beside them: no temporary folder left by any of these runs.
         #expect(try FileManager.default.contentsOfDirectory(atPath: w.root).sorted() == ["images", "outside.txt"])
     }
@@ -324,6 +329,12 @@ struct SafeWriteTests {
         #expect { try data.writeFolder(root: w.root + "/tree") } throws: { "\($0)".contains("not empty") }
         try data.writeFolder(root: w.root + "/digits")
         #expect((FileManager.default.enumerator(atPath: w.root + "/digits")?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".png") }.count == 3)
+        // Class names (from a dataset's own files) that would lead out of the folder stay inside it.
+        let hostile = try ImageDataset(pixels: [UInt8](repeating: 9, count: 3 * 4), labels: [0, 1, 2], channels: 1, height: 2, width: 2,
+                                       classNames: ["..", ".", "../../up"])
+        try hostile.writeFolder(root: w.root + "/hostile")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.root + "/hostile").sorted() == [".._.._up", "_.", "_.."])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.root).sorted() == ["a.bin", "digits", "hostile", "outside.txt", "tree"])
     }
 
     // MARK: - 16. File-system errors in the project's words

@@ -8,7 +8,7 @@ extension ImageDataset {
     }
 
     /// Writes the images in torchvision's `ImageFolder` layout, `root/CLASS/NNNNN.png|jpg`
-    /// (NNNNN = the image's index, zero-padded; a class name's `/` becomes `_`), all or nothing:
+    /// (NNNNN = the image's index, zero-padded; see ``folderName(ofClass:)``), all or nothing:
     /// the folder is written beside `root` under a temporary name and renamed into place at the
     /// end (see ``OutputPlan``). `ImageFolder` reads the classes back in sorted name order, which
     /// is the label order when the names sort as the labels do (CIFAR-10's, MNIST's digits).
@@ -28,11 +28,10 @@ extension ImageDataset {
     /// (nothing there is replaced or followed) and not flushed (the plan's commit flushes).
     /// - Throws: ``ConvNetError`` naming the file that cannot be written or encoded.
     public func writeImages(into root: String, format: FolderFormat = .png, quality: Int = 95) throws {
-        let folders = classNames.map { (root as NSString).appendingPathComponent($0.replacingOccurrences(of: "/", with: "_")) }
-        for folder in Set(folders) {
-            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-                throw ConvNetError(op: "image folder", "\(folder): cannot create the folder (\(ConvNetError.systemReason(error)))")
-            }
+        let folders = classNames.map { (root as NSString).appendingPathComponent(Self.folderName(ofClass: $0)) }
+        // (Through TemporaryFiles, so that no folder appears while an interrupted process removes the tree.)
+        for folder in [root] + Set(folders).sorted() where !TemporaryFiles.createFolder(inTemporaryFolder: folder) {
+            throw ConvNetError(op: "image folder", "\(folder): cannot create the folder (\(String(cString: strerror(errno))))")
         }
         let digits = max(5, String(count).count)
         for index in 0..<count {
@@ -50,5 +49,12 @@ extension ImageDataset {
             close(fd)
             if let failure { throw ConvNetError(op: "image folder", "\(path): \(failure)") }
         }
+    }
+
+    /// The folder a class's images go to: its name with `/` made `_`, and `_` put before a name
+    /// that would not be a folder of its own (empty, `.` or `..`).
+    public static func folderName(ofClass name: String) -> String {
+        let folder = name.replacingOccurrences(of: "/", with: "_")
+        return ["", ".", ".."].contains(folder) ? "_" + folder : folder
     }
 }

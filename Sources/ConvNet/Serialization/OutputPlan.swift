@@ -9,8 +9,8 @@ import Foundation
 /// 2. ``check()``, before the work: every output must be missing or of its kind (a regular file,
 ///    a real folder; never a symbolic link, a device or a FIFO), in a folder this process can
 ///    write in, distinct from every input and every other output by the file it leads to
-///    (`a`, `./a` and a hard link to `a` are the same file), and a folder must be empty unless
-///    its ``Replacement`` allows replacing what it holds.
+///    (`a`, `./a` and a hard link to `a` are the same file) and outside every input folder, and
+///    a folder must be empty unless its ``Replacement`` allows replacing what it holds.
 /// 3. Write each output into its temporary (``stage(_:for:)``, ``stagingFolder(for:)``): a file
 ///    `.NAME.tmp-PID-RANDOM` beside it, or such a folder beside an output folder.
 /// 4. ``commit()`` renames them all into place. A plan released without a commit removes its
@@ -114,6 +114,9 @@ public final class OutputPlan {
             let identity = FileIdentity(entry.path)
             for (input, named) in inputIdentities where input == identity {
                 throw ConvNetError(op: option, "\(entry.path) is also the input \(named.option) \(named.path); a command never writes over what it reads")
+            }
+            for input in inputs where (try? PathKind(of: input.path, op: op)) == .folder && FileIdentity.lies(entry.path, inside: input.path) {
+                throw ConvNetError(op: option, "\(entry.path) is inside the input \(input.option) \(input.path); a command never writes into what it reads")
             }
             if let other = seen[identity] {
                 throw ConvNetError(op: option, "\(entry.path) is also the output \(other); every output must be a file of its own")

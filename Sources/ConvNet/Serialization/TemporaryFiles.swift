@@ -85,6 +85,15 @@ public enum TemporaryFiles {
         return fd >= 0 ? fd : nil
     }
 
+    /// Creates the folder `path` inside a temporary folder of this process (an existing folder
+    /// will do); false with `errno` set when it fails. Waits while ``removeAllForExit()`` runs.
+    static func createFolder(inTemporaryFolder path: String) -> Bool {
+        registry.lock.lock()
+        defer { registry.lock.unlock() }
+        if mkdir(path, 0o777) == 0 { return true }
+        return errno == EEXIST && (try? PathKind(of: path, op: "")) == .folder
+    }
+
     /// Renames temporaries over their destinations, in order, as one step that an interruption
     /// (``removeAllForExit()``) cannot split. Stops at the first failure.
     /// - Returns: the destinations renamed, and the reason the next one failed (nil if none did).
