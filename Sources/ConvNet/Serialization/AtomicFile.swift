@@ -12,7 +12,7 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         try PathKind.requireWritableFile(path, op: "write")
         let temporary = try stage(data, beside: path, op: "write")
-        let (_, failure) = TemporaryFiles.rename([(temporary, path)])
+        let (_, failure, _) = TemporaryFiles.rename([.init(temporary: temporary, destination: path)])
         if let failure {
             TemporaryFiles.discard(temporary)
             throw ConvNetError(op: "write", "\(path): cannot rename the temporary file into place (\(failure))")

@@ -216,25 +216,17 @@ public final class OutputPlan {
         }
         // The files of a staged folder were written without a flush each: one for all.
         if entries.contains(where: \.isFolder) { sync() }
-        // Folders that hold an earlier output move aside first (a folder renamed over one must be empty).
-        var aside: [(original: String, moved: String)] = []
-        for entry in entries {
-            guard case .folder = entry.kind, (try? FileManager.default.contentsOfDirectory(atPath: entry.path).isEmpty) == false else { continue }
-            aside.append((entry.path, try TemporaryFiles.moveAside(entry.path, op: entry.option)))
+        // A folder that holds an earlier output moves aside first (a folder renamed over one must be empty).
+        let moves = entries.map { entry in
+            TemporaryFiles.Move(temporary: entry.staged!, destination: entry.path,
+                                asideFirst: entry.isFolder && (try? FileManager.default.contentsOfDirectory(atPath: entry.path).isEmpty) == false)
         }
-        let moves = entries.map { (temporary: $0.staged!, destination: $0.path) }
-        let (done, failure) = TemporaryFiles.rename(moves)
-        for index in done..<entries.count {
-            if let moved = aside.first(where: { $0.original == entries[index].path }) {
-                _ = TemporaryFiles.rename([(moved.moved, moved.original)])  // put the earlier output back
-            }
-            if let staged = entries[index].staged { TemporaryFiles.discard(staged) }
+        let (done, failure, aside) = TemporaryFiles.rename(moves)
+        for index in entries.indices {
+            if index >= done, let staged = entries[index].staged { TemporaryFiles.discard(staged) }
             entries[index].staged = nil
         }
-        for index in 0..<done { entries[index].staged = nil }
-        for (_, moved) in aside where PathKind.exists(moved) {
-            TemporaryFiles.discard(moved)
-        }
+        aside.forEach(TemporaryFiles.discard)
         if let failure {
             let entry = entries[done]
             let written = entries[..<done].map(\.path)

@@ -94,32 +94,40 @@ public enum TemporaryFiles {
         return errno == EEXIST && (try? PathKind(of: path, op: "")) == .folder
     }
 
-    /// Renames temporaries over their destinations, in order, as one step that an interruption
-    /// (``removeAllForExit()``) cannot split. Stops at the first failure.
-    /// - Returns: the destinations renamed, and the reason the next one failed (nil if none did).
-    static func rename(_ moves: [(temporary: String, destination: String)]) -> (done: Int, failure: String?) {
-        registry.lock.lock()
-        defer { registry.lock.unlock() }
-        for (index, move) in moves.enumerated() {
-            guard Foundation.rename(move.temporary, move.destination) == 0 else {
-                return (index, String(cString: strerror(errno)))
-            }
-            registry.live.remove(move.temporary)
-        }
-        return (moves.count, nil)
+    /// One temporary put in place by ``rename(_:)``.
+    struct Move {
+        var temporary: String, destination: String
+        /// First rename the destination (a folder holding an earlier output, which a folder
+        /// cannot be renamed over) aside to a fresh temporary name.
+        var asideFirst = false
     }
 
-    /// Moves the existing `destination` aside to a fresh temporary name (to be removed with
-    /// ``discard(_:)``); returns that name.
-    static func moveAside(_ destination: String, op: String) throws -> String {
+    /// Renames temporaries over their destinations, in order, as one step that an interruption
+    /// (``removeAllForExit()``) cannot split. Stops at the first failure (a destination moved
+    /// aside for it is put back).
+    /// - Returns: how many were renamed, the reason the next one failed (nil if none did), and
+    ///   the temporary names of the destinations moved aside (to be removed with ``discard(_:)``).
+    static func rename(_ moves: [Move]) -> (done: Int, failure: String?, aside: [String]) {
         registry.lock.lock()
         defer { registry.lock.unlock() }
-        let aside = name(beside: destination)
-        guard Foundation.rename(destination, aside) == 0 else {
-            throw ConvNetError(op: op, "\(destination): cannot move it aside to replace it (\(String(cString: strerror(errno))))")
+        var aside: [String] = []
+        for (index, move) in moves.enumerated() {
+            var moved: String?
+            if move.asideFirst {
+                let name = name(beside: move.destination)
+                guard Foundation.rename(move.destination, name) == 0 else { return (index, String(cString: strerror(errno)), aside) }
+                registry.live.insert(name)
+                moved = name
+            }
+            guard Foundation.rename(move.temporary, move.destination) == 0 else {
+                let reason = String(cString: strerror(errno))
+                if let moved, Foundation.rename(moved, move.destination) == 0 { registry.live.remove(moved) }
+                return (index, reason, aside)
+            }
+            registry.live.remove(move.temporary)
+            if let moved { aside.append(moved) }
         }
-        registry.live.insert(aside)
-        return aside
+        return (moves.count, nil, aside)
     }
 
     /// Removes a temporary file or folder of this process.
