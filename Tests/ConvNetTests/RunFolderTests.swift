@@ -6,7 +6,7 @@ import Testing
 /// (--resume) or replaced (--overwrite), never silently trained over.
 @Suite("train's output folder: one run at a time, an earlier run never silently replaced", .serialized)
 struct RunFolderTests {
-    static let quick = ["train", "--train-limit", "128", "--test-limit", "64", "--batch-size", "64", "--threads", "2", "--workers", "1"]
+    static let quick = ["train", "--train-limit", "64", "--test-limit", "64", "--batch-size", "64", "--threads", "2", "--workers", "1"]
 
     @Test("a second trainer on a folder locked by a trainer (set up or running) is refused, naming the folder and the holder; the run's end releases it; no lock file")
     func libraryLock() throws {
@@ -42,7 +42,7 @@ struct RunFolderTests {
         defer { try? FileManager.default.removeItem(atPath: out) }
         let first = Process()
         first.executableURL = URL(fileURLWithPath: SignalTests.executable)
-        first.arguments = Self.quick + ["--epochs", "20", "--data", TrainingTests.mnist, "--out", out]
+        first.arguments = Self.quick + ["--epochs", "3", "--data", TrainingTests.mnist, "--out", out]
         let pipe = Pipe()
         (first.standardOutput, first.standardError) = (pipe, pipe)
         try first.run()
@@ -50,14 +50,17 @@ struct RunFolderTests {
         while !String(decoding: output, as: UTF8.self).contains("training "), first.isRunning {
             output += pipe.fileHandleForReading.availableData
         }
-        // --overwrite: not refused for the run the first may have written by now, but for its lock.
-        let (status, text) = try CommandLineTests.convnet(Self.quick + ["--epochs", "20", "--data", TrainingTests.mnist, "--out", out, "--overwrite"])
+        // Paused while the second starts (so it cannot have finished): the lock stays held.
+        kill(first.processIdentifier, SIGSTOP)
+        // --overwrite: not refused for the run the first may have written, but for its lock.
+        let (status, text) = try CommandLineTests.convnet(Self.quick + ["--epochs", "3", "--data", TrainingTests.mnist, "--out", out, "--overwrite"])
+        kill(first.processIdentifier, SIGCONT)
         output += pipe.fileHandleForReading.readDataToEndOfFile()
         first.waitUntilExit()
         #expect(status != 0 && text.contains("in use") && text.contains("process \(first.processIdentifier)") && text.contains(out), "\(text)")
         #expect(first.terminationStatus == 0, "\(String(decoding: output, as: UTF8.self))")
         let finished = try Checkpoint.load(path: out + "/checkpoint.safetensors")
-        #expect(finished.completedEpochs == 20)
+        #expect(finished.completedEpochs == 3)
 
         // A run killed with SIGKILL holds no lock: the next one locks the folder.
         let killed = Process()
