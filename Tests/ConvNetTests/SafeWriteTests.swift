@@ -134,6 +134,7 @@ struct SafeWriteTests {
             ("--out", ["train", "--train-limit", "64", "--test-limit", "64", "--threads", "2", "--out", folderLink]),
             ("tensorboard", ["train", "--train-limit", "64", "--test-limit", "64", "--threads", "2", "--out", w.root + "/run2",
                              "--tensorboard", folderLink]),
+            ("--markdown", ["onnx-conformance", ONNXConformanceTests.folder, "--ops", "Acos", "--markdown", fileLink]),
         ]
         for (option, arguments) in cases {
             let line = Self.errorLine(try BadInputMatrixTests.convnet(arguments))
