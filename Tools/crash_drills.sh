@@ -62,14 +62,17 @@ alive() { local stat; { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 
 wait_line() {
     until grep -q "$2" "$1"; do alive "$PID" || return 1; sleep 0.01; done
 }
-# wait_file FILE COUNT: busy-waits (shell built-ins only) for the COUNT-th appearance of FILE; fails if the run ends first.
+# present PATTERN: true while a file matches the glob PATTERN (a shell built-in: no process started).
+present() { compgen -G "$1" > /dev/null; }
+# wait_file PATTERN COUNT: busy-waits (shell built-ins only) for the COUNT-th appearance of a file matching PATTERN
+# (a temporary file's name ends in a random part: .NAME.tmp-PID-RANDOM); fails if the run ends first.
 wait_file() {
-    local file=$1 count=$2 seen=0 spins=0
+    local pattern=$1 count=$2 seen=0 spins=0
     while :; do
-        if [ -e "$file" ]; then
+        if present "$pattern"; then
             seen=$((seen + 1))
             [ "$seen" -ge "$count" ] && return 0
-            while [ -e "$file" ]; do :; done
+            while present "$pattern"; do :; done
         fi
         spins=$((spins + 1))
         if [ $((spins % 2000)) = 0 ] && ! alive "$PID"; then return 1; fi
@@ -152,16 +155,16 @@ kill_once() {  # kill_once NUMBER MODE [COUNT]: one run, killed as MODE says, th
         mid-epoch) wait_line "$log" 'batch [0-9]*/' && sleep "$(random_seconds "$EPOCH")" ;;
         # The COUNT-th epoch's write of this run: killed as soon as its temporary file appears.
         # (After the "training" line: setup's check that --out is writable goes through the same file.)
-        checkpoint-write) wait_line "$log" '^training ' && wait_file "$OUT/.checkpoint.safetensors.tmp-$PID" "$count" ;;
-        metrics-write) wait_file "$OUT/.metrics.csv.tmp-$PID" "$count" ;;
+        checkpoint-write) wait_line "$log" '^training ' && wait_file "$OUT/.checkpoint.safetensors.tmp-$PID-*" "$count" ;;
+        metrics-write) wait_file "$OUT/.metrics.csv.tmp-$PID-*" "$count" ;;
     esac
     local pid=$PID
     stop KILL
     # Where it landed: before the "training" line, or with the temporary file of the write still there.
     if [ "$STATUS" = 0 ]; then where="after the end (the run finished first)"
     elif ! grep -q '^training ' "$log"; then where=loading
-    elif [ -e "$OUT/.checkpoint.safetensors.tmp-$pid" ]; then where=checkpoint-write
-    elif [ -e "$OUT/.metrics.csv.tmp-$pid" ]; then where=metrics-write
+    elif present "$OUT/.checkpoint.safetensors.tmp-$pid-*"; then where=checkpoint-write
+    elif present "$OUT/.metrics.csv.tmp-$pid-*"; then where=metrics-write
     elif trained "$log"; then where=mid-epoch
     else where="setup after loading"
     fi
@@ -226,8 +229,9 @@ for number in $(seq 1 "$TERMS"); do
             [ "$( [ -e "$OUT/checkpoint.safetensors" ] && tensor_digest "$OUT/checkpoint.safetensors")" = "$before" ]
         echo "  term $number: during setup, exit $STATUS before training, checkpoint unchanged"
     elif ! grep -q '^training ' "$log"; then
-        # Before the flag is set up (parsing the arguments) SIGTERM ends the process: nothing to save.
-        expect "term $number: during setup, exit status $STATUS, not 143 (SIGTERM)" [ "$STATUS" = 143 ]
+        # Before train takes over the signal (parsing the arguments) SIGTERM stops the command at once with 130,
+        # or, before its handlers are installed (the program still loading), ends it with 143: nothing to save.
+        expect "term $number: during setup, exit status $STATUS, not 130 or 143 (SIGTERM)" [ "$STATUS" = 130 -o "$STATUS" = 143 ]
         expect "term $number: the checkpoint changed during setup" \
             [ "$( [ -e "$OUT/checkpoint.safetensors" ] && tensor_digest "$OUT/checkpoint.safetensors")" = "$before" ]
         echo "  term $number: during setup, ended by the signal (status $STATUS), checkpoint unchanged"

@@ -10,6 +10,19 @@ struct ConvNetCommand: ParsableCommand {
         abstract: "Convolutional neural networks in Swift.",
         subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, StatsCommand.self, ExportImagesCommand.self,
                       SummaryCommand.self, ReportCommand.self, BenchCommand.self, ExportCommand.self, ONNXConformanceCommand.self])
+
+    /// Installs the signal handling (before any thread is started), then parses and runs the
+    /// command as ArgumentParser's own `main` does; a raw Foundation file-system error that
+    /// escaped a command is printed as one line naming its path and the system's reason.
+    static func main() {
+        Interruption.install()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: ConvNetError.readable(error, op: "convnet"))
+        }
+    }
 }
 
 extension ComputeBackend: ExpressibleByArgument {}

@@ -12,7 +12,8 @@ struct ExportCommand: ParsableCommand {
             normalised as for training), its output "logits" [batch, classes]. Without --weights the \
             model's fresh random initialisation is exported. The file's metadata_props record the input shape \
             and, from a checkpoint, its normalisation and class names (convnet.mean, convnet.std, \
-            convnet.class_names, convnet.input_shape), which predict --onnx and eval --onnx use.
+            convnet.class_names, convnet.input_shape), which predict --onnx and eval --onnx use. \
+            --out and --reference-out are written together or not at all, never over --weights or each other.
             """)
 
     @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model: String
@@ -28,6 +29,12 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try compute.apply()
         let batchSize = try Self.parseBatch(batch)
+        // Both files are checked before either is written, and put in place together at the end.
+        let plan = OutputPlan(op: "export")
+        if let weights { plan.reads(weights, as: "--weights") }
+        let onnxFile = plan.writes(file: out, as: "--out")
+        let referenceFile = referenceOut.map { plan.writes(file: $0, as: "--reference-out") }
+        try plan.check()
         let entry = try ModelZoo.entry(model)
         var network = try ModelZoo.make(model)
         var inputShape = entry.inputShape
@@ -43,15 +50,16 @@ struct ExportCommand: ParsableCommand {
         }
         if let input { inputShape = try SummaryCommand.parseShape(input) }
         network.eval()
-        try network.exportONNX(to: out, inputShape: inputShape, batch: batchSize, metadata: metadata)
-        if let referenceOut {
+        try plan.stage(try network.onnxData(inputShape: inputShape, batch: batchSize, metadata: metadata), for: onnxFile)
+        if let referenceFile {
             let n: Int
             if case .fixed(let size) = batchSize { n = size } else { n = 2 }
             var generator = RandomGenerator(seed: 1)
             let x = Tensor.randn([n] + inputShape, generator: &generator)
             let logits = try withNoGrad { try network(x) }
-            try SafeTensors.write(SafeTensors.Contents(tensors: [("input", x), ("logits", logits)]), to: referenceOut)
+            try plan.stage(try SafeTensors.encode(SafeTensors.Contents(tensors: [("input", x), ("logits", logits)])), for: referenceFile)
         }
+        try plan.commit()
         print("wrote \(out) (\(model), input [\(batch), \(inputShape.map(String.init).joined(separator: ", "))])")
     }
 

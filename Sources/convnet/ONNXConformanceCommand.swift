@@ -16,6 +16,10 @@ struct ONNXConformanceCommand: ParsableCommand {
     @Flag(help: "Print every test's outcome as it runs (to standard error).") var verbose = false
 
     func run() throws {
+        let plan = OutputPlan(op: "onnx-conformance")
+        plan.reads(folder, as: "FOLDER")
+        let markdownFile = markdown.map { plan.writes(file: $0, as: "--markdown") }
+        try plan.check()
         let only = ops.map { Set($0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }) }
         let report = try ONNXConformance.run(folder: folder, operators: only) { result in
             if verbose {
@@ -24,8 +28,9 @@ struct ONNXConformanceCommand: ParsableCommand {
             }
         }
         print(report.table())
-        if let markdown {
-            try Data(report.markdown().utf8).write(to: URL(fileURLWithPath: markdown))
+        if let markdownFile {
+            try plan.stage(Data(report.markdown().utf8), for: markdownFile)
+            try plan.commit()
         }
         if !report.meetsBar { throw ExitCode(1) }
     }

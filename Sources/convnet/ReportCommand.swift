@@ -18,6 +18,8 @@ struct ReportCommand: ParsableCommand {
         var request = TrainingReport.Request(checkpoint: try source.requiredCheckpoint())
         (request.dataset, request.dataDirectory, request.runDirectory) = (source.dataset, source.data, runFolder)
         request.workers = source.workerCount
+        // Before the evaluation: an output that cannot be written fails now.
+        try TrainingReport.checkOutput(out, for: request)
         let report = try TrainingReport(request)
         let path = try report.write(to: out)
         for note in report.notes { print(note) }

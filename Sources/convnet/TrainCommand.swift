@@ -1,6 +1,5 @@
 import ArgumentParser
 import ConvNet
-import Dispatch
 import Foundation
 
 /// `convnet train`: trains a model, writing metrics.csv and a checkpoint after every epoch.
@@ -9,7 +8,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model; writes OUT/metrics.csv and OUT/checkpoint.safetensors after every epoch.",
         discussion: """
-            Ctrl-C or SIGTERM finishes the current batch, writes a checkpoint and exits with status 130; --resume continues it.
+            Ctrl-C, SIGTERM or SIGHUP finishes the current batch, writes a checkpoint and exits with status 130; --resume continues it. \
+            OUT is locked while the run lasts (a second run into it is refused), and a run already in OUT is only continued \
+            (--resume) or replaced (--overwrite), never silently trained over.
             Under `mpirun -np N` the N processes train one model data-parallel over MPI: --batch-size is the global batch, \
             each rank takes an equal share of it, gradients are averaged before every step, and rank 0 alone prints and writes OUT.
             """)
@@ -21,12 +22,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output folder.") var out: String
     @Option(help: "Also log to TensorBoard: an event file in this folder (created if missing) with each batch's loss and learning rate, each epoch's losses, accuracies and first-layer filters; view it live with `tensorboard --logdir DIR`.") var tensorboard: String?
     @Flag(help: "Continue from OUT/checkpoint.safetensors.") var resume = false
+    @Flag(help: "Replace the run already in OUT: this run's checkpoint and metrics.csv replace its own (its metrics.csv goes before the first checkpoint).") var overwrite = false
     @Flag(help: "With --resume: accept weights and optimizer state holding NaN or infinity (refused by default).") var allowNonfinite = false
     @Flag(help: "Under mpirun: every rank also writes its final weights to OUT/replica-RANK.safetensors (to compare the replicas).") var saveReplicas = false
 
     func run() throws {
-        // First, before this run starts any thread (they inherit the blocked signals).
-        let interrupt = InterruptFlag()
+        // The first signal now lets the batch finish and a checkpoint be written.
+        let interrupt = Interruption.finishBatchFirst()
         guard MPICommunicator.launchedAsSeveralRanks else {
             return try train(communicator: SingleProcessCommunicator(), interrupt: interrupt)
         }
@@ -56,11 +58,13 @@ struct TrainCommand: ParsableCommand {
         let workers = workers ?? cores
         guard workers >= 1 else { throw ConvNetError(op: "train", "--workers \(workers) must be at least 1") }
 
-        // A bad --tensorboard folder fails here, before the data is loaded.
+        // A bad --out or --tensorboard folder fails here, before the data is loaded (only rank 0 need see OUT).
+        if communicator.rank == 0 { try Trainer.checkOutput(out, resuming: resume, overwrite: overwrite) }
         if let tensorboard { try TensorBoardWriter.prepare(directory: tensorboard) }
 
         let trainer = try Trainer(options: options, dataDirectory: data, outputDirectory: out, workers: workers,
-                                  communicator: communicator, program: ranks > 1 ? ProgramFingerprint.current() : "")
+                                  communicator: communicator, program: ranks > 1 ? ProgramFingerprint.current() : "",
+                                  overwrite: overwrite)
         if resume { try trainer.resume(allowNonFinite: allowNonfinite) }
         defer {
             if saveReplicas {
@@ -119,49 +123,5 @@ struct TrainCommand: ParsableCommand {
             print("interrupted at epoch \(epoch), batch \(batch); checkpoint written to \(trainer.checkpointPath) (continue with --resume)")
             throw ExitCode(130)
         }
-    }
-}
-
-/// Set by the first Ctrl-C (SIGINT) or SIGTERM (what `timeout`, schedulers and `kill` send):
-/// the run finishes its batch and writes a checkpoint. A second signal exits at once.
-///
-/// The two signals are blocked in the thread that creates the flag, and so in every thread it
-/// starts later (the data loader's, OpenMP's, which run the compute kernels): libdispatch reads
-/// them from a signalfd, and its handler can only run on the threads OpenBLAS started when it was
-/// loaded, which wait idle or run OpenBLAS's kernels. A handler must never run on a thread inside
-/// oneDNN's JIT GEMM kernels: they point the stack pointer into the heap while they run (oneDNN
-/// issue 4845, fixed in 3.11), and the handler's frame written there corrupted the heap. 5 of 111
-/// SIGTERMs in a loop ended in "corrupted size vs. prev_size" (found by Tools/crash_drills.sh;
-/// AddressSanitizer showed libdispatch's signal handler writing into a oneDNN buffer).
-final class InterruptFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var set = false
-    private var sources: [DispatchSourceSignal] = []
-
-    init() {
-        var blocked = sigset_t()
-        sigemptyset(&blocked)
-        for (number, name) in [(SIGINT, "Ctrl-C"), (SIGTERM, "SIGTERM")] {
-            sigaddset(&blocked, number)
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [unowned self] in
-                lock.lock()
-                let again = set
-                set = true
-                lock.unlock()
-                if again { exit(130) }
-                printToStandardError("\n\(name): stopping after this batch (again to quit now)")
-            }
-            source.resume()
-            sources.append(source)
-        }
-        pthread_sigmask(SIG_BLOCK, &blocked, nil)
-    }
-
-    var isSet: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return set
     }
 }

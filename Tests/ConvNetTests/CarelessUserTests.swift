@@ -18,14 +18,18 @@ struct CarelessUserTests {
         try Backend.setThreads(Backend.threads)
     }
 
-    @Test("an output folder that is a file, empty, or cannot be written is refused before training")
+    @Test("an output folder that is a file, empty, a link, or cannot be written is refused before training")
     func unwritableOutput() throws {
         let file = Fixtures.temporaryFolder("out-file")
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
         var options = TrainingOptions()
         options.trainLimit = 64
-        for (out, words) in [(file, "is a file"), ("", "empty"), ("/proc/self", "cannot write"), (file + "/below", "cannot create")] {
+        let link = file + "-link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: NSTemporaryDirectory())
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        for (out, words) in [(file, "is a file"), ("", "empty"), ("/proc/\(getpid())", "cannot write"), (file + "/below", "cannot create"),
+                             (link, "symbolic link")] {
             do {
                 _ = try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: out)
                 Issue.record("--out \(out) was accepted")

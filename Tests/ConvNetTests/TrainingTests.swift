@@ -76,12 +76,14 @@ struct TrainingTests {
         let straight = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: straightDir)
         #expect(try straight.run() == .completed)
 
-        let first = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: resumedDir)
-        var batches = 0
-        // Polled after each of epoch 1's 10 batches, once after its evaluation, then per batch:
-        // the 14th poll comes 3 batches into epoch 2.
-        first.stopRequested = { batches += 1; return batches == 14 }
-        #expect(try first.run() == .interrupted(epoch: 2, batch: 3))
+        do {  // (a trainer holds its folder's lock while it lives)
+            let first = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: resumedDir)
+            var batches = 0
+            // Polled after each of epoch 1's 10 batches, once after its evaluation, then per batch:
+            // the 14th poll comes 3 batches into epoch 2.
+            first.stopRequested = { batches += 1; return batches == 14 }
+            #expect(try first.run() == .interrupted(epoch: 2, batch: 3))
+        }
         let second = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: resumedDir)
         try second.resume()
         #expect(try second.run() == .completed)
@@ -117,19 +119,20 @@ struct TrainingTests {
         let out = Self.outputDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
         var options = Self.options(trainLimit: 640, epochs: 1)
-        let good = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out)
-        _ = try good.run()
-        let before = try Data(contentsOf: URL(fileURLWithPath: good.checkpointPath))
+        let checkpointPath = out + "/checkpoint.safetensors"
+        _ = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out).run()
+        let before = try Data(contentsOf: URL(fileURLWithPath: checkpointPath))
         options.epochs = 2
         options.learningRate = 1e9
-        let bad = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out)
+        // A new run told to replace the first: it diverges before its first checkpoint.
+        let bad = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out, overwrite: true)
         do {
             _ = try bad.run()
             Issue.record("a learning rate of 1e9 trained without a non-finite loss")
         } catch let error as ConvNetError {
             #expect(error.message.contains("epoch 1, batch") && error.message.contains("loss became"))
         }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: good.checkpointPath)) == before)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: checkpointPath)) == before)
     }
 
     @Test("--warmup-steps rises linearly to the rate, then the schedule runs the rest of the steps")
@@ -210,8 +213,8 @@ struct TrainingTests {
         _ = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out).run()
         options.batchSize = 32
         options.shuffle = .dataLoader
-        let other = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out)
-        do {
+        do {  // (a trainer holds its folder's lock until it runs or goes)
+            let other = try Trainer(options: options, dataDirectory: Self.mnist, outputDirectory: out)
             try other.resume()
             Issue.record("a checkpoint of another run was resumed")
         } catch let error as ConvNetError {
@@ -236,8 +239,8 @@ struct TrainingTests {
         } catch let error as ConvNetError {
             #expect(error.message.contains("checkpoint/1") && error.message.contains("predict --weights"), "\(error.message)")
         }
-        // A generator state that was cut short.
-        _ = try Trainer(options: Self.options(trainLimit: 128, epochs: 1), dataDirectory: Self.mnist, outputDirectory: out).run()
+        // A generator state that was cut short (a new run replaces the damaged one).
+        _ = try Trainer(options: Self.options(trainLimit: 128, epochs: 1), dataDirectory: Self.mnist, outputDirectory: out, overwrite: true).run()
         var contents = try SafeTensors.read(path: path)
         contents.metadata["epoch_generator"] = contents.metadata["epoch_generator"].map { String($0.dropLast(30)) }
         try SafeTensors.write(contents, to: path)

@@ -49,6 +49,13 @@ public struct Image: Sendable, Equatable {
     /// Writes a baseline JPEG file atomically (`quality` 1–100; colour with 4:2:0 chroma
     /// subsampling, PIL's default).
     public func writeJPEG(path: String, quality: Int = 95) throws {
+        try AtomicFile.write(jpegData(name: path, quality: quality), to: path)
+    }
+
+    /// The image encoded as a baseline JPEG file's bytes (see ``writeJPEG(path:quality:)``).
+    /// - Parameter name: what error messages call the image.
+    /// - Throws: ``ConvNetError`` when encoding fails.
+    public func jpegData(name: String = "image", quality: Int = 95) throws -> Data {
         var error = [CChar](repeating: 0, count: Int(CIC_ERROR_SIZE))
         var jpeg: UnsafeMutablePointer<UInt8>?
         var size = 0
@@ -57,8 +64,8 @@ public struct Image: Sendable, Equatable {
         }
         defer { cic_free(jpeg) }
         guard status == 0, let jpeg else {
-            throw ConvNetError(op: "jpeg", "\(path): cannot encode a \(width)×\(height) image (\(decoderMessage(error)))")
+            throw ConvNetError(op: "jpeg", "\(name): cannot encode a \(width)×\(height) image (\(decoderMessage(error)))")
         }
-        try AtomicFile.write(Data(bytes: jpeg, count: size), to: path)
+        return Data(bytes: jpeg, count: size)
     }
 }

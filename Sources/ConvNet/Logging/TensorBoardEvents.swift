@@ -56,7 +56,7 @@ public enum TensorBoardEvents {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw ConvNetError(op: "tensorboard", "cannot list \(directory)")
+            throw ConvNetError(op: "tensorboard", "cannot list \(directory) (\(ConvNetError.systemReason(error)))")
         }
         return names.filter { $0.contains("tfevents") }.sorted().map { directory + "/" + $0 }
     }

@@ -16,19 +16,16 @@ public final class TensorBoardWriter {
     private var lastFlush = Date()
 
     /// Creates `directory` (and its parents) if needed and checks that it is a folder this process
-    /// may write in, so a bad `--tensorboard` fails before any work is done.
-    /// - Throws: ``ConvNetError`` naming the path when it is a file or cannot be created or written.
+    /// may write in, so a bad `--tensorboard` fails before any work is done. A symbolic link is
+    /// refused as for every output (see ``PathKind/requireWritableFolder(_:op:)``).
+    /// - Throws: ``ConvNetError`` naming the path when it is not a folder or cannot be created or written.
     public static func prepare(directory: String) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder) {
-            guard isFolder.boolValue else {
-                throw ConvNetError(op: "tensorboard", "\(directory) is a file, not a folder for event files")
-            }
-        } else {
+        guard !directory.isEmpty else { throw ConvNetError(op: "tensorboard", "the folder for event files must be named (it is empty)") }
+        if try PathKind.requireWritableFolder(directory, op: "tensorboard") == .missing {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw ConvNetError(op: "tensorboard", "cannot create the folder \(directory): \(Self.reason(error))")
+                throw ConvNetError(op: "tensorboard", "cannot create the folder \(directory): \(ConvNetError.systemReason(error))")
             }
         }
         guard access(directory, W_OK | X_OK) == 0 else {
@@ -37,17 +34,21 @@ public final class TensorBoardWriter {
     }
 
     /// Opens a new event file in `directory` (see ``prepare(directory:)``) and writes its
-    /// version record. A file of that name from the same second gets this process's id appended.
+    /// version record. The file is created exclusively (`O_EXCL | O_NOFOLLOW`: an existing file
+    /// or a link planted at its name is never opened); when the name is taken, this process's
+    /// id and then a random part are appended.
     /// - Throws: ``ConvNetError`` naming the folder or file when it cannot be created or written.
     public init(directory: String, now: Date = Date()) throws {
         try Self.prepare(directory: directory)
         let host = ProcessInfo.processInfo.hostName.replacingOccurrences(of: "/", with: "_")
         let base = directory + "/events.out.tfevents.\(Int(now.timeIntervalSince1970)).\(host)"
+        let candidates = [base, base + ".\(getpid())"] + (0..<4).map { _ in base + ".\(getpid()).\(UInt32.random(in: .min ... .max))" }
         var path = base
-        var descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0o644)
-        if descriptor < 0 && errno == EEXIST {
-            path = base + ".\(getpid())"
-            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0o644)
+        var descriptor: Int32 = -1
+        for candidate in candidates {
+            path = candidate
+            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0o666)
+            if descriptor >= 0 || errno != EEXIST { break }
         }
         guard descriptor >= 0 else {
             throw ConvNetError(op: "tensorboard", "cannot create \(path): \(String(cString: strerror(errno)))")
@@ -133,9 +134,5 @@ public final class TensorBoardWriter {
     private func add(_ event: Tensorflow_Event) throws {
         pending.append(TFRecord.frame(try event.serializedBytes()))
         if Date().timeIntervalSince(lastFlush) >= flushInterval { try flush() }
-    }
-
-    private static func reason(_ error: Error) -> String {
-        (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
     }
 }

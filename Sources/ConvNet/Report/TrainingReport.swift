@@ -31,6 +31,8 @@ public struct TrainingReport {
     public let samples: Int
     /// Notes on sections left out (e.g. no metrics.csv), also shown on the page.
     public let notes: [String]
+    /// The files it was made from: ``write(to:)`` never writes over them.
+    private let inputs: [(path: String, option: String)]
 
     /// Evaluates the checkpoint on its evaluation images and builds the page.
     /// - Throws: ``ConvNetError`` for an unreadable checkpoint, weights that do not fit the model or
@@ -57,8 +59,7 @@ public struct TrainingReport {
         var sections: [String] = []
 
         // Training curves.
-        let runDirectory = request.runDirectory ?? (request.checkpoint as NSString).deletingLastPathComponent
-        let metricsPath = (runDirectory.isEmpty ? "." : runDirectory) + "/metrics.csv"
+        let metricsPath = Self.metricsPath(of: request)
         if FileManager.default.fileExists(atPath: metricsPath) {
             let history = try EpochMetrics.parseCSV(String(decoding: try RegularFile.bytes(metricsPath, op: "report", limit: 64 << 20), as: UTF8.self),
                                                     source: metricsPath)
@@ -90,15 +91,43 @@ public struct TrainingReport {
             checkpoint <code>\(SVG.escape(request.checkpoint))</code>.</p>
             """ + notes.map { "<p class=\"note\">\(SVG.escape($0))</p>" }.joined()
         self.notes = notes
+        inputs = Self.inputs(of: request)
         html = Self.page(title: title, body: header + sections.joined(separator: "\n"))
     }
 
     /// Writes `report.html` into `folder` (created if needed) atomically; returns its path.
+    /// - Throws: ``ConvNetError`` when the output breaks the rules of ``OutputPlan`` (a link,
+    ///   a folder or device where the page goes, the page being an input) or cannot be written.
     public func write(to folder: String) throws -> String {
-        try Trainer.prepareOutput(folder)
-        let path = folder + "/report.html"
-        try AtomicFile.write(Data(html.utf8), to: path)
-        return path
+        let (plan, page) = Self.outputPlan(folder, inputs: inputs)
+        try plan.check()
+        try plan.stage(Data(html.utf8), for: page)
+        try plan.commit()
+        return plan.path(of: page)
+    }
+
+    /// Checks, before a report is made from `request` (which takes a while), that it can be
+    /// written into `folder`: see ``write(to:)``.
+    public static func checkOutput(_ folder: String, for request: Request) throws {
+        try outputPlan(folder, inputs: inputs(of: request)).plan.check()
+    }
+
+    /// The files a report reads (checkpoint and metrics.csv), with the options that name them.
+    static func inputs(of request: Request) -> [(path: String, option: String)] {
+        [(request.checkpoint, "--checkpoint"), (metricsPath(of: request), request.runDirectory == nil ? "--checkpoint" : "--run")]
+    }
+
+    /// `report.html` in `folder`, none of `inputs`.
+    static func outputPlan(_ folder: String, inputs: [(path: String, option: String)]) -> (plan: OutputPlan, page: OutputPlan.Output) {
+        let plan = OutputPlan(op: "report")
+        for input in inputs { plan.reads(input.path, as: input.option) }
+        return (plan, plan.writes(file: "report.html", inFolder: folder, as: "--out"))
+    }
+
+    /// The metrics.csv a report's training curves come from.
+    static func metricsPath(of request: Request) -> String {
+        let runDirectory = request.runDirectory ?? (request.checkpoint as NSString).deletingLastPathComponent
+        return (runDirectory.isEmpty ? "." : runDirectory) + "/metrics.csv"
     }
 
     // MARK: - Evaluation

@@ -52,6 +52,12 @@ public final class Trainer {
     public let communicator: any Communicator
     /// Averages the gradients over the ranks after every backward pass.
     public let dataParallel: DataParallel
+    /// Whether ``run()`` replaces a run found in the output folder (see ``init(options:dataDirectory:outputDirectory:workers:communicator:program:overwrite:)``).
+    public let overwrite: Bool
+    /// The lock on the output folder, held by rank 0 from setup to the end of ``run()``.
+    private var outputLock: FolderLock?
+    /// The file of a run found in the output folder when it was locked (nil once resumed or replaced).
+    private var earlierRun: String?
 
     public private(set) var history: [EpochMetrics] = []
     /// This run's random numbers, independent of anything else running. As in a PyTorch script
@@ -85,15 +91,26 @@ public final class Trainer {
     ///     rank 0 writes the output folder (it alone needs it).
     ///   - program: names the program a rank runs, compared across ranks with the options and the
     ///     data (a mismatch is refused).
+    ///   - overwrite: replace a run already in the output folder (its files are replaced as this
+    ///     run writes its own; its metrics.csv is removed before this run's first checkpoint);
+    ///     without it, ``run()`` refuses such a folder unless ``resume(allowNonFinite:)`` continued the run.
+    /// - Throws: ``ConvNetError`` for bad options or data, or an output folder that cannot take
+    ///   the run: not a real folder, not writable, inside `dataDirectory`, or in use by another
+    ///   trainer (rank 0 locks it until ``run()`` ends; see ``FolderLock``).
     public init(options: TrainingOptions, dataDirectory: String?, outputDirectory: String, workers: Int = 1,
-                communicator: any Communicator = SingleProcessCommunicator(), program: String = "") throws {
+                communicator: any Communicator = SingleProcessCommunicator(), program: String = "", overwrite: Bool = false) throws {
         try options.validate()
         guard options.ranks == communicator.size else {
             throw ConvNetError(op: "train", "the options are for \(options.ranks) ranks, but \(communicator.size) processes run")
         }
         self.communicator = communicator
         let ranks = communicator.size
-        if communicator.rank == 0 { try Self.prepareOutput(outputDirectory) }
+        self.overwrite = overwrite
+        if communicator.rank == 0 {
+            (outputLock, earlierRun) = try Self.prepareOutput(outputDirectory, dataDirectory: dataDirectory)
+        } else {
+            (outputLock, earlierRun) = (nil, nil)
+        }
         self.options = options
         self.outputDirectory = outputDirectory
         let generator = SharedGenerator(seed: options.seed)
@@ -141,26 +158,69 @@ public final class Trainer {
         if ranks > 1 { try communicator.broadcast(replicaState, from: 0) }
     }
 
-    /// Creates the output folder and checks that files can be written there, before any training
-    /// (a run that cannot save its checkpoint must not train for an epoch first).
+    /// Locks the output folder against other trainers.
+    static func lock(_ folder: String) throws -> FolderLock {
+        try FolderLock(folder, op: "--out", holder: "another training run")
+    }
+
+    /// The files of a run in its output folder.
+    static func runFiles(in folder: String) -> [String] { [checkpointPath(in: folder), folder + "/metrics.csv"] }
+
+    /// Checks, before a run is set up (and its data loaded), that `folder` can take it: it must be
+    /// missing or a real folder (not a link), its checkpoint and metrics.csv missing or regular
+    /// files; a run already there (either file) needs `resuming` (continue it) or `overwrite`
+    /// (replace it), and `resuming` needs its checkpoint. ``init(options:dataDirectory:outputDirectory:workers:communicator:program:overwrite:)``
+    /// and ``run()`` check the same again, holding the folder's lock.
     /// - Throws: ``ConvNetError`` naming the folder and what is wrong.
-    static func prepareOutput(_ folder: String) throws {
+    public static func checkOutput(_ folder: String, resuming: Bool, overwrite: Bool) throws {
+        guard !(resuming && overwrite) else {
+            throw ConvNetError(op: "train", "--resume continues the run in \(folder) and --overwrite replaces it: give one of them")
+        }
         guard !folder.isEmpty else { throw ConvNetError(op: "--out", "the output folder must be named (it is empty)") }
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
-            throw ConvNetError(op: "--out", "\(folder) is a file, not a folder")
+        guard try PathKind.requireWritableFolder(folder, op: "--out") == .folder else {
+            if resuming { throw ConvNetError(op: "--resume", "\(folder) does not exist: there is no run to continue") }
+            return
         }
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw ConvNetError(op: "--out", "\(folder): cannot create the folder (\((error as NSError).localizedFailureReason ?? error.localizedDescription))")
+        for file in runFiles(in: folder) { try PathKind.requireWritableFile(file, op: "--out") }
+        if resuming && !PathKind.exists(checkpointPath(in: folder)) {
+            throw ConvNetError(op: "--resume", "\(checkpointPath(in: folder)) does not exist: there is no run to continue")
         }
+        if let earlier = earlierRun(in: folder), !resuming && !overwrite { throw earlierRunError(folder, earlier) }
+    }
+
+    /// The first of a run's files found in `folder`.
+    static func earlierRun(in folder: String) -> String? { runFiles(in: folder).first(where: PathKind.exists) }
+
+    static func earlierRunError(_ folder: String, _ file: String) -> ConvNetError {
+        ConvNetError(op: "--out", "\(folder) already holds a run (\((file as NSString).lastPathComponent)); continue it with --resume or replace it with --overwrite")
+    }
+
+    /// Creates the output folder, checks that files can be written there, and locks it, before
+    /// any training (a run that cannot save its checkpoint must not train for an epoch first,
+    /// and two runs must never write one folder); returns the lock and the file of a run already
+    /// there, if any.
+    /// - Throws: ``ConvNetError`` naming the folder and what is wrong.
+    static func prepareOutput(_ folder: String, dataDirectory: String?) throws -> (FolderLock, earlierRun: String?) {
+        guard !folder.isEmpty else { throw ConvNetError(op: "--out", "the output folder must be named (it is empty)") }
+        if let dataDirectory, !dataDirectory.isEmpty, FileIdentity.lies(folder, inside: dataDirectory) {
+            throw ConvNetError(op: "--out", "\(folder) is inside the dataset's folder \(dataDirectory); training would write its files among the data")
+        }
+        if try PathKind.requireWritableFolder(folder, op: "--out") == .missing {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw ConvNetError(op: "--out", "\(folder): cannot create the folder (\(ConvNetError.systemReason(error)))")
+            }
+        }
+        for file in runFiles(in: folder) { try PathKind.requireWritableFile(file, op: "--out") }
         do {
-            // Through the checkpoint's own temporary file: a run killed here leaves only what the next one removes.
+            // Through a temporary file as the checkpoint's: a run killed here leaves only what the next one removes.
             try AtomicFile.checkWritable(checkpointPath(in: folder))
         } catch let error as ConvNetError {
             throw ConvNetError(op: "--out", "\(folder): cannot write files there (\(error.message))")
         }
+        let lock = try lock(folder)
+        return (lock, earlierRun(in: folder))
     }
 
     /// Runs one blank image through `model` (evaluation mode, no gradients, no random draws) so
@@ -182,6 +242,9 @@ public final class Trainer {
     /// of epochs may differ).
     /// Weights or optimizer state holding NaN or ±infinity are refused unless `allowNonFinite`.
     public func resume(allowNonFinite: Bool = false) throws {
+        guard !overwrite else {
+            throw ConvNetError(op: "train", "--resume continues the run in \(outputDirectory) and --overwrite replaces it: give one of them")
+        }
         let checkpoint: Checkpoint
         if communicator.size > 1 {
             // Only rank 0 is sure to see the output folder: it reads the file and sends its bytes.
@@ -229,6 +292,7 @@ public final class Trainer {
         completedEpochs = checkpoint.completedEpochs
         batchesIntoEpoch = checkpoint.batchesIntoEpoch
         partial = checkpoint.partialEpoch
+        earlierRun = nil  // continued, not replaced
     }
 
     /// Refuses a checkpoint whose progress does not add up or whose optimizer state is incomplete
@@ -268,8 +332,13 @@ public final class Trainer {
     /// Trains the remaining epochs.
     /// - Throws: ``ConvNetError`` when the loss becomes NaN or infinite (naming epoch and batch;
     ///   the last checkpoint is left as it was), or on I/O failure.
+    ///
+    /// The output folder is locked from setup to the end of the run (so that no other trainer,
+    /// in this process or another, writes it meanwhile), then released; a later call locks it again.
     public func run() throws -> TrainingOutcome {
-        try GlobalGenerator.using(generator) { try trainRemainingEpochs() }
+        if writesFiles && outputLock == nil { outputLock = try Self.lock(outputDirectory) }
+        defer { outputLock = nil }
+        return try GlobalGenerator.using(generator) { try trainRemainingEpochs() }
     }
 
     /// Whether this process writes the output folder: rank 0.
@@ -277,7 +346,7 @@ public final class Trainer {
 
     private func trainRemainingEpochs() throws -> TrainingOutcome {
         if writesFiles {
-            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+            try claimOutputFolder()
             // Temporary files of a run killed while writing (kill -9) are removed.
             AtomicFile.removeDebris(of: checkpointPath)
             AtomicFile.removeDebris(of: metricsPath)
@@ -370,6 +439,24 @@ public final class Trainer {
         return .completed
     }
 
+    /// Refuses to train over a run found in the output folder unless it was resumed or
+    /// ``overwrite`` is set.
+    private func claimOutputFolder() throws {
+        guard let earlier = earlierRun, !overwrite else { return }
+        throw Self.earlierRunError(outputDirectory, earlier)
+    }
+
+    /// With ``overwrite``, before this run's first checkpoint replaces the earlier run's: the
+    /// earlier metrics.csv goes first, so that it never sits beside a checkpoint it does not
+    /// describe (the earlier run stays whole until then, e.g. if this one fails to start).
+    private func dropEarlierMetrics() throws {
+        guard earlierRun != nil else { return }
+        guard unlink(metricsPath) == 0 || errno == ENOENT else {
+            throw ConvNetError(op: "--overwrite", "\(metricsPath): cannot remove the earlier run's metrics (\(String(cString: strerror(errno))))")
+        }
+        earlierRun = nil
+    }
+
     /// What must be equal on every rank: the parameters and the buffers.
     private var replicaState: [Tensor] { model.parameters + model.namedBuffers().map(\.tensor) }
 
@@ -398,12 +485,14 @@ public final class Trainer {
     /// Writes this rank's weights and buffers (a safetensors state dict) to `path`, on every rank:
     /// to compare the replicas of a data-parallel run.
     public func saveReplica(to path: String) throws {
+        AtomicFile.removeDebris(of: path)
         try SafeTensors.write(SafeTensors.Contents(tensors: model.stateDict(), metadata: ["rank": String(communicator.rank)]), to: path)
     }
 
     /// Writes `checkpoint.safetensors` atomically (on rank 0; other ranks write nothing).
     public func saveCheckpoint() throws {
         guard writesFiles else { return }
+        try dropEarlierMetrics()
         var slots: [String: [String: [Float]]] = [:]
         let state = optimizer.state
         let names = model.namedParameters().map(\.name)

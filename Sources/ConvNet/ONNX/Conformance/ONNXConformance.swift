@@ -54,7 +54,7 @@ public enum ONNXConformance {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("test_") }.sorted()
         } catch {
-            throw ConvNetError(op: "onnx-conformance", "\(folder): cannot list the folder (\(error.localizedDescription))")
+            throw ConvNetError(op: "onnx-conformance", "\(folder): cannot list the folder (\(ConvNetError.systemReason(error)))")
         }
         guard !names.isEmpty else { throw ConvNetError(op: "onnx-conformance", "\(folder): holds no test_* folder") }
         // Op types first, so that an expanded test (a function body) is filed under the op it expands.
@@ -119,7 +119,7 @@ public enum ONNXConformance {
         do {
             sets = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix("test_data_set_") }.sorted()
         } catch {
-            return (.error, "cannot list \(path): \(error)")
+            return (.error, "cannot list \(path): \(ConvNetError.systemReason(error))")
         }
         guard !sets.isEmpty else { return (.error, "\(path) has no test_data_set_* folder") }
         for set in sets {

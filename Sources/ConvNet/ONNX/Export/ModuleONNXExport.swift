@@ -44,8 +44,14 @@ extension Forwarding where Self: ModuleBase {
     ///   (channels, classes), or when `path` cannot be written; no file is left behind then.
     public func exportONNX(to path: String, inputShape: [Int], batch: ONNXBatchSize = .dynamic,
                            metadata: ONNXClassifierMetadata = ONNXClassifierMetadata()) throws {
-        let data = try onnxModel(inputShape: inputShape, batch: batch, metadata: metadata).serializedData()
-        try AtomicFile.write(data, to: path)
+        try AtomicFile.write(try onnxData(inputShape: inputShape, batch: batch, metadata: metadata), to: path)
+    }
+
+    /// The bytes of the ONNX file ``exportONNX(to:inputShape:batch:metadata:)`` writes, to write them
+    /// together with other outputs (through an ``OutputPlan``).
+    public func onnxData(inputShape: [Int], batch: ONNXBatchSize = .dynamic,
+                         metadata: ONNXClassifierMetadata = ONNXClassifierMetadata()) throws -> Data {
+        try onnxModel(inputShape: inputShape, batch: batch, metadata: metadata).serializedData()
     }
 
     /// The ONNX model ``exportONNX(to:inputShape:batch:metadata:)`` writes.
