@@ -21,10 +21,11 @@ endif
 build: deps
 	$(SWIFT) build -c release --product convnet
 
-## The main job: train LeNet-5 on the MNIST copy in Datasets/mnist and report test accuracy.
+## The main job: train LeNet-5 on the MNIST copy in Datasets/mnist and report test accuracy (--overwrite: a
+## second `make demo` replaces the first run).
 demo: build
 	$(CONVNET) train --model lenet5 --dataset mnist --epochs 5 --batch-size 64 \
-		--optimizer sgd --lr 0.01 --momentum 0.9 --seed 0 --out runs/demo
+		--optimizer sgd --lr 0.01 --momentum 0.9 --seed 0 --out runs/demo --overwrite
 
 ## Every test, in a release build (numeric code is tested as it runs).
 test: deps

@@ -242,9 +242,9 @@ struct ONNXHostileInputTests {
         #expect(y.withUnsafeBufferPointer(Array.init) == [7001])
     }
 
-    /// Seconds to load `data` (the best of two).
+    /// Seconds to load `data` (the best of three: the suite runs tests side by side).
     static func loadSeconds(_ data: Data) throws -> Double {
-        try (0..<2).map { _ in
+        try (0..<3).map { _ in
             let start = Date()
             _ = try ONNXModel(serializedData: data)
             return Date().timeIntervalSince(start)
@@ -266,13 +266,14 @@ struct ONNXHostileInputTests {
 
     @Test("loading is linear in the file: 40,000 graph outputs, and Unsqueeze/Squeeze over 80,000 axes")
     func linearLoading() throws {
-        // Quadratic loading takes 16 times as long for 4 times the size; linear, about 4 times.
+        // Quadratic loading takes 64 times as long for 8 times the size; linear, about 8 times. The
+        // bound, 24 times, leaves room for a machine busy with the other tests.
         // Measured (`convnet summary --onnx`, 2 busy cores): 10,000 and 40,000 outputs took 0.57 s and
         // 7.5 s before the fix, 0.24 s and 1.0 s after; 20,000 and 80,000 axes 1.1 s and 20 s before,
         // 0.05 s and 0.3 s after.
-        for (build, small, large) in [(Self.manyOutputs, 10_000, 40_000), (Self.manyAxes, 20_000, 80_000)] {
+        for (build, small, large) in [(Self.manyOutputs, 5_000, 40_000), (Self.manyAxes, 10_000, 80_000)] {
             let (a, b) = (try Self.loadSeconds(build(small)), try Self.loadSeconds(build(large)))
-            #expect(b < 8 * a + 0.05, "\(small): \(a) s, \(large): \(b) s")
+            #expect(b < 24 * a + 0.1, "\(small): \(a) s, \(large): \(b) s")
         }
         let y = try ONNXModel(serializedData: Self.manyAxes(1000)).module()(try Tensor(shape: [2], scalars: [1, 2]))
         #expect(y.shape == [2] && y.withUnsafeBufferPointer(Array.init) == [1, 2])
