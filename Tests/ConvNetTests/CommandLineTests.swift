@@ -8,15 +8,7 @@ import Testing
 struct CommandLineTests {
     /// Runs `convnet arguments…`; returns the exit status and stdout and stderr together.
     static func convnet(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: SignalTests.executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        (process.standardOutput, process.standardError) = (pipe, pipe)
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        try ChildProcess.run(SignalTests.executable, arguments)
     }
 
     /// The first number after `prefix` on a line of `text` that starts with it.

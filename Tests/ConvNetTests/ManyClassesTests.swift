@@ -86,15 +86,7 @@ struct ManyClassesTests {
 
     /// `convnet` under a 768 MiB address-space limit, without the matrix's 5-second limit.
     static func limited(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -v \(BadInputMatrixTests.memoryLimitKiB); exec \"$0\" \"$@\"", SignalTests.executable] + arguments
-        let pipe = Pipe()
-        (process.standardOutput, process.standardError) = (pipe, pipe)
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        try ChildProcess.shell("ulimit -v \(BadInputMatrixTests.memoryLimitKiB); exec \"$0\" \"$@\"", [SignalTests.executable] + arguments)
     }
 
     @Test("1,000 classes (ImageNet's count): eval --json, eval --confusion and report summarise, in bounded memory and size")

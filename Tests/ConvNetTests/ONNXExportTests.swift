@@ -202,16 +202,8 @@ struct ONNXExportTests {
 
     /// Runs `executable arguments…` in the package root; its exit status and output.
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        process.currentDirectoryURL = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let pipe = Pipe()
-        (process.standardOutput, process.standardError) = (pipe, pipe)
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        try ChildProcess.run(executable, arguments,
+                             in: Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent())
     }
 
     @Test("onnx.checker and onnxruntime agree with our logits (lenet5, resnet20, the assorted and fused modules), where onnxruntime is installed")

@@ -59,15 +59,7 @@ struct UserTermsErrorTests {
         try Self.write(png, to: Self.path(w.root, [0x64, 0xFF, 0x2E, 0x70, 0x6E, 0x67]))  // "d\xff.png"
         // Process takes Strings: the shell's printf makes the argument's byte.
         func run(_ command: String) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", command, SignalTests.executable, w.checkpoint, w.root]
-            let pipe = Pipe()
-            (process.standardOutput, process.standardError) = (pipe, pipe)
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+            try ChildProcess.shell(command, [SignalTests.executable, w.checkpoint, w.root])
         }
         let predicted = try run(#"exec "$0" predict --model lenet5 --weights "$1" "$2/$(printf 'd\377.png')""#)
         #expect(predicted.status == 0 && predicted.output.hasPrefix(w.root + "/d\\xff.png:"), "\(predicted.output)")
