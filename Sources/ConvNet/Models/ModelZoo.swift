@@ -1,14 +1,7 @@
 /// Builds models by name (`--model`), with the input size and class count each was designed for.
 public enum ModelZoo {
     /// One model of the zoo.
-    public struct Entry: Sendable {
-        public var name: String
-        /// Per-image input shape `[C, H, W]` the architecture was designed for.
-        public var inputShape: [Int]
-        /// Classes of the dataset it was designed for (ImageNet 1000, MNIST/CIFAR 10).
-        public var classes: Int
-        let make: @Sendable (Int) throws -> Module
-    }
+    public typealias Entry = ModelArchitecture
 
     /// Every model, in the order `convnet summary` lists them.
     public static let entries: [Entry] = [
@@ -44,6 +37,6 @@ public enum ModelZoo {
     /// - Parameter classes: output classes; `nil` means the architecture's own.
     public static func make(_ name: String, classes: Int? = nil) throws -> Module {
         let entry = try entry(name)
-        return try entry.make(classes ?? entry.classes)
+        return try entry.make(classes: classes)
     }
 }

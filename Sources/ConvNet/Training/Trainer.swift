@@ -55,11 +55,11 @@ public final class Trainer {
     /// Whether ``run()`` replaces a run found in the output folder (see ``init(options:dataDirectory:outputDirectory:workers:communicator:program:overwrite:)``).
     public let overwrite: Bool
     /// The lock on the output folder, held by rank 0 from setup to the end of ``run()``.
-    private var outputLock: FolderLock?
+    var outputLock: FolderLock?
     /// The file of a run found in the output folder when it was locked (nil once resumed or replaced).
-    private var earlierRun: String?
+    var earlierRun: String?
 
-    public private(set) var history: [EpochMetrics] = []
+    public internal(set) var history: [EpochMetrics] = []
     /// This run's random numbers, independent of anything else running. As in a PyTorch script
     /// after `torch.manual_seed(seed)`, one generator serves everything in turn: the initial
     /// weights, then at the start of every epoch the shuffled order (`torch.randperm`), then
@@ -68,10 +68,10 @@ public final class Trainer {
     public let generator: SharedGenerator
     /// The generator as the current epoch began, before its order was drawn (kept so a run
     /// resumed in the middle of an epoch draws the same order again).
-    private var epochGenerator: RandomGenerator
-    private var completedEpochs = 0
-    private var batchesIntoEpoch = 0
-    private var partial = Checkpoint.PartialEpoch()
+    var epochGenerator: RandomGenerator
+    var completedEpochs = 0
+    var batchesIntoEpoch = 0
+    var partial = Checkpoint.PartialEpoch()
 
     public var checkpointPath: String { Self.checkpointPath(in: outputDirectory) }
     static func checkpointPath(in folder: String) -> String { folder + "/checkpoint.safetensors" }
@@ -84,6 +84,9 @@ public final class Trainer {
 
     /// Sets up a run: seeds the global generator, builds the model and optimizer, loads the data.
     /// - Parameters:
+    ///   - architecture: the network to train; `nil` means the zoo's ``TrainingOptions/model``.
+    ///     Any ``Module`` trains with the same loop, checkpoints and resume: describe it as a
+    ///     ``ModelArchitecture`` (its name replaces ``TrainingOptions/model`` in ``options``).
     ///   - dataDirectory: where the dataset's files are (`--data`); MNIST defaults to the bundled copy.
     ///   - workers: threads that decode and augment images (results do not depend on it).
     ///   - communicator: the ranks training together (``TrainingOptions/ranks`` of them). Each
@@ -97,8 +100,13 @@ public final class Trainer {
     /// - Throws: ``ConvNetError`` for bad options or data, or an output folder that cannot take
     ///   the run: not a real folder, not writable, inside `dataDirectory`, or in use by another
     ///   trainer (rank 0 locks it until ``run()`` ends; see ``FolderLock``).
-    public init(options: TrainingOptions, dataDirectory: String?, outputDirectory: String, workers: Int = 1,
-                communicator: any Communicator = SingleProcessCommunicator(), program: String = "", overwrite: Bool = false) throws {
+    public init(options: TrainingOptions, architecture: ModelArchitecture? = nil, dataDirectory: String?, outputDirectory: String,
+                workers: Int = 1, communicator: any Communicator = SingleProcessCommunicator(), program: String = "",
+                overwrite: Bool = false) throws {
+        var options = options
+        let entry = try architecture ?? ModelZoo.entry(options.model)
+        try entry.validate()
+        options.model = entry.name
         try options.validate()
         guard options.ranks == communicator.size else {
             throw ConvNetError(op: "train", "the options are for \(options.ranks) ranks, but \(communicator.size) processes run")
@@ -116,7 +124,6 @@ public final class Trainer {
         let generator = SharedGenerator(seed: options.seed)
         self.generator = generator
         epochGenerator = generator.state
-        let entry = try ModelZoo.entry(options.model)
         let prepared = try DatasetCatalog.prepare(options.dataRequest(directory: dataDirectory, channels: entry.inputShape[0], workers: workers))
         data = (prepared.evaluationName, prepared.normalization, prepared.notes)
         let train = prepared.train
@@ -132,9 +139,9 @@ public final class Trainer {
         testLoader = try DataLoader(prepared.evaluation, batchSize: options.batchSize / ranks, shuffle: false,
                                     normalization: prepared.normalization, convention: options.shuffle,
                                     shard: ranks > 1 ? DataShard(rank: communicator.rank, ranks: ranks, padded: false) : nil)
-        model = try GlobalGenerator.using(generator) { try ModelZoo.make(options.model, classes: train.classNames.count) }
+        model = try GlobalGenerator.using(generator) { try entry.make(classes: train.classNames.count) }
         let shape = [train.channels, trainLoader.outputHeight, trainLoader.outputWidth]
-        try Self.checkInput(model, entry: entry, shape: shape)
+        try Self.checkInput(model, entry: entry, shape: shape, classes: train.classNames.count)
         // A batch that cannot fit in memory is refused now, not by a failed allocation mid-step.
         let batch = min(options.batchSize / ranks, train.count)
         let needed = try ModelSummary.of(model, name: options.model, inputShape: shape, batch: batch).trainingMemoryBytes
@@ -158,174 +165,22 @@ public final class Trainer {
         if ranks > 1 { try communicator.broadcast(replicaState, from: 0) }
     }
 
-    /// Locks the output folder against other trainers.
-    static func lock(_ folder: String) throws -> FolderLock {
-        try FolderLock(folder, op: "--out", holder: "another training run")
-    }
-
-    /// The files of a run in its output folder.
-    static func runFiles(in folder: String) -> [String] { [checkpointPath(in: folder), folder + "/metrics.csv"] }
-
-    /// Checks, before a run is set up (and its data loaded), that `folder` can take it: it must be
-    /// missing or a real folder (not a link), its checkpoint and metrics.csv missing or regular
-    /// files; a run already there (either file) needs `resuming` (continue it) or `overwrite`
-    /// (replace it), and `resuming` needs its checkpoint. ``init(options:dataDirectory:outputDirectory:workers:communicator:program:overwrite:)``
-    /// and ``run()`` check the same again, holding the folder's lock.
-    /// - Throws: ``ConvNetError`` naming the folder and what is wrong.
-    public static func checkOutput(_ folder: String, resuming: Bool, overwrite: Bool) throws {
-        guard !(resuming && overwrite) else {
-            throw ConvNetError(op: "train", "--resume continues the run in \(folder) and --overwrite replaces it: give one of them")
-        }
-        guard !folder.isEmpty else { throw ConvNetError(op: "--out", "the output folder must be named (it is empty)") }
-        guard try PathKind.requireWritableFolder(folder, op: "--out") == .folder else {
-            if resuming { throw ConvNetError(op: "--resume", "\(folder) does not exist: there is no run to continue") }
-            return
-        }
-        for file in runFiles(in: folder) { try PathKind.requireWritableFile(file, op: "--out") }
-        if resuming && !PathKind.exists(checkpointPath(in: folder)) {
-            throw ConvNetError(op: "--resume", "\(checkpointPath(in: folder)) does not exist: there is no run to continue")
-        }
-        if let earlier = earlierRun(in: folder), !resuming && !overwrite { throw earlierRunError(folder, earlier) }
-    }
-
-    /// The first of a run's files found in `folder`.
-    static func earlierRun(in folder: String) -> String? { runFiles(in: folder).first(where: PathKind.exists) }
-
-    static func earlierRunError(_ folder: String, _ file: String) -> ConvNetError {
-        ConvNetError(op: "--out", "\(folder) already holds a run (\((file as NSString).lastPathComponent)); continue it with --resume or replace it with --overwrite")
-    }
-
-    /// Creates the output folder, checks that files can be written there, and locks it, before
-    /// any training (a run that cannot save its checkpoint must not train for an epoch first,
-    /// and two runs must never write one folder); returns the lock and the file of a run already
-    /// there, if any.
-    /// - Throws: ``ConvNetError`` naming the folder and what is wrong.
-    static func prepareOutput(_ folder: String, dataDirectory: String?) throws -> (FolderLock, earlierRun: String?) {
-        guard !folder.isEmpty else { throw ConvNetError(op: "--out", "the output folder must be named (it is empty)") }
-        if let dataDirectory, !dataDirectory.isEmpty, FileIdentity.lies(folder, inside: dataDirectory) {
-            throw ConvNetError(op: "--out", "\(folder) is inside the dataset's folder \(dataDirectory); training would write its files among the data")
-        }
-        if try PathKind.requireWritableFolder(folder, op: "--out") == .missing {
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw ConvNetError(op: "--out", "\(folder): cannot create the folder (\(ConvNetError.systemReason(error)))")
-            }
-        }
-        for file in runFiles(in: folder) { try PathKind.requireWritableFile(file, op: "--out") }
-        do {
-            // Through a temporary file as the checkpoint's: a run killed here leaves only what the next one removes.
-            try AtomicFile.checkWritable(checkpointPath(in: folder))
-        } catch let error as ConvNetError {
-            throw ConvNetError(op: "--out", "\(folder): cannot write files there (\(error.message))")
-        }
-        let lock = try lock(folder)
-        return (lock, earlierRun(in: folder))
-    }
-
     /// Runs one blank image through `model` (evaluation mode, no gradients, no random draws) so
-    /// that images it cannot take fail now, with the sizes named, rather than in the first batch.
-    static func checkInput(_ model: Module, entry: ModelZoo.Entry, shape: [Int]) throws {
+    /// that images it cannot take fail now, with the sizes named, rather than in the first batch;
+    /// its output must be one logit per class, `[1, classes]`.
+    static func checkInput(_ model: Module, entry: ModelArchitecture, shape: [Int], classes: Int) throws {
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
+        let size = { (s: [Int]) in s.map(String.init).joined(separator: "×") }
+        let output: Tensor
         do {
-            _ = try withNoGrad { try model(Tensor.zeros([1] + shape)) }
+            output = try withNoGrad { try model(Tensor.zeros([1] + shape)) }
         } catch let error as ConvNetError {
-            let size = { (s: [Int]) in s.map(String.init).joined(separator: "×") }
             throw ConvNetError(op: "train", "\(entry.name) (designed for \(size(entry.inputShape)) images) cannot take \(size(shape)) images: \(error.description); choose --image-size or another model")
         }
-    }
-
-    /// Continues from `checkpointPath`: restores weights, buffers, optimizer state, progress and
-    /// the global generator. The checkpoint must come from the same experiment (only the number
-    /// of epochs may differ).
-    /// Weights or optimizer state holding NaN or ±infinity are refused unless `allowNonFinite`.
-    public func resume(allowNonFinite: Bool = false) throws {
-        guard !overwrite else {
-            throw ConvNetError(op: "train", "--resume continues the run in \(outputDirectory) and --overwrite replaces it: give one of them")
-        }
-        let checkpoint: Checkpoint
-        if communicator.size > 1 {
-            // Only rank 0 is sure to see the output folder: it reads the file and sends its bytes.
-            var bytes = Data()
-            if communicator.rank == 0 {
-                bytes = try RegularFile.data(checkpointPath, op: "resume")
-            }
-            bytes = try communicator.broadcast(bytes, from: 0)
-            checkpoint = try Checkpoint.decode(SafeTensors.decode(bytes, source: checkpointPath), source: checkpointPath)
-        } else {
-            checkpoint = try Checkpoint.load(path: checkpointPath)
-        }
-        guard checkpoint.options.sameExperiment(as: options) else {
-            let changed = checkpoint.options.differences(from: options).joined(separator: "; ")
-            throw ConvNetError(op: "resume", "\(checkpointPath) was written by a different run (checkpoint vs this run: \(changed))")
-        }
-        try checkpoint.requireSameData(imageShape: [trainLoader.dataset.channels, trainLoader.outputHeight, trainLoader.outputWidth],
-                                       classNames: trainLoader.dataset.classNames, source: checkpointPath, op: "resume")
-        try checkConsistency(checkpoint)
-        if !allowNonFinite {
-            let found = NonFiniteValues.find(checkpoint.modelState.dictionary)
-                + checkpoint.optimizerSlots.flatMap { slot, values in
-                    values.compactMap { name, v in
-                        let c = v.withUnsafeBufferPointer { NonFiniteValues.count($0) }
-                        return c.isEmpty ? nil : ("optimizer.\(slot).\(name)", c)
-                    }
-                }.sorted { $0.0 < $1.0 }
-            if !found.isEmpty {
-                throw ConvNetError(op: "resume", "\(checkpointPath) holds values that are not finite: \(NonFiniteValues.describe(found)); "
-                                   + "refusing to train on them (--allow-nonfinite resumes anyway)")
-            }
-        }
-        do {
-            try model.loadStateDict(checkpoint.modelState.dictionary, allowNonFinite: true)
-        } catch let error as ConvNetError {
-            throw ConvNetError(op: "resume", "\(checkpointPath): its weights do not fit \(options.model) for this run's \(trainLoader.dataset.classNames.count) classes (another dataset?): \(error.message)")
-        }
-        let names = model.namedParameters().map(\.name)
-        var slots: [String: [[Float]?]] = [:]
-        for (slot, values) in checkpoint.optimizerSlots { slots[slot] = names.map { values[$0] } }
-        try optimizer.load(state: OptimizerState(slots: slots, stepCount: checkpoint.optimizerStepCount))
-        generator.state = checkpoint.generator
-        epochGenerator = checkpoint.epochGenerator
-        history = checkpoint.history
-        completedEpochs = checkpoint.completedEpochs
-        batchesIntoEpoch = checkpoint.batchesIntoEpoch
-        partial = checkpoint.partialEpoch
-        earlierRun = nil  // continued, not replaced
-    }
-
-    /// Refuses a checkpoint whose progress does not add up or whose optimizer state is incomplete
-    /// (a damaged or edited file), instead of resuming from it with silently different numbers.
-    private func checkConsistency(_ checkpoint: Checkpoint) throws {
-        func fail(_ what: String) -> ConvNetError { ConvNetError(op: "resume", "\(checkpointPath): \(what); the checkpoint is damaged or was edited") }
-        let batches = trainLoader.count
-        let begun = checkpoint.completedEpochs + (checkpoint.batchesIntoEpoch > 0 ? 1 : 0)
-        guard begun <= options.epochs else {
-            throw ConvNetError(op: "resume", "\(checkpointPath) has begun epoch \(begun); --epochs \(options.epochs) asks for fewer")
-        }
-        guard checkpoint.history.count == checkpoint.completedEpochs else {
-            throw fail("it records \(checkpoint.history.count) epochs of metrics for \(checkpoint.completedEpochs) epochs done")
-        }
-        guard checkpoint.batchesIntoEpoch < batches else {
-            throw fail("\(checkpoint.batchesIntoEpoch) batches into an epoch of \(batches)")
-        }
-        let (steps, overflow) = checkpoint.completedEpochs.multipliedReportingOverflow(by: batches)
-        guard !overflow, checkpoint.optimizerStepCount == steps + checkpoint.batchesIntoEpoch else {
-            throw fail("the optimizer took \(checkpoint.optimizerStepCount) steps, but \(checkpoint.completedEpochs) epochs of \(batches) batches and \(checkpoint.batchesIntoEpoch) more make \(overflow ? "more than Int.max" : String(steps + checkpoint.batchesIntoEpoch))")
-        }
-        let partial = checkpoint.partialEpoch
-        guard partial.seen >= 0, partial.correct >= 0, partial.correct <= partial.seen,
-              partial.seen <= checkpoint.batchesIntoEpoch * options.batchSize, partial.lossSum.isFinite, partial.seconds >= 0 else {
-            throw fail("the running totals of the interrupted epoch (\(partial.seen) images, \(partial.correct) correct) do not fit \(checkpoint.batchesIntoEpoch) batches of \(options.batchSize)")
-        }
-        // Every slot this optimizer keeps must be there for every parameter once it has stepped.
-        if checkpoint.optimizerStepCount > 0 {
-            for slot in optimizer.state.slots.keys.sorted() {
-                for name in model.namedParameters().map(\.name) where checkpoint.optimizerSlots[slot]?[name] == nil {
-                    throw fail("optimizer slot \(slot) of \(name) is missing")
-                }
-            }
+        guard output.shape == [1, classes] else {
+            throw ConvNetError(op: "train", "\(entry.name) gives \(output.shape) for one image, but training needs one logit per class of the data: [1, \(classes)]")
         }
     }
 
@@ -437,24 +292,6 @@ public final class Trainer {
             }
         }
         return .completed
-    }
-
-    /// Refuses to train over a run found in the output folder unless it was resumed or
-    /// ``overwrite`` is set.
-    private func claimOutputFolder() throws {
-        guard let earlier = earlierRun, !overwrite else { return }
-        throw Self.earlierRunError(outputDirectory, earlier)
-    }
-
-    /// With ``overwrite``, before this run's first checkpoint replaces the earlier run's: the
-    /// earlier metrics.csv goes first, so that it never sits beside a checkpoint it does not
-    /// describe (the earlier run stays whole until then, e.g. if this one fails to start).
-    private func dropEarlierMetrics() throws {
-        guard earlierRun != nil else { return }
-        guard unlink(metricsPath) == 0 || errno == ENOENT else {
-            throw ConvNetError(op: "--overwrite", "\(metricsPath): cannot remove the earlier run's metrics (\(String(cString: strerror(errno))))")
-        }
-        earlierRun = nil
     }
 
     /// What must be equal on every rank: the parameters and the buffers.
