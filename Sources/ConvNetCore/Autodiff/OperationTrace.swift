@@ -1,14 +1,12 @@
 /// One operation of a traced forward pass, as ``traceOperations(_:)`` reports it.
 package struct TracedOperation {
-    /// The operator's name as it records itself (`conv2d`, `relu`, `add`, `concat`, …).
-    package let op: String
+    /// The operation, with its attributes (geometry, axis, slope, …).
+    package let op: Op
     /// The tensors it read, in the operator's order (`nil` where an optional input, such as a
     /// missing bias, was not given).
     package let inputs: [Tensor?]
     /// The tensor it produced.
     package let output: Tensor
-    /// What the operator told about itself beyond its inputs and output (kernel, stride, axis, …).
-    package let detail: OpDetail?
 }
 
 /// Runs `body` (one forward pass, usually a module in evaluation mode under `withNoGrad`) and
@@ -21,7 +19,7 @@ package func traceOperations(_ body: () throws -> Tensor) throws -> (output: Ten
     let output = try OpObservation.$current.withValue(trace) { try body() }
     let operations = trace.calls.map { call in
         TracedOperation(op: call.op, inputs: call.inputs.map { $0.flatMap(trace.tensor) },
-                        output: trace.tensor(call.output)!, detail: call.detail)
+                        output: trace.tensor(call.output)!)
     }
     return (output, operations)
 }

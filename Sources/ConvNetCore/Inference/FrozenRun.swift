@@ -23,9 +23,9 @@ final class FrozenRun: OpObserver, KernelInterceptor, @unchecked Sendable {
     /// Whether the pass made exactly the traced calls.
     var followedTrace: Bool { divergence == nil && index == plan.operations.count }
 
-    func observe(_ op: String, inputs: [Tensor?], output: Tensor) {
+    func observe(_ op: Op, inputs: [Tensor?], output: Tensor) {
         if index >= plan.operations.count || plan.operations[index] != op {
-            divergence = divergence ?? "call \(index) is \(op), the trace has \(index < plan.operations.count ? plan.operations[index] : "no more calls")"
+            divergence = divergence ?? "call \(index) is \(op.name), the trace has \(index < plan.operations.count ? plan.operations[index].name : "no more calls")"
         }
         if plan.kept[index] != nil { kept[index] = output }
         index += 1
@@ -50,14 +50,14 @@ final class FrozenRun: OpObserver, KernelInterceptor, @unchecked Sendable {
         return y
     }
 
-    func absorbed(_ op: String, inputs: [Tensor], state: Tensor?) throws -> Tensor? {
+    func absorbed(_ op: Op, inputs: [Tensor], state: Tensor?) throws -> Tensor? {
         guard let host = plan.absorbedBy[index], let chain = plan.chains[host] else { return nil }
         // The same operation as traced: it reads the chain's result, a batch norm has the folded
         // statistics, and a `+` adds the residual the step summed.
         guard let (y, residual) = results[host], inputs.contains(where: { $0 === y }),
-              op != "add" || inputs.contains(where: { $0 === residual }),
+              op != .add || inputs.contains(where: { $0 === residual }),
               state == nil || state === chain.batchNorm?.mean
-        else { throw diverged("\(op) (call \(index)) is not the operation that was folded into convolution \(host)") }
+        else { throw diverged("\(op.name) (call \(index)) is not the operation that was folded into convolution \(host)") }
         if chain.absorbed.last == index { results[host] = nil }
         return y
     }

@@ -31,8 +31,8 @@ final class InferencePlan {
         var absorbed: [Int]
     }
 
-    /// The operation name of every traced call, to check that a frozen run makes the same calls.
-    let operations: [String]
+    /// The operation of every traced call, to check that a frozen run makes the same calls.
+    let operations: [Op]
     /// The chains, by the convolution's call index.
     private(set) var chains: [Int: Chain] = [:]
     /// Folded call → the convolution call it was folded into.
@@ -60,17 +60,24 @@ final class InferencePlan {
             return r[0]
         }
 
+        /// Input `i` of call `index` (as ``Op`` orders them), if given.
+        func operand(_ index: Int, _ i: Int) -> Tensor? {
+            i < calls[index].inputs.count ? calls[index].inputs[i].flatMap(trace.tensor) : nil
+        }
+
         for (index, call) in calls.enumerated() {
-            guard case .convolution(let g, let weight, let bias)? = call.detail, absorbedBy[index] == nil else { continue }
+            guard case .conv2d(let g) = call.op, absorbedBy[index] == nil, let weight = operand(index, 1) else { continue }
+            let bias = operand(index, 2)
             var chain = Chain(convolution: index, geometry: g, weight: weight, bias: bias, batchNorm: nil, residual: nil,
                               relu: false, absorbed: [])
             var value = call.output
-            if let next = soleReader(value), case .batchNorm(let w, let b, let mean, let variance, let eps, _)? = calls[next].detail {
-                chain.batchNorm = (w, b, mean, variance, eps)
+            if let next = soleReader(value), case .batchNorm(let attributes) = calls[next].op, !attributes.training,
+               let mean = operand(next, 3), let variance = operand(next, 4) {
+                chain.batchNorm = (operand(next, 1), operand(next, 2), mean, variance, attributes.eps)
                 chain.absorbed.append(next)
                 value = calls[next].output
             }
-            if let next = soleReader(value), calls[next].op == "add", calls[next].inputs.count == 2 {
+            if let next = soleReader(value), calls[next].op == .add, calls[next].inputs.count == 2 {
                 let operands = calls[next].inputs
                 let other = operands[0] == value ? operands[1] : operands[0]
                 let source: Source? = other == input ? .input : other.flatMap { producer[$0] }.map(Source.call)
@@ -85,7 +92,7 @@ final class InferencePlan {
                     if case .call(let producerIndex) = source { kept[producerIndex] = max(kept[producerIndex] ?? index, index) }
                 }
             }
-            if let next = soleReader(value), calls[next].op == "relu" {
+            if let next = soleReader(value), calls[next].op == .relu {
                 chain.relu = true
                 chain.absorbed.append(next)
             }

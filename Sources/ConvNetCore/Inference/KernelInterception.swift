@@ -8,7 +8,7 @@ protocol KernelInterceptor: AnyObject, Sendable {
     /// The result of operation `op` (batch norm, ReLU, `+`) on `inputs`, when a fused step already
     /// computed it; `state` is the operation's own tensor that the fold used (batch norm's running
     /// mean), to check that it is the same operation.
-    func absorbed(_ op: String, inputs: [Tensor], state: Tensor?) throws -> Tensor?
+    func absorbed(_ op: Op, inputs: [Tensor], state: Tensor?) throws -> Tensor?
 }
 
 /// The interceptor of the current task, if a frozen forward pass runs.

@@ -18,48 +18,48 @@ extension Tensor {
     /// Runs on ``Backend/current``: the oneDNN backend rectifies a tensor held in its layout (a
     /// convolution's output) in that layout, and its gradient too.
     public func relu() throws -> Tensor {
-        if let fused = try KernelInterception.current?.absorbed("relu", inputs: [self], state: nil) {
-            return fused.recorded("relu", [self]) { _ in throw ConvNetError(op: "relu", "a frozen model computes no gradients") }
+        if let fused = try KernelInterception.current?.absorbed(.relu, inputs: [self], state: nil) {
+            return fused.recorded(.relu, [self]) { _ in throw ConvNetError(op: "relu", "a frozen model computes no gradients") }
         }
         let result = try Backend.current.activation.relu(self, needsBackward: Tensor.needsGrad(self))
-        return result.output.recorded("relu", [self]) { g in [try result.backward!(g)] }
+        return result.output.recorded(.relu, [self]) { g in [try result.backward!(g)] }
     }
 
     /// x for x > 0, else slope · x.
     public func leakyRelu(negativeSlope slope: Float = 0.01) -> Tensor {
         let y = mapped { $0 > 0 ? $0 : $0 * slope }
-        return y.recorded("leaky_relu", [self]) { [self] g in
+        return y.recorded(.leakyRelu(negativeSlope: slope), [self]) { [self] g in
             [Tensor.pointwiseBackward(g, self, y) { x, _ in x > 0 ? 1 : slope }]
-        }.described(.leakyRelu(negativeSlope: slope))
+        }
     }
 
     /// 1 / (1 + e^(−x)). dY/dX = y(1 − y).
     public func sigmoid() -> Tensor {
         let y = mapped { x in x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x)) }
-        return y.recorded("sigmoid", [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in y * (1 - y) }] }
+        return y.recorded(.sigmoid, [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in y * (1 - y) }] }
     }
 
     /// Hyperbolic tangent. dY/dX = 1 − y².
     public func tanh() -> Tensor {
         let y = mapped { Foundation.tanh($0) }
-        return y.recorded("tanh", [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in 1 - y * y }] }
+        return y.recorded(.tanh, [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in 1 - y * y }] }
     }
 
     /// e^x.
     public func exp() -> Tensor {
         let y = mapped { Foundation.exp($0) }
-        return y.recorded("exp", [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in y }] }
+        return y.recorded(.exp, [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in y }] }
     }
 
     /// Natural logarithm. dY/dX = 1/x.
     public func log() -> Tensor {
         let y = mapped { Foundation.log($0) }
-        return y.recorded("log", [self]) { [self] g in [Tensor.pointwiseBackward(g, self, y) { x, _ in 1 / x }] }
+        return y.recorded(.log, [self]) { [self] g in [Tensor.pointwiseBackward(g, self, y) { x, _ in 1 / x }] }
     }
 
     /// x². dY/dX = 2x.
     public func squared() -> Tensor {
         let y = mapped { $0 * $0 }
-        return y.recorded("square", [self]) { [self] g in [Tensor.pointwiseBackward(g, self, y) { x, _ in 2 * x }] }
+        return y.recorded(.square, [self]) { [self] g in [Tensor.pointwiseBackward(g, self, y) { x, _ in 2 * x }] }
     }
 }

@@ -26,7 +26,7 @@ public func adaptiveAvgPool2d(_ x: Tensor, outputSize: Size2) throws -> Tensor {
             }
         }
     }
-    return y.recorded(op, [x]) { [shape = x.shape] dy in
+    return y.recorded(.adaptiveAvgPool2d(outputSize: outputSize), [x]) { [shape = x.shape] dy in
         let dx = Tensor.zeros(shape)
         let gp = dy.plainStorage().pointer, dp = dx.plainStorage().pointer
         for p in 0..<planes {
@@ -39,5 +39,5 @@ public func adaptiveAvgPool2d(_ x: Tensor, outputSize: Size2) throws -> Tensor {
             }
         }
         return [dx]
-    }.described(.adaptiveAvgPool(outputSize: outputSize))
+    }
 }

@@ -17,11 +17,11 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         if let t { try require(t.shape == [c], op, "\(name) \(describe(t.shape)) must be [\(c)] for input \(describe(x.shape))") }
     }
     let perChannel = x.count / max(c, 1)
+    let attributes = BatchNormAttributes(training: training, momentum: momentum, eps: eps, spatial: x.rank == 4)
     let gamma = weight ?? Tensor.ones([c]), beta = bias ?? Tensor.zeros([c])
     let kernels = Backend.current.batchNorm
     let needsBackward = Tensor.needsGrad(x, weight, bias)
     let result: KernelResult<BatchNormGradients>
-    var detail: OpDetail?
     if training {
         try require(perChannel > 1, op, "training needs more than one value per channel, got input \(describe(x.shape))")
         let statistics: BatchStatistics
@@ -39,18 +39,15 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         guard let runningMean, let runningVar else {
             throw ConvNetError(op: op, "evaluation mode needs running_mean and running_var")
         }
-        if let folded = try KernelInterception.current?.absorbed(op, inputs: [x], state: runningMean) {
+        if let folded = try KernelInterception.current?.absorbed(.batchNorm(attributes), inputs: [x], state: runningMean) {
             result = KernelResult(output: folded)
         } else {
             result = try kernels.inference(x: x, channels: c, gamma: gamma, beta: beta, mean: runningMean,
                                            variance: runningVar, eps: eps, needsBackward: needsBackward)
         }
-        // Told once the call is recorded below.
-        detail = .batchNorm(weight: weight, bias: bias, mean: runningMean, variance: runningVar, eps: eps, momentum: momentum)
     }
-    defer { if let detail { OpTrace.describe(result.output, detail) } }
-    return result.output.recorded(op, [x, weight, bias]) { dy in
+    return result.output.recorded(.batchNorm(attributes), [x, weight, bias, runningMean, runningVar]) { dy in
         let gradients = try result.backward!(dy)
-        return [gradients.input, gradients.weight, gradients.bias]
+        return [gradients.input, gradients.weight, gradients.bias, nil, nil]
     }
 }

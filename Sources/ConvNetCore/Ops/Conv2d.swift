@@ -34,8 +34,7 @@ public func conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil,
     } else {
         result = try Backend.current.convolution.convolution(g, x: input, weight: weight, bias: bias, wanted: wanted)
     }
-    defer { OpTrace.describe(result.output, .convolution(g, weight: weight, bias: bias)) }  // after the call is recorded
-    return result.output.recorded(op, [input, weight, bias]) { dy in
+    return result.output.recorded(.conv2d(g), [input, weight, bias]) { dy in
         let gradients = try result.backward!(dy)
         return [gradients.input, weight.requiresGrad ? gradients.weight : nil,
                 bias?.requiresGrad == true ? gradients.bias : nil]

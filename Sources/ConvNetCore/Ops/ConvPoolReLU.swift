@@ -29,16 +29,14 @@ public func conv2dMaxPoolReLU(_ x: Tensor, _ weight: Tensor, bias: Tensor?, padd
     /// The fused kernel's result as a recorded operation (it computes no dX), with the geometry of
     /// the convolution and pooling it stands for.
     func recorded(_ result: KernelResult<ConvolutionGradients>) -> Tensor {
-        result.output.recorded("conv_maxpool_relu", [x, weight, bias]) { dy in
+        let conv = Conv2dGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                                  outChannels: weight.shape[0], kernel: Size2(weight.shape[2], weight.shape[3]),
+                                  padding: padding)
+        let pool = Pool2dGeometry(inputShape: conv.outputShape, kernel: 2, stride: 2, padding: 0, ceilMode: false)
+        return result.output.recorded(.convMaxPoolReLU(conv, pool: pool), [x, weight, bias]) { dy in
             let gradients = try result.backward!(dy)
             return [nil, gradients.weight, gradients.bias]
-        }.described({
-            let conv = Conv2dGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
-                                      outChannels: weight.shape[0], kernel: Size2(weight.shape[2], weight.shape[3]),
-                                      padding: padding)
-            let pool = Pool2dGeometry(inputShape: conv.outputShape, kernel: 2, stride: 2, padding: 0, ceilMode: false)
-            return .convMaxPoolReLU(conv, weight: weight, bias: bias, pool: pool)
-        }())
+        }
     }
     switch path {
     case .unfused:

@@ -11,5 +11,5 @@ public func dropout(_ x: Tensor, p: Float, training: Bool, generator: inout Rand
     let mp = mask.plainStorage().pointer
     for i in 0..<x.count { mp[i] = generator.bernoulli(keep) ? scale : 0 }
     let y = try Tensor.broadcastBinary(x, mask, op: "dropout", *)
-    return y.recorded("dropout", [x]) { dy in [try Tensor.broadcastBinary(dy, mask, op: "dropout", *)] }
+    return y.recorded(.dropout(p: p), [x]) { dy in [try Tensor.broadcastBinary(dy, mask, op: "dropout", *)] }
 }

@@ -29,7 +29,7 @@ public func localResponseNorm(_ x: Tensor, size n: Int, alpha: Float = 1e-4, bet
             }
         }
     }
-    return y.recorded(op, [x]) { [denom] dy in
+    return y.recorded(.localResponseNorm(size: n, alpha: alpha, beta: beta, k: k), [x]) { [denom] dy in
         let dp = denom.plainStorage().pointer
         let dx = Tensor(uninitializedShape: x.shape)
         let gp = dy.plainStorage().pointer, gxp = dx.plainStorage().pointer
@@ -49,5 +49,5 @@ public func localResponseNorm(_ x: Tensor, size n: Int, alpha: Float = 1e-4, bet
             }
         }
         return [dx]
-    }.described(.localResponseNorm(size: n, alpha: alpha, beta: beta, k: k))
+    }
 }

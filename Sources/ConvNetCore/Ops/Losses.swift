@@ -74,7 +74,7 @@ public func crossEntropy(_ logits: Tensor, labels: [Int], labelSmoothing: Float 
         if eps > 0 { for k in 0..<c { rowSum += logProbs[i * c + k] } }
         perSample[i] = -Double((1 - eps) * logProbs[i * c + labels[i]] + (eps > 0 ? off * rowSum : 0))
     }
-    return reduction.reduce(perSample).recorded("cross_entropy", [logits]) { g in
+    return reduction.reduce(perSample).recorded(.crossEntropy(labelSmoothing: labelSmoothing, reduction: reduction), [logits]) { g in
         let gx = Tensor(uninitializedShape: [n, c])
         let p = gx.plainStorage().pointer
         for i in 0..<n {
@@ -98,7 +98,7 @@ public func focalLoss(_ logits: Tensor, labels: [Int], gamma: Float = 2, reducti
         let p = probs[i * c + labels[i]], logp = logProbs[i * c + labels[i]]
         perSample[i] = -Double(pow(1 - p, gamma) * logp)
     }
-    return reduction.reduce(perSample).recorded("focal_loss", [logits]) { g in
+    return reduction.reduce(perSample).recorded(.focalLoss(gamma: gamma, reduction: reduction), [logits]) { g in
         let gx = Tensor(uninitializedShape: [n, c])
         let gp = gx.plainStorage().pointer
         for i in 0..<n {
@@ -117,7 +117,7 @@ public func nllLoss(_ logProbs: Tensor, labels: [Int], reduction: Reduction = .m
     let (n, c) = try validateClassification(logProbs, labels, op: "nll_loss")
     let x = logProbs.plainStorage().pointer
     let perSample = (0..<n).map { -Double(x[$0 * c + labels[$0]]) }
-    return reduction.reduce(perSample).recorded("nll_loss", [logProbs]) { g in
+    return reduction.reduce(perSample).recorded(.nllLoss(reduction: reduction), [logProbs]) { g in
         let gx = Tensor.zeros([n, c])
         let gxp = gx.plainStorage().pointer
         for i in 0..<n { gxp[i * c + labels[i]] = -reduction.sampleWeight(g, i, count: n) }
@@ -136,7 +136,7 @@ public func mseLoss(_ x: Tensor, _ target: Tensor, reduction: Reduction = .mean)
     let perElement = (0..<n).map { i -> Double in let d = Double(xp[i] - tp[i]); return d * d }
     var out = reduction.reduce(perElement)
     if reduction == .none { out = Tensor(shape: x.shape, storage: out.plainStorage()) }
-    return out.recorded("mse_loss", [x, target]) { g in
+    return out.recorded(.mseLoss(reduction: reduction), [x, target]) { g in
         let gx = Tensor(uninitializedShape: x.shape)
         let gxp = gx.plainStorage().pointer
         for i in 0..<n { gxp[i] = 2 * (xp[i] - tp[i]) * reduction.sampleWeight(g, i, count: n) }

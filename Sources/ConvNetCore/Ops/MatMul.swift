@@ -9,7 +9,7 @@ public func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     let out = Tensor(uninitializedShape: [m, n])
     try gemm.multiply(m: m, n: n, k: k, a: a.plainStorage().pointer, lda: k, b: b.plainStorage().pointer, ldb: n,
                       c: out.plainStorage().pointer, ldc: n)
-    return out.recorded("matmul", [a, b]) { g in
+    return out.recorded(.matmul, [a, b]) { g in
         var ga: Tensor?, gb: Tensor?
         if a.requiresGrad {
             let t = Tensor(uninitializedShape: [m, k])
@@ -45,7 +45,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> T
     }
     try gemm.multiply(transB: true, m: batch, n: outF, k: inF, a: x.plainStorage().pointer, lda: inF,
                       b: weight.plainStorage().pointer, ldb: inF, accumulate: bias != nil, c: y, ldc: outF)
-    return out.recorded("linear", [x, weight, bias]) { g in
+    return out.recorded(.linear, [x, weight, bias]) { g in
         let gp = g.plainStorage().pointer
         var gx: Tensor?, gw: Tensor?, gb: Tensor?
         if x.requiresGrad {
@@ -67,5 +67,5 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> T
             gb = t
         }
         return [gx, gw, gb]
-    }.described(.linear(weight: weight, bias: bias))
+    }
 }

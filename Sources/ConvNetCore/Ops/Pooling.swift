@@ -14,7 +14,7 @@ public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
                       ceilMode: Bool = false) throws -> Tensor {
     let g = try poolGeometry("maxpool2d", x, kernel, stride, padding, ceilMode: ceilMode)
     let r = try Backend.current.pooling.maxPool(g, x: x, needsBackward: Tensor.needsGrad(x))
-    return r.output.recorded("maxpool2d", [x]) { dy in [try r.backward!(dy)] }.described(.pooling(g, .max))
+    return r.output.recorded(.maxPool2d(g), [x]) { dy in [try r.backward!(dy)] }
 }
 
 /// Average pooling: y = (window sum)/(K_h·K_w), padded zeros counted (PyTorch's default
@@ -27,8 +27,7 @@ public func avgPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
     let g = try poolGeometry("avgpool2d", x, kernel, stride, padding, ceilMode: ceilMode)
     let needsBackward = Tensor.needsGrad(x)
     let r = try Backend.current.pooling.avgPool(g, x: x, countIncludePad: countIncludePad, needsBackward: needsBackward)
-    return r.output.recorded("avgpool2d", [x]) { dy in [try r.backward!(dy)] }
-        .described(.pooling(g, .average(countIncludePad: countIncludePad)))
+    return r.output.recorded(.avgPool2d(g, countIncludePad: countIncludePad), [x]) { dy in [try r.backward!(dy)] }
 }
 
 /// Global average pooling: `[N, C, H, W]` → `[N, C, 1, 1]`, the mean of each channel plane
@@ -45,7 +44,7 @@ public func globalAvgPool2d(_ x: Tensor) throws -> Tensor {
         for i in 0..<size { s += xp[p * size + i] }
         yp[p] = s * inv
     }
-    return y.recorded("global_avgpool", [x]) { [shape = x.shape] dy in
+    return y.recorded(.globalAvgPool2d, [x]) { [shape = x.shape] dy in
         let dx = Tensor(uninitializedShape: shape)
         let dp = dx.plainStorage().pointer, gp = dy.plainStorage().pointer
         for p in 0..<planes { (dp + p * size).update(repeating: gp[p] * inv, count: size) }

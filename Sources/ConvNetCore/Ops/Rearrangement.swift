@@ -41,7 +41,7 @@ extension Tensor {
         Tensor.forEachStrided(out.shape, base: 0, sourceStrides: permutation.map { inStrides[$0] }) { dst[$0] = src[$1] }
         var inverse = [Int](repeating: 0, count: rank)
         for (i, p) in permutation.enumerated() { inverse[p] = i }
-        return out.recorded("permute", [self]) { g in [try g.permuted(inverse)] }
+        return out.recorded(.permute(permutation), [self]) { g in [try g.permuted(inverse)] }
     }
 
     /// Elements `start[d], start[d] + step[d], …` (`count[d]` of them) along every dimension `d`,
@@ -64,7 +64,7 @@ extension Tensor {
         let out = Tensor(uninitializedShape: counts)
         let src = plainStorage().pointer, dst = out.plainStorage().pointer
         Tensor.forEachStrided(counts, base: base, sourceStrides: sourceStrides) { dst[$0] = src[$1] }
-        return out.recorded(op, [self]) { [shape] g in
+        return out.recorded(.stridedSlice(start: start, step: step, count: counts), [self]) { [shape] g in
             let gx = Tensor.zeros(shape)
             let gp = g.plainStorage().pointer, gxp = gx.plainStorage().pointer
             Tensor.forEachStrided(counts, base: base, sourceStrides: sourceStrides) { gxp[$1] += gp[$0] }
@@ -84,7 +84,7 @@ extension Tensor {
         let src = plainStorage().pointer, dst = out.plainStorage().pointer
         // Walk the input, writing each element at its place in the output.
         Tensor.forEachStrided(shape, base: base, sourceStrides: outStrides) { dst[$1] = src[$0] }
-        return out.recorded("pad", [self]) { [shape] g in
+        return out.recorded(.pad(before: before, after: after, value: value), [self]) { [shape] g in
             let gx = Tensor(uninitializedShape: shape)
             let gp = g.plainStorage().pointer, gxp = gx.plainStorage().pointer
             Tensor.forEachStrided(shape, base: base, sourceStrides: outStrides) { gxp[$0] = gp[$1] }
@@ -95,7 +95,7 @@ extension Tensor {
     /// Every element limited to `[min, max]` (`torch.clamp`; NaN stays NaN). dY/dX = 1 inside, else 0.
     public func clamped(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
         let y = mapped { $0.isNaN ? $0 : Swift.min(Swift.max($0, low), high) }
-        return y.recorded("clamp", [self]) { [self] g in
+        return y.recorded(.clamp(min: low, max: high), [self]) { [self] g in
             [Tensor.pointwiseBackward(g, self, y) { x, _ in x >= low && x <= high ? 1 : 0 }]
         }
     }

@@ -17,7 +17,7 @@ extension Tensor {
     public func sum() -> Tensor {
         var s: Float = 0
         withUnsafeBufferPointer { b in for v in b { s += v } }
-        return Tensor(s).recorded("sum", [self]) { [shape] g in [Tensor.full(shape, g.plainStorage().pointer[0])] }
+        return Tensor(s).recorded(.sum, [self]) { [shape] g in [Tensor.full(shape, g.plainStorage().pointer[0])] }
     }
 
     /// The mean of all elements, as a 0-dimensional tensor.
@@ -25,7 +25,7 @@ extension Tensor {
         let n = Float(Swift.max(count, 1))
         var s: Float = 0
         withUnsafeBufferPointer { b in for v in b { s += v } }
-        return Tensor(s / n).recorded("mean", [self]) { [shape] g in [Tensor.full(shape, g.plainStorage().pointer[0] / n)] }
+        return Tensor(s / n).recorded(.mean, [self]) { [shape] g in [Tensor.full(shape, g.plainStorage().pointer[0] / n)] }
     }
 
     /// Sums over dimension `dim`; `keepDims` leaves it in place with size 1.
@@ -42,7 +42,7 @@ extension Tensor {
                 for i in 0..<inner { dst[o * inner + i] += row[i] }
             }
         }
-        return out.recorded("sum_dim", [self]) { [shape] g in
+        return out.recorded(.sumAlong(dim: d, keepDims: keepDims), [self]) { [shape] g in
             // Every input element along `dim` receives the gradient of its sum.
             let gx = Tensor(uninitializedShape: shape)
             let gp = g.plainStorage().pointer, xp = gx.plainStorage().pointer
@@ -81,7 +81,7 @@ extension Tensor {
                 indices[o * inner + i] = bestK
             }
         }
-        out.recorded("max_dim", [self]) { [shape] g in
+        out.recorded(.maxAlong(dim: d, keepDims: keepDims), [self]) { [shape] g in
             let gx = Tensor.zeros(shape)
             let gp = g.plainStorage().pointer, xp = gx.plainStorage().pointer
             for o in 0..<outer {

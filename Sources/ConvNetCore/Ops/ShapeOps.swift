@@ -2,7 +2,10 @@
 extension Tensor {
     /// The same elements under a new shape (a view; one dimension may be `-1` to be inferred).
     /// - Throws: ``ConvNetError`` if the element counts differ or more than one dimension is `-1`.
-    public func reshaped(_ newShape: [Int]) throws -> Tensor {
+    public func reshaped(_ newShape: [Int]) throws -> Tensor { try reshaped(newShape, recordedAs: nil) }
+
+    /// ``reshaped(_:)``, recorded as `op` (a flatten) rather than as a reshape when given.
+    func reshaped(_ newShape: [Int], recordedAs: Op?) throws -> Tensor {
         var target = newShape
         let inferred = target.indices.filter { target[$0] == -1 }
         try require(inferred.count <= 1 && target.allSatisfy { $0 >= -1 }, "reshape",
@@ -16,13 +19,15 @@ extension Tensor {
         try require(target.reduce(1, *) == count, "reshape",
                     "cannot view \(describe(shape)) (\(count) elements) as \(describe(newShape))")
         let out = Tensor(shape: target, storage: plainStorage())
-        return out.recorded("reshape", [self]) { [shape] g in [Tensor(shape: shape, storage: g.plainStorage())] }
+        return out.recorded(recordedAs ?? .reshape(shape: target), [self]) { [shape] g in
+            [Tensor(shape: shape, storage: g.plainStorage())]
+        }
     }
 
     /// Collapses dimensions `startDim…` into one: `[N, C, H, W]` → `[N, C·H·W]` for the default 1.
     public func flattened(startDim: Int = 1) throws -> Tensor {
         let d = try normalizedDim(startDim, op: "flatten")
-        return try reshaped(Array(shape[..<d]) + [shape[d...].reduce(1, *)]).described(.flatten(startDim: d))
+        return try reshaped(Array(shape[..<d]) + [shape[d...].reduce(1, *)], recordedAs: .flatten(startDim: d))
     }
 
     /// The transpose of a 2-D tensor.
@@ -31,7 +36,7 @@ extension Tensor {
         let (r, c) = (shape[0], shape[1])
         let out = Tensor(uninitializedShape: [c, r])
         Tensor.transpose(plainStorage().pointer, rows: r, cols: c, into: out.plainStorage().pointer)
-        return out.recorded("transpose", [self]) { g in
+        return out.recorded(.transpose, [self]) { g in
             let gx = Tensor(uninitializedShape: [r, c])
             Tensor.transpose(g.plainStorage().pointer, rows: c, cols: r, into: gx.plainStorage().pointer)
             return [gx]
@@ -57,7 +62,7 @@ extension Tensor {
         let rowSize = shape.dropFirst().reduce(1, *)
         let out = Tensor(uninitializedShape: [range.count] + shape.dropFirst())
         out.plainStorage().pointer.update(from: plainStorage().pointer + range.lowerBound * rowSize, count: range.count * rowSize)
-        return out.recorded("slice", [self]) { [shape] g in
+        return out.recorded(.slice(range), [self]) { [shape] g in
             let gx = Tensor.zeros(shape)
             (gx.plainStorage().pointer + range.lowerBound * rowSize).update(from: g.plainStorage().pointer, count: g.count)
             return [gx]
@@ -82,7 +87,7 @@ public func concat(_ tensors: [Tensor], dim: Int = 1) throws -> Tensor {
     let outer = first.shape[..<d].reduce(1, *), inner = first.shape[(d + 1)...].reduce(1, *)
     let total = outShape[d] * inner
     let out = try Backend.current.concatenation.concat(tensors, dim: d, outputShape: outShape)
-    return out.recorded("concat", tensors) { g in
+    return out.recorded(.concat(dim: d), tensors) { g in
         var grads: [Tensor?] = []
         var offset = 0
         for (t, size) in zip(tensors, sizes) {
@@ -98,5 +103,5 @@ public func concat(_ tensors: [Tensor], dim: Int = 1) throws -> Tensor {
             offset += chunk
         }
         return grads
-    }.described(.concat(dim: d))
+    }
 }

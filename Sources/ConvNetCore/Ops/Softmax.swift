@@ -34,7 +34,7 @@ extension Tensor {
             let inv = 1 / s
             for k in 0..<n { yp[start + k * step] *= inv }
         }
-        return y.recorded("softmax", [self]) { g in
+        return y.recorded(.softmax(dim: d), [self]) { g in
             let gx = Tensor(uninitializedShape: y.shape)
             let gp = g.plainStorage().pointer, gxp = gx.plainStorage().pointer
             y.forEachLine(along: d) { start, step, n in
@@ -43,7 +43,7 @@ extension Tensor {
                 for k in 0..<n { let j = start + k * step; gxp[j] = yp[j] * (gp[j] - dot) }
             }
             return [gx]
-        }.described(.softmax(dim: d, log: false))
+        }
     }
 
     /// log softmax(x) = x − log Σ_k e^(x_k) along `dim`.
@@ -56,7 +56,7 @@ extension Tensor {
             let lse = Tensor.logSumExp(x, start: start, step: step, count: n)
             for k in 0..<n { yp[start + k * step] = x[start + k * step] - lse }
         }
-        return y.recorded("log_softmax", [self]) { g in
+        return y.recorded(.logSoftmax(dim: d), [self]) { g in
             let gx = Tensor(uninitializedShape: y.shape)
             let gp = g.plainStorage().pointer, gxp = gx.plainStorage().pointer
             y.forEachLine(along: d) { start, step, n in
@@ -65,6 +65,6 @@ extension Tensor {
                 for k in 0..<n { let j = start + k * step; gxp[j] = gp[j] - Foundation.exp(yp[j]) * total }
             }
             return [gx]
-        }.described(.softmax(dim: d, log: true))
+        }
     }
 }

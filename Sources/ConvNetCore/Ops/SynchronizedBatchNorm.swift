@@ -82,10 +82,11 @@ public func synchronizedBatchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, r
     }
 
     let shape = x.shape
-    return y.recorded(op, [x, weight, bias]) { dy in
+    let attributes = BatchNormAttributes(training: true, momentum: momentum, eps: eps, spatial: x.rank == 4)
+    return y.recorded(.synchronizedBatchNorm(attributes), [x, weight, bias, runningMean, runningVar]) { dy in
         try withExtendedLifetime(storage) {
             try synchronizedBatchNormBackward(dy, xp: xp, shape: shape, mean: meanF, invStd: invStd, gammas: gammas,
-                                              total: total, sumAcrossReplicas: sumAcrossReplicas)
+                                              total: total, sumAcrossReplicas: sumAcrossReplicas) + [nil, nil]
         }
     }
 }

@@ -8,79 +8,79 @@ extension ONNXGraphBuilder {
     /// size of the traced pass; with `dynamicBatch` every node must work for any batch size.
     mutating func add(_ call: TracedOperation, output: String?, tracedBatch: Int, dynamicBatch: Bool) throws {
         try checkConstants(call, tracedBatch: tracedBatch, dynamicBatch: dynamicBatch)
-        let op = call.op
-        let x = call.inputs.first.flatMap { $0 }
+        /// Input `i` of the call, if given.
+        func operand(_ i: Int) -> Tensor? { i < call.inputs.count ? call.inputs[i] : nil }
+        let x = operand(0)
         let result: String
-        switch (op, call.detail) {
-        case ("conv2d", .convolution(let g, let weight, let bias)?):
-            result = conv(x!, g, weight, bias, output: output)
-        case ("conv_maxpool_relu", .convMaxPoolReLU(let g, let weight, let bias, let pool)?):
-            let convolved = conv(x!, g, weight, bias, output: nil)
+        switch call.op {
+        case .conv2d(let g):
+            result = conv(x!, g, operand(1)!, operand(2), output: output)
+        case .convMaxPoolReLU(let g, let pool):
+            let convolved = conv(x!, g, operand(1)!, operand(2), output: nil)
             let pooled = node("MaxPool", [convolved], Self.poolAttributes(pool))
             result = node("Relu", [pooled], output: output)
-        case ("maxpool2d", .pooling(let g, .max)?):
+        case .maxPool2d(let g):
             result = node("MaxPool", [input(x!)], output: output, Self.poolAttributes(g))
-        case ("avgpool2d", .pooling(let g, .average(let countIncludePad))?):
+        case .avgPool2d(let g, let countIncludePad):
             result = node("AveragePool", [input(x!)], output: output,
                           Self.poolAttributes(g) + [ONNXAttribute.int("count_include_pad", countIncludePad ? 1 : 0)])
-        case ("global_avgpool", _):
+        case .globalAvgPool2d:
             result = node("GlobalAveragePool", [input(x!)], output: output)
-        case ("adaptive_avgpool2d", .adaptiveAvgPool(let size)?):
+        case .adaptiveAvgPool2d(let size):
             result = try adaptiveAveragePool(x!, size, output: output)
-        case ("linear", .linear(let weight, let bias)?):
-            result = node("Gemm", [input(x!), input(weight)] + (bias.map { [input($0)] } ?? []), output: output,
+        case .linear:
+            result = node("Gemm", [input(x!), input(operand(1)!)] + (operand(2).map { [input($0)] } ?? []), output: output,
                           [ONNXAttribute.int("transB", 1)])
-        case ("batchnorm2d", .batchNorm(let weight, let bias, let mean, let variance, let eps, let momentum)?),
-             ("batchnorm1d", .batchNorm(let weight, let bias, let mean, let variance, let eps, let momentum)?):
+        case .batchNorm(let attributes) where !attributes.training:
+            guard let mean = operand(3), let variance = operand(4) else {
+                throw Self.unsupported(call.op.name, "was traced without its running statistics")
+            }
             let c = mean.count
-            let scale = weight.map { input($0) } ?? floatInitializer("bn_scale", shape: [c], Array(repeating: 1, count: c))
-            let shift = bias.map { input($0) } ?? floatInitializer("bn_bias", shape: [c], Array(repeating: 0, count: c))
+            let scale = operand(1).map { input($0) } ?? floatInitializer("bn_scale", shape: [c], Array(repeating: 1, count: c))
+            let shift = operand(2).map { input($0) } ?? floatInitializer("bn_bias", shape: [c], Array(repeating: 0, count: c))
             // ONNX's momentum weighs the running statistic, PyTorch's the new batch's.
             result = node("BatchNormalization", [input(x!), scale, shift, input(mean), input(variance)], output: output,
-                          [ONNXAttribute.float("epsilon", eps), ONNXAttribute.float("momentum", 1 - momentum)])
-        case ("local_response_norm", .localResponseNorm(let size, let alpha, let beta, let k)?):
+                          [ONNXAttribute.float("epsilon", attributes.eps), ONNXAttribute.float("momentum", 1 - attributes.momentum)])
+        case .localResponseNorm(let size, let alpha, let beta, let k):
             // PyTorch's window over channels is [c − ⌊n/2⌋, c + ⌊(n−1)/2⌋], ONNX's [c − ⌊(n−1)/2⌋, c + ⌈(n−1)/2⌉]:
             // the same for odd n only.
             guard size % 2 == 1 else {
-                throw Self.unsupported(op, "with the even size \(size): ONNX's LRN centres its window differently from PyTorch's")
+                throw Self.unsupported(call.op.name, "with the even size \(size): ONNX's LRN centres its window differently from PyTorch's")
             }
             result = node("LRN", [input(x!)], output: output,
                           [ONNXAttribute.int("size", size), ONNXAttribute.float("alpha", alpha),
                            ONNXAttribute.float("beta", beta), ONNXAttribute.float("bias", k)])
-        case ("concat", .concat(let dim)?):
+        case .concat(let dim):
             result = try concat(call, dim: dim, output: output)
-        case ("reshape", _):
+        case .reshape, .flatten:
             result = try reshape(x!, to: call.output.shape, dynamicBatch: dynamicBatch, output: output)
-        case ("add_scalar", .scalar(let s)?), ("mul_scalar", .scalar(let s)?):
+        case .addScalar(let s), .mulScalar(let s):
             let operand = floatInitializer("scalar", shape: [], [s])
-            result = node(op == "add_scalar" ? "Add" : "Mul", [input(x!), operand], output: output)
-        case ("leaky_relu", .leakyRelu(let slope)?):
+            let opType = if case .addScalar = call.op { "Add" } else { "Mul" }
+            result = node(opType, [input(x!), operand], output: output)
+        case .leakyRelu(let slope):
             result = node("LeakyRelu", [input(x!)], output: output, [ONNXAttribute.float("alpha", slope)])
-        case ("softmax", .softmax(let dim, let log)?), ("log_softmax", .softmax(let dim, let log)?):
-            result = node(log ? "LogSoftmax" : "Softmax", [input(x!)], output: output, [ONNXAttribute.int("axis", dim)])
-        default:
-            guard let opType = Self.elementwise[op] else {
-                throw Self.unsupported(op, call.detail == nil && Self.needsDetail.contains(op)
-                                       ? "was traced without its parameters (training mode?)"
-                                       : "has no ONNX counterpart in this exporter")
-            }
+        case .softmax(let dim), .logSoftmax(let dim):
+            let opType = if case .softmax = call.op { "Softmax" } else { "LogSoftmax" }
+            result = node(opType, [input(x!)], output: output, [ONNXAttribute.int("axis", dim)])
+        case .relu, .sigmoid, .tanh, .exp, .log, .add, .sub, .mul, .div, .matmul:
             var names: [String] = []
             for case let t? in call.inputs { names.append(input(t)) }
-            result = node(opType, names, output: output)
+            result = node(Self.elementwise[call.op]!, names, output: output)  // every op of this arm is listed
+        case .batchNorm, .synchronizedBatchNorm, .dropout:
+            throw Self.unsupported(call.op.name, "was traced in training mode; export evaluates the model")
+        case .square, .clamp, .permute, .transpose, .slice, .stridedSlice, .pad, .sum, .mean, .sumAlong, .maxAlong,
+             .crossEntropy, .focalLoss, .nllLoss, .mseLoss:
+            throw Self.unsupported(call.op.name, "has no ONNX counterpart in this exporter")
         }
         name(call.output, result)
     }
 
     /// Operations that map to one ONNX node with the same inputs and no attributes.
-    private static let elementwise = [
-        "relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "exp": "Exp", "log": "Log",
-        "add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div", "matmul": "MatMul",
+    private static let elementwise: [Op: String] = [
+        .relu: "Relu", .sigmoid: "Sigmoid", .tanh: "Tanh", .exp: "Exp", .log: "Log",
+        .add: "Add", .sub: "Sub", .mul: "Mul", .div: "Div", .matmul: "MatMul",
     ]
-
-    /// Operations that export only with the ``OpDetail`` they tell.
-    private static let needsDetail: Set = ["conv2d", "conv_maxpool_relu", "maxpool2d", "avgpool2d", "adaptive_avgpool2d",
-                                           "linear", "batchnorm2d", "batchnorm1d", "local_response_norm", "concat",
-                                           "add_scalar", "mul_scalar", "leaky_relu", "softmax", "log_softmax"]
 
     static func unsupported(_ op: String, _ why: String) -> ConvNetError {
         ConvNetError(op: "onnx export", "operation '\(op)' \(why)")
@@ -162,9 +162,10 @@ extension ONNXGraphBuilder {
     /// With a dynamic batch, a constant made by the forward code at the traced batch size (other
     /// than the zero blocks a Pad replaces) would fix the batch: refused, naming the operation.
     private func checkConstants(_ call: TracedOperation, tracedBatch: Int, dynamicBatch: Bool) throws {
-        guard dynamicBatch, call.op != "concat" || zeroPadded(call.inputs.compactMap { $0 }) == nil, call.output.rank >= 2, call.output.shape[0] == tracedBatch else { return }
+        let isConcat = if case .concat = call.op { true } else { false }
+        guard dynamicBatch, !isConcat || zeroPadded(call.inputs.compactMap { $0 }) == nil, call.output.rank >= 2, call.output.shape[0] == tracedBatch else { return }
         for case let t? in call.inputs where !isComputed(t) && !isState(t) && t.rank == call.output.rank && t.shape[0] == tracedBatch {
-            throw Self.unsupported(call.op, "reads a constant of shape \(t.shape) made at the traced batch size; export with a fixed batch size")
+            throw Self.unsupported(call.op.name, "reads a constant of shape \(t.shape) made at the traced batch size; export with a fixed batch size")
         }
     }
 }
