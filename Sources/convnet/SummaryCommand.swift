@@ -15,18 +15,29 @@ struct SummaryCommand: ParsableCommand {
     @Option(help: "Batch size for the memory totals.") var batch = 1
     @Option(help: "Output classes (default: the model's own).") var classes: Int?
     @Flag(help: "Print JSON instead of a table.") var json = false
+    @Flag(help: "Print the traced graph instead: every operation with its operands, attributes and output shape.") var graph = false
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
         try compute.apply()
+        if graph && json { throw ValidationError("--graph prints text; give --graph or --json") }
         if let onnx {
             guard model == nil else { throw ValidationError("give a model name or --onnx, not both") }
+            if graph {
+                let imported = try ONNXModel(contentsOf: onnx)
+                let declared = imported.inputs.first?.dims.dropFirst().compactMap { $0 } ?? []
+                guard let shape = try input.map(Self.parseShape) ?? (declared.count == imported.inputs[0].dims.count - 1 ? declared : nil) else {
+                    throw ValidationError("\(onnx): its input has symbolic sizes besides the batch; give --input C×H×W")
+                }
+                return print(try imported.module().graph(inputShape: shape, batch: imported.fixedBatch ?? batch))
+            }
             return try summarizeONNX(onnx)
         }
         guard let model else { throw ValidationError("give a model name (\(ModelZoo.names.joined(separator: ", "))) or --onnx FILE") }
         let entry = try ModelZoo.entry(model)
         let shape = try input.map(Self.parseShape) ?? entry.inputShape
         let network = try ModelZoo.make(model, classes: classes)
+        if graph { return print(try network.graph(inputShape: shape, batch: batch)) }
         let summary = try ModelSummary.of(network, name: model, inputShape: shape, batch: batch)
         if json {
             let encoder = JSONEncoder()

@@ -77,7 +77,7 @@ extension Forwarding where Self: ModuleBase {
 
         var builder = ONNXGraphBuilder(stateNames: stateNames())
         builder.name(x, ONNXExportFormat.inputName)
-        for call in Self.contributing(operations, to: y) {
+        for call in Graph.contributing(operations, to: y) {
             try builder.add(call, output: call.output === y ? ONNXExportFormat.outputName : nil,
                             tracedBatch: tracedBatch, dynamicBatch: batch == .dynamic)
         }
@@ -122,18 +122,6 @@ extension Forwarding where Self: ModuleBase {
         var names: [ObjectIdentifier: String] = [:]
         for (name, tensor) in stateDict() where names[ObjectIdentifier(tensor)] == nil { names[ObjectIdentifier(tensor)] = name }
         return names
-    }
-
-    /// The operations whose results `output` depends on, in order (others, such as a statistic
-    /// computed on the side, are left out).
-    private static func contributing(_ operations: [TracedOperation], to output: Tensor) -> [TracedOperation] {
-        var needed: Set<ObjectIdentifier> = [ObjectIdentifier(output)]
-        var kept: [TracedOperation] = []
-        for call in operations.reversed() where needed.contains(ObjectIdentifier(call.output)) {
-            kept.append(call)
-            for case let t? in call.inputs { needed.insert(ObjectIdentifier(t)) }
-        }
-        return kept.reversed()
     }
 
     /// `metadata` with the input shape, as `metadata_props`, checked against the traced model:

@@ -1,0 +1,25 @@
+import ConvNetCore
+
+extension Forwarding where Self: ModuleBase {
+    /// This module's forward pass as a ``Graph``: traced once in evaluation mode, without
+    /// gradients, on a batch of `batch` zero inputs of `inputShape`; parameters and buffers named
+    /// as in ``stateDict()``. Every sub-module's mode is restored afterwards.
+    ///
+    /// Works for any module built from this library's operations: the zoo's, one you write, or an
+    /// imported ONNX model. `convnet summary MODEL --graph` prints it.
+    /// - Throws: what the forward pass throws on that input (a shape it cannot take), or
+    ///   ``ConvNetError`` when the traced input would not fit in memory.
+    public func graph(inputShape: [Int], batch: Int = 1) throws -> Graph {
+        let shape = [batch] + inputShape
+        guard batch >= 1, !inputShape.isEmpty, inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw ConvNetError(op: "graph", "the input \(shape) must have a positive batch and positive sizes")
+        }
+        let inputBytes = try MemoryBudget.floatBytes([shape], op: "graph", what: "batch × input")
+        try MemoryBudget.require(product: [inputBytes, ModelSummary.traceMemoryFactor], op: "graph",
+                                 what: "tracing a batch of \(batch) \(inputShape.map(String.init).joined(separator: "×")) inputs")
+        let modes = namedModules().map { ($0.module, $0.module.isTraining) }
+        defer { for (module, training) in modes { module.isTraining = training } }
+        eval()
+        return try Graph.trace(parameters: stateDict(), input: Tensor.zeros(shape)) { try self($0) }.graph
+    }
+}
