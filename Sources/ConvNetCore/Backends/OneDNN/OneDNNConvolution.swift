@@ -54,6 +54,18 @@ enum OneDNNConvolution: ConvolutionPasses {
     /// - backward weights: for 4 ≤ C_in < 16 `any` falls back to an AVX2 kernel and NHWC is up to 3×
     ///   faster (0.10 ms vs 0.31 ms for LeNet's 6 → 16 layer); for 1–3 channels (a first layer on
     ///   plain NCHW input) and for 16 or more, `any` is faster.
+    /// - depthwise (groups = C_in = C_out ≥ 16, so `any` in all three passes): oneDNN picks its
+    ///   `jit_dw` kernels on nChw16c (weights Abcde16a) for forward, backward data and backward
+    ///   weights. Measured against NHWC, batch 32, 3×3, one thread (the 2-core machine was shared),
+    ///   min of 3, forward / forward + dX + dW + db (`convnet bench conv … --groups C`):
+    ///   32 ch 56×56: 2.86 / 20.0 ms `any` vs 3.65 / 22.3 NHWC; 96 ch 56×56 stride 2: 8.3 / 37.5 vs
+    ///   15.8 / 47.4; 144 ch 56×56: 23.4 / 87.3 vs 30.6 / 123.1; 144 ch 28×28: 2.84 / 16.5 vs
+    ///   3.25 / 22.2. NHWC in one pass only was no better beyond noise (backward weights: 18.5 vs
+    ///   20.0 ms on the first shape, 108 vs 87 on the third). Two threads: `any` again faster for
+    ///   forward + backward on all four (24.4 vs 29.2, 56.8 vs 73.1, 116 vs 136, 28.4 vs 29.5 ms),
+    ///   NHWC's forward alone faster on the 32-channel shape only (2.36 vs 3.37 ms). So depthwise
+    ///   layers keep these rules, which also leave them in the nChw16c layout of the pointwise
+    ///   convolutions around them (no reorders between the layers).
     static func layout(for g: Conv2dGeometry, _ pass: Pass) -> Layout {
         switch pass {
         case .forward: .blocked
