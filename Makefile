@@ -27,7 +27,9 @@ demo: build
 	$(CONVNET) train --model lenet5 --dataset mnist --epochs 5 --batch-size 64 \
 		--optimizer sgd --lr 0.01 --momentum 0.9 --seed 0 --out runs/demo --overwrite
 
-## Every test, in a release build (numeric code is tested as it runs).
+## Every test, in a release build (numeric code is tested as it runs). The PyTorch golden cases come from
+## ../shared/golden and ../shared/golden-next beside the package ($CONVNET_GOLDEN_DIR, $CONVNET_GOLDEN_NEXT_DIR
+## override them; .ci/run sets neither).
 test: deps
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build

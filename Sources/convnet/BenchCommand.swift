@@ -12,16 +12,19 @@ struct BenchCommand: ParsableCommand {
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Median forward and forward+backward (dX, dW, db) time of one convolution.",
-            discussion: "Example: convnet bench conv 128 16 32 32 16 3 1 1")
+            discussion: "Example: convnet bench conv 128 16 32 32 16 3 1 1; depthwise: convnet bench conv 32 96 56 56 96 3 1 1 --groups 96")
 
         @OptionGroup var shape: ConvolutionShape
         @Argument(help: "Stride.") var stride: Int
         @Argument(help: "Zero padding.") var pad: Int
+        @Option(help: "Distance between kernel taps.") var dilation = 1
+        @Option(help: "Channel groups (C and C_out must be divisible by it; C for depthwise).") var groups = 1
         @OptionGroup var compute: ComputeOptions
 
         func run() throws {
             try compute.apply()
-            try printJSON(try OperatorBenchmarks.convolution(shape.geometry(stride: stride, padding: pad)))
+            try printJSON(try OperatorBenchmarks.convolution(shape.geometry(stride: stride, padding: pad, dilation: dilation,
+                                                                            groups: groups)))
         }
     }
 
@@ -104,9 +107,9 @@ struct ConvolutionShape: ParsableArguments {
     @Argument(help: "Output channels.") var cout: Int
     @Argument(help: "Kernel size K (K×K).") var k: Int
 
-    func geometry(stride: Int, padding: Int) -> Conv2dGeometry {
+    func geometry(stride: Int, padding: Int, dilation: Int = 1, groups: Int = 1) -> Conv2dGeometry {
         Conv2dGeometry(batch: n, inChannels: c, height: h, width: w, outChannels: cout,
-                       kernel: Size2(k), stride: Size2(stride), padding: Size2(padding))
+                       kernel: Size2(k), stride: Size2(stride), padding: Size2(padding), dilation: Size2(dilation), groups: groups)
     }
 }
 

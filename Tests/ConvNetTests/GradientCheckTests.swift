@@ -8,7 +8,11 @@ struct GradientCheckTests {
     struct ConvCase: CustomStringConvertible, Sendable {
         var n, c, h, w, out, kh, kw: Int
         var stride: Size2, padding: Size2, bias: Bool
-        var description: String { "\(n)x\(c)x\(h)x\(w)→\(out) k\(kh)x\(kw) s\(stride) p\(padding)\(bias ? " bias" : "")" }
+        var dilation: Size2 = 1, groups = 1
+        var description: String {
+            "\(n)x\(c)x\(h)x\(w)→\(out) k\(kh)x\(kw) s\(stride) p\(padding)"
+                + (dilation == 1 ? "" : " d\(dilation)") + (groups == 1 ? "" : " g\(groups)") + (bias ? " bias" : "")
+        }
     }
 
     static let convCases: [ConvCase] = [
@@ -18,17 +22,26 @@ struct GradientCheckTests {
         ConvCase(n: 1, c: 3, h: 10, w: 11, out: 5, kh: 2, kw: 5, stride: Size2(3, 2), padding: 2, bias: true),
         ConvCase(n: 3, c: 4, h: 5, w: 5, out: 2, kh: 1, kw: 1, stride: 1, padding: 0, bias: true),
         ConvCase(n: 1, c: 2, h: 4, w: 4, out: 3, kh: 5, kw: 5, stride: 1, padding: 2, bias: true),
+        // Grouped (2 groups of 2 → 3 channels), depthwise (and with a channel multiplier of 2),
+        // dilated, and grouped and dilated with a stride and a rectangular kernel.
+        ConvCase(n: 2, c: 4, h: 6, w: 7, out: 6, kh: 3, kw: 3, stride: 1, padding: 1, bias: true, groups: 2),
+        ConvCase(n: 2, c: 3, h: 7, w: 6, out: 3, kh: 3, kw: 3, stride: 2, padding: 1, bias: true, groups: 3),
+        ConvCase(n: 1, c: 3, h: 6, w: 6, out: 6, kh: 3, kw: 3, stride: 1, padding: 1, bias: false, groups: 3),
+        ConvCase(n: 2, c: 2, h: 9, w: 8, out: 3, kh: 3, kw: 3, stride: 1, padding: 2, bias: true, dilation: 2),
+        ConvCase(n: 1, c: 4, h: 11, w: 10, out: 4, kh: 3, kw: 2, stride: Size2(2, 1), padding: Size2(3, 1), bias: true,
+                 dilation: Size2(3, 2), groups: 2),
     ]
 
     @Test("conv2d", arguments: convCases, ComputeBackend.allCases)
     func conv(_ k: ConvCase, backend: ComputeBackend) throws {
         var gen = RandomGenerator(seed: 1)
         let x = Tensor.randn([k.n, k.c, k.h, k.w], generator: &gen)
-        let w = Tensor.randn([k.out, k.c, k.kh, k.kw], std: 0.5, generator: &gen)
+        let w = Tensor.randn([k.out, k.c / k.groups, k.kh, k.kw], std: 0.5, generator: &gen)
         let b = Tensor.randn([k.out], generator: &gen)
         try Backend.with(backend) {
             try FiniteDifference.check("conv2d \(k)", inputs: k.bias ? [x, w, b] : [x, w]) { t in
-                try conv2d(t[0], t[1], bias: k.bias ? t[2] : nil, stride: k.stride, padding: k.padding)
+                try conv2d(t[0], t[1], bias: k.bias ? t[2] : nil, stride: k.stride, padding: k.padding, dilation: k.dilation,
+                           groups: k.groups)
             }
         }
     }

@@ -14,8 +14,8 @@ public enum OperatorBenchmarks {
         }
     }
 
-    /// Times `conv2d` on random data of the given geometry (bias included).
-    /// FLOPs: forward 2·N·C_out·H_out·W_out·C_in·K_h·K_w; forward + backward counts three times that.
+    /// Times `conv2d` on random data of the given geometry (bias included; its groups and dilation too).
+    /// FLOPs: forward 2·N·C_out·H_out·W_out·(C_in/G)·K_h·K_w; forward + backward counts three times that.
     public static func convolution(_ g: Conv2dGeometry, budget: Double = 2) throws -> ConvResult {
         try g.validateForBenchmark()
         var gen = RandomGenerator(seed: 0)
@@ -24,11 +24,15 @@ public enum OperatorBenchmarks {
         let b = Tensor.randn([g.outChannels], generator: &gen, requiresGrad: true)
         let upstream = Tensor.ones(g.outputShape)
         let stride = Size2(g.strideHeight, g.strideWidth), padding = Size2(g.padHeight, g.padWidth)
+        let dilation = Size2(g.dilationHeight, g.dilationWidth)
+        func convolve() throws -> Tensor {
+            try conv2d(x, w, bias: b, stride: stride, padding: padding, dilation: dilation, groups: g.groups)
+        }
         let forward = try Stopwatch.medianMilliseconds(budget: budget) {
-            _ = try withNoGrad { try conv2d(x, w, bias: b, stride: stride, padding: padding) }
+            _ = try withNoGrad { try convolve() }
         }
         let both = try Stopwatch.medianMilliseconds(budget: budget) {
-            let y = try conv2d(x, w, bias: b, stride: stride, padding: padding)
+            let y = try convolve()
             _ = try gradients(of: y, withRespectTo: [x, w, b], upstream: upstream)
         }
         let flops = g.forwardFlops
@@ -127,7 +131,7 @@ extension Conv2dGeometry {
             throw ConvNetError(op: op, "N, C, H, W and C_out must be positive, got \(inputShape) → \(outChannels)")
         }
         try validate(op: op)
-        let columns = [inChannels, kernelHeight, kernelWidth, outHeight, outWidth]
+        let columns = [inChannelsPerGroup, kernelHeight, kernelWidth, outHeight, outWidth]  // one group's im2col
         let bytes = try MemoryBudget.floatBytes([inputShape, inputShape, weightShape, weightShape, outputShape, outputShape, columns],
                                                 op: op, what: "the tensors")
         try MemoryBudget.require(bytes, op: op, what: "input \(inputShape) → output \(outputShape)")

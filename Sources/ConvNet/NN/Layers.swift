@@ -1,24 +1,56 @@
-/// 2-D convolution layer with `weight [out, in, k_h, k_w]` and optional `bias [out]`
-/// (PyTorch's `nn.Conv2d`, initialised like it unless told otherwise).
+/// 2-D convolution layer with `weight [out, in/groups, k_h, k_w]` and optional `bias [out]`
+/// (PyTorch's `nn.Conv2d`, initialised like it unless told otherwise); see
+/// ``conv2d(_:_:bias:stride:padding:dilation:groups:)`` for what `dilation` and `groups` do.
 public final class Conv2d: Module {
     @Parameter public private(set) var weight: Tensor
     @Parameter public private(set) var bias: Tensor?
     public let stride: Size2, padding: Size2
+    /// The distance between kernel taps (1: an ordinary convolution).
+    public let dilation: Size2
+    /// Channel groups: output group g sees only input group g (`inChannels`: depthwise).
+    public let groups: Int
 
     /// A convolution from `inChannels` to `outChannels` with a `kernelSize` kernel (an integer
     /// means square), initialised like PyTorch (U(±1/√fan_in)) from the current ``GlobalGenerator``.
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Size2, stride: Size2 = 1, padding: Size2 = 0,
-                bias: Bool = true) {
-        weight = Tensor.zeros([outChannels, inChannels, kernelSize.height, kernelSize.width], requiresGrad: true)
+    public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Size2, stride: Size2 = 1, padding: Size2 = 0,
+                            bias: Bool = true) {
+        self.init(checked: inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: padding, dilation: 1,
+                  groups: 1, bias: bias)
+    }
+
+    /// A grouped or dilated convolution (PyTorch's `nn.Conv2d(…, dilation=, groups=)`): weight
+    /// `[outChannels, inChannels/groups, K_h, K_w]`, initialised like PyTorch, U(±1/√fan_in) with
+    /// fan_in = (inChannels/groups)·K_h·K_w (PyTorch computes it from `weight.shape[1]`).
+    /// - Throws: ``ConvNetError`` unless `groups` is positive and divides both channel counts, and
+    ///   `dilation` is positive.
+    public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Size2, stride: Size2 = 1, padding: Size2 = 0,
+                            dilation: Size2 = 1, groups: Int = 1, bias: Bool = true) throws {
+        let op = "Conv2d"
+        guard groups > 0 else { throw ConvNetError(op: op, "groups \(groups) must be positive") }
+        guard inChannels % groups == 0 else {
+            throw ConvNetError(op: op, "in_channels \(inChannels) must be divisible by groups \(groups)")
+        }
+        guard outChannels % groups == 0 else {
+            throw ConvNetError(op: op, "out_channels \(outChannels) must be divisible by groups \(groups)")
+        }
+        guard dilation.height > 0, dilation.width > 0 else {
+            throw ConvNetError(op: op, "dilation \(dilation) must be positive")
+        }
+        self.init(checked: inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: padding,
+                  dilation: dilation, groups: groups, bias: bias)
+    }
+
+    private init(checked inChannels: Int, _ outChannels: Int, kernelSize: Size2, stride: Size2, padding: Size2,
+                 dilation: Size2, groups: Int, bias: Bool) {
+        weight = Tensor.zeros([outChannels, inChannels / groups, kernelSize.height, kernelSize.width], requiresGrad: true)
         self.bias = bias ? Tensor.zeros([outChannels], requiresGrad: true) : nil
-        self.stride = stride
-        self.padding = padding
+        (self.stride, self.padding, self.dilation, self.groups) = (stride, padding, dilation, groups)
         super.init()
         GlobalGenerator.withGenerator { Initializer.pytorchDefault(weight: weight, bias: self.bias, generator: &$0) }
     }
 
     public func forward(_ input: Tensor) throws -> Tensor {
-        try conv2d(input, weight, bias: bias, stride: stride, padding: padding)
+        try conv2d(input, weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
 }
 

@@ -11,7 +11,7 @@ import SwiftProtobuf
 ///
 /// Supported: the default ONNX domain at opsets 7…28 with the operators in
 /// ``supportedOperators`` on float tensors (integer tensors for shape arithmetic), 2-D
-/// convolution and pooling with symmetric padding and no dilation or groups.
+/// convolution (any pads, groups and dilations) and pooling (any pads, no dilation).
 public struct ONNXModel: @unchecked Sendable {
     /// Opsets of the default domain that are read (24…28 changed the supported operators only by
     /// adding element types, which are refused where they are met).

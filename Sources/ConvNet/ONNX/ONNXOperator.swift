@@ -72,8 +72,9 @@ enum ONNXOperator {
             try r.requireOnly(["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])
             try r.requireArity(inputs: 2, 3)
             let group = try r.int("group", default: 1)
-            // Groups run one convolution each: up to 8192 (depthwise layers of the widest common networks).
-            guard group >= 1 && group <= 1 << 13 else { throw r.unsupported("group", "\(group)", "1 to 8192") }
+            // The core's conv2d takes any group count below 2³¹ that divides the channels (checked
+            // against the shapes in ONNXSpatial.convShape).
+            guard group >= 1 && group <= Int(Int32.max) else { throw r.unsupported("group", "\(group)", "1 to 2147483647") }
             return .conv(try spatial(r, pooling: false), group: group)
         case "MaxPool":
             try r.requireOnly(["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"])

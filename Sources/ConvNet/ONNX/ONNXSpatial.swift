@@ -1,7 +1,7 @@
 /// ONNX's 2-D convolution and pooling beyond what the core operators take directly — `auto_pad`,
-/// pads that differ at the two ends or exceed half the kernel, ceil mode, dilated and grouped
-/// convolutions — computed with the core operators (so a frozen model still sees every call):
-/// the input padded explicitly, a dilated kernel spread out with zeros, groups run one by one.
+/// pads that differ at the two ends or exceed half the kernel, ceil mode — computed with the core
+/// operators (so a frozen model still sees every call): the input padded explicitly. Groups and
+/// dilations go to the core's `conv2d` as they are.
 enum ONNXSpatial {
     typealias Fail = ONNXShapeRules
 
@@ -58,11 +58,8 @@ enum ONNXSpatial {
         if let k = window.kernel, [w[2], w[3]] != [k.height, k.width] { throw Fail.fail("has kernel_shape \(k) but weight \(w)") }
         let r = try resolve(window, input: Size2(x[2], x[3]), kernel: Size2(w[2], w[3]))
         let out = [x[0], w[0], r.output.height, r.output.width]
-        // What the emulation builds: the input padded explicitly (pads that differ at the two ends)
-        // and the kernel spread out with zeros (dilation).
-        let d = window.dilation
-        try requireModest(intermediates: [r.pads[0] != r.pads[2] || r.pads[1] != r.pads[3] ? padded(x, r) : [],
-                                          d == Size2(1, 1) ? [] : [w[0], w[1], (w[2] - 1) * d.height + 1, (w[3] - 1) * d.width + 1]],
+        // What conv builds: the input padded explicitly (pads that differ at the two ends).
+        try requireModest(intermediates: [r.pads[0] != r.pads[2] || r.pads[1] != r.pads[3] ? padded(x, r) : []],
                           besides: [x, w, out])
         return out
     }
@@ -73,14 +70,14 @@ enum ONNXSpatial {
     }
 
     /// Throws unless each intermediate tensor is at most 64 times the largest of the operator's
-    /// own tensors (or 2²⁰ elements): a geometry that only this emulation would make huge (pads
-    /// or dilations far beyond the input) is refused rather than allocated.
+    /// own tensors (or 2²⁰ elements): a geometry that only the explicit padding would make huge
+    /// (pads far beyond the input) is refused rather than allocated.
     private static func requireModest(intermediates: [[Int]], besides own: [[Int]]) throws {
         let largest = own.map { MemoryBudget.product($0) ?? .max }.max() ?? 0
         let limit = max(1 << 20, largest > Int.max / 64 ? Int.max : largest * 64)
         for shape in intermediates where !shape.isEmpty {
             guard let n = MemoryBudget.product(shape), n <= limit else {
-                throw Fail.fail("would need an intermediate tensor \(shape) (pads or dilations far beyond the input), which is not supported")
+                throw Fail.fail("would need an intermediate tensor \(shape) (pads far beyond the input), which is not supported")
             }
         }
     }
@@ -94,8 +91,8 @@ enum ONNXSpatial {
         return out
     }
 
-    /// ONNX Conv: the core's `conv2d` where it applies directly, else the input padded first, a
-    /// dilated kernel spread out with zeros, and groups run one by one and concatenated.
+    /// ONNX Conv: the core's `conv2d` with the node's groups and dilations; pads that differ at the
+    /// two ends (which `conv2d` does not take) pad the input first.
     static func conv(_ window: ONNXOperator.Window, group: Int, x: Tensor, w: Tensor, bias: Tensor?) throws -> Tensor {
         _ = try convShape(window, group: group, x: x.shape, w: w.shape)
         let r = try resolve(window, input: Size2(x.shape[2], x.shape[3]), kernel: Size2(w.shape[2], w.shape[3]))
@@ -104,33 +101,8 @@ enum ONNXSpatial {
             input = try x.padded(before: [0, 0, r.pads[0], r.pads[1]], after: [0, 0, r.pads[2], r.pads[3]])
             padding = 0
         }
-        let weight = window.dilation == Size2(1, 1) ? w : try dilated(w, window.dilation)
-        guard group > 1 else { return try conv2d(input, weight, bias: bias, stride: window.stride, padding: padding) }
-        let (inPer, outPer) = (x.shape[1] / group, w.shape[0] / group)
-        let parts = try (0..<group).map { g in
-            try conv2d(try channels(input, g * inPer, inPer), try channels(weight, g * outPer, outPer, dim: 0),
-                       bias: try bias.map { try channels($0, g * outPer, outPer, dim: 0) }, stride: window.stride, padding: padding)
-        }
-        return try ConvNetCore.concat(parts, dim: 1)
-    }
-
-    /// `count` slices of `t` from `start` along `dim`.
-    private static func channels(_ t: Tensor, _ start: Int, _ count: Int, dim: Int = 1) throws -> Tensor {
-        var starts = [Int](repeating: 0, count: t.rank), counts = t.shape
-        starts[dim] = start
-        counts[dim] = count
-        return try t.strided(start: starts, step: [Int](repeating: 1, count: t.rank), count: counts)
-    }
-
-    /// `w` `[O, I, K_h, K_w]` with `d − 1` zeros between taps: `[O, I, (K_h−1)·d_h+1, (K_w−1)·d_w+1]`.
-    private static func dilated(_ w: Tensor, _ d: Size2) throws -> Tensor {
-        let (o, i, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-        // [O, I, K_h, 1, K_w, 1] padded to [O, I, K_h, d_h, K_w, d_w], flattened, the trailing zeros cut.
-        let spread = try w.reshaped([o, i, kh, 1, kw, 1])
-            .padded(before: [0, 0, 0, 0, 0, 0], after: [0, 0, 0, d.height - 1, 0, d.width - 1])
-            .reshaped([o, i, kh * d.height, kw * d.width])
-        return try spread.strided(start: [0, 0, 0, 0], step: [1, 1, 1, 1],
-                                  count: [o, i, (kh - 1) * d.height + 1, (kw - 1) * d.width + 1])
+        return try conv2d(input, w, bias: bias, stride: window.stride, padding: padding, dilation: window.dilation,
+                          groups: group)
     }
 
     /// ONNX MaxPool and AveragePool: the core's pooling where its PyTorch rules hold (the same pad

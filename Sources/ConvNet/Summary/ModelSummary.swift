@@ -17,7 +17,7 @@ public struct ModelSummary: Codable, Sendable {
         public var weights: Int
         /// Output elements per image.
         public var activations: Int
-        /// Multiply-accumulates per image: C_out·H_out·W_out·C_in·K_h·K_w for a convolution,
+        /// Multiply-accumulates per image: C_out·H_out·W_out·(C_in/groups)·K_h·K_w for a convolution,
         /// in·out for a linear layer, 0 for the rest (their cost is small next to these).
         public var macs: Int
 
@@ -81,6 +81,7 @@ public struct ModelSummary: Codable, Sendable {
             let elements = out.reduce(1, *)
             var macs = 0
             if let conv = module as? Conv2d {
+                // weight [C_out, C_in/groups, K_h, K_w]: each output element costs (C_in/groups)·K_h·K_w.
                 macs = elements * conv.weight.shape.dropFirst().reduce(1, *)
             } else if let fc = module as? Linear {
                 macs = fc.weight.count

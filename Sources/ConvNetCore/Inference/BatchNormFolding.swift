@@ -2,9 +2,11 @@
 ///
 ///     y = γ·(conv(x, w) + b − μ)/√(σ² + ε) + β = conv(x, w·s) + (b − μ)·s + β,   s = γ/√(σ² + ε)
 ///
-/// per output channel (the scale in double precision, so the folded weights round once).
+/// per output channel (the scale in double precision, so the folded weights round once). Each output
+/// channel's weights are one contiguous row of `[O, C/groups, K_h, K_w]`, so grouped and depthwise
+/// convolutions fold the same way.
 enum BatchNormFolding {
-    /// The folded weights `[O, C, K_h, K_w]` and bias `[O]` (γ = 1 and β = 0 when absent; b = 0 without a bias).
+    /// The folded weights `[O, C/groups, K_h, K_w]` and bias `[O]` (γ = 1 and β = 0 when absent; b = 0 without a bias).
     static func fold(weight: Tensor, bias: Tensor?, gamma: Tensor?, beta: Tensor?, mean: Tensor, variance: Tensor,
                      eps: Float) -> (weight: Tensor, bias: Tensor) {
         let outputs = weight.shape[0], perOutput = weight.count / max(outputs, 1)

@@ -1,7 +1,9 @@
 import CFusedKernels
 
 /// A network's first block in one pass: `relu(maxPool2d(conv2d(x, weight, bias: bias, padding: padding), kernel: 2))`
-/// (stride-1 convolution, 2×2 max pooling with stride 2, ReLU), LeNet-5's conv1 → pool1 → relu1.
+/// (stride-1 convolution without groups or dilation, 2×2 max pooling with stride 2, ReLU), LeNet-5's
+/// conv1 → pool1 → relu1. (A grouped or dilated convolution is ``conv2d(_:_:bias:stride:padding:dilation:groups:)``
+/// followed by the other two.)
 ///
 /// The same function as the three operations, computed differently where that is faster: where
 /// the current backend has a fused kernel for it (the oneDNN backend, on a CPU with AVX-512, when
@@ -20,7 +22,7 @@ import CFusedKernels
 /// operations run as usual.
 /// - Parameter path: which implementation runs (``ConvPoolReLUPath/automatic`` unless testing or
 ///   comparing them).
-/// - Throws: ``ConvNetError`` for mismatched shapes, as ``conv2d(_:_:bias:stride:padding:)`` and
+/// - Throws: ``ConvNetError`` for mismatched shapes, as ``conv2d(_:_:bias:stride:padding:dilation:groups:)`` and
 ///   ``maxPool2d(_:kernel:stride:padding:ceilMode:)`` would; for a fused path that cannot run here.
 public func conv2dMaxPoolReLU(_ x: Tensor, _ weight: Tensor, bias: Tensor?, padding: Size2 = 0,
                               path: ConvPoolReLUPath = .automatic) throws -> Tensor {

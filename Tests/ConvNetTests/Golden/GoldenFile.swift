@@ -2,17 +2,25 @@ import ConvNet
 import Foundation
 
 /// The PyTorch reference cases in `$CONVNET_GOLDEN_DIR` (default `../shared/golden` beside the
-/// package): every `*.json` file there, each `{"generator", "seed", "cases": [...]}`.
+/// package): every `*.json` file there, each `{"generator", "seed", "cases": [...]}`; and the cases
+/// of operators the open issues add, in `$CONVNET_GOLDEN_NEXT_DIR` (default `../shared/golden-next`).
 enum GoldenFiles {
     /// The folder the runner reads.
-    static var directory: URL {
-        if let dir = ProcessInfo.processInfo.environment["CONVNET_GOLDEN_DIR"], !dir.isEmpty {
+    static var directory: URL { folder(environment: "CONVNET_GOLDEN_DIR", default: "golden") }
+
+    /// The cases of operators being added (same format), read the same way: `make test` and
+    /// `.ci/run` set neither variable, so both folders come from `../shared` beside the package.
+    static var nextDirectory: URL { folder(environment: "CONVNET_GOLDEN_NEXT_DIR", default: "golden-next") }
+
+    /// `$variable` when set, else `../shared/<name>` beside the package.
+    private static func folder(environment variable: String, default name: String) -> URL {
+        if let dir = ProcessInfo.processInfo.environment[variable], !dir.isEmpty {
             return URL(fileURLWithPath: dir)
         }
-        // Tests/ConvNetTests/Golden/GoldenFile.swift → package root → ../shared/golden
+        // Tests/ConvNetTests/Golden/GoldenFile.swift → package root → ../shared/<name>
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
-        return root.deletingLastPathComponent().appendingPathComponent("shared/golden")
+        return root.deletingLastPathComponent().appendingPathComponent("shared/\(name)")
     }
 
     /// Further cases written by Tools/generate_golden_cases.py (other strides, paddings, reductions…).

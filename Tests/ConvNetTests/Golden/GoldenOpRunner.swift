@@ -7,7 +7,7 @@ enum GoldenOpRunner {
     static let knownOps: Set<String> = [
         "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "global_avgpool", "linear", "relu", "leaky_relu", "sigmoid", "tanh",
         "softmax", "log_softmax", "batchnorm2d", "batchnorm1d", "local_response_norm", "cross_entropy",
-        "focal_loss", "nll_loss", "mse_loss", "flatten", "add", "concat", "chain", "conv_maxpool_relu",
+        "focal_loss", "nll_loss", "mse_loss", "flatten", "add", "mul", "concat", "chain", "conv_maxpool_relu",
     ]
 
     /// How `conv_maxpool_relu` cases compute (the fused kernel's tests run them on each path).
@@ -94,10 +94,11 @@ enum GoldenOpRunner {
         switch op {
         case "conv2d":
             try allow(attrs, ["stride", "padding", "dilation", "groups"], name: name)
-            if let d = attrs["dilation"], try d.size2() != Size2(1) { throw GoldenError("\(name): dilation is not supported") }
-            if let g = attrs["groups"], try g.double() != 1 { throw GoldenError("\(name): groups are not supported") }
+            let value = try attrs["groups"]?.double() ?? 1
+            guard let groups = Int(exactly: value) else { throw GoldenError("\(name): groups \(value) is not an integer") }
             return ["y": try conv2d(x(), input(inputs, "weight", name), bias: inputs["bias"],
-                                    stride: attrs["stride"]?.size2() ?? 1, padding: attrs["padding"]?.size2() ?? 0)]
+                                    stride: attrs["stride"]?.size2() ?? 1, padding: attrs["padding"]?.size2() ?? 0,
+                                    dilation: attrs["dilation"]?.size2() ?? 1, groups: groups)]
         case "maxpool2d", "avgpool2d":
             try allow(attrs, ["kernel", "stride", "padding", "count_include_pad", "ceil_mode", "dilation"], name: name)
             let ceilMode = try attrs["ceil_mode"]?.bool() ?? false
@@ -165,6 +166,10 @@ enum GoldenOpRunner {
         case "add":
             try allow(attrs, [], name: name)
             return ["y": try add(input(inputs, "a", name), input(inputs, "b", name))]
+        case "mul":
+            // x · scale, broadcasting (squeeze-and-excitation's [N, C, 1, 1] scale).
+            try allow(attrs, [], name: name)
+            return ["y": try x() * input(inputs, "scale", name)]
         case "concat":
             try allow(attrs, ["dim"], name: name)
             let parts = try inputs.keys.sorted().map { try input(inputs, $0, name) }

@@ -91,8 +91,8 @@ extension ONNXGraphBuilder {
             ONNXAttribute.ints("kernel_shape", [g.kernelHeight, g.kernelWidth]),
             ONNXAttribute.ints("strides", [g.strideHeight, g.strideWidth]),
             ONNXAttribute.ints("pads", [g.padHeight, g.padWidth, g.padHeight, g.padWidth]),  // [top, left, bottom, right]
-            ONNXAttribute.ints("dilations", [1, 1]),
-            ONNXAttribute.int("group", 1),
+            ONNXAttribute.ints("dilations", [g.dilationHeight, g.dilationWidth]),  // PyTorch's d (oneDNN's is d − 1)
+            ONNXAttribute.int("group", g.groups),  // W is [C_out, C_in/group, K_h, K_w] in both
         ])
     }
 

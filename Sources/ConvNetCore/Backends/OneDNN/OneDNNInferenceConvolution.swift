@@ -116,17 +116,22 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
         // its own buffer on each call, the weights once below) and writes 32-bit floats.
         let multiplied = precision == .bfloat16 ? dnnl_bf16 : dnnl_f32
         var srcDesc = try DNNLDesc.make(g.inputShape, dnnl_format_tag_any, type: multiplied, what: what)
-        var weightsDesc = try DNNLDesc.make(g.weightShape, dnnl_format_tag_any, type: multiplied, what: what)
+        // Grouped weights as [G, C_out/G, C_in/G, K_h, K_w] (OneDNNConvolution.weightDims): with
+        // format `any` oneDNN picks its depthwise kernels' layout for G = C_in = C_out.
+        let weightDims = OneDNNConvolution.weightDims(g)
+        var weightsDesc = try DNNLDesc.make(weightDims, dnnl_format_tag_any, type: multiplied, what: what)
         var biasDesc = try DNNLDesc.plain([g.outChannels], what: what)
         var dstDesc = try DNNLDesc.make(g.outputShape, dnnl_format_tag_any, what: what)
-        let strides = [Int64(g.strideHeight), Int64(g.strideWidth)], padding = [Int64(g.padHeight), Int64(g.padWidth)]
+        let window = OneDNNConvolution.Window(g)
         var op = dnnl_convolution_desc_t()
         // With every layout left to oneDNN (format `any`), the propagation kind decides its choice:
         // for inference NHWC and brgemm kernels, for training (the same forward result; a
         // convolution keeps no training buffers) nChw16c and its direct kernels.
         let propagation = layout == .blocked ? dnnl_forward_training : dnnl_forward_inference
-        try dnnlCheck(dnnl_convolution_forward_desc_init(&op, propagation, dnnl_convolution_direct, &srcDesc,
-                                                         &weightsDesc, &biasDesc, &dstDesc, strides, padding, padding),
+        // dnnl_dilated_convolution_forward_desc_init: dilations as oneDNN counts them (d − 1).
+        try dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&op, propagation, dnnl_convolution_direct, &srcDesc,
+                                                                 &weightsDesc, &biasDesc, &dstDesc, window.strides,
+                                                                 window.dilations, window.padding, window.padding),
                       what, "describing \(OneDNNConvolution.shapes(g))")
         let attributes = try Self.attributes(sum: sum, relu: relu, what: what)
         defer { dnnl_primitive_attr_destroy(attributes) }
@@ -142,10 +147,10 @@ final class OneDNNInferenceConvolution: InferenceConvolution, InferenceConvoluti
             .input(DNNL_ARG_BIAS, try DNNLDesc.plain([g.outChannels], what: what)),
             .buffer(DNNL_ARG_DST, isOutput: true),
         ])
-        // The weights, once, from plain OIHW into the primitive's layout.
+        // The weights, once, from plain OIHW (GOIHW with groups: the same bytes) into the primitive's layout.
         let wanted = pd.desc(for: DNNL_ARG_WEIGHTS)
         let weights = try DNNLBuffer(bytes: DNNLDesc.size(wanted), what: what)
-        let reorder = try DNNLReorder(builder, from: try DNNLDesc.plain(g.weightShape, what: what), to: wanted,
+        let reorder = try DNNLReorder(builder, from: try DNNLDesc.plain(weightDims, what: what), to: wanted,
                                       what: "\(what) weights")
         let plain = weight.plainStorage()
         try withExtendedLifetime(plain) { try reorder.run(from: plain.pointer, to: weights.pointer) }

@@ -1,57 +1,67 @@
-/// Convolution by im2col + GEMM, one image at a time, exactly as derived in the lecture.
-/// (BLAS threads parallelise each GEMM.) Shapes: x [N, C, H, W], w [C_out, C, K_h, K_w].
+/// Convolution by im2col + GEMM, one image at a time, exactly as derived in the lecture; with G
+/// groups, one im2col and one GEMM per group on the group's channels (G = 1 is the plain case).
+/// (BLAS threads parallelise each GEMM.) Shapes: x [N, C, H, W], w [C_out, C/G, K_h, K_w].
 enum ReferenceConvolution {
-    /// The im2col matrix of one image: (C·K_h·K_w) rows × (H_out·W_out) columns.
+    /// The im2col matrix of one group of one image: ((C/G)·K_h·K_w) rows × (H_out·W_out) columns.
     static func columnBuffer(for g: Conv2dGeometry) -> UnsafeMutablePointer<Float> {
-        UnsafeMutablePointer<Float>.allocate(capacity: g.inChannels * g.kernelHeight * g.kernelWidth * g.outHeight * g.outWidth)
+        UnsafeMutablePointer<Float>.allocate(capacity: rows(g) * g.outHeight * g.outWidth)
     }
 
-    /// Y_n = W · im2col(x_n) + b: the cross-correlation of x with the kernel.
+    /// Rows of a group's im2col matrix, and columns of its weights viewed as a matrix: (C/G)·K_h·K_w.
+    private static func rows(_ g: Conv2dGeometry) -> Int { g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth }
+
+    /// Y_n[group] = W[group] · im2col(x_n[group]) + b: the cross-correlation of x with the kernel.
     static func forward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
-        let pixels = g.outHeight * g.outWidth
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let pixels = g.outHeight * g.outWidth, rows = rows(g)
+        let (inPer, outPer, plane) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.height * g.width)
         let col = columnBuffer(for: g)
         defer { col.deallocate() }
         for n in 0..<g.batch {
-            Im2col.lower(g, image: x + n * g.inChannels * g.height * g.width, into: col)
             let yn = y + n * g.outChannels * pixels
             if let bias {
                 for o in 0..<g.outChannels { (yn + o * pixels).update(repeating: bias[o], count: pixels) }
             }
-            BLAS.sgemm(m: g.outChannels, n: pixels, k: rows, a: weight, lda: rows, b: col, ldb: pixels,
-                       beta: bias == nil ? 0 : 1, c: yn, ldc: pixels)
+            for group in 0..<g.groups {
+                Im2col.lower(g, image: x + (n * g.inChannels + group * inPer) * plane, channels: inPer, into: col)
+                BLAS.sgemm(m: outPer, n: pixels, k: rows, a: weight + group * outPer * rows, lda: rows, b: col, ldb: pixels,
+                           beta: bias == nil ? 0 : 1, c: yn + group * outPer * pixels, ldc: pixels)
+            }
         }
     }
 
-    /// dL/dX_n = col2im(Wᵀ · dY_n): the convolution of the upstream gradient with the flipped kernel.
+    /// dL/dX_n[group] = col2im(W[group]ᵀ · dY_n[group]): the convolution of the upstream gradient
+    /// with the flipped kernel.
     static func backwardData(_ g: Conv2dGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                              dx: UnsafeMutablePointer<Float>) {
-        let pixels = g.outHeight * g.outWidth
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let pixels = g.outHeight * g.outWidth, rows = rows(g)
+        let (inPer, outPer, plane) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.height * g.width)
         let col = columnBuffer(for: g)
         defer { col.deallocate() }
-        let imageSize = g.inChannels * g.height * g.width
-        dx.update(repeating: 0, count: g.batch * imageSize)
+        dx.update(repeating: 0, count: g.batch * g.inChannels * plane)
         for n in 0..<g.batch {
-            BLAS.sgemm(transA: true, m: rows, n: pixels, k: g.outChannels, a: weight, lda: rows,
-                       b: dy + n * g.outChannels * pixels, ldb: pixels, c: col, ldc: pixels)
-            Im2col.raise(g, col: col, into: dx + n * imageSize)
+            for group in 0..<g.groups {
+                BLAS.sgemm(transA: true, m: rows, n: pixels, k: outPer, a: weight + group * outPer * rows, lda: rows,
+                           b: dy + (n * g.outChannels + group * outPer) * pixels, ldb: pixels, c: col, ldc: pixels)
+                Im2col.raise(g, col: col, channels: inPer, into: dx + (n * g.inChannels + group * inPer) * plane)
+            }
         }
     }
 
-    /// dL/dW = Σ_n dY_n · im2col(x_n)ᵀ: the cross-correlation of the upstream gradient with the input;
-    /// dL/db_o = Σ_{n,y,x} dY[n, o, y, x].
+    /// dL/dW[group] = Σ_n dY_n[group] · im2col(x_n[group])ᵀ: the cross-correlation of the upstream
+    /// gradient with the input; dL/db_o = Σ_{n,y,x} dY[n, o, y, x].
     static func backwardWeights(_ g: Conv2dGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                 dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?) {
-        let pixels = g.outHeight * g.outWidth
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let pixels = g.outHeight * g.outWidth, rows = rows(g)
+        let (inPer, outPer, plane) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.height * g.width)
         let col = columnBuffer(for: g)
         defer { col.deallocate() }
         for n in 0..<g.batch {
-            Im2col.lower(g, image: x + n * g.inChannels * g.height * g.width, into: col)
-            BLAS.sgemm(transB: true, m: g.outChannels, n: rows, k: pixels, a: dy + n * g.outChannels * pixels,
-                       lda: pixels, b: col, ldb: pixels, beta: n == 0 ? 0 : 1, c: dWeight, ldc: rows)
+            for group in 0..<g.groups {
+                Im2col.lower(g, image: x + (n * g.inChannels + group * inPer) * plane, channels: inPer, into: col)
+                BLAS.sgemm(transB: true, m: outPer, n: rows, k: pixels, a: dy + (n * g.outChannels + group * outPer) * pixels,
+                           lda: pixels, b: col, ldb: pixels, beta: n == 0 ? 0 : 1, c: dWeight + group * outPer * rows, ldc: rows)
+            }
         }
         if g.batch == 0 { dWeight.update(repeating: 0, count: g.outChannels * rows) }
         if let dBias {
