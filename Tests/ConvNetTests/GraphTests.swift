@@ -56,6 +56,16 @@ struct GraphTests {
         #expect(throws: ConvNetError.self) { try ReturnsItsInput().graph(inputShape: [0, 5]) }
     }
 
+    @Test("a grouped, dilated convolution prints its groups and dilation")
+    func groupedConvolution() throws {
+        let conv = try Conv2d(8, 16, kernelSize: 3, padding: 2, dilation: 2, groups: 4)
+        let graph = try conv.graph(inputShape: [8, 9, 9])
+        guard case .conv2d(let g) = try #require(graph.nodes.first).op else { Issue.record("not a convolution"); return }
+        #expect(g.groups == 4 && g.dilationHeight == 2 && g.dilationWidth == 2)
+        #expect(graph.description.contains("conv2d(%x, weight, bias; 3×3, padding 2, dilation 2, groups 4)  [1, 16, 9, 9]"),
+                "\(graph)")
+    }
+
     @Test("an imported ONNX model traces to the same kind of graph as the module it became")
     func importedModel() throws {
         let model = try ONNXModel(contentsOf: ONNXImportTests.folder.appendingPathComponent("tinycnn.onnx").path).module()

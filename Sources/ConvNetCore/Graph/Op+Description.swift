@@ -16,6 +16,8 @@ extension Op: CustomStringConvertible {
         }
         func convolution(_ g: Conv2dGeometry) -> [String] {
             window(g.kernelHeight, g.kernelWidth, stride: (g.strideHeight, g.strideWidth), padding: (g.padHeight, g.padWidth))
+                + (g.dilationHeight == 1 && g.dilationWidth == 1 ? [] : ["dilation \(Size2(g.dilationHeight, g.dilationWidth))"])
+                + (g.groups == 1 ? [] : ["groups \(g.groups)"])
         }
         func pooling(_ g: Pool2dGeometry) -> [String] {
             window(g.kernelHeight, g.kernelWidth, stride: (g.strideHeight, g.strideWidth), padding: (g.padHeight, g.padWidth))
