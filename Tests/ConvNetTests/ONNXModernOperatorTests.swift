@@ -62,6 +62,29 @@ struct ONNXModernOperatorTests {
         #expect(ops.isSuperset(of: ["hardswish", "hardsigmoid", "relu6", "layer_norm"]), "\(ops.sorted())")
     }
 
+    @Test("import: HardSigmoid with other alpha and beta, Clip with other bounds, LayerNormalization over several axes refused")
+    func importedOperators() throws {
+        typealias P = ONNXTestProto
+        let x = try Tensor(shape: [1, 6], scalars: [-7, -3, -0.5, 0.5, 3, 7])
+        func run(_ nodes: [P], _ initializers: [P] = []) throws -> [Float] {
+            let model = P.model(nodes: nodes, initializers: initializers, inputs: [P.value("x", [nil, 6])], outputs: [P.value("y", [nil, 6])])
+            return try ONNXModel(serializedData: model).module()(x).scalars
+        }
+        // ONNX's default HardSigmoid (alpha 0.2, beta 0.5): max(0, min(1, 0.2x + 0.5)).
+        let defaults = try run([P.node("HardSigmoid", ["x"], ["y"])])
+        #expect(zip(defaults, [0, 0, 0.4, 0.6, 1, 1] as [Float]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(defaults)")
+        let pytorch = try run([P.node("HardSigmoid", ["x"], ["y"], [.float("alpha", Float(1.0 / 6.0)), .float("beta", 0.5)])])
+        #expect(pytorch == x.hardsigmoid().scalars)
+        #expect(try run([P.node("HardSwish", ["x"], ["y"])]) == x.hardswish().scalars)
+        #expect(try run([P.node("Clip", ["x", "lo", "hi"], ["y"])], [P.tensor("lo", [], [0]), P.tensor("hi", [], [6])]) == x.relu6().scalars)
+        #expect(try run([P.node("Clip", ["x", "lo", "hi"], ["y"])], [P.tensor("lo", [], [-1]), P.tensor("hi", [], [1])])
+                == [-1, -1, -0.5, 0.5, 1, 1])
+        let several = P.model(nodes: [P.node("LayerNormalization", ["x", "s"], ["y"], [.int("axis", 1)])],
+                              initializers: [P.tensor("s", [2, 3], [1, 1, 1, 1, 1, 1])],
+                              inputs: [P.value("x", [nil, 2, 3])], outputs: [P.value("y", [nil, 2, 3])])
+        #expect(throws: (any Error).self) { try ONNXModel(serializedData: several).module()(Tensor.zeros([1, 2, 3])) }
+    }
+
     static func maxAbsoluteDifference(_ a: Tensor, _ b: Tensor) -> Float {
         guard a.shape == b.shape else { return .infinity }
         return zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0

@@ -4,8 +4,8 @@ import Foundation
 /// `torch.nn.functional.layer_norm` over one dimension: with axis 1 of `[N, C, H, W]` it is
 /// ConvNeXt's `LayerNorm2d` (the channels of each pixel), with axis −1 the channels-last form.
 ///
-/// y = x̂ · γ + β with x̂ = (x − μ) / σ, μ and the biased variance σ² − eps taken over the `n` values
-/// along `axis`, σ = √(var + eps). Backward, per line along `axis` with ĝ = dY · γ:
+/// y = x̂ · γ + β with x̂ = (x − μ) / σ: μ and the biased variance v are taken over the `n` values
+/// along `axis`, and σ = √(v + eps). Backward, per line along `axis` with ĝ = dY · γ:
 /// dX = (1/σ)(ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂)); dγ = Σ dY · x̂ and dβ = Σ dY over every other position.
 ///
 /// - Parameters:
