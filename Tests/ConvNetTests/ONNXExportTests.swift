@@ -206,7 +206,7 @@ struct ONNXExportTests {
                              in: Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent())
     }
 
-    @Test("onnx.checker and onnxruntime agree with our logits (lenet5, resnet20, the assorted, fused and grouped modules), where onnxruntime is installed")
+    @Test("onnx.checker and onnxruntime agree with our logits (lenet5, resnet20, the assorted, fused, grouped and modern-operator modules), where onnxruntime is installed")
     func onnxRuntimeAgrees() throws {
         let probe = try Self.run("python3", ["-c", "import onnx, onnxruntime, safetensors, numpy"])
         guard probe.status == 0 else {
@@ -221,7 +221,8 @@ struct ONNXExportTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var files: [String] = []
         for (name, model, shape) in [("assorted", Assorted() as Module, [3, 17, 17]), ("fused", FusedBlock(), [1, 8, 8]),
-                                     ("grouped", try ONNXGroupedConvolutionTests.mobile(), [3, 12, 12])] {
+                                     ("grouped", try ONNXGroupedConvolutionTests.mobile(), [3, 12, 12]),
+                                     ("modern", try ONNXModernOperatorTests.model(exactGELU: true), [3, 6, 6])] {
             model.eval()
             try model.exportONNX(to: "\(folder)/\(name).onnx", inputShape: shape)
             var generator = RandomGenerator(seed: 3)
@@ -233,7 +234,7 @@ struct ONNXExportTests {
         let check = try Self.run("python3", ["Tools/check_onnx_export.py", "--convnet", SignalTests.executable,
                                              "--models", "lenet5,resnet20"] + files)
         #expect(check.status == 0, "\(check.output)")
-        for model in ["lenet5", "resnet20", "assorted.onnx", "fused.onnx", "grouped.onnx"] {
+        for model in ["lenet5", "resnet20", "assorted.onnx", "fused.onnx", "grouped.onnx", "modern.onnx"] {
             #expect(check.output.split(separator: "\n").contains { $0.hasPrefix("| \(model) |") && $0.hasSuffix("| ok |") },
                     "\(check.output)")
         }

@@ -29,6 +29,16 @@ enum ONNXKernels {
         return try t.reshaped([]).item()
     }
 
+    /// LayerNormalization as the core computes it: over the last dimension only, with Scale and B of its size.
+    static func requireLastAxis(_ axis: Int, shape: [Int], scale: [Int]?, bias: [Int]?) throws {
+        guard !shape.isEmpty, try ONNXShapeRules.axis(axis, rank: shape.count) == shape.count - 1 else {
+            throw Fail.fail("normalises from axis \(axis) of \(list: shape), which is not supported (only the last axis)")
+        }
+        for (name, s) in [("Scale", scale), ("B", bias)] {
+            if let s, s != [shape[shape.count - 1]] { throw Fail.fail("has \(name) \(list: s), expects [\(shape[shape.count - 1])]") }
+        }
+    }
+
     /// The operator applied to `x` (absent optional inputs nil); `fill` is ConstantOfShape's value.
     static func run(_ op: ONNXOperator, _ x: [ONNXValue?], fill: ONNXValue?) throws -> ONNXValue {
         // An empty result takes no work, however large its other dimensions: the loops of an
@@ -61,6 +71,12 @@ enum ONNXKernels {
         case .sigmoid: return .float(try float(x[0], "X").sigmoid())
         case .tanh: return .float(try float(x[0], "X").tanh())
         case .leakyRelu(let alpha): return .float(try float(x[0], "X").leakyRelu(negativeSlope: alpha))
+        case .hardSwish: return .float(try float(x[0], "X").hardswish())
+        case .hardSigmoid(let alpha, let beta):
+            let t = try float(x[0], "X")
+            // PyTorch's hardsigmoid is ONNX's with alpha 1/6 and beta 1/2 (as exported); others in basic ops.
+            if alpha == Float(1.0 / 6.0) && beta == 0.5 { return .float(t.hardsigmoid()) }
+            return .float((t * alpha + beta).clamped(min: 0, max: 1))
         case .clip(let low, let high):
             if case .int(let t)? = x[0] {
                 // Integer data (opset ≥ 12): integer bounds from the inputs.
@@ -76,6 +92,8 @@ enum ONNXKernels {
             }
             let lo = try low ?? scalar(x.count > 1 ? x[1] : nil, "min") ?? -.infinity
             let hi = try high ?? scalar(x.count > 2 ? x[2] : nil, "max") ?? .infinity
+            // Clip(0, 6) is relu6 (as exported from PyTorch's ReLU6): the same values, and a graph that names it.
+            if lo == 0 && hi == 6 { return .float(try float(x[0], "input").relu6()) }
             return .float(try float(x[0], "input").clamped(min: lo, max: hi))
         case .gemm(let alpha, let beta, let transA, let transB):
             let a = try float(x[0], "A"), b = try float(x[1], "B")
@@ -122,6 +140,11 @@ enum ONNXKernels {
         case .dropout:
             guard try scalar(x[2], "training_mode") == 0 else { throw Fail.fail("has training_mode true, which is not supported (inference only)") }
             return x[0]!
+        case .layerNormalization(let axis, let epsilon):
+            let t = try float(x[0], "X"), scale = try float(x[1], "Scale")
+            let bias = x.count > 2 ? try x[2].map { try float($0, "B") } : nil
+            try requireLastAxis(axis, shape: t.shape, scale: scale.shape, bias: bias?.shape)
+            return .float(try layerNorm(t, axis: -1, weight: scale, bias: bias, eps: epsilon))
         case .lrn(let size, let alpha, let beta, let bias):
             let t = try float(x[0], "X")
             guard size % 2 == 0 else { return .float(try localResponseNorm(t, size: size, alpha: alpha, beta: beta, k: bias)) }

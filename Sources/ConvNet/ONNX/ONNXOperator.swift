@@ -27,6 +27,10 @@ enum ONNXOperator {
     case batchNormalization(epsilon: Float)
     case relu, sigmoid, tanh
     case leakyRelu(alpha: Float)
+    /// x · max(0, min(1, x/6 + 1/2)): the core's hardswish.
+    case hardSwish
+    /// max(0, min(1, alpha·x + beta)): the core's hardsigmoid for alpha 1/6 and beta 1/2.
+    case hardSigmoid(alpha: Float, beta: Float)
     /// Bounds from attributes (opset < 11), else from the optional inputs 1 and 2.
     case clip(min: Float?, max: Float?)
     case gemm(alpha: Float, beta: Float, transA: Bool, transB: Bool)
@@ -41,6 +45,8 @@ enum ONNXOperator {
     /// Dropout with a training_mode input, which must be false (then it is the identity).
     case dropout
     case lrn(size: Int, alpha: Float, beta: Float, bias: Float)
+    /// Normalisation over the dimensions from `axis` on, which must be only the last one.
+    case layerNormalization(axis: Int, epsilon: Float)
     case constant
     case shape(start: Int, end: Int?)
     case gather(axis: Int)
@@ -57,7 +63,7 @@ enum ONNXOperator {
     /// The operators supported, by ONNX op type (the README's list).
     static let supported = ["Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant",
                             "ConstantOfShape", "Conv", "Div", "Dropout", "Flatten", "Gather", "Gemm",
-                            "GlobalAveragePool", "Identity", "LRN", "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool",
+                            "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LRN", "LayerNormalization", "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool",
                             "Mul", "Pad", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Squeeze",
                             "Sub", "Tanh", "Transpose", "Unsqueeze"]
 
@@ -112,6 +118,14 @@ enum ONNXOperator {
             try r.requireOnly(["alpha"])
             try r.requireArity(inputs: 1, 1)
             return .leakyRelu(alpha: try r.float("alpha", default: 0.01))
+        case "HardSwish":
+            try r.requireOnly([])
+            try r.requireArity(inputs: 1, 1)
+            return .hardSwish
+        case "HardSigmoid":
+            try r.requireOnly(["alpha", "beta"])
+            try r.requireArity(inputs: 1, 1)
+            return .hardSigmoid(alpha: try r.float("alpha", default: 0.2), beta: try r.float("beta", default: 0.5))
         case "Clip":
             if r.opset < 11 {
                 try r.requireOnly(["min", "max"])
@@ -166,6 +180,10 @@ enum ONNXOperator {
             guard size >= 1 && size <= 1 << 16 else { throw r.unsupported("size", "\(size)", "1 to 65536") }
             return .lrn(size: size, alpha: try r.float("alpha", default: 1e-4), beta: try r.float("beta", default: 0.75),
                         bias: try r.float("bias", default: 1))
+        case "LayerNormalization":
+            try r.requireOnly(["axis", "epsilon", "stash_type"])
+            try r.requireArity(inputs: 2, 3)
+            return .layerNormalization(axis: try r.int("axis", default: -1), epsilon: try r.float("epsilon", default: 1e-5))
         case "Constant":
             try r.requireArity(inputs: 0, 0)
             try r.requireOnly(["value", "value_float", "value_floats", "value_int", "value_ints"])

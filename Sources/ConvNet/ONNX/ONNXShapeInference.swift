@@ -72,7 +72,7 @@ enum ONNXShapeInference {
                 throw Fail.fail("has \(name) \(list: x[i + 1]!.shape), expects [\(s0[1])] for input \(list: s0)")
             }
             return float(s0)
-        case .relu, .sigmoid, .tanh, .leakyRelu:
+        case .relu, .sigmoid, .tanh, .leakyRelu, .hardSwish, .hardSigmoid:
             return float(s0)
         case .clip:
             for i in 1..<x.count { if let b = x[i], try Fail.count(b.shape) != 1 || b.shape.count > 1 { throw Fail.fail("needs scalar bounds, got \(list: b.shape)") } }
@@ -82,6 +82,9 @@ enum ONNXShapeInference {
             return x[0]!
         case .dropout:
             return ONNXStaticValue(shape: s0, isInt: x[0]!.isInt, known: x[0]!.known)
+        case .layerNormalization(let axis, _):
+            try ONNXKernels.requireLastAxis(axis, shape: s0, scale: x[1]?.shape, bias: x.count > 2 ? x[2]?.shape : nil)
+            return float(s0)
         case .lrn:
             try rank(s0, [3, 4, 5], "X", "[N, C, D1, …] with 1 to 3 spatial dimensions", limited: true)
             return float(s0)
@@ -164,7 +167,7 @@ extension ONNXOperator {
     var computesOnFloats: Bool {
         switch self {
         case .conv, .maxPool, .averagePool, .globalAveragePool, .batchNormalization, .relu, .sigmoid, .tanh, .leakyRelu,
-             .gemm, .matMul, .lrn, .softmax, .logSoftmax: true
+             .hardSwish, .hardSigmoid, .layerNormalization, .gemm, .matMul, .lrn, .softmax, .logSoftmax: true
         default: false
         }
     }

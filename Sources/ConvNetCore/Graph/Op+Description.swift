@@ -33,6 +33,9 @@ extension Op: CustomStringConvertible {
             return (a.training ? ["training", "momentum \(a.momentum)"] : []) + ["eps \(a.eps)"]
         case .localResponseNorm(let size, let alpha, let beta, let k): return ["size \(size)", "alpha \(alpha)", "beta \(beta)", "k \(k)"]
         case .leakyRelu(let slope): return ["slope \(slope)"]
+        case .layerNorm(let axis, let eps): return ["axis \(axis)", "eps \(eps)"]
+        case .gelu(let approximate): return approximate == .none ? [] : ["approximate \(approximate.rawValue)"]
+        case .channelShuffle(let groups): return ["groups \(groups)"]
         case .clamp(let low, let high): return ["\(low)…\(high)"]
         case .addScalar(let s), .mulScalar(let s): return ["\(s)"]
         case .dropout(let p): return ["p \(p)"]
@@ -48,7 +51,7 @@ extension Op: CustomStringConvertible {
             return (smoothing == 0 ? [] : ["label smoothing \(smoothing)"]) + [reduction.rawValue]
         case .focalLoss(let gamma, let reduction): return ["gamma \(gamma)", reduction.rawValue]
         case .nllLoss(let reduction), .mseLoss(let reduction): return [reduction.rawValue]
-        case .globalAvgPool2d, .relu, .sigmoid, .tanh, .exp, .log, .square, .add, .sub, .mul, .div, .linear, .matmul,
+        case .globalAvgPool2d, .relu, .relu6, .hardswish, .hardsigmoid, .silu, .sigmoid, .tanh, .exp, .log, .square, .add, .sub, .mul, .div, .linear, .matmul,
              .transpose, .sum, .mean:
             return []
         }

@@ -32,6 +32,9 @@ public enum Op: Hashable, Sendable {
     case synchronizedBatchNorm(BatchNormAttributes)
     /// Local response normalisation across channels, PyTorch's parameters. Input: x.
     case localResponseNorm(size: Int, alpha: Float, beta: Float, k: Float)
+    /// Layer normalisation over dimension `axis` (non-negative) at every other position, biased
+    /// variance plus `eps` (``layerNorm(_:axis:weight:bias:eps:)``). Inputs: x, weight?, bias?.
+    case layerNorm(axis: Int, eps: Float)
 
     // MARK: Elementwise
 
@@ -49,6 +52,16 @@ public enum Op: Hashable, Sendable {
     case log
     /// x². Input: x.
     case square
+    /// min(max(x, 0), 6) (``Tensor/relu6()``; NaN stays NaN). Input: x.
+    case relu6
+    /// x · relu6(x + 3) / 6 (``Tensor/hardswish()``). Input: x.
+    case hardswish
+    /// relu6(x + 3) / 6 (``Tensor/hardsigmoid()``). Input: x.
+    case hardsigmoid
+    /// x · σ(x) (``Tensor/silu()``). Input: x.
+    case silu
+    /// x · Φ(x), exactly or by PyTorch's tanh formula (``Tensor/gelu(approximate:)``). Input: x.
+    case gelu(approximate: GELUApproximation)
     /// x limited to `[min, max]` (NaN stays NaN). Input: x.
     case clamp(min: Float, max: Float)
     /// a + b, broadcasting. Inputs: a, b.
@@ -89,6 +102,9 @@ public enum Op: Hashable, Sendable {
     case stridedSlice(start: [Int], step: [Int], count: [Int])
     /// Padded with `value`: `before[d]` and `after[d]` values around each dimension d. Input: x.
     case pad(before: [Int], after: [Int], value: Float)
+    /// The channels of `[N, C, H, W]` viewed as `[N, groups, C/groups, H, W]`, dimensions 1 and 2
+    /// swapped, flattened back (``channelShuffle(_:groups:)``). Input: x.
+    case channelShuffle(groups: Int)
     /// The inputs joined along `dim` (non-negative). Inputs: the tensors joined.
     case concat(dim: Int)
 

@@ -8,6 +8,7 @@ enum GoldenOpRunner {
         "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "global_avgpool", "linear", "relu", "leaky_relu", "sigmoid", "tanh",
         "softmax", "log_softmax", "batchnorm2d", "batchnorm1d", "local_response_norm", "cross_entropy",
         "focal_loss", "nll_loss", "mse_loss", "flatten", "add", "mul", "concat", "chain", "conv_maxpool_relu",
+        "hardswish", "hardsigmoid", "silu", "relu6", "gelu", "layer_norm", "channel_shuffle",
     ]
 
     /// How `conv_maxpool_relu` cases compute (the fused kernel's tests run them on each path).
@@ -87,6 +88,11 @@ enum GoldenOpRunner {
                          name: String) throws -> [String: Tensor] {
         func x() throws -> Tensor { try input(inputs, "x", name) }
         func float(_ key: String, _ fallback: Double) throws -> Float { Float(try attrs[key]?.double() ?? fallback) }
+        func integer(_ key: String, _ fallback: Int) throws -> Int {
+            let value = try attrs[key]?.double() ?? Double(fallback)
+            guard let i = Int(exactly: value) else { throw GoldenError("\(name): \(key) \(value) is not an integer") }
+            return i
+        }
         func classLabels() throws -> [Int] {
             guard let labels else { throw GoldenError("\(name): missing input \"labels\"") }
             return labels
@@ -124,6 +130,24 @@ enum GoldenOpRunner {
             try allow(attrs, [], name: name)
             let t = try x()
             return ["y": op == "relu" ? try t.relu() : op == "sigmoid" ? t.sigmoid() : t.tanh()]
+        case "hardswish", "hardsigmoid", "silu", "relu6":
+            try allow(attrs, [], name: name)
+            let t = try x()
+            return ["y": op == "hardswish" ? t.hardswish() : op == "hardsigmoid" ? t.hardsigmoid() : op == "silu" ? t.silu() : t.relu6()]
+        case "gelu":
+            try allow(attrs, ["approximate"], name: name)
+            let value = attrs["approximate"]?.string ?? "none"
+            guard let approximate = GELUApproximation(rawValue: value) else {
+                throw GoldenError("\(name): unknown approximate \"\(value)\"")
+            }
+            return ["y": try x().gelu(approximate: approximate)]
+        case "layer_norm":
+            try allow(attrs, ["axis", "eps"], name: name)
+            return ["y": try layerNorm(x(), axis: integer("axis", -1), weight: inputs["weight"], bias: inputs["bias"],
+                                       eps: float("eps", 1e-5))]
+        case "channel_shuffle":
+            try allow(attrs, ["groups"], name: name)
+            return ["y": try channelShuffle(x(), groups: integer("groups", 1))]
         case "leaky_relu":
             try allow(attrs, ["negative_slope"], name: name)
             return ["y": try x().leakyRelu(negativeSlope: float("negative_slope", 0.01))]

@@ -67,6 +67,8 @@ extension ONNXGraphBuilder {
             var names: [String] = []
             for case let t? in call.inputs { names.append(input(t)) }
             result = node(Self.elementwise[call.op]!, names, output: output)  // every op of this arm is listed
+        case .relu6, .hardswish, .hardsigmoid, .silu, .gelu, .layerNorm, .channelShuffle:
+            result = try modernOperation(call, output: output)
         case .batchNorm, .synchronizedBatchNorm, .dropout:
             throw Self.unsupported(call.op.name, "was traced in training mode; export evaluates the model")
         case .square, .clamp, .permute, .transpose, .slice, .stridedSlice, .pad, .sum, .mean, .sumAlong, .maxAlong,
