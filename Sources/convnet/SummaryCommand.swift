@@ -25,8 +25,11 @@ struct SummaryCommand: ParsableCommand {
             guard model == nil else { throw ValidationError("give a model name or --onnx, not both") }
             if graph {
                 let imported = try ONNXModel(contentsOf: onnx)
-                let declared = imported.inputs.first?.dims.dropFirst().compactMap { $0 } ?? []
-                guard let shape = try input.map(Self.parseShape) ?? (declared.count == imported.inputs[0].dims.count - 1 ? declared : nil) else {
+                guard let declared = imported.inputs.first?.dims.dropFirst() else {
+                    throw ValidationError("\(onnx): the graph has no input to trace")
+                }
+                let fixed = declared.contains(nil) ? nil : declared.map { $0! }
+                guard let shape = try input.map(Self.parseShape) ?? fixed else {
                     throw ValidationError("\(onnx): its input has symbolic sizes besides the batch; give --input C×H×W")
                 }
                 return print(try imported.module().graph(inputShape: shape, batch: imported.fixedBatch ?? batch))

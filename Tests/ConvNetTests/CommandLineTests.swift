@@ -155,4 +155,34 @@ struct CommandLineTests {
         let (status, text) = try Self.convnet(["summary", "resnet18", "--input", "1x28x28"])
         #expect(status != 0 && text.hasPrefix("Error:") && text.contains("channels") && !text.contains("crashed"), "\(text)")
     }
+
+    @Test("summary --graph: prints the traced graph of a zoo or ONNX model; an ONNX graph with no input, symbolic sizes or --json is one error line")
+    func summaryGraph() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: SignalTests.executable), "build convnet first")
+        let (status, text) = try Self.convnet(["summary", "lenet5", "--graph"])
+        #expect(status == 0 && text.hasPrefix("graph(%x: [1, 1, 28, 28])") && text.contains("return %9"), "\(text)")
+        let tiny = ONNXImportTests.folder.appendingPathComponent("tinycnn.onnx").path
+        let (onnxStatus, onnxText) = try Self.convnet(["summary", "--onnx", tiny, "--graph"])
+        #expect(onnxStatus == 0 && onnxText.contains("= softmax(%11; dim 1)  [1, 5]"), "\(onnxText)")
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("convnet-graph-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let relu = ONNXTestProto.node("Relu", ["x"], ["y"])
+        let noInput = folder.appendingPathComponent("no-input.onnx")
+        try ONNXTestProto.model(nodes: [ONNXTestProto.node("Constant", [], ["y"], [.tensor("value", ONNXTestProto.tensor("c", [1], [1]))])],
+                                inputs: [], outputs: [ONNXTestProto.value("y", [1])]).write(to: noInput)
+        let symbolic = folder.appendingPathComponent("symbolic.onnx")
+        try ONNXTestProto.model(nodes: [relu], inputs: [ONNXTestProto.value("x", [nil, 3, nil, nil])],
+                                outputs: [ONNXTestProto.value("y", [nil, 3, nil, nil])]).write(to: symbolic)
+        for (arguments, words) in [(["summary", "--onnx", noInput.path, "--graph"], "input"),
+                                   (["summary", "--onnx", symbolic.path, "--graph"], "give --input"),
+                                   (["summary", "lenet5", "--graph", "--json"], "--graph or --json")] {
+            let (status, text) = try Self.convnet(arguments)
+            #expect(status != 0 && text.hasPrefix("Error:") && text.contains(words) && !text.contains("crashed"), "\(arguments): \(text)")
+        }
+        // With --input, the symbolic model traces at that size.
+        let (sized, sizedText) = try Self.convnet(["summary", "--onnx", symbolic.path, "--graph", "--input", "3x4x5"])
+        #expect(sized == 0 && sizedText.contains("%0 = relu(%x)  [1, 3, 4, 5]"), "\(sizedText)")
+    }
 }
