@@ -70,8 +70,17 @@ enum OneDNNConvolution: ConvolutionPasses {
         switch pass {
         case .forward: .blocked
         case .backwardData: g.outChannels < 16 || g.inChannels < 4 ? .channelsLast : .blocked
-        case .backwardWeights: (4..<16).contains(g.inChannels) ? .channelsLast : .blocked
+        case .backwardWeights:
+            (4..<16).contains(g.inChannels) && !isStridedPointwise(g) ? .channelsLast : .blocked
         }
+    }
+
+    /// A 1×1 kernel with a stride above 1. oneDNN 2.6's `jit_1x1` backward weights copies such an
+    /// input to unit stride first, and with NHWC activations and fewer input channels than its
+    /// channel block (AVX2: 8) that path gives wrong dW from run to run when several threads
+    /// share the work (measured 4 and 5 channels, 1 × 1 stride 2); the blocked path is right.
+    static func isStridedPointwise(_ g: Conv2dGeometry) -> Bool {
+        g.kernelHeight == 1 && g.kernelWidth == 1 && (g.strideHeight > 1 || g.strideWidth > 1)
     }
 
     static func forward(_ g: Conv2dGeometry, x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
