@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Two convnet binaries side by side (before and after a change), alternating in every round so
 # that the VM's drift hits both alike: the six-shape convolution table (forward+backward), the
-# LeNet-5 training step (batch 64) and epoch (MNIST, batch 64), and whole-model inference
-# (resnet18 batch 8, vgg16 batch 1). Prints medians with [min–max] and the ratio new/old.
+# LeNet-5 training step (batch 64) and epoch (MNIST, batch 64), the ResNet-20 training step (batch
+# 128), and frozen whole-model inference (`make bench-inference`'s resnet18, resnet50, googlenet and
+# vgg16 at batch 1 and 8). Prints medians with [min–max] and the ratio new/old.
 #
 #   Benchmarks/ab_pairs.sh OLD/convnet NEW/convnet [ROUNDS=3] [THREADS=2]
 set -euo pipefail
@@ -31,8 +32,12 @@ measure() {  # label binary
 32 256 14 14 256 3 1 1
 SHAPES
   record "$label" "lenet5-train-step-b64" "$(field "$("$bin" bench model lenet5 --train --batch 64 --threads "$threads")" ms_per_batch)"
-  record "$label" "resnet18-b8" "$(field "$("$bin" bench model resnet18 --batch 8 --threads "$threads")" ms_per_batch)"
-  record "$label" "vgg16-b1" "$(field "$("$bin" bench model vgg16 --batch 1 --threads "$threads")" ms_per_batch)"
+  record "$label" "resnet20-train-step-b128" "$(field "$("$bin" bench model resnet20 --train --batch 128 --threads "$threads")" ms_per_batch)"
+  for model in resnet18 resnet50 googlenet vgg16; do
+    for batch in 1 8; do
+      record "$label" "$model-b$batch" "$(field "$("$bin" bench model "$model" --batch "$batch" --threads "$threads")" ms_per_batch)"
+    done
+  done
   rm -rf "$out/run"
   "$bin" train --model lenet5 --dataset mnist --data "$mnist" --epochs 1 --batch-size 64 --optimizer sgd --lr 0.01 --momentum 0.9 \
     --threads "$threads" --test-limit 1000 --out "$out/run" > /dev/null

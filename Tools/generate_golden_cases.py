@@ -88,5 +88,10 @@ for (h, w), out in [((13, 13), 6), ((10, 10), 7), ((5, 5), 7), ((9, 9), 4), ((2,
     xa = torch.randn(2, 3, h, w)
     case(f"adaptive_avgpool2d_{h}x{w}_to_{out}", "adaptive_avgpool2d", {"output_size": out}, {"x": xa},
          lambda x, out=out: {"y": F.adaptive_avg_pool2d(x, out)}, ["x"])
+# erf (added through the dispatcher's checklist): around 0, in the tails where it saturates to ±1
+# (its derivative (2/√π)e^(−x²) underflows), and at ±0.
+xe = torch.randn(3, 4, 5) * 2
+xe.view(-1)[:4] = torch.tensor([0.0, -0.0, 4.5, -6.0])
+case("erf", "erf", {}, {"x": xe}, lambda x: {"y": torch.erf(x)}, ["x"])
 json.dump({"generator": f"PyTorch {torch.__version__}", "seed": 7, "cases": cases}, open(sys.argv[1], "w"))
 print(len(cases), "cases written to", sys.argv[1])

@@ -78,7 +78,7 @@ struct FrozenModelTests {
         }
     }
 
-    @Test("a forward pass that takes another branch than the traced one gets the eager result, and the shape stays eager")
+    @Test("a forward pass that branches on its input's values is found when the shape is planned and runs eagerly, saying where the traces differ")
     func branching() throws {
         let model = GlobalGenerator.seeded(11) { Branching() }
         randomizeBatchNorms(model, seed: 12)
@@ -89,7 +89,32 @@ struct FrozenModelTests {
             let eager = try withNoGrad { try model(x) }
             #expect(relativeDifference(try frozen(x), eager) <= 1e-5)
         }
-        #expect(frozen.notes.count == 2 && frozen.notes[1].contains("runs eagerly from now on"), "\(frozen.notes)")
+        #expect(frozen.notes.count == 1 && frozen.notes[0].contains("runs eagerly (the forward pass depends on its input's values"),
+                "\(frozen.notes)")
+    }
+
+    /// A constant made from the input's values (not by a recorded operation) is data-dependent too.
+    final class DataConstant: Module {
+        let conv = Conv2d(3, 4, kernelSize: 3, padding: 1)
+        func forward(_ x: Tensor) throws -> Tensor {
+            let scale = Tensor(try x.max())  // read from the data, outside any recorded operation
+            return try conv(x).relu() * scale
+        }
+    }
+
+    @Test("a constant computed from the input's values makes the shape run eagerly, saying which")
+    func dataConstant() throws {
+        let model = GlobalGenerator.seeded(3) { DataConstant() }
+        model.eval()
+        let frozen = try model.frozen()
+        var generator = RandomGenerator(seed: 4)
+        for _ in 0..<2 {
+            let x = Tensor.randn([2, 3, 5, 5], generator: &generator)
+            #expect(relativeDifference(try frozen(x), try withNoGrad { try model(x) }) <= 1e-5)
+        }
+        let note = frozen.notes.first ?? ""
+        #expect(frozen.notes.count == 1 && note.contains("runs eagerly (the forward pass depends on its input's values: constant")
+                && note.contains("[] is computed from the input's values"), "\(frozen.notes)")
     }
 
     @Test("each input shape gets its own plan; both give the eager results")

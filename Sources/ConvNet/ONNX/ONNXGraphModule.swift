@@ -14,6 +14,11 @@ public final class ONNXGraphModule: Module {
     private let lock = NSLock()
     /// Guarded by `lock`: input shapes whose shapes along the graph were inferred and agree.
     private var checked: Set<[Int]> = []
+    /// Guarded by `lock`: per input shape of ``forward(_:)``, the ``Graph`` traced from one
+    /// interpretation of the ONNX nodes, or nil where the nodes must be interpreted every time.
+    private var graphs: [[Int]: Graph?] = [:]
+    /// What tracing found per input shape (``notes``).
+    private var messages: [String] = []
 
     init(_ model: ONNXModel) throws {
         self.model = model
@@ -37,6 +42,12 @@ public final class ONNXGraphModule: Module {
 
     /// The output of a graph with one float input and one output, for `input`.
     ///
+    /// The ONNX nodes are interpreted once per input shape, traced into a ``Graph`` (the
+    /// initializers are its parameters, under their ONNX names; values computed from constants
+    /// alone are its constants), and every pass of that shape runs the graph: its nodes through
+    /// the dispatcher, no interpretation. (A graph whose operations turned out to depend on its
+    /// input's values is interpreted every time, and ``notes`` says why.)
+    ///
     /// A graph whose input declares a fixed batch `B` (as `convnet export --batch B` writes) takes
     /// any batch: it runs on pieces of `B` images, the last one padded with zeros and its extra
     /// rows dropped from the output (whose first dimension must then be the batch).
@@ -52,7 +63,38 @@ public final class ONNXGraphModule: Module {
            input.shape[0] > 0, input.shape[0] != batch {
             return try forward(input, inPiecesOf: batch)
         }
-        return try run([declared.name: input])[graph.outputs[0]]!
+        return try traced(input)
+    }
+
+    /// What was traced per input shape: the graph's size, or why a shape is interpreted every time.
+    public var notes: [String] { lock.withLock { messages } }
+
+    /// `input` through the graph traced for its shape (traced now on a shape's first pass).
+    private func traced(_ input: Tensor) throws -> Tensor {
+        let graph = model.graph
+        let (name, output) = (graph.inputs[0].name, graph.outputs[0])
+        let interpret = { (x: Tensor) throws -> Tensor in try self.run([name: x])[output]! }
+        switch lock.withLock({ graphs[input.shape] }) {
+        case .some(.some(let compiled)): return try compiled(input)
+        case .some(.none): return try interpret(input)
+        case .none: break
+        }
+        var (compiled, note) = (try Graph.tracing(parameters: stateDict(), input: input, interpret).graph, "")
+        if let traced = compiled {
+            if let dependence = try traced.dependence(of: interpret, at: input) {
+                (compiled, note) = (nil, "interpreted every pass: its operations depend on the input's values (\(dependence))")
+            } else {
+                note = "traced into a graph of \(traced.nodes.count) operations, \(traced.parameters.count) parameters and \(traced.constants.count) constants"
+            }
+        } else {
+            note = "interpreted every pass: the output is not computed from the input"
+        }
+        lock.withLock {
+            if graphs.count >= 64 { graphs.removeAll() }  // bounded: each batch size is a shape
+            graphs[input.shape] = .some(compiled)
+            if messages.count < 64 { messages.append("input \(list: input.shape): \(note)") }
+        }
+        return try compiled.map { try $0(input) } ?? interpret(input)
     }
 
     /// `input` through a graph of fixed batch `batch`, in pieces of that many images.
@@ -65,7 +107,7 @@ public final class ONNXGraphModule: Module {
             let take = min(batch, input.shape[0] - start)
             var piece = try input.strided(start: [start] + zeros, step: [1] + zeros.map { _ in 1 }, count: [take] + rest)
             if take < batch { piece = try piece.padded(before: [0] + zeros, after: [batch - take] + zeros) }
-            let y = try run([graph.inputs[0].name: piece])[graph.outputs[0]]!
+            let y = try traced(piece)
             guard y.rank >= 1, y.shape[0] == batch else {
                 throw ConvNetError(op: "onnx", "\(graph.source): output \(quoted: graph.outputs[0]) is \(list: y.shape) for a batch of \(batch); its first dimension is not the batch, so the \(input.shape[0]) images given cannot be run in pieces of \(batch)")
             }

@@ -69,6 +69,7 @@ enum ONNXKernels {
                                         training: false, eps: eps))
         case .relu: return .float(try float(x[0], "X").relu())
         case .sigmoid: return .float(try float(x[0], "X").sigmoid())
+        case .erf: return .float(try float(x[0], "X").erf())
         case .tanh: return .float(try float(x[0], "X").tanh())
         case .leakyRelu(let alpha): return .float(try float(x[0], "X").leakyRelu(negativeSlope: alpha))
         case .hardSwish: return .float(try float(x[0], "X").hardswish())

@@ -26,6 +26,8 @@ enum ONNXOperator {
     case globalAveragePool
     case batchNormalization(epsilon: Float)
     case relu, sigmoid, tanh
+    /// The error function (exact GELU as exporters write it: x·(1 + erf(x/√2))/2).
+    case erf
     case leakyRelu(alpha: Float)
     /// x · max(0, min(1, x/6 + 1/2)): the core's hardswish.
     case hardSwish
@@ -62,7 +64,7 @@ enum ONNXOperator {
 
     /// The operators supported, by ONNX op type (the README's list).
     static let supported = ["Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant",
-                            "ConstantOfShape", "Conv", "Div", "Dropout", "Flatten", "Gather", "Gemm",
+                            "ConstantOfShape", "Conv", "Div", "Dropout", "Erf", "Flatten", "Gather", "Gemm",
                             "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LRN", "LayerNormalization", "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool",
                             "Mul", "Pad", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Squeeze",
                             "Sub", "Tanh", "Transpose", "Unsqueeze"]
@@ -110,6 +112,10 @@ enum ONNXOperator {
             guard try r.int("training_mode", default: 0) == 0 else { throw r.unsupported("training_mode", "1", "only inference, 0") }
             guard try r.int("spatial", default: 1) == 1 else { throw r.unsupported("spatial", "0", "only 1") }
             return .batchNormalization(epsilon: try r.float("epsilon", default: 1e-5))
+        case "Erf":
+            try r.requireOnly([])
+            try r.requireArity(inputs: 1, 1)
+            return .erf
         case "Relu", "Sigmoid", "Tanh", "Identity":
             try r.requireOnly([])
             try r.requireArity(inputs: 1, 1)

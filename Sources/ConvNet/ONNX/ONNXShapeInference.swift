@@ -72,7 +72,7 @@ enum ONNXShapeInference {
                 throw Fail.fail("has \(name) \(list: x[i + 1]!.shape), expects [\(s0[1])] for input \(list: s0)")
             }
             return float(s0)
-        case .relu, .sigmoid, .tanh, .leakyRelu, .hardSwish, .hardSigmoid:
+        case .relu, .sigmoid, .tanh, .erf, .leakyRelu, .hardSwish, .hardSigmoid:
             return float(s0)
         case .clip:
             for i in 1..<x.count { if let b = x[i], try Fail.count(b.shape) != 1 || b.shape.count > 1 { throw Fail.fail("needs scalar bounds, got \(list: b.shape)") } }
@@ -166,7 +166,7 @@ extension ONNXOperator {
     /// Whether the operator is computed on float tensors only (an integer input would come back as floats).
     var computesOnFloats: Bool {
         switch self {
-        case .conv, .maxPool, .averagePool, .globalAveragePool, .batchNormalization, .relu, .sigmoid, .tanh, .leakyRelu,
+        case .conv, .maxPool, .averagePool, .globalAveragePool, .batchNormalization, .relu, .sigmoid, .tanh, .erf, .leakyRelu,
              .hardSwish, .hardSigmoid, .layerNormalization, .gemm, .matMul, .lrn, .softmax, .logSoftmax: true
         default: false
         }

@@ -21,26 +21,3 @@ final class GradNode {
         }
     }
 }
-
-extension Tensor {
-    /// Whether an operation on `inputs` must record a backward pass.
-    static func needsGrad(_ inputs: Tensor?...) -> Bool {
-        guard GradMode.enabledFlag else { return false }
-        for case let t? in inputs where t.requiresGrad { return true }
-        return false
-    }
-
-    /// Marks `self` as computed from `inputs` by `op`, if any of them requires a gradient.
-    /// `inputs` are the operation's tensors in the order ``Op`` documents for it, and `backward`
-    /// returns one gradient (or nil) per input.
-    /// `backward` is only kept (and only captures its saved tensors) in that case. Every call is
-    /// also reported to the task's ``OpObserver``, if one watches.
-    @discardableResult
-    func recorded(_ op: Op, _ inputs: [Tensor?], _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
-        OpObservation.current?.observe(op, inputs: inputs, output: self)
-        guard GradMode.enabledFlag, inputs.contains(where: { $0?.requiresGrad == true }) else { return self }
-        requiresGrad = true
-        gradFn = GradNode(op: op, inputs: inputs.map { ($0?.requiresGrad == true) ? $0 : nil }, backward: backward)
-        return self
-    }
-}

@@ -11,6 +11,17 @@ extension Graph {
     ///   input at all (the pass returned a parameter or a constant).
     public static func trace(parameters: [(name: String, tensor: Tensor)], input: Tensor,
                              _ body: (Tensor) throws -> Tensor) throws -> (graph: Graph, output: Tensor) {
+        let (graph, output) = try tracing(parameters: parameters, input: input, body)
+        guard let graph else {
+            throw ConvNetError(op: "graph", "the forward pass returns a tensor it did not compute from its input")
+        }
+        return (graph, output)
+    }
+
+    /// ``trace(parameters:input:_:)``, with a nil graph where the result is not computed from the
+    /// input (a parameter or constant returned as it is).
+    package static func tracing(parameters: [(name: String, tensor: Tensor)], input: Tensor,
+                                _ body: (Tensor) throws -> Tensor) throws -> (graph: Graph?, output: Tensor) {
         let (output, operations) = try withNoGrad { try traceOperations { try body(input) } }
         let kept = contributing(operations, to: output)
         var named: [ObjectIdentifier: String] = [:]
@@ -39,8 +50,7 @@ extension Graph {
         }
         graph.output = value(of: output)
         guard case .node = graph.output else {
-            if output === input { return (graph, output) }  // a pass that changes nothing
-            throw ConvNetError(op: "graph", "the forward pass returns a tensor it did not compute from its input")
+            return (output === input ? graph : nil, output)  // a pass that changes nothing has a graph
         }
         return (graph, output)
     }

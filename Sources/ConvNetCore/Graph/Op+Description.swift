@@ -29,7 +29,7 @@ extension Op: CustomStringConvertible {
         case .maxPool2d(let g): return pooling(g)
         case .avgPool2d(let g, let countIncludePad): return pooling(g) + (countIncludePad ? [] : ["padding not counted"])
         case .adaptiveAvgPool2d(let size): return ["to \(size.height)×\(size.width)"]
-        case .batchNorm(let a), .synchronizedBatchNorm(let a):
+        case .batchNorm(let a), .synchronizedBatchNorm(let a, _):
             return (a.training ? ["training", "momentum \(a.momentum)"] : []) + ["eps \(a.eps)"]
         case .localResponseNorm(let size, let alpha, let beta, let k): return ["size \(size)", "alpha \(alpha)", "beta \(beta)", "k \(k)"]
         case .leakyRelu(let slope): return ["slope \(slope)"]
@@ -51,7 +51,7 @@ extension Op: CustomStringConvertible {
             return (smoothing == 0 ? [] : ["label smoothing \(smoothing)"]) + [reduction.rawValue]
         case .focalLoss(let gamma, let reduction): return ["gamma \(gamma)", reduction.rawValue]
         case .nllLoss(let reduction), .mseLoss(let reduction): return [reduction.rawValue]
-        case .globalAvgPool2d, .relu, .relu6, .hardswish, .hardsigmoid, .silu, .sigmoid, .tanh, .exp, .log, .square, .add, .sub, .mul, .div, .linear, .matmul,
+        case .globalAvgPool2d, .relu, .relu6, .hardswish, .hardsigmoid, .silu, .sigmoid, .tanh, .exp, .log, .erf, .square, .add, .sub, .mul, .div, .linear, .matmul,
              .transpose, .sum, .mean:
             return []
         }

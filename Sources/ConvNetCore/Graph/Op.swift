@@ -28,8 +28,8 @@ public enum Op: Hashable, Sendable {
     /// running variance? (required in evaluation; updated in place in training).
     case batchNorm(BatchNormAttributes)
     /// Batch normalisation with statistics over every rank of a data-parallel run (training mode).
-    /// Inputs as ``batchNorm(_:)``.
-    case synchronizedBatchNorm(BatchNormAttributes)
+    /// Inputs as ``batchNorm(_:)``; `replicas` is the allreduce that sums over them.
+    case synchronizedBatchNorm(BatchNormAttributes, replicas: ReplicaGroup)
     /// Local response normalisation across channels, PyTorch's parameters. Input: x.
     case localResponseNorm(size: Int, alpha: Float, beta: Float, k: Float)
     /// Layer normalisation over dimension `axis` (non-negative) at every other position, biased
@@ -50,6 +50,8 @@ public enum Op: Hashable, Sendable {
     case exp
     /// ln x. Input: x.
     case log
+    /// The error function, erf x = (2/√π)∫₀ˣ e^(−t²) dt (``Tensor/erf()``). Input: x.
+    case erf
     /// x². Input: x.
     case square
     /// min(max(x, 0), 6) (``Tensor/relu6()``; NaN stays NaN). Input: x.
@@ -76,7 +78,8 @@ public enum Op: Hashable, Sendable {
     case addScalar(Float)
     /// x · s (also x / s as x · (1/s), and −x). Input: x.
     case mulScalar(Float)
-    /// Zeroes each value with probability `p` and scales the rest by 1/(1 − p) (training mode). Input: x.
+    /// Zeroes each value with probability `p` and scales the rest by 1/(1 − p) (training mode).
+    /// Inputs: x, the drawn mask (0 or 1/(1 − p) per value).
     case dropout(p: Float)
 
     // MARK: Matrix products
@@ -123,13 +126,14 @@ public enum Op: Hashable, Sendable {
     /// Log-softmax along `dim` (non-negative). Input: x.
     case logSoftmax(dim: Int)
 
-    // MARK: Losses (labels are attributes: they are data, not tensors)
+    // MARK: Losses
 
-    /// Cross-entropy of logits against class labels. Input: logits.
+    /// Cross-entropy of logits against class labels. Inputs: logits `[N, C]`, labels `[N]` (class
+    /// indices as values).
     case crossEntropy(labelSmoothing: Float, reduction: Reduction)
-    /// Focal loss of logits against class labels. Input: logits.
+    /// Focal loss of logits against class labels. Inputs: logits, labels (as ``crossEntropy(labelSmoothing:reduction:)``).
     case focalLoss(gamma: Float, reduction: Reduction)
-    /// Negative log-likelihood of log-probabilities against class labels. Input: log-probabilities.
+    /// Negative log-likelihood of log-probabilities against class labels. Inputs: log-probabilities, labels.
     case nllLoss(reduction: Reduction)
     /// Mean squared error. Inputs: x, target.
     case mseLoss(reduction: Reduction)

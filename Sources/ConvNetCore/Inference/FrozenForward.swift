@@ -1,17 +1,25 @@
 import Foundation
 
-/// A forward pass compiled for inference: batch norm folded into convolutions, residual sums and
-/// ReLUs fused into them as oneDNN post-ops, weights reordered once, activations left in oneDNN's
-/// layouts from one step to the next; every other operation runs as in the eager pass. Plans are
-/// per input shape, made on the first batch of a shape and cached.
+/// A forward pass compiled for inference: its ``Graph``, traced once per input shape, run as
+/// steps: batch norm folded into convolutions, residual sums and ReLUs fused into them as oneDNN
+/// post-ops, weights reordered once, activations left in oneDNN's layouts from one step to the
+/// next, and every other node run by the dispatcher with its kernel. The Swift forward function
+/// runs only to trace a shape, never again for that shape.
 ///
 /// Made from any forward function built from this library's operators (a module's
-/// `callAsFunction`: see `Module.frozen()`). The first batch of a shape is run eagerly to trace it,
-/// then through the plan, and the two results compared: a plan that does not reproduce the eager
-/// result is dropped for that shape (the pass then stays eager, and ``notes`` says why); one that
-/// does returns its own result, so that every batch of a shape is computed the same way. Inputs,
-/// weights or batch-norm statistics holding NaN or ±infinity take the eager pass too, since
-/// oneDNN's fused ReLU turns NaN into 0 where PyTorch keeps it.
+/// `callAsFunction`: see `Module.frozen()`). The first batch of a shape is traced (an eager pass),
+/// then run through the plan, and the two results compared: a plan that does not reproduce the
+/// eager result is dropped for that shape (the pass then stays eager, and ``notes`` says why); one
+/// that does returns its own result, so that every batch of a shape is computed the same way.
+///
+/// A forward pass whose operations depend on its input's values (a Python-style `if` on a sum, a
+/// constant computed from the data) cannot be a graph: when the shape is planned, it is traced
+/// twice more, on the batch negated and on seeded noise of the batch's mean and spread, and if any
+/// trace differs from the first the shape runs eagerly, every batch through the Swift forward
+/// function, and ``notes`` says where the traces differ. (A branch that all three inputs take
+/// alike goes unseen: freeze only models whose operations do not depend on the data.)
+/// Inputs, weights or batch-norm statistics holding NaN or ±infinity take the eager pass too,
+/// since oneDNN's fused ReLU turns NaN into 0 where PyTorch keeps it.
 public final class FrozenForward: @unchecked Sendable {
     private let forward: (Tensor) throws -> Tensor
     private let layout: FrozenLayout
@@ -54,9 +62,7 @@ public final class FrozenForward: @unchecked Sendable {
         try withNoGrad {
             guard x.allFinite else { return try forward(x) }
             switch lock.withLock({ compiled[x.shape] }) {
-            case .some(.some(let ready)):
-                if let y = try run(ready, x) { return y }
-                return try forward(x)
+            case .some(.some(let ready)): return try run(ready, x)
             case .some(.none): return try forward(x)
             case .none: return try compile(x)
             }
@@ -66,13 +72,22 @@ public final class FrozenForward: @unchecked Sendable {
     /// Traces `x`'s shape, plans it, checks the plan on `x`, and returns the plan's result (so that
     /// every batch of a shape is computed alike), or the eager one when the shape runs eagerly.
     private func compile(_ x: Tensor) throws -> Tensor {
-        let trace = OpTrace()
-        let eager = try OpObservation.$current.withValue(trace) { try forward(x) }
-        let plan = InferencePlan(trace, input: ObjectIdentifier(x), output: ObjectIdentifier(eager))
-        let (outcome, output, note) = try checkedPlan(plan, x, eager)
+        let (graph, eager) = try Graph.tracing(parameters: [], input: x, forward)
+        var outcome: Compiled?, output: Tensor?, note: String
+        if let graph, case .node = graph.output {
+            if let dependence = try graph.dependence(of: forward, at: x) {
+                note = "the forward pass depends on its input's values: \(dependence)"
+            } else {
+                let plan = InferencePlan(graph)
+                (outcome, output, note) = try checkedPlan(plan, x, eager)
+                if outcome != nil { note = "\(plan.summary); \(note)" }
+            }
+        } else {
+            note = "the forward pass computes nothing from its input"
+        }
         lock.withLock {
             compiled[x.shape] = outcome
-            messages.append("input \(describe(x.shape)): " + (outcome != nil ? "\(plan.summary); \(note)" : "runs eagerly (\(note))"))
+            messages.append("input \(describe(x.shape)): " + (outcome != nil ? note : "runs eagerly (\(note))"))
         }
         return output ?? eager
     }
@@ -94,21 +109,21 @@ public final class FrozenForward: @unchecked Sendable {
         var candidates: [(plan: Compiled, output: Tensor)] = [], refusal = ""
         for layout in layout.candidates {
             var steps: [Int: any InferenceConvolution] = [:]
-            for (index, chain) in plan.chains {
-                steps[index] = try kernels.make(chain.geometry, weight: folded[index]!.weight, bias: folded[index]!.bias,
-                                                sum: chain.residual != nil, relu: chain.relu, layout: layout,
-                                                precision: precision)
-            }
-            let candidate = Compiled(plan: plan, steps: steps, layout: layout)
-            let frozen: Tensor?, divergence: String?
+            let frozen: Tensor
             do {
-                (frozen, divergence) = try attempt(candidate, x)
+                for (index, chain) in plan.chains {
+                    steps[index] = try kernels.make(chain.geometry, weight: folded[index]!.weight, bias: folded[index]!.bias,
+                                                    sum: chain.residual != nil, relu: chain.relu, layout: layout,
+                                                    precision: precision)
+                }
+                frozen = try plan.run(x, steps: steps)
             } catch let error as ConvNetError {
                 // A fused step the backend cannot make here (bfloat16 on a CPU without it, say).
-                refusal = "\(layout.rawValue) layout: \(error.message)"
+                let what = precision == .float32 ? "" : "\(precision.rawValue) convolutions unavailable here, "
+                refusal = "\(what)\(layout.rawValue) layout: \(error.message)"
                 continue
             }
-            guard let frozen else { return (nil, nil, divergence ?? "the plan did not follow the trace") }
+            let candidate = Compiled(plan: plan, steps: steps, layout: layout)
             if let mismatch = Self.mismatch(frozen, eager, tolerance: precision == .float32 ? 1e-3 : 1e-1) {
                 refusal = "the plan's output differs (\(layout.rawValue) layout): \(mismatch)"
                 continue
@@ -131,7 +146,7 @@ public final class FrozenForward: @unchecked Sendable {
         repeat {
             for (i, candidate) in candidates.enumerated() {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = try attempt(candidate, x)
+                _ = try candidate.plan.run(x, steps: candidate.steps)
                 times[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
             }
             rounds += 1
@@ -144,23 +159,14 @@ public final class FrozenForward: @unchecked Sendable {
                              candidates[best].layout.rawValue, medians[best], others, rounds))
     }
 
-    /// `x` through the plan, or nil when the forward pass strayed from the traced calls (another
-    /// branch taken, another layer called): then the plan is dropped for this shape, which runs
-    /// eagerly from now on. Folded calls check what they read, so a stray pass never returns a
-    /// wrong value.
-    private func run(_ ready: Compiled, _ x: Tensor) throws -> Tensor? {
-        let (y, divergence) = try withArena(for: x.shape) { try attempt(ready, x) }
-        if let y { return y }
-        lock.withLock {
-            compiled[x.shape] = .some(nil)
-            messages.append("input \(describe(x.shape)): runs eagerly from now on (\(divergence ?? "the calls changed"))")
-        }
-        return nil
+    /// `x` through the plan, its activations in an arena of the shape's.
+    private func run(_ ready: Compiled, _ x: Tensor) throws -> Tensor {
+        try withArena(for: x.shape) { try ready.plan.run(x, steps: ready.steps) }
     }
 
     /// `body` (one pass) with its tensors in an arena of `shape`'s: planned from the pass before,
     /// recorded to plan the next one.
-    private func withArena(for shape: [Int], _ body: () throws -> (Tensor?, String?)) throws -> (Tensor?, String?) {
+    private func withArena(for shape: [Int], _ body: () throws -> Tensor) throws -> Tensor {
         let arena = lock.withLock { idleArenas[shape]?.popLast() } ?? ActivationArena()
         arena.beginPass()
         var completed = false
@@ -176,23 +182,8 @@ public final class FrozenForward: @unchecked Sendable {
             }
         }
         let result = try StorageProvision.$current.withValue(arena) { try body() }
-        completed = result.0 != nil
+        completed = true
         return result
-    }
-
-    /// One pass through the plan: its output, or nil and how the pass strayed from the trace.
-    private func attempt(_ ready: Compiled, _ x: Tensor) throws -> (Tensor?, String?) {
-        let run = FrozenRun(plan: ready.plan, steps: ready.steps, input: x)
-        var y: Tensor?
-        do {
-            y = try OpObservation.$current.withValue(run) {
-                try KernelInterception.$current.withValue(run) { try forward(x) }
-            }
-        } catch where run.divergence != nil {
-            y = nil  // an interceptor refused a call: the error is the divergence itself
-        }
-        guard run.followedTrace, let y else { return (nil, run.divergence ?? "the number of calls changed") }
-        return (y, nil)
     }
 
     /// The chain's convolution weights with its batch norm folded in (or as they are, with a zero bias).

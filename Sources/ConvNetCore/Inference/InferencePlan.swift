@@ -1,18 +1,18 @@
-/// What a frozen model does differently from its eager forward pass, for one input shape: which
-/// convolution calls run as fused steps, and which later calls (batch norm, `+`, ReLU) were folded
-/// into them. Built once from an ``OpTrace`` of the eager pass; every other call runs as traced.
+/// A traced ``Graph`` compiled for inference, for one input shape: which convolution nodes run as
+/// fused steps and which later nodes (batch norm, `+`, ReLU) were folded into them; every other
+/// node runs through the dispatcher as it is; and when each value may be let go.
 ///
-/// A convolution's chain grows while its output has exactly one reader and that reader can be
+/// A convolution's chain grows while its result has exactly one reader and that reader can be
 /// folded: batch norm in evaluation mode (into the weights and bias, exactly:
 /// w' = w·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β), then a residual `+` whose other operand already
 /// exists when the convolution runs (oneDNN's sum post-op: the output buffer starts as that
-/// operand), then ReLU (an eltwise post-op). A tensor the caller gets back, or that anything else
-/// reads, ends the chain, so no other reader ever sees a value that was folded away.
+/// operand), then ReLU (an eltwise post-op). The graph's result, or a value anything else reads,
+/// ends the chain, so no other reader ever sees a value that was folded away.
 final class InferencePlan {
-    /// Where a residual operand comes from: the model's input, or the output of an earlier call.
+    /// Where a residual operand comes from: the graph's input, or an earlier node's result.
     enum Source: Hashable {
         case input
-        case call(Int)
+        case node(Int)
     }
 
     /// One convolution with what was folded into it.
@@ -27,94 +27,107 @@ final class InferencePlan {
         /// into the residual's memory instead of a copy of it.
         var residualInPlace = false
         var relu: Bool
-        /// The calls folded into the convolution, in order.
+        /// The nodes folded into the convolution, in order.
         var absorbed: [Int]
+
+        /// The node whose value the fused step computes.
+        var result: Int { absorbed.last ?? convolution }
     }
 
-    /// The operation of every traced call, to check that a frozen run makes the same calls.
-    let operations: [Op]
-    /// The chains, by the convolution's call index.
+    let graph: Graph
+    /// The chains, by the convolution's node index.
     private(set) var chains: [Int: Chain] = [:]
-    /// Folded call → the convolution call it was folded into.
+    /// Folded node → the convolution node it was folded into.
     private(set) var absorbedBy: [Int: Int] = [:]
-    /// Calls whose outputs a later fused step reads (residual operands), with the last
-    /// convolution that reads each (after which a frozen run lets go of it).
-    private(set) var kept: [Int: Int] = [:]
+    /// Per node, the node results nothing reads after it: a pass lets go of them once it has run,
+    /// so that their memory can be reused.
+    private(set) var releases: [[Int]] = []
 
-    /// Plans `trace`, a forward pass from `input` that returned `output`.
-    init(_ trace: OpTrace, input: ObjectIdentifier, output: ObjectIdentifier) {
-        let calls = trace.calls
-        operations = calls.map(\.op)
-        var producer: [ObjectIdentifier: Int] = [:]
-        var readers: [ObjectIdentifier: [Int]] = [:]
-        for (index, call) in calls.enumerated() {
-            for case let id? in call.inputs where id != call.output { readers[id, default: []].append(index) }
-            producer[call.output] = index
-        }
-        // The caller reads the output: it counts as one more reader.
-        readers[output, default: []].append(calls.count)
-
-        /// The only reader of `id`, if there is exactly one and it is a call.
-        func soleReader(_ id: ObjectIdentifier) -> Int? {
-            guard let r = readers[id], r.count == 1, r[0] < calls.count else { return nil }
-            return r[0]
-        }
-
-        /// Input `i` of call `index` (as ``Op`` orders them), if given.
-        func operand(_ index: Int, _ i: Int) -> Tensor? {
-            i < calls[index].inputs.count ? calls[index].inputs[i].flatMap(trace.tensor) : nil
-        }
-
-        for (index, call) in calls.enumerated() {
-            guard case .conv2d(let g) = call.op, absorbedBy[index] == nil, let weight = operand(index, 1) else { continue }
-            let bias = operand(index, 2)
-            var chain = Chain(convolution: index, geometry: g, weight: weight, bias: bias, batchNorm: nil, residual: nil,
-                              relu: false, absorbed: [])
-            var value = call.output
-            if let next = soleReader(value), case .batchNorm(let attributes) = calls[next].op, !attributes.training,
-               let mean = operand(next, 3), let variance = operand(next, 4) {
-                chain.batchNorm = (operand(next, 1), operand(next, 2), mean, variance, attributes.eps)
-                chain.absorbed.append(next)
-                value = calls[next].output
-            }
-            if let next = soleReader(value), calls[next].op == .add, calls[next].inputs.count == 2 {
-                let operands = calls[next].inputs
-                let other = operands[0] == value ? operands[1] : operands[0]
-                let source: Source? = other == input ? .input : other.flatMap { producer[$0] }.map(Source.call)
-                // The other operand must exist before the convolution runs, and differ from the chain's value.
-                if let source, other != value, Self.precedes(source, index) {
-                    chain.residual = source
-                    if case .call = source, let other, other != output {
-                        chain.residualInPlace = (readers[other] ?? []).allSatisfy { $0 <= next }
-                    }
-                    chain.absorbed.append(next)
-                    value = calls[next].output
-                    if case .call(let producerIndex) = source { kept[producerIndex] = max(kept[producerIndex] ?? index, index) }
+    init(_ graph: Graph) {
+        self.graph = graph
+        let nodes = graph.nodes
+        var readers = [[Int]](repeating: [], count: nodes.count)
+        var inputReaders: [Int] = []
+        for (index, node) in nodes.enumerated() {
+            for value in Set(node.inputs.compactMap { $0 }) {
+                switch value {
+                case .node(let j): readers[j].append(index)
+                case .input: inputReaders.append(index)
+                case .parameter, .constant: break
                 }
             }
-            if let next = soleReader(value), calls[next].op == .relu {
+        }
+        // The caller reads the result: it counts as one more reader.
+        if case .node(let j) = graph.output { readers[j].append(nodes.count) }
+
+        /// The only reader of node `j`'s result, if there is exactly one and it is a node.
+        func soleReader(_ j: Int) -> Int? {
+            readers[j].count == 1 && readers[j][0] < nodes.count ? readers[j][0] : nil
+        }
+        /// Input `i` of node `index` when it is a parameter or constant: a tensor fixed at planning.
+        func fixed(_ index: Int, _ i: Int) -> Tensor? {
+            guard i < nodes[index].inputs.count, let value = nodes[index].inputs[i] else { return nil }
+            switch value {
+            case .parameter(let k): return graph.parameters[k].tensor
+            case .constant(let k): return graph.constants[k]
+            case .input, .node: return nil
+            }
+        }
+
+        for (index, node) in nodes.enumerated() {
+            guard case .conv2d(let g) = node.op, absorbedBy[index] == nil, let weight = fixed(index, 1),
+                  node.inputs.count < 3 || node.inputs[2] == nil || fixed(index, 2) != nil else { continue }
+            var chain = Chain(convolution: index, geometry: g, weight: weight, bias: fixed(index, 2), batchNorm: nil,
+                              residual: nil, relu: false, absorbed: [])
+            var value = index
+            if let next = soleReader(value), case .batchNorm(let attributes) = nodes[next].op, !attributes.training,
+               let mean = fixed(next, 3), let variance = fixed(next, 4),
+               nodes[next].inputs[1] == nil || fixed(next, 1) != nil, nodes[next].inputs[2] == nil || fixed(next, 2) != nil {
+                chain.batchNorm = (fixed(next, 1), fixed(next, 2), mean, variance, attributes.eps)
+                chain.absorbed.append(next)
+                value = next
+            }
+            if let next = soleReader(value), nodes[next].op == .add, nodes[next].inputs.count == 2,
+               nodes[next].shape == nodes[value].shape {
+                let operands = nodes[next].inputs
+                let other = operands[0] == .node(value) ? operands[1] : operands[0]
+                let source: Source? = switch other {
+                case .input?: .input
+                case .node(let j)? where j < index: .node(j)  // exists before the convolution runs
+                default: nil
+                }
+                if let source, other != .node(value), graph.shape(of: other!) == nodes[next].shape {
+                    chain.residual = source
+                    if case .node(let j) = source, graph.output != .node(j) {
+                        chain.residualInPlace = readers[j].allSatisfy { $0 <= next }
+                    }
+                    chain.absorbed.append(next)
+                    value = next
+                }
+            }
+            if let next = soleReader(value), nodes[next].op == .relu {
                 chain.relu = true
                 chain.absorbed.append(next)
             }
             chains[index] = chain
             for absorbed in chain.absorbed { absorbedBy[absorbed] = index }
         }
-    }
 
-    private static func precedes(_ source: Source, _ index: Int) -> Bool {
-        switch source {
-        case .input: true
-        case .call(let call): call < index
+        // Release each result after its last reader (never the graph's own result).
+        releases = [[Int]](repeating: [], count: nodes.count)
+        for (j, r) in readers.enumerated() {
+            guard let last = r.max(), last < nodes.count else { continue }
+            releases[last].append(j)
         }
     }
 
-    /// Number of convolutions that run fused, and of calls folded into them (for `--verbose`).
+    /// Number of convolutions that run fused, and of nodes folded into them (for `--verbose`).
     var summary: String {
         let folds = chains.values.reduce(into: (bn: 0, sum: 0, relu: 0)) {
             if $1.batchNorm != nil { $0.bn += 1 }
             if $1.residual != nil { $0.sum += 1 }
             if $1.relu { $0.relu += 1 }
         }
-        return "\(chains.count) convolutions fused (\(folds.bn) batch norms folded, \(folds.sum) residual sums, \(folds.relu) ReLUs) of \(operations.count) operations"
+        return "\(chains.count) convolutions fused (\(folds.bn) batch norms folded, \(folds.sum) residual sums, \(folds.relu) ReLUs) of \(graph.nodes.count) operations"
     }
 }

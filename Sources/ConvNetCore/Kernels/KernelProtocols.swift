@@ -110,6 +110,8 @@ protocol ConcatKernels {
 /// A network's first block, conv → 2×2 max pool → ReLU, in one kernel where a backend has one
 /// that applies (see ``conv2dMaxPoolReLU(_:_:bias:padding:path:)``).
 protocol FusedBlockKernels {
+    /// Whether this backend's fused kernel computes the block for these operands.
+    static func fits(x: Tensor, weight: Tensor, bias: Tensor?, padding: Size2, wanted: GradientsWanted) -> Bool
     /// The block's output and backward pass (dW, db; never dX), or `nil` where this backend
     /// computes it as the three operations.
     static func convMaxPoolReLU(x: Tensor, weight: Tensor, bias: Tensor?, padding: Size2,

@@ -17,49 +17,61 @@ extension Tensor {
     ///
     /// Runs on ``Backend/current``: the oneDNN backend rectifies a tensor held in its layout (a
     /// convolution's output) in that layout, and its gradient too.
-    public func relu() throws -> Tensor {
-        if let fused = try KernelInterception.current?.absorbed(.relu, inputs: [self], state: nil) {
-            return fused.recorded(.relu, [self]) { _ in throw ConvNetError(op: "relu", "a frozen model computes no gradients") }
-        }
-        let result = try Backend.current.activation.relu(self, needsBackward: Tensor.needsGrad(self))
-        return result.output.recorded(.relu, [self]) { g in [try result.backward!(g)] }
-    }
+    public func relu() throws -> Tensor { try apply(.relu, [self]) }
 
     /// x for x > 0, else slope · x.
-    public func leakyRelu(negativeSlope slope: Float = 0.01) -> Tensor {
-        let y = mapped { $0 > 0 ? $0 : $0 * slope }
-        return y.recorded(.leakyRelu(negativeSlope: slope), [self]) { [self] g in
-            [Tensor.pointwiseBackward(g, self, y) { x, _ in x > 0 ? 1 : slope }]
-        }
-    }
+    public func leakyRelu(negativeSlope slope: Float = 0.01) -> Tensor { applyTotal(.leakyRelu(negativeSlope: slope), [self]) }
 
     /// 1 / (1 + e^(−x)). dY/dX = y(1 − y).
-    public func sigmoid() -> Tensor {
-        let y = mapped { x in x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x)) }
-        return y.recorded(.sigmoid, [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in y * (1 - y) }] }
-    }
+    public func sigmoid() -> Tensor { applyTotal(.sigmoid, [self]) }
 
     /// Hyperbolic tangent. dY/dX = 1 − y².
-    public func tanh() -> Tensor {
-        let y = mapped { Foundation.tanh($0) }
-        return y.recorded(.tanh, [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in 1 - y * y }] }
-    }
+    public func tanh() -> Tensor { applyTotal(.tanh, [self]) }
 
     /// e^x.
-    public func exp() -> Tensor {
-        let y = mapped { Foundation.exp($0) }
-        return y.recorded(.exp, [self]) { g in [Tensor.pointwiseBackward(g, y, y) { _, y in y }] }
-    }
+    public func exp() -> Tensor { applyTotal(.exp, [self]) }
 
     /// Natural logarithm. dY/dX = 1/x.
-    public func log() -> Tensor {
-        let y = mapped { Foundation.log($0) }
-        return y.recorded(.log, [self]) { [self] g in [Tensor.pointwiseBackward(g, self, y) { x, _ in 1 / x }] }
-    }
+    public func log() -> Tensor { applyTotal(.log, [self]) }
 
     /// x². dY/dX = 2x.
-    public func squared() -> Tensor {
-        let y = mapped { $0 * $0 }
-        return y.recorded(.square, [self]) { [self] g in [Tensor.pointwiseBackward(g, self, y) { x, _ in 2 * x }] }
+    public func squared() -> Tensor { applyTotal(.square, [self]) }
+
+    /// The error function, erf x = (2/√π)∫₀ˣ e^(−t²) dt, as `torch.erf` (exact GELU is
+    /// x·(1 + erf(x/√2))/2, which exporters write with it). dY/dX = (2/√π)·e^(−x²); NaN stays NaN.
+    public func erf() -> Tensor { applyTotal(.erf, [self]) }
+}
+
+extension Kernels {
+    /// `f` applied to every value of `x`, with dY/dX = `derivative(x, y)`.
+    static func pointwise(_ x: Tensor, _ f: (Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Computed {
+        let y = x.mapped(f)
+        return Computed(y) { g in [Tensor.pointwiseBackward(g, x, y, derivative)] }
+    }
+
+    static func relu(_ x: Tensor, wantsGradient: Bool) throws -> Computed {
+        let result = try Backend.current.activation.relu(x, needsBackward: wantsGradient)
+        return Computed(result.output) { g in [try result.backward!(g)] }
+    }
+
+    static func leakyRelu(_ x: Tensor, slope: Float) -> Computed {
+        pointwise(x, { $0 > 0 ? $0 : $0 * slope }) { x, _ in x > 0 ? 1 : slope }
+    }
+
+    static func sigmoid(_ x: Tensor) -> Computed {
+        pointwise(x, { x in x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x)) }) { _, y in y * (1 - y) }
+    }
+
+    static func tanh(_ x: Tensor) -> Computed { pointwise(x, { Foundation.tanh($0) }) { _, y in 1 - y * y } }
+
+    static func exp(_ x: Tensor) -> Computed { pointwise(x, { Foundation.exp($0) }) { _, y in y } }
+
+    static func log(_ x: Tensor) -> Computed { pointwise(x, { Foundation.log($0) }) { x, _ in 1 / x } }
+
+    static func square(_ x: Tensor) -> Computed { pointwise(x, { $0 * $0 }) { x, _ in 2 * x } }
+
+    /// Computed in double precision (erf of a float rounds to the nearest float, as PyTorch's).
+    static func erf(_ x: Tensor) -> Computed {
+        pointwise(x, { Float(Foundation.erf(Double($0))) }) { x, _ in Float(2 / Double.pi.squareRoot() * Foundation.exp(-Double(x) * Double(x))) }
     }
 }

@@ -46,16 +46,18 @@ public func conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, strid
                            kernel: Size2(weight.shape[2], weight.shape[3]), stride: stride, padding: padding,
                            dilation: dilation, groups: groups)
     try g.validate(op: op)
-    let wanted = GradientsWanted(input: Tensor.needsGrad(input), parameters: Tensor.needsGrad(weight, bias))
-    let result: KernelResult<ConvolutionGradients>
-    if let fused = try KernelInterception.current?.convolution(g, x: input, weight: weight) {
-        result = KernelResult(output: fused)
-    } else {
-        result = try Backend.current.convolution.convolution(g, x: input, weight: weight, bias: bias, wanted: wanted)
-    }
-    return result.output.recorded(.conv2d(g), [input, weight, bias]) { dy in
-        let gradients = try result.backward!(dy)
-        return [gradients.input, weight.requiresGrad ? gradients.weight : nil,
-                bias?.requiresGrad == true ? gradients.bias : nil]
+    return try apply(.conv2d(g), [input, weight, bias])
+}
+
+extension Kernels {
+    /// ``conv2d(_:_:bias:stride:padding:dilation:groups:)`` on ``Backend/current``.
+    static func conv2d(_ g: Conv2dGeometry, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?, wantsGradient: Bool) throws -> Computed {
+        let wanted = gradientsWanted(wantsGradient, input: x, parameters: weight, bias)
+        let result = try Backend.current.convolution.convolution(g, x: x, weight: weight, bias: bias, wanted: wanted)
+        return Computed(result.output) { dy in
+            let gradients = try result.backward!(dy)
+            return [gradients.input, weight.requiresGrad ? gradients.weight : nil,
+                    bias?.requiresGrad == true ? gradients.bias : nil]
+        }
     }
 }

@@ -28,26 +28,23 @@ public func conv2dMaxPoolReLU(_ x: Tensor, _ weight: Tensor, bias: Tensor?, padd
                               path: ConvPoolReLUPath = .automatic) throws -> Tensor {
     let unfused = { try maxPool2d(conv2d(x, weight, bias: bias, padding: padding), kernel: 2).relu() }
     let wanted = GradientsWanted(input: Tensor.needsGrad(x), parameters: Tensor.needsGrad(weight, bias))
-    /// The fused kernel's result as a recorded operation (it computes no dX), with the geometry of
-    /// the convolution and pooling it stands for.
-    func recorded(_ result: KernelResult<ConvolutionGradients>) -> Tensor {
+    /// The block as one recorded operation, with the geometry of the convolution and pooling it stands for.
+    func block() throws -> Op {
+        try require(x.rank == 4 && weight.rank == 4, "conv_maxpool_relu", "input \(describe(x.shape)) and weight \(describe(weight.shape)) must be 4-D")
         let conv = Conv2dGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
                                   outChannels: weight.shape[0], kernel: Size2(weight.shape[2], weight.shape[3]),
                                   padding: padding)
         let pool = Pool2dGeometry(inputShape: conv.outputShape, kernel: 2, stride: 2, padding: 0, ceilMode: false)
-        return result.output.recorded(.convMaxPoolReLU(conv, pool: pool), [x, weight, bias]) { dy in
-            let gradients = try result.backward!(dy)
-            return [nil, gradients.weight, gradients.bias]
-        }
+        return .convMaxPoolReLU(conv, pool: pool)
     }
     switch path {
     case .unfused:
         return try unfused()
     case .automatic:
         guard let kernels = Backend.current.fusedBlock,
-              let result = try kernels.convMaxPoolReLU(x: x, weight: weight, bias: bias, padding: padding, wanted: wanted)
+              kernels.fits(x: x, weight: weight, bias: bias, padding: padding, wanted: wanted)
         else { return try unfused() }
-        return recorded(result)
+        return try apply(block(), [x, weight, bias])
     case .fusedPortable, .fusedAVX512:
         let avx512 = path == .fusedAVX512
         try require(!avx512 || ConvPoolReLUPath.avx512Available, "conv_maxpool_relu", "this CPU has no AVX-512")
@@ -60,7 +57,38 @@ public func conv2dMaxPoolReLU(_ x: Tensor, _ weight: Tensor, bias: Tensor?, padd
             throw ConvNetError(op: "conv_maxpool_relu", "input \(describe(x.shape)), weight \(describe(weight.shape)), "
                                + "bias \(bias.map { describe($0.shape) } ?? "none"), padding \(padding) do not fit the fused kernel")
         }
-        return recorded(FusedConvPoolReLU.run(g, x: x, weight: weight, bias: bias, avx512: avx512, wanted: wanted))
+        return try apply(block(), [x, weight, bias]) { _, _ in
+            Kernels.fusedBlock(FusedConvPoolReLU.run(g, x: x, weight: weight, bias: bias, avx512: avx512, wanted: wanted))
+        }
+    }
+}
+
+extension Kernels {
+    /// The block on ``Backend/current``: its fused kernel where it has one that fits, else the
+    /// convolution, pooling and ReLU kernels one after the other (their backward rules chained).
+    static func convMaxPoolReLU(_ conv: Conv2dGeometry, pool: Pool2dGeometry, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?,
+                                wantsGradient: Bool) throws -> Computed {
+        let wanted = gradientsWanted(wantsGradient, input: x, parameters: weight, bias)
+        if let kernels = Backend.current.fusedBlock,
+           let result = try kernels.convMaxPoolReLU(x: x, weight: weight, bias: bias, padding: Size2(conv.padHeight, conv.padWidth), wanted: wanted) {
+            return fusedBlock(result)
+        }
+        let convolved = try conv2d(conv, x, weight, bias, wantsGradient: wantsGradient)
+        let pooled = try maxPool2d(pool, convolved.output, wantsGradient: wantsGradient)
+        let rectified = try relu(pooled.output, wantsGradient: wantsGradient)
+        return Computed(rectified.output) { dy in
+            let dPooled = try rectified.backward!(dy)[0]!
+            let dConvolved = try pooled.backward!(dPooled)[0]!
+            return try convolved.backward!(dConvolved)
+        }
+    }
+
+    /// A fused block kernel's result (it computes no dX).
+    static func fusedBlock(_ result: KernelResult<ConvolutionGradients>) -> Computed {
+        Computed(result.output) { dy in
+            let gradients = try result.backward!(dy)
+            return [nil, gradients.weight, gradients.bias]
+        }
     }
 }
 

@@ -15,58 +15,30 @@ extension Tensor {
     ///
     /// dY/dX = 1 strictly inside (0, 6), else 0 (PyTorch's `hardtanh_backward`: the gradient is
     /// zeroed where x ≤ 0 or x ≥ 6, so a NaN input passes its gradient).
-    public func relu6() -> Tensor {
-        let y = mapped { $0.isNaN ? $0 : Swift.min(Swift.max($0, 0), 6) }
-        return y.recorded(.relu6, [self]) { [self] g in
-            [Tensor.pointwiseBackward(g, self, y) { x, _ in x <= 0 || x >= 6 ? 0 : 1 }]
-        }
-    }
+    public func relu6() -> Tensor { applyTotal(.relu6, [self]) }
 
     /// relu6(x + 3) / 6, as `torch.nn.functional.hardsigmoid` (NaN stays NaN).
     ///
     /// dY/dX = 1/6 strictly inside (−3, 3), else 0 (a NaN input gets 0, as PyTorch's `hardsigmoid_backward`).
-    public func hardsigmoid() -> Tensor {
-        let y = mapped { Tensor.hardsigmoid($0) }
-        return y.recorded(.hardsigmoid, [self]) { [self] g in
-            [Tensor.pointwiseBackward(g, self, y) { x, _ in x > -3 && x < 3 ? 1 / 6 : 0 }]
-        }
-    }
+    public func hardsigmoid() -> Tensor { applyTotal(.hardsigmoid, [self]) }
 
     /// x · relu6(x + 3) / 6, as `torch.nn.functional.hardswish` (NaN stays NaN).
     ///
     /// dY/dX = 0 for x < −3, 1 for x > 3, else (2x + 3)/6 (PyTorch's `hardswish_backward`, so 1.5 at
     /// x = 3 and −0.5 at x = −3; NaN for a NaN input).
-    public func hardswish() -> Tensor {
-        let y = mapped { $0 * Tensor.hardsigmoid($0) }
-        return y.recorded(.hardswish, [self]) { [self] g in
-            [Tensor.pointwiseBackward(g, self, y) { x, _ in x < -3 ? 0 : x > 3 ? 1 : x / 3 + 0.5 }]
-        }
-    }
+    public func hardswish() -> Tensor { applyTotal(.hardswish, [self]) }
 
     /// x · σ(x) = x / (1 + e^(−x)), as `torch.nn.functional.silu` (swish).
     ///
     /// dY/dX = σ(x)(1 + x(1 − σ(x))).
-    public func silu() -> Tensor {
-        let y = mapped { $0 / (1 + Foundation.exp(-$0)) }
-        return y.recorded(.silu, [self]) { [self] g in
-            [Tensor.pointwiseBackward(g, self, y) { x, _ in
-                let s = 1 / (1 + Foundation.exp(-x))
-                return s * (1 + x * (1 - s))
-            }]
-        }
-    }
+    public func silu() -> Tensor { applyTotal(.silu, [self]) }
 
     /// x · Φ(x), as `torch.nn.functional.gelu`.
     ///
     /// - `.none`: Φ(x) = (1 + erf(x/√2))/2; dY/dX = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
     /// - `.tanh`: y = x(1 + tanh u)/2 with u = √(2/π)(x + 0.044715x³);
     ///   dY/dX = (1 + tanh u)/2 + (x/2)(1 − tanh² u)·√(2/π)(1 + 3·0.044715x²).
-    public func gelu(approximate: GELUApproximation = .none) -> Tensor {
-        let y = mapped { Float(Tensor.gelu(Double($0), approximate)) }
-        return y.recorded(.gelu(approximate: approximate), [self]) { [self] g in
-            [Tensor.pointwiseBackward(g, self, y) { x, _ in Float(Tensor.geluDerivative(Double(x), approximate)) }]
-        }
-    }
+    public func gelu(approximate: GELUApproximation = .none) -> Tensor { applyTotal(.gelu(approximate: approximate), [self]) }
 
     /// relu6(x + 3)/6 of one value, NaN kept.
     @inline(__always)
@@ -94,5 +66,30 @@ extension Tensor {
             let t = Foundation.tanh(geluBeta * (x + geluKappa * x * x * x))
             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluBeta * (1 + 3 * geluKappa * x * x)
         }
+    }
+}
+
+extension Kernels {
+    static func relu6(_ x: Tensor) -> Computed {
+        pointwise(x, { $0.isNaN ? $0 : Swift.min(Swift.max($0, 0), 6) }) { x, _ in x <= 0 || x >= 6 ? 0 : 1 }
+    }
+
+    static func hardsigmoid(_ x: Tensor) -> Computed {
+        pointwise(x, { Tensor.hardsigmoid($0) }) { x, _ in x > -3 && x < 3 ? 1 / 6 : 0 }
+    }
+
+    static func hardswish(_ x: Tensor) -> Computed {
+        pointwise(x, { $0 * Tensor.hardsigmoid($0) }) { x, _ in x < -3 ? 0 : x > 3 ? 1 : x / 3 + 0.5 }
+    }
+
+    static func silu(_ x: Tensor) -> Computed {
+        pointwise(x, { $0 / (1 + Foundation.exp(-$0)) }) { x, _ in
+            let s = 1 / (1 + Foundation.exp(-x))
+            return s * (1 + x * (1 - s))
+        }
+    }
+
+    static func gelu(_ x: Tensor, _ approximate: GELUApproximation) -> Computed {
+        pointwise(x, { Float(Tensor.gelu(Double($0), approximate)) }) { x, _ in Float(Tensor.geluDerivative(Double(x), approximate)) }
     }
 }

@@ -13,8 +13,7 @@ private func poolGeometry(_ op: String, _ x: Tensor, _ kernel: Size2, _ stride: 
 public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding: Size2 = 0,
                       ceilMode: Bool = false) throws -> Tensor {
     let g = try poolGeometry("maxpool2d", x, kernel, stride, padding, ceilMode: ceilMode)
-    let r = try Backend.current.pooling.maxPool(g, x: x, needsBackward: Tensor.needsGrad(x))
-    return r.output.recorded(.maxPool2d(g), [x]) { dy in [try r.backward!(dy)] }
+    return try apply(.maxPool2d(g), [x])
 }
 
 /// Average pooling: y = (window sum)/(K_h·K_w), padded zeros counted (PyTorch's default
@@ -25,29 +24,43 @@ public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
 public func avgPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding: Size2 = 0,
                       countIncludePad: Bool = true, ceilMode: Bool = false) throws -> Tensor {
     let g = try poolGeometry("avgpool2d", x, kernel, stride, padding, ceilMode: ceilMode)
-    let needsBackward = Tensor.needsGrad(x)
-    let r = try Backend.current.pooling.avgPool(g, x: x, countIncludePad: countIncludePad, needsBackward: needsBackward)
-    return r.output.recorded(.avgPool2d(g, countIncludePad: countIncludePad), [x]) { dy in [try r.backward!(dy)] }
+    return try apply(.avgPool2d(g, countIncludePad: countIncludePad), [x])
 }
 
 /// Global average pooling: `[N, C, H, W]` → `[N, C, 1, 1]`, the mean of each channel plane
 /// (`adaptive_avg_pool2d(x, 1)`). Backward: dX = dY/(H·W) everywhere.
 public func globalAvgPool2d(_ x: Tensor) throws -> Tensor {
     try require(x.rank == 4, "global_avgpool", "input must be [N, C, H, W], got \(describe(x.shape))")
-    let (planes, size) = (x.shape[0] * x.shape[1], x.shape[2] * x.shape[3])
-    try require(size > 0, "global_avgpool", "input \(describe(x.shape)) has an empty plane")
-    let y = Tensor(uninitializedShape: [x.shape[0], x.shape[1], 1, 1])
-    let xp = x.plainStorage().pointer, yp = y.plainStorage().pointer
-    let inv = 1 / Float(size)
-    for p in 0..<planes {
-        var s: Float = 0
-        for i in 0..<size { s += xp[p * size + i] }
-        yp[p] = s * inv
+    try require(x.shape[2] * x.shape[3] > 0, "global_avgpool", "input \(describe(x.shape)) has an empty plane")
+    return try apply(.globalAvgPool2d, [x])
+}
+
+extension Kernels {
+    static func maxPool2d(_ g: Pool2dGeometry, _ x: Tensor, wantsGradient: Bool) throws -> Computed {
+        let r = try Backend.current.pooling.maxPool(g, x: x, needsBackward: wantsGradient)
+        return Computed(r.output) { dy in [try r.backward!(dy)] }
     }
-    return y.recorded(.globalAvgPool2d, [x]) { [shape = x.shape] dy in
-        let dx = Tensor(uninitializedShape: shape)
-        let dp = dx.plainStorage().pointer, gp = dy.plainStorage().pointer
-        for p in 0..<planes { (dp + p * size).update(repeating: gp[p] * inv, count: size) }
-        return [dx]
+
+    static func avgPool2d(_ g: Pool2dGeometry, countIncludePad: Bool, _ x: Tensor, wantsGradient: Bool) throws -> Computed {
+        let r = try Backend.current.pooling.avgPool(g, x: x, countIncludePad: countIncludePad, needsBackward: wantsGradient)
+        return Computed(r.output) { dy in [try r.backward!(dy)] }
+    }
+
+    static func globalAvgPool2d(_ x: Tensor) -> Computed {
+        let (planes, size) = (x.shape[0] * x.shape[1], x.shape[2] * x.shape[3])
+        let y = Tensor(uninitializedShape: [x.shape[0], x.shape[1], 1, 1])
+        let xp = x.plainStorage().pointer, yp = y.plainStorage().pointer
+        let inv = 1 / Float(size)
+        for p in 0..<planes {
+            var s: Float = 0
+            for i in 0..<size { s += xp[p * size + i] }
+            yp[p] = s * inv
+        }
+        return Computed(y) { [shape = x.shape] dy in
+            let dx = Tensor(uninitializedShape: shape)
+            let dp = dx.plainStorage().pointer, gp = dy.plainStorage().pointer
+            for p in 0..<planes { (dp + p * size).update(repeating: gp[p] * inv, count: size) }
+            return [dx]
+        }
     }
 }

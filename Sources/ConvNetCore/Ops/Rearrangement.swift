@@ -35,13 +35,7 @@ extension Tensor {
     public func permuted(_ permutation: [Int]) throws -> Tensor {
         try require(permutation.count == rank && permutation.sorted() == Array(0..<rank), "permute",
                     "\(permutation) is not a permutation of the \(rank) dimensions of \(describe(shape))")
-        let inStrides = Tensor.contiguousStrides(shape)
-        let out = Tensor(uninitializedShape: permutation.map { shape[$0] })
-        let src = plainStorage().pointer, dst = out.plainStorage().pointer
-        Tensor.forEachStrided(out.shape, base: 0, sourceStrides: permutation.map { inStrides[$0] }) { dst[$0] = src[$1] }
-        var inverse = [Int](repeating: 0, count: rank)
-        for (i, p) in permutation.enumerated() { inverse[p] = i }
-        return out.recorded(.permute(permutation), [self]) { g in [try g.permuted(inverse)] }
+        return try apply(.permute(permutation), [self])
     }
 
     /// Elements `start[d], start[d] + step[d], …` (`count[d]` of them) along every dimension `d`,
@@ -58,18 +52,7 @@ extension Tensor {
                         "dimension \(d): start \(start[d]), step \(step[d]), count \(counts[d]) leave \(describe(shape))")
         }
         try require(counts.allSatisfy { $0 >= 0 }, op, "counts \(counts) must not be negative")
-        let inStrides = Tensor.contiguousStrides(shape)
-        let base = (0..<rank).reduce(0) { $0 + (counts[$1] > 0 ? start[$1] * inStrides[$1] : 0) }
-        let sourceStrides = (0..<rank).map { counts[$0] > 1 ? step[$0] * inStrides[$0] : 0 }  // bounded: the checks above
-        let out = Tensor(uninitializedShape: counts)
-        let src = plainStorage().pointer, dst = out.plainStorage().pointer
-        Tensor.forEachStrided(counts, base: base, sourceStrides: sourceStrides) { dst[$0] = src[$1] }
-        return out.recorded(.stridedSlice(start: start, step: step, count: counts), [self]) { [shape] g in
-            let gx = Tensor.zeros(shape)
-            let gp = g.plainStorage().pointer, gxp = gx.plainStorage().pointer
-            Tensor.forEachStrided(counts, base: base, sourceStrides: sourceStrides) { gxp[$1] += gp[$0] }
-            return [gx]
-        }
+        return try apply(.stridedSlice(start: start, step: step, count: counts), [self])
     }
 
     /// `before[d]` elements of `value` in front of dimension `d` and `after[d]` behind it
@@ -77,14 +60,50 @@ extension Tensor {
     public func padded(before: [Int], after: [Int], value: Float = 0) throws -> Tensor {
         try require(before.count == rank && after.count == rank && (before + after).allSatisfy { $0 >= 0 }, "pad",
                     "needs a non-negative padding before and after each dimension of \(describe(shape)), got \(before) and \(after)")
-        let outShape = (0..<rank).map { shape[$0] + before[$0] + after[$0] }
+        return try apply(.pad(before: before, after: after, value: value), [self])
+    }
+
+    /// Every element limited to `[min, max]` (`torch.clamp`; NaN stays NaN). dY/dX = 1 inside, else 0.
+    public func clamped(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
+        applyTotal(.clamp(min: low, max: high), [self])
+    }
+}
+
+extension Kernels {
+    static func permute(_ x: Tensor, _ permutation: [Int]) -> Computed {
+        let inStrides = Tensor.contiguousStrides(x.shape)
+        let out = Tensor(uninitializedShape: permutation.map { x.shape[$0] })
+        let src = x.plainStorage().pointer, dst = out.plainStorage().pointer
+        Tensor.forEachStrided(out.shape, base: 0, sourceStrides: permutation.map { inStrides[$0] }) { dst[$0] = src[$1] }
+        var inverse = [Int](repeating: 0, count: x.rank)
+        for (i, p) in permutation.enumerated() { inverse[p] = i }
+        return Computed(out) { g in [try g.permuted(inverse)] }
+    }
+
+    static func stridedSlice(_ x: Tensor, start: [Int], step: [Int], count counts: [Int]) -> Computed {
+        let inStrides = Tensor.contiguousStrides(x.shape)
+        let base = (0..<x.rank).reduce(0) { $0 + (counts[$1] > 0 ? start[$1] * inStrides[$1] : 0) }
+        let sourceStrides = (0..<x.rank).map { counts[$0] > 1 ? step[$0] * inStrides[$0] : 0 }  // bounded: the checks above
+        let out = Tensor(uninitializedShape: counts)
+        let src = x.plainStorage().pointer, dst = out.plainStorage().pointer
+        Tensor.forEachStrided(counts, base: base, sourceStrides: sourceStrides) { dst[$0] = src[$1] }
+        return Computed(out) { [shape = x.shape] g in
+            let gx = Tensor.zeros(shape)
+            let gp = g.plainStorage().pointer, gxp = gx.plainStorage().pointer
+            Tensor.forEachStrided(counts, base: base, sourceStrides: sourceStrides) { gxp[$1] += gp[$0] }
+            return [gx]
+        }
+    }
+
+    static func pad(_ x: Tensor, before: [Int], after: [Int], value: Float) -> Computed {
+        let outShape = (0..<x.rank).map { x.shape[$0] + before[$0] + after[$0] }
         let out = Tensor.full(outShape, value)
         let outStrides = Tensor.contiguousStrides(outShape)
-        let base = (0..<rank).reduce(0) { $0 + before[$1] * outStrides[$1] }
-        let src = plainStorage().pointer, dst = out.plainStorage().pointer
+        let base = (0..<x.rank).reduce(0) { $0 + before[$1] * outStrides[$1] }
+        let src = x.plainStorage().pointer, dst = out.plainStorage().pointer
         // Walk the input, writing each element at its place in the output.
-        Tensor.forEachStrided(shape, base: base, sourceStrides: outStrides) { dst[$1] = src[$0] }
-        return out.recorded(.pad(before: before, after: after, value: value), [self]) { [shape] g in
+        Tensor.forEachStrided(x.shape, base: base, sourceStrides: outStrides) { dst[$1] = src[$0] }
+        return Computed(out) { [shape = x.shape] g in
             let gx = Tensor(uninitializedShape: shape)
             let gp = g.plainStorage().pointer, gxp = gx.plainStorage().pointer
             Tensor.forEachStrided(shape, base: base, sourceStrides: outStrides) { gxp[$0] = gp[$1] }
@@ -92,11 +111,8 @@ extension Tensor {
         }
     }
 
-    /// Every element limited to `[min, max]` (`torch.clamp`; NaN stays NaN). dY/dX = 1 inside, else 0.
-    public func clamped(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
-        let y = mapped { $0.isNaN ? $0 : Swift.min(Swift.max($0, low), high) }
-        return y.recorded(.clamp(min: low, max: high), [self]) { [self] g in
-            [Tensor.pointwiseBackward(g, self, y) { x, _ in x >= low && x <= high ? 1 : 0 }]
-        }
+    /// dY/dX = 1 inside `[min, max]`, else 0.
+    static func clamp(_ x: Tensor, min low: Float, max high: Float) -> Computed {
+        pointwise(x, { $0.isNaN ? $0 : Swift.min(Swift.max($0, low), high) }) { x, _ in x >= low && x <= high ? 1 : 0 }
     }
 }

@@ -18,29 +18,19 @@ extension Tensor {
         }
         try require(target.reduce(1, *) == count, "reshape",
                     "cannot view \(describe(shape)) (\(count) elements) as \(describe(newShape))")
-        let out = Tensor(shape: target, storage: plainStorage())
-        return out.recorded(recordedAs ?? .reshape(shape: target), [self]) { [shape] g in
-            [Tensor(shape: shape, storage: g.plainStorage())]
-        }
+        return try apply(recordedAs ?? .reshape(shape: target), [self])
     }
 
     /// Collapses dimensions `startDim…` into one: `[N, C, H, W]` → `[N, C·H·W]` for the default 1.
     public func flattened(startDim: Int = 1) throws -> Tensor {
         let d = try normalizedDim(startDim, op: "flatten")
-        return try reshaped(Array(shape[..<d]) + [shape[d...].reduce(1, *)], recordedAs: .flatten(startDim: d))
+        return try reshaped(Kernels.flattenedShape(shape, startDim: d), recordedAs: .flatten(startDim: d))
     }
 
     /// The transpose of a 2-D tensor.
     public func transposed() throws -> Tensor {
         try require(rank == 2, "transpose", "expects a 2-D tensor, got shape \(describe(shape))")
-        let (r, c) = (shape[0], shape[1])
-        let out = Tensor(uninitializedShape: [c, r])
-        Tensor.transpose(plainStorage().pointer, rows: r, cols: c, into: out.plainStorage().pointer)
-        return out.recorded(.transpose, [self]) { g in
-            let gx = Tensor(uninitializedShape: [r, c])
-            Tensor.transpose(g.plainStorage().pointer, rows: c, cols: r, into: gx.plainStorage().pointer)
-            return [gx]
-        }
+        return try apply(.transpose, [self])
     }
 
     /// Writes the transpose of a rows×cols row-major matrix.
@@ -59,14 +49,7 @@ extension Tensor {
     public func slice(_ range: Range<Int>) throws -> Tensor {
         try require(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "slice",
                     "range \(range) is outside dimension 0 of \(describe(shape))")
-        let rowSize = shape.dropFirst().reduce(1, *)
-        let out = Tensor(uninitializedShape: [range.count] + shape.dropFirst())
-        out.plainStorage().pointer.update(from: plainStorage().pointer + range.lowerBound * rowSize, count: range.count * rowSize)
-        return out.recorded(.slice(range), [self]) { [shape] g in
-            let gx = Tensor.zeros(shape)
-            (gx.plainStorage().pointer + range.lowerBound * rowSize).update(from: g.plainStorage().pointer, count: g.count)
-            return [gx]
-        }
+        return try apply(.slice(range), [self])
     }
 }
 
@@ -81,27 +64,67 @@ public func concat(_ tensors: [Tensor], dim: Int = 1) throws -> Tensor {
         try require(t.rank == first.rank && t.shape.enumerated().allSatisfy { $0.offset == d || $0.element == first.shape[$0.offset] },
                     "concat", "shapes \(tensors.map { describe($0.shape) }.joined(separator: ", ")) differ outside dimension \(d)")
     }
-    let sizes = tensors.map { $0.shape[d] }
-    var outShape = first.shape
-    outShape[d] = sizes.reduce(0, +)
-    let outer = first.shape[..<d].reduce(1, *), inner = first.shape[(d + 1)...].reduce(1, *)
-    let total = outShape[d] * inner
-    let out = try Backend.current.concatenation.concat(tensors, dim: d, outputShape: outShape)
-    return out.recorded(.concat(dim: d), tensors) { g in
-        var grads: [Tensor?] = []
-        var offset = 0
-        for (t, size) in zip(tensors, sizes) {
-            let chunk = size * inner
-            if t.requiresGrad {
-                let gt = Tensor(uninitializedShape: t.shape)
-                let (gtp, gp) = (gt.plainStorage().pointer, g.plainStorage().pointer)
-                for o in 0..<outer { (gtp + o * chunk).update(from: gp + o * total + offset, count: chunk) }
-                grads.append(gt)
-            } else {
-                grads.append(nil)
-            }
-            offset += chunk
+    return try apply(.concat(dim: d), tensors)
+}
+
+extension Kernels {
+    /// The same storage viewed as `shape` (a reshape or flatten); dX is dY viewed back.
+    static func view(_ x: Tensor, as shape: [Int]) -> Computed {
+        Computed(Tensor(shape: shape, storage: x.plainStorage())) { [shape = x.shape] g in
+            [Tensor(shape: shape, storage: g.plainStorage())]
         }
-        return grads
+    }
+
+    /// The shape `.flatten(startDim:)` gives `shape`.
+    static func flattenedShape(_ shape: [Int], startDim d: Int) -> [Int] { Array(shape[..<d]) + [shape[d...].reduce(1, *)] }
+
+    static func transpose(_ x: Tensor) -> Computed {
+        let (r, c) = (x.shape[0], x.shape[1])
+        let out = Tensor(uninitializedShape: [c, r])
+        Tensor.transpose(x.plainStorage().pointer, rows: r, cols: c, into: out.plainStorage().pointer)
+        return Computed(out) { g in
+            let gx = Tensor(uninitializedShape: [r, c])
+            Tensor.transpose(g.plainStorage().pointer, rows: c, cols: r, into: gx.plainStorage().pointer)
+            return [gx]
+        }
+    }
+
+    static func slice(_ x: Tensor, _ range: Range<Int>) -> Computed {
+        let rowSize = x.shape.dropFirst().reduce(1, *)
+        let out = Tensor(uninitializedShape: [range.count] + x.shape.dropFirst())
+        out.plainStorage().pointer.update(from: x.plainStorage().pointer + range.lowerBound * rowSize, count: range.count * rowSize)
+        return Computed(out) { [shape = x.shape] g in
+            let gx = Tensor.zeros(shape)
+            (gx.plainStorage().pointer + range.lowerBound * rowSize).update(from: g.plainStorage().pointer, count: g.count)
+            return [gx]
+        }
+    }
+
+    /// Concatenation on ``Backend/current``; each input's gradient is its slice of dY.
+    static func concat(_ tensors: [Tensor], dim d: Int) throws -> Computed {
+        let first = tensors[0]
+        let sizes = tensors.map { $0.shape[d] }
+        var outShape = first.shape
+        outShape[d] = sizes.reduce(0, +)
+        let outer = first.shape[..<d].reduce(1, *), inner = first.shape[(d + 1)...].reduce(1, *)
+        let total = outShape[d] * inner
+        let out = try Backend.current.concatenation.concat(tensors, dim: d, outputShape: outShape)
+        return Computed(out) { g in
+            var grads: [Tensor?] = []
+            var offset = 0
+            for (t, size) in zip(tensors, sizes) {
+                let chunk = size * inner
+                if t.requiresGrad {
+                    let gt = Tensor(uninitializedShape: t.shape)
+                    let (gtp, gp) = (gt.plainStorage().pointer, g.plainStorage().pointer)
+                    for o in 0..<outer { (gtp + o * chunk).update(from: gp + o * total + offset, count: chunk) }
+                    grads.append(gt)
+                } else {
+                    grads.append(nil)
+                }
+                offset += chunk
+            }
+            return grads
+        }
     }
 }

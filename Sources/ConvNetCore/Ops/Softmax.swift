@@ -24,17 +24,30 @@ extension Tensor {
     /// Backward: dX = y ⊙ (dY − Σ_c dY_c y_c).
     public func softmax(dim: Int = 1) throws -> Tensor {
         let d = try normalizedDim(dim, op: "softmax")
-        let y = Tensor(uninitializedShape: shape)
-        let x = plainStorage().pointer, yp = y.plainStorage().pointer
-        forEachLine(along: d) { start, step, n in
+        return try apply(.softmax(dim: d), [self])
+    }
+
+    /// log softmax(x) = x − log Σ_k e^(x_k) along `dim`.
+    /// Backward: dX = dY − softmax(x) · Σ_c dY_c.
+    public func logSoftmax(dim: Int = 1) throws -> Tensor {
+        let d = try normalizedDim(dim, op: "log_softmax")
+        return try apply(.logSoftmax(dim: d), [self])
+    }
+}
+
+extension Kernels {
+    static func softmax(_ x: Tensor, dim d: Int) -> Computed {
+        let y = Tensor(uninitializedShape: x.shape)
+        let xp = x.plainStorage().pointer, yp = y.plainStorage().pointer
+        x.forEachLine(along: d) { start, step, n in
             var m = -Float.infinity
-            for k in 0..<n { m = Swift.max(m, x[start + k * step]) }
+            for k in 0..<n { m = Swift.max(m, xp[start + k * step]) }
             var s: Float = 0
-            for k in 0..<n { let e = Foundation.exp(x[start + k * step] - m); yp[start + k * step] = e; s += e }
+            for k in 0..<n { let e = Foundation.exp(xp[start + k * step] - m); yp[start + k * step] = e; s += e }
             let inv = 1 / s
             for k in 0..<n { yp[start + k * step] *= inv }
         }
-        return y.recorded(.softmax(dim: d), [self]) { g in
+        return Computed(y) { g in
             let gx = Tensor(uninitializedShape: y.shape)
             let gp = g.plainStorage().pointer, gxp = gx.plainStorage().pointer
             y.forEachLine(along: d) { start, step, n in
@@ -46,17 +59,14 @@ extension Tensor {
         }
     }
 
-    /// log softmax(x) = x − log Σ_k e^(x_k) along `dim`.
-    /// Backward: dX = dY − softmax(x) · Σ_c dY_c.
-    public func logSoftmax(dim: Int = 1) throws -> Tensor {
-        let d = try normalizedDim(dim, op: "log_softmax")
-        let y = Tensor(uninitializedShape: shape)
-        let x = plainStorage().pointer, yp = y.plainStorage().pointer
-        forEachLine(along: d) { start, step, n in
-            let lse = Tensor.logSumExp(x, start: start, step: step, count: n)
-            for k in 0..<n { yp[start + k * step] = x[start + k * step] - lse }
+    static func logSoftmax(_ x: Tensor, dim d: Int) -> Computed {
+        let y = Tensor(uninitializedShape: x.shape)
+        let xp = x.plainStorage().pointer, yp = y.plainStorage().pointer
+        x.forEachLine(along: d) { start, step, n in
+            let lse = Tensor.logSumExp(xp, start: start, step: step, count: n)
+            for k in 0..<n { yp[start + k * step] = xp[start + k * step] - lse }
         }
-        return y.recorded(.logSoftmax(dim: d), [self]) { g in
+        return Computed(y) { g in
             let gx = Tensor(uninitializedShape: y.shape)
             let gp = g.plainStorage().pointer, gxp = gx.plainStorage().pointer
             y.forEachLine(along: d) { start, step, n in

@@ -7,6 +7,18 @@
 /// the other replicas without knowing the transport (MPI, threads).
 public typealias ReplicaSum = (UnsafeMutableBufferPointer<Double>) throws -> Void
 
+/// The replicas a synchronized batch norm sums over, as an attribute of its ``Op``: two are the
+/// same when they are the same object.
+public final class ReplicaGroup: Hashable, @unchecked Sendable {
+    /// The allreduce.
+    let sum: ReplicaSum
+
+    init(_ sum: @escaping ReplicaSum) { self.sum = sum }
+
+    public static func == (a: ReplicaGroup, b: ReplicaGroup) -> Bool { a === b }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
 /// Training-mode batch normalisation with statistics over the whole batch of every replica
 /// (PyTorch's `nn.SyncBatchNorm`), for `[N, C]` or `[N, C, H, W]` input split across replicas.
 ///
@@ -36,60 +48,72 @@ public func synchronizedBatchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, r
                                   sumAcrossReplicas: @escaping ReplicaSum) throws -> Tensor {
     let op = "sync_batchnorm"
     try require(x.rank == 2 || x.rank == 4, op, "input must be [N, C] or [N, C, H, W], got \(describe(x.shape))")
-    let (n, c) = (x.shape[0], x.shape[1])
+    let c = x.shape[1]
     for (name, t) in [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)] {
         if let t { try require(t.shape == [c], op, "\(name) \(describe(t.shape)) must be [\(c)] for input \(describe(x.shape))") }
     }
-    let s = x.count / max(n * c, 1)
-    let storage = x.plainStorage()
-    let xp = UnsafePointer(storage.pointer)
-
-    // Pass 1: [Σx per channel, local count] → global count M and mean μ.
-    var sums = [Double](repeating: 0, count: c + 1)
-    for b in 0..<n { for ch in 0..<c { sums[ch] += planeSum(xp + (b * c + ch) * s, s) } }
-    sums[c] = Double(n * s)
-    try sums.withUnsafeMutableBufferPointer { try sumAcrossReplicas($0) }
-    let total = sums[c]
-    try require(total > 1, op, "training needs more than one value per channel over all replicas, got \(Int(exactly: total).map(String.init) ?? String(total)) (input \(describe(x.shape)) on this replica)")
-    let mean = sums[0..<c].map { $0 / total }
-
-    // Pass 2: Σ(x − μ)² per channel → biased global variance σ².
-    var squares = [Double](repeating: 0, count: c)
-    for b in 0..<n { for ch in 0..<c { squares[ch] += planeSquares(xp + (b * c + ch) * s, s, mean[ch]) } }
-    try squares.withUnsafeMutableBufferPointer { try sumAcrossReplicas($0) }
-    let variance = squares.map { Float($0 / total) }
-    let meanF = mean.map { Float($0) }
-    let invStd = variance.map { 1 / ($0 + eps).squareRoot() }
-
-    let gammas = weight?.scalars ?? [Float](repeating: 1, count: c)
-    let betas = bias?.scalars ?? [Float](repeating: 0, count: c)
-    let y = Tensor(uninitializedShape: x.shape)
-    let yp = y.plainStorage().pointer
-    for b in 0..<n {
-        for ch in 0..<c {
-            let (mu, k, ga, be) = (meanF[ch], invStd[ch], gammas[ch], betas[ch]), o = (b * c + ch) * s
-            for i in 0..<s { yp[o + i] = ga * ((xp[o + i] - mu) * k) + be }
-        }
-    }
-
-    if let runningMean, let runningVar {
-        let unbias = Float(total / (total - 1))
-        let rm = runningMean.plainStorage().pointer, rv = runningVar.plainStorage().pointer
-        for ch in 0..<c {
-            rm[ch] = (1 - momentum) * rm[ch] + momentum * meanF[ch]
-            rv[ch] = (1 - momentum) * rv[ch] + momentum * variance[ch] * unbias
-        }
-    }
-
-    let shape = x.shape
     let attributes = BatchNormAttributes(training: true, momentum: momentum, eps: eps, spatial: x.rank == 4)
-    return y.recorded(.synchronizedBatchNorm(attributes), [x, weight, bias, runningMean, runningVar]) { dy in
-        try withExtendedLifetime(storage) {
-            try synchronizedBatchNormBackward(dy, xp: xp, shape: shape, mean: meanF, invStd: invStd, gammas: gammas,
-                                              total: total, sumAcrossReplicas: sumAcrossReplicas) + [nil, nil]
+    return try apply(.synchronizedBatchNorm(attributes, replicas: ReplicaGroup(sumAcrossReplicas)),
+                     [x, weight, bias, runningMean, runningVar])
+}
+
+extension Kernels {
+    static func synchronizedBatchNorm(_ a: BatchNormAttributes, replicas: ReplicaGroup, _ x: Tensor, weight: Tensor?,
+                                      bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?) throws -> Computed {
+        let op = "sync_batchnorm"
+        let (n, c) = (x.shape[0], x.shape[1])
+        let (momentum, eps, sumAcrossReplicas) = (a.momentum, a.eps, replicas.sum)
+        let s = x.count / max(n * c, 1)
+        let storage = x.plainStorage()
+        let xp = UnsafePointer(storage.pointer)
+
+        // Pass 1: [Σx per channel, local count] → global count M and mean μ.
+        var sums = [Double](repeating: 0, count: c + 1)
+        for b in 0..<n { for ch in 0..<c { sums[ch] += planeSum(xp + (b * c + ch) * s, s) } }
+        sums[c] = Double(n * s)
+        try sums.withUnsafeMutableBufferPointer { try sumAcrossReplicas($0) }
+        let total = sums[c]
+        try require(total > 1, op, "training needs more than one value per channel over all replicas, got \(Int(exactly: total).map(String.init) ?? String(total)) (input \(describe(x.shape)) on this replica)")
+        let mean = sums[0..<c].map { $0 / total }
+
+        // Pass 2: Σ(x − μ)² per channel → biased global variance σ².
+        var squares = [Double](repeating: 0, count: c)
+        for b in 0..<n { for ch in 0..<c { squares[ch] += planeSquares(xp + (b * c + ch) * s, s, mean[ch]) } }
+        try squares.withUnsafeMutableBufferPointer { try sumAcrossReplicas($0) }
+        let variance = squares.map { Float($0 / total) }
+        let meanF = mean.map { Float($0) }
+        let invStd = variance.map { 1 / ($0 + eps).squareRoot() }
+
+        let gammas = weight?.scalars ?? [Float](repeating: 1, count: c)
+        let betas = bias?.scalars ?? [Float](repeating: 0, count: c)
+        let y = Tensor(uninitializedShape: x.shape)
+        let yp = y.plainStorage().pointer
+        for b in 0..<n {
+            for ch in 0..<c {
+                let (mu, k, ga, be) = (meanF[ch], invStd[ch], gammas[ch], betas[ch]), o = (b * c + ch) * s
+                for i in 0..<s { yp[o + i] = ga * ((xp[o + i] - mu) * k) + be }
+            }
+        }
+
+        if let runningMean, let runningVar {
+            let unbias = Float(total / (total - 1))
+            let rm = runningMean.plainStorage().pointer, rv = runningVar.plainStorage().pointer
+            for ch in 0..<c {
+                rm[ch] = (1 - momentum) * rm[ch] + momentum * meanF[ch]
+                rv[ch] = (1 - momentum) * rv[ch] + momentum * variance[ch] * unbias
+            }
+        }
+
+        let shape = x.shape
+        return Computed(y) { dy in
+            try withExtendedLifetime(storage) {
+                try synchronizedBatchNormBackward(dy, xp: xp, shape: shape, mean: meanF, invStd: invStd, gammas: gammas,
+                                                  total: total, sumAcrossReplicas: sumAcrossReplicas) + [nil, nil]
+            }
         }
     }
 }
+
 
 /// dx (from the globally summed Σdy and Σdy·x̂), and the local dγ and dβ; x̂ is recomputed from x
 /// exactly as the forward pass computed it.

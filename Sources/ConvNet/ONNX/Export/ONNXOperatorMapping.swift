@@ -63,7 +63,7 @@ extension ONNXGraphBuilder {
         case .softmax(let dim), .logSoftmax(let dim):
             let opType = if case .softmax = call.op { "Softmax" } else { "LogSoftmax" }
             result = node(opType, [input(x!)], output: output, [ONNXAttribute.int("axis", dim)])
-        case .relu, .sigmoid, .tanh, .exp, .log, .add, .sub, .mul, .div, .matmul:
+        case .relu, .sigmoid, .tanh, .exp, .log, .erf, .add, .sub, .mul, .div, .matmul:
             var names: [String] = []
             for case let t? in call.inputs { names.append(input(t)) }
             result = node(Self.elementwise[call.op]!, names, output: output)  // every op of this arm is listed
@@ -80,7 +80,7 @@ extension ONNXGraphBuilder {
 
     /// Operations that map to one ONNX node with the same inputs and no attributes.
     private static let elementwise: [Op: String] = [
-        .relu: "Relu", .sigmoid: "Sigmoid", .tanh: "Tanh", .exp: "Exp", .log: "Log",
+        .relu: "Relu", .sigmoid: "Sigmoid", .tanh: "Tanh", .exp: "Exp", .log: "Log", .erf: "Erf",
         .add: "Add", .sub: "Sub", .mul: "Mul", .div: "Div", .matmul: "MatMul",
     ]
 

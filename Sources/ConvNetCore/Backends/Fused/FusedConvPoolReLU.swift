@@ -10,9 +10,14 @@ enum FusedConvPoolReLU: FusedBlockKernels {
     /// gradient, a product the fused backward never forms); otherwise `nil`.
     static func convMaxPoolReLU(x: Tensor, weight: Tensor, bias: Tensor?, padding: Size2,
                                 wanted: GradientsWanted) throws -> KernelResult<ConvolutionGradients>? {
-        guard ConvPoolReLUPath.avx512Available, !wanted.input, let g = geometry(x, weight, bias, padding),
-              isSmallBlock(g), x.allFinite, weight.allFinite else { return nil }
+        guard fits(x: x, weight: weight, bias: bias, padding: padding, wanted: wanted),
+              let g = geometry(x, weight, bias, padding) else { return nil }
         return run(g, x: x, weight: weight, bias: bias, avx512: true, wanted: wanted)
+    }
+
+    static func fits(x: Tensor, weight: Tensor, bias: Tensor?, padding: Size2, wanted: GradientsWanted) -> Bool {
+        guard ConvPoolReLUPath.avx512Available, !wanted.input, let g = geometry(x, weight, bias, padding) else { return false }
+        return isSmallBlock(g) && x.allFinite && weight.allFinite
     }
 
     /// The kernel geometry when the shapes fit the fused kernel, else nil.
