@@ -3,6 +3,10 @@
 /// oneDNN's layouts, one plan per input shape made on its first batch. Its outputs equal the
 /// module's in evaluation mode up to rounding; it computes no gradients.
 ///
+/// Per input shape, the module's forward pass is traced into a ``Graph`` on the first batch and
+/// that graph runs from then on: `forward` itself does not run again for that shape, so anything
+/// it does besides computing (keeping a tensor, counting calls) happens while tracing only. A
+/// forward pass whose operations depend on the data is detected and runs eagerly (``notes``).
 /// The weights are read when a shape is first planned: freeze again after changing them.
 public final class FrozenModel: @unchecked Sendable {
     /// The module it was made from.
