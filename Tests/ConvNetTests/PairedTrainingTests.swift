@@ -96,8 +96,16 @@ struct PairedTrainingTests {
         // kernels within the oneDNN bounds. Both are float32
         // rounding (PyTorch's own float32 gradients stray up to 3.3e-3 here); an error in a
         // formula (1/m in batch norm's backward) is orders of magnitude larger.
+        // oneDNN's AVX2 kernels (CPUs without AVX-512) round one ReLU input to the other side of
+        // zero: in step 1, layer2.1.bn1's output at index 19016 is −1.68e-6 on the reference
+        // backend and +3.70e-6 with them (the only ReLU decision the two backends differ on), so
+        // that ReLU passes a gradient the reference's stops, and the run drifts about as far as the
+        // reference's with AVX-512 OpenBLAS (measured: loss 1.4e-4 off at step 3, state up to
+        // 4.0e-4 and 5.2 % of a move, sums to 1.1e-2 of their magnitude): the reference's bounds.
+        // oneDNN's AVX-512 kernels stay within the tight bounds.
+        let referenceBounds = backend == .reference || !ConvPoolReLUPath.avx512Available
         let (lossTolerance, stateTolerance, fraction, sumTolerance) =
-            backend == .reference ? (1e-3, 1e-3, Float(1) / 10, 2e-2) : (1e-6, 5e-5, Float(1) / 100, 2e-3)
+            referenceBounds ? (1e-3, 1e-3, Float(1) / 10, 2e-2) : (1e-6, 5e-5, Float(1) / 100, 2e-3)
         let size = 3 * 32 * 32
         try Backend.with(backend) {
             for step in 0..<steps {

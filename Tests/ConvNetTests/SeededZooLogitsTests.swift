@@ -56,6 +56,29 @@ struct SeededZooLogitsTests {
         #expect(error <= Self.tolerance, "\(name): largest logit difference \(error) of the scale")
     }
 
+    /// The tolerance of a gradient of the training step, relative to its scale.
+    ///
+    /// PyTorch's float32 gradients agree with its float64 ones to 3e-5 of the scale, ours with
+    /// PyTorch's to 2e-5 (measured with oneDNN's AVX-512 kernels); 2e-4 leaves a margin of ten.
+    ///
+    /// Without AVX-512, oneDNN runs its AVX2 kernels, whose float32 rounding puts one ReLU input on
+    /// the other side of zero than PyTorch's run: layer2.3.bn1's output at [0, 0, 3, 5] is +7.6e-7
+    /// on the reference backend and −7.2e-7 with oneDNN/AVX2 (values up to 5.5, which the two
+    /// backends give to 3.4e-5). The ReLU then stops the gradient at that element, and the
+    /// gradients of everything before it move by up to 5.2e-3 of their scale (measured: conv1
+    /// 4.8e-3, bn1 4.1e-3, layer1.0.conv2 5.2e-3; the others ≤ 3.7e-5). A flipped decision, not a
+    /// wrong kernel: the reference backend with its ReLU decisions forced to oneDNN's (two differ)
+    /// gives oneDNN's gradients to 4.7e-5, and with PyTorch's, PyTorch's to 3.2e-5 (on an AVX2 CPU
+    /// it flips another input itself, layer1.2's output at [1, 0, 3, 12], and is 1.2e-3 off). So
+    /// without AVX-512 a gradient that passes through a ReLU gets 1e-2, twice the flip's effect:
+    /// a wrong backward injected in any single layer still exceeds that in a checked gradient at
+    /// least 4-fold (batch norm's backward treating the batch statistics as constants: ≥ 4.4e-2;
+    /// a ReLU passing the gradient everywhere: ≥ 0.18). `fc`'s gradients pass through no ReLU and
+    /// keep 2e-4 (measured 2.9e-5).
+    static func gradientTolerance(_ name: String) -> Float {
+        ConvPoolReLUPath.avx512Available || name.hasPrefix("fc.") ? 2e-4 : 1e-2
+    }
+
     /// ResNet-34, not -50: at this size ResNet-50's training-mode gradient is ill-conditioned
     /// (PyTorch's own float32 and float64 gradients differ by 8 % of their scale; ResNet-34's by 3e-5).
     @Test("a training-mode step of ResNet-34 (batch statistics) gives PyTorch's loss, gradients and running statistics")
@@ -71,11 +94,9 @@ struct SeededZooLogitsTests {
         for (key, want) in stored where key.hasPrefix("resnet34/grad/") {
             let name = String(key.dropFirst("resnet34/grad/".count))
             let grad = try #require(parameters[name]?.grad, "no gradient for \(name)")
-            // PyTorch's float32 gradients agree with its float64 ones to 3e-5 of the scale, ours
-            // with PyTorch's to 2e-5 (measured); 2e-4 leaves a margin of ten and catches a wrong
-            // batch-norm or convolution backward (off by a large fraction of the scale).
             let error = Self.relativeError(grad, want)
-            #expect(error <= 2e-4, "gradient of \(name): largest difference \(error) of the scale")
+            let tolerance = Self.gradientTolerance(name)
+            #expect(error <= tolerance, "gradient of \(name): largest difference \(error) of the scale (tolerance \(tolerance))")
             checked += 1
         }
         #expect(checked == 6)

@@ -13,4 +13,8 @@ protocol BackendLayoutMemory: AnyObject, Sendable {
     /// Every stored float, elements and padding (which holds zeros), in the backend's order: for
     /// scans whose answer does not depend on the order (does any element hold NaN).
     var storedValues: UnsafeBufferPointer<Float> { get }
+
+    /// Channels (dimension 1) per block of the layout (oneDNN: 16 in `nChw16c`, 8 in `nChw8c`),
+    /// 1 where channels are not blocked.
+    var channelBlock: Int { get }
 }

@@ -128,6 +128,11 @@ public final class Tensor: @unchecked Sendable {
     /// for ``plainStorage()``); for diagnostics and tests: every accessor sees the same values either way.
     public var isInBackendLayout: Bool { layoutMemory != nil }
 
+    /// Channels per block of the backend layout the elements are held in now (oneDNN's blocked
+    /// layouts: 16 with its AVX-512 kernels, 8 with its AVX2 ones), 1 where its channels are not
+    /// blocked; `nil` while the tensor is plain. For diagnostics and tests, as ``isInBackendLayout``.
+    package var backendLayoutChannelBlock: Int? { layoutMemory?.channelBlock }
+
     // MARK: - Autodiff state
 
     /// Whether gradients flow to this tensor. Set it on leaves (parameters); results of

@@ -31,6 +31,22 @@ enum DNNLDesc {
         }
     }
 
+    /// How many consecutive indices of `dimension` a block of `md` holds: the product of its inner
+    /// blocks along it (16 for the channels of `nChw16c`, 8 for `nChw8c`), 1 where it has none.
+    static func block(_ md: dnnl_memory_desc_t, dimension: Int) -> Int {
+        guard md.format_kind == dnnl_blocked else { return 1 }
+        let blocking = md.format_desc.blocking
+        return withUnsafeBytes(of: blocking.inner_blks) { sizes in
+            withUnsafeBytes(of: blocking.inner_idxs) { indices in
+                (0..<Int(blocking.inner_nblks)).reduce(1) { product, i in
+                    let offset = i * MemoryLayout<Int64>.stride
+                    return indices.load(fromByteOffset: offset, as: Int64.self) == dimension
+                        ? product * Int(sizes.load(fromByteOffset: offset, as: Int64.self)) : product
+                }
+            }
+        }
+    }
+
     /// Whether `md` is fp32 in plain row-major layout.
     static func isPlain(_ md: dnnl_memory_desc_t) -> Bool {
         guard md.data_type == dnnl_f32, let plain = try? plain(dims(md), what: "layout") else { return false }

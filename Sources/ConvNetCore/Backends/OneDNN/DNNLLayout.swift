@@ -17,6 +17,9 @@ final class DNNLLayout: @unchecked Sendable {
     let isPlain: Bool
     /// Floats of memory a tensor in this layout needs, blocked padding included.
     let capacity: Int
+    /// Channels (dimension 1) per block: 16 in `nChw16c`, 8 in `nChw8c` (oneDNN's AVX2 kernels),
+    /// 1 in plain and channels-last layouts.
+    let channelBlock: Int
     private let toPlain: DNNLReorder?
 
     init(_ builder: DNNLBuilder, _ desc: dnnl_memory_desc_t, id: Int, what: String) throws {
@@ -25,6 +28,7 @@ final class DNNLLayout: @unchecked Sendable {
         dims = DNNLDesc.dims(desc)
         isPlain = DNNLDesc.isPlain(desc)
         capacity = (DNNLDesc.size(desc) + MemoryLayout<Float>.stride - 1) / MemoryLayout<Float>.stride
+        channelBlock = dims.count > 1 ? DNNLDesc.block(desc, dimension: 1) : 1
         toPlain = isPlain ? nil : try DNNLReorder(builder, from: desc, to: try DNNLDesc.plain(dims, what: what),
                                                   what: "\(what) (to plain)")
     }

@@ -21,4 +21,6 @@ final class DNNLLayoutMemory: BackendLayoutMemory {
     }
 
     var storedValues: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: storage.pointer, count: storage.count) }
+
+    var channelBlock: Int { layout.channelBlock }
 }
