@@ -73,10 +73,10 @@ public enum CIFAR {
         // CIFAR-10's classes and CIFAR-100's 20 coarse ones.
         let bytes = Gzip.isGzipped(file) ? try Gzip.decompress(file, source: source, limit: limit) : file
         guard bytes.count <= limit else {
-            throw ConvNetError(op: variant.rawValue, "\(source): \(bytes.count) bytes is more than \(maximumRecordsPerFile) records; not a CIFAR batch")
+            throw ConvNetError(.format, op: variant.rawValue, "\(source): \(bytes.count) bytes is more than \(maximumRecordsPerFile) records; not a CIFAR batch")
         }
         guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
-            throw ConvNetError(op: variant.rawValue, "\(source): \(bytes.count) bytes is not a whole number of \(recordSize)-byte records (\(labelBytes == 1 ? "label" : "coarse label, fine label") + 3,072 pixels); truncated or not a \(variant == .cifar10 ? "CIFAR-10" : "CIFAR-100") batch")
+            throw ConvNetError(.format, op: variant.rawValue, "\(source): \(bytes.count) bytes is not a whole number of \(recordSize)-byte records (\(labelBytes == 1 ? "label" : "coarse label, fine label") + 3,072 pixels); truncated or not a \(variant == .cifar10 ? "CIFAR-10" : "CIFAR-100") batch")
         }
         let count = bytes.count / recordSize
         var pixels = [UInt8]()
@@ -87,7 +87,7 @@ public enum CIFAR {
             let base = record * recordSize
             let label = Int(bytes[base + labelOffset])
             guard label < classes else {
-                throw ConvNetError(op: variant.rawValue, "\(source): record \(record) has label \(label), outside the \(classes) classes")
+                throw ConvNetError(.format, op: variant.rawValue, "\(source): record \(record) has label \(label), outside the \(classes) classes")
             }
             labels.append(label)
             pixels.append(contentsOf: bytes[(base + labelBytes)..<(base + recordSize)])
@@ -103,7 +103,7 @@ public enum CIFAR {
         let limit = maximumRecordsPerFile * (variant == .cifar10 ? 3073 : 3074)
         if Gzip.isGzipped(try file.prefix(2)) { return try Gzip.decompress(file: file, limit: limit) }
         guard file.size <= limit else {
-            throw ConvNetError(op: variant.rawValue, "\(path): \(file.size) bytes is more than \(maximumRecordsPerFile) records; not a CIFAR batch")
+            throw ConvNetError(.format, op: variant.rawValue, "\(path): \(file.size) bytes is more than \(maximumRecordsPerFile) records; not a CIFAR batch")
         }
         return try file.bytes(at: 0, count: file.size)
     }
@@ -112,7 +112,7 @@ public enum CIFAR {
     static func dataFolder(_ directory: String, variant: Variant) throws -> String {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ConvNetError(op: variant.rawValue, "\(directory): no such folder (--data must be the folder with the \(variant == .cifar10 ? "data_batch_*.bin files" : "train.bin and test.bin files"))")
+            throw ConvNetError(.format, op: variant.rawValue, "\(directory): no such folder (--data must be the folder with the \(variant == .cifar10 ? "data_batch_*.bin files" : "train.bin and test.bin files"))")
         }
         let inner = (directory as NSString).appendingPathComponent(variant == .cifar10 ? "cifar-10-batches-bin" : "cifar-100-binary")
         return FileManager.default.fileExists(atPath: inner) ? inner : directory
@@ -133,7 +133,7 @@ public enum CIFAR {
         let files = names.filter(isBatch).sorted().map { (folder as NSString).appendingPathComponent($0) }
         if files.isEmpty && split == .train {
             let expected = variant == .cifar10 ? "data_batch_1.bin … data_batch_5.bin" : "train.bin"
-            throw ConvNetError(op: variant.rawValue, "\(folder): no training batch (\(expected), plain or .gz)")
+            throw ConvNetError(.format, op: variant.rawValue, "\(folder): no training batch (\(expected), plain or .gz)")
         }
         return files
     }
@@ -153,7 +153,7 @@ public enum CIFAR {
         let names = try ClassNameFile.parse(Gzip.readFile(path, op: variant.rawValue, limit: 1 << 20), source: path,
                                             op: variant.rawValue)
         guard names.count == expected else {
-            throw ConvNetError(op: variant.rawValue, "\(path) lists \(names.count) class names; \(variant == .cifar10 ? "CIFAR-10" : "CIFAR-100") \(variant == .cifar100 ? "(\(labelLevel.rawValue) labels) " : "")has \(expected)")
+            throw ConvNetError(.format, op: variant.rawValue, "\(path) lists \(names.count) class names; \(variant == .cifar10 ? "CIFAR-10" : "CIFAR-100") \(variant == .cifar100 ? "(\(labelLevel.rawValue) labels) " : "")has \(expected)")
         }
         return names
     }

@@ -61,7 +61,7 @@ public enum Gzip {
         var stream = z_stream()
         // 15 + 16: a gzip (not raw zlib) stream with the largest window.
         guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw ConvNetError(op: "gzip", "\(source): cannot initialise zlib")
+            throw ConvNetError(.resource, op: "gzip", "\(source): cannot initialise zlib")
         }
         defer { inflateEnd(&stream) }
         let ceiling = compressedBytes.multipliedReportingOverflow(by: maximumRatio)
@@ -85,21 +85,21 @@ public enum Gzip {
                     if status == Z_BUF_ERROR { break }
                     guard status == Z_OK || status == Z_STREAM_END else {
                         let reason = status == Z_DATA_ERROR ? "corrupt data" : "zlib error \(status)"
-                        throw ConvNetError(op: "gzip", "\(source): \(reason) after \(output.count) decompressed bytes")
+                        throw ConvNetError(.format, op: "gzip", "\(source): \(reason) after \(output.count) decompressed bytes")
                     }
                     let produced = chunk - Int(stream.avail_out)
                     guard produced <= bound - output.count else {
-                        throw ConvNetError(op: "gzip", declared.map { "\(source): decompresses to more than the \($0) bytes its header declares" }
+                        throw ConvNetError(.format, op: "gzip", declared.map { "\(source): decompresses to more than the \($0) bytes its header declares" }
                                            ?? "\(source): decompresses to more than \(limit) bytes; refusing it")
                     }
                     output.append(contentsOf: buffer[0..<produced])
                     if declared == nil, let expectedSize, let size = try expectedSize(output) {
                         guard size <= limit, size <= possible else {
                             let why = size > limit ? "more than the \(limit)-byte limit" : "more than \(compressedBytes) compressed bytes can hold (deflate expands at most \(maximumRatio):1)"
-                            throw ConvNetError(op: "gzip", "\(source): its header declares \(size) bytes, \(why); damaged or forged")
+                            throw ConvNetError(.format, op: "gzip", "\(source): its header declares \(size) bytes, \(why); damaged or forged")
                         }
                         guard output.count <= size else {
-                            throw ConvNetError(op: "gzip", "\(source): decompresses to more than the \(size) bytes its header declares")
+                            throw ConvNetError(.format, op: "gzip", "\(source): decompresses to more than the \(size) bytes its header declares")
                         }
                         try MemoryBudget.require(size, op: "gzip", what: "\(source): the \(size) bytes its header declares")
                         declared = size
@@ -110,7 +110,7 @@ public enum Gzip {
             }
         }
         guard status == Z_STREAM_END else {
-            throw ConvNetError(op: "gzip", "\(source): truncated stream (ended after \(output.count) decompressed bytes)")
+            throw ConvNetError(.format, op: "gzip", "\(source): truncated stream (ended after \(output.count) decompressed bytes)")
         }
         return output
     }
@@ -119,7 +119,7 @@ public enum Gzip {
     static func readFile(_ path: String, op: String = "read", limit: Int = defaultLimit) throws -> [UInt8] {
         let file = try RegularFile.open(RawPath(path), op: op)
         if isGzipped(try file.prefix(2)) { return try decompress(file: file, limit: limit) }
-        guard file.size <= limit else { throw ConvNetError(op: op, "\(path): \(file.size) bytes is more than the \(limit)-byte limit for such a file") }
+        guard file.size <= limit else { throw ConvNetError(.resource, op: op, "\(path): \(file.size) bytes is more than the \(limit)-byte limit for such a file") }
         return try file.bytes(at: 0, count: file.size)
     }
 }

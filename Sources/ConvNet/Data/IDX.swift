@@ -46,7 +46,7 @@ public struct IDXArray: Sendable {
     /// Parses uncompressed IDX bytes.
     static func parsePlain(_ data: [UInt8], source: String) throws -> IDXArray {
         guard let (shape, headerSize, count) = try header(data, source: source) else {
-            throw ConvNetError(op: "idx", data.count < 4 ? "\(source): \(data.count) bytes is too short for an IDX header"
+            throw ConvNetError(.format, op: "idx", data.count < 4 ? "\(source): \(data.count) bytes is too short for an IDX header"
                                : "\(source): header declares \(data[3]) dimensions but the file has only \(data.count) bytes")
         }
         guard data.count - headerSize == count else {
@@ -56,7 +56,7 @@ public struct IDXArray: Sendable {
     }
 
     private static func sizeMismatch(shape: [Int], count: Int, holds: Int, source: String) -> ConvNetError {
-        ConvNetError(op: "idx", "\(source): header says \(shape.map(String.init).joined(separator: "×")) = \(count) values but the file holds \(holds)\(holds < count ? " (truncated?)" : "")")
+        ConvNetError(.format, op: "idx", "\(source): header says \(shape.map(String.init).joined(separator: "×")) = \(count) values but the file holds \(holds)\(holds < count ? " (truncated?)" : "")")
     }
 
     /// The header at the start of `data`: the shape, the header's size in bytes and the number of
@@ -67,14 +67,14 @@ public struct IDXArray: Sendable {
         let op = "idx"
         guard data.count >= 4 else { return nil }
         guard data[0] == 0, data[1] == 0 else {
-            throw ConvNetError(op: op, "\(source): wrong magic number \(hex(data[0..<4])) (an IDX file starts with 00 00)")
+            throw ConvNetError(.format, op: op, "\(source): wrong magic number \(hex(data[0..<4])) (an IDX file starts with 00 00)")
         }
         guard data[2] == 0x08 else {
-            throw ConvNetError(op: op, "\(source): element type 0x\(String(data[2], radix: 16)) is not supported (only 0x08, unsigned byte)")
+            throw ConvNetError(.unsupported, op: op, "\(source): element type 0x\(String(data[2], radix: 16)) is not supported (only 0x08, unsigned byte)")
         }
         let dims = Int(data[3])
         let headerSize = 4 + 4 * dims
-        guard dims >= 1 else { throw ConvNetError(op: op, "\(source): header declares 0 dimensions") }
+        guard dims >= 1 else { throw ConvNetError(.format, op: op, "\(source): header declares 0 dimensions") }
         guard data.count >= headerSize else { return nil }
         let shape = (0..<dims).map { d -> Int in
             let o = 4 + 4 * d
@@ -85,7 +85,7 @@ public struct IDXArray: Sendable {
         var count = 1, overflow = false
         for size in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: size) }
         guard !overflow, count <= Int.max - headerSize else {
-            throw ConvNetError(op: op, "\(source): header says \(shape.map(String.init).joined(separator: "×")) values, more than any file holds")
+            throw ConvNetError(.format, op: op, "\(source): header says \(shape.map(String.init).joined(separator: "×")) values, more than any file holds")
         }
         return (shape, headerSize, count)
     }

@@ -49,13 +49,13 @@ extension Image {
     ///   ``maximumPixels``.
     public static func decode(_ bytes: UnsafeRawBufferPointer, channels: Int = 3, source: String = "image") throws -> Image {
         guard channels == 1 || channels == 3 else {
-            throw ConvNetError(op: "image", "\(source): channels must be 1 or 3, not \(channels)")
+            throw ConvNetError(.format, op: "image", "\(source): channels must be 1 or 3, not \(channels)")
         }
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         var error = [CChar](repeating: 0, count: Int(CIC_ERROR_SIZE))
         func failure() -> ConvNetError {
             let format = FileFormat(sniffing: bytes).map { "\($0.rawValue): " } ?? ""
-            return ConvNetError(op: "image", "\(source): \(format)\(decoderMessage(error))")
+            return ConvNetError(.format, op: "image", "\(source): \(format)\(decoderMessage(error))")
         }
         var header = cic_header()
         guard cic_read_header(data, bytes.count, &header, &error) == 0 else { throw failure() }
@@ -106,7 +106,7 @@ extension Image {
         let status = bytes.withUnsafeBytes { cic_read_header($0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count, &header, &error) }
         guard status == 0 else {
             let format = bytes.withUnsafeBytes { FileFormat(sniffing: $0) }.map { "\($0.rawValue): " } ?? ""
-            throw ConvNetError(op: "image", "\(source): \(format)\(decoderMessage(error))")
+            throw ConvNetError(.format, op: "image", "\(source): \(format)\(decoderMessage(error))")
         }
         return (Int(header.width), Int(header.height))
     }

@@ -64,7 +64,7 @@ public final class MPICommunicator: Communicator {
         shared = world
         return world
         #else
-        throw ConvNetError(op: "mpi", "this convnet was built without MPI: install Open MPI (Debian: apt-get install openmpi-bin libopenmpi-dev), then `touch Package.swift` and rebuild")
+        throw ConvNetError(.unsupported, op: "mpi", "this convnet was built without MPI: install Open MPI (Debian: apt-get install openmpi-bin libopenmpi-dev), then `touch Package.swift` and rebuild")
         #endif
     }
 

@@ -26,20 +26,20 @@ public enum TFRecord {
         while offset < bytes.count {
             let record = records.count + 1
             guard bytes.count - offset >= 12 else {
-                throw ConvNetError(op: "tfrecord", "\(name): record \(record) at byte \(offset) is truncated (\(bytes.count - offset) bytes of a 12-byte header)")
+                throw ConvNetError(.format, op: "tfrecord", "\(name): record \(record) at byte \(offset) is truncated (\(bytes.count - offset) bytes of a 12-byte header)")
             }
             let lengthBytes = bytes[offset..<offset + 8]
             let length = littleEndian(lengthBytes, as: UInt64.self)
             guard littleEndian(bytes[offset + 8..<offset + 12], as: UInt32.self) == CRC32C.masked(lengthBytes) else {
-                throw ConvNetError(op: "tfrecord", "\(name): record \(record) at byte \(offset) has a length whose CRC does not match (a corrupt file)")
+                throw ConvNetError(.format, op: "tfrecord", "\(name): record \(record) at byte \(offset) has a length whose CRC does not match (a corrupt file)")
             }
             let start = offset + 12
             guard length <= UInt64(bytes.count - start), bytes.count - start - Int(length) >= 4 else {
-                throw ConvNetError(op: "tfrecord", "\(name): record \(record) at byte \(offset) declares \(length) bytes but the file ends \(bytes.count - start) bytes later")
+                throw ConvNetError(.format, op: "tfrecord", "\(name): record \(record) at byte \(offset) declares \(length) bytes but the file ends \(bytes.count - start) bytes later")
             }
             let payload = bytes[start..<start + Int(length)]
             guard littleEndian(bytes[start + Int(length)..<start + Int(length) + 4], as: UInt32.self) == CRC32C.masked(payload) else {
-                throw ConvNetError(op: "tfrecord", "\(name): record \(record) at byte \(offset) has data whose CRC does not match (a corrupt file)")
+                throw ConvNetError(.format, op: "tfrecord", "\(name): record \(record) at byte \(offset) has data whose CRC does not match (a corrupt file)")
             }
             records.append(Data(payload))
             offset = start + Int(length) + 4

@@ -38,7 +38,7 @@ public enum NonFiniteValues {
     public static func refuse(_ tensors: [String: Tensor], what: String) throws {
         let found = find(tensors)
         guard !found.isEmpty else { return }
-        throw ConvNetError(op: "load", "\(what) are not finite: \(describe(found)); refusing them "
+        throw ConvNetError(.numerics, op: "load", "\(what) are not finite: \(describe(found)); refusing them "
                            + "(allowNonFinite: true, or --allow-nonfinite, loads them anyway)")
     }
 }

@@ -68,5 +68,5 @@ extension DefaultStringInterpolation {
 
 extension ConvNetError {
     /// This error with its message on one line and bounded (``ONNXErrorText/bounded(_:)``).
-    var boundedForONNX: ConvNetError { ConvNetError(op: op, ONNXErrorText.bounded(message)) }
+    var boundedForONNX: ConvNetError { ConvNetError(kind, op: op, ONNXErrorText.bounded(message)) }
 }

@@ -44,13 +44,13 @@ final class ONNXGraph {
     init(_ model: Onnx_ModelProto, source: String, folder: String?) throws {
         self.source = source
         let graph = model.graph
-        func fail(_ message: String) -> ConvNetError { ConvNetError(op: "onnx", "\(source): \(message)") }
+        func fail(_ message: String) -> ConvNetError { ConvNetError(.format, op: "onnx", "\(source): \(message)") }
         let opsets = model.opsetImport.filter { $0.domain.isEmpty || $0.domain == "ai.onnx" }
         guard let opset = opsets.first.map({ Int($0.version) }) else {
             throw fail("imports no opset of the default ONNX domain; other domains (\(list: model.opsetImport.map { ONNXErrorText.quoted($0.domain) })) are not supported")
         }
         guard ONNXModel.supportedOpsets.contains(opset) else {
-            throw fail("uses opset \(opset) of the default domain, which is not supported (supported: \(ONNXModel.supportedOpsets.lowerBound)…\(ONNXModel.supportedOpsets.upperBound))")
+            throw ConvNetError(.unsupported, op: "onnx", "\(source): uses opset \(opset) of the default domain, which is not supported (supported: \(ONNXModel.supportedOpsets.lowerBound)…\(ONNXModel.supportedOpsets.upperBound))")
         }
         self.opset = opset
         guard graph.sparseInitializer.isEmpty else { throw fail("has sparse initializers, which are not supported") }

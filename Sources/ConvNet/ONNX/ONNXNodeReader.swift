@@ -23,13 +23,13 @@ struct ONNXNodeReader {
     }
 
     /// An error about this node.
-    func error(_ message: String) -> ConvNetError {
-        ConvNetError(op: "onnx", "\(source): \(label) \(message)")
+    func error(_ message: String, kind: ConvNetError.Kind = .format) -> ConvNetError {
+        ConvNetError(kind, op: "onnx", "\(source): \(label) \(message)")
     }
 
     /// An error about an unsupported value of attribute `name`.
     func unsupported(_ name: String, _ value: String, _ supported: String) -> ConvNetError {
-        error("has \(name) = \(value), which is not supported (\(supported))")
+        error("has \(name) = \(value), which is not supported (\(supported))", kind: .unsupported)
     }
 
     /// Throws unless every attribute is one of `known` (an attribute we would ignore could change the result).

@@ -252,7 +252,7 @@ enum ONNXOperator {
             try r.requireArity(inputs: 1, 1)
             return .constantOfShape
         default:
-            throw r.error("is not supported (supported: \(supported.joined(separator: ", ")))")
+            throw r.error("is not supported (supported: \(supported.joined(separator: ", ")))", kind: .unsupported)
         }
     }
 

@@ -16,7 +16,7 @@ struct ONNXTensorDecoder {
     }
 
     private func fail(_ what: String, _ message: String) -> ConvNetError {
-        ConvNetError(op: "onnx", "\(source): \(what) \(message)")
+        ConvNetError(.format, op: "onnx", "\(source): \(what) \(message)")
     }
 
     /// The tensor's value; `what` names it in errors (`initializer "conv1.weight"`).

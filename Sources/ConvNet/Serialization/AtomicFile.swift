@@ -15,7 +15,7 @@ public enum AtomicFile {
         let (_, failure, _) = TemporaryFiles.rename([.init(temporary: temporary, destination: path)])
         if let failure {
             TemporaryFiles.discard(temporary)
-            throw ConvNetError(op: "write", "\(path): cannot rename the temporary file into place (\(failure))")
+            throw ConvNetError(.io, op: "write", "\(path): cannot rename the temporary file into place (\(failure))")
         }
     }
 
@@ -27,7 +27,7 @@ public enum AtomicFile {
         close(fd)
         if let failure {
             TemporaryFiles.discard(temporary)
-            throw ConvNetError(op: op, "\(path): \(failure)")
+            throw ConvNetError(.io, op: op, "\(path): \(failure)")
         }
         return temporary
     }
@@ -61,7 +61,7 @@ public enum AtomicFile {
         let error = String(cString: strerror(errno))
         close(fd)
         TemporaryFiles.discard(temporary)
-        guard written == 1 else { throw ConvNetError(op: "write", "\(path): cannot write beside it (\(error))") }
+        guard written == 1 else { throw ConvNetError(.io, op: "write", "\(path): cannot write beside it (\(error))") }
     }
 
     /// Removes the temporary files that writers of `path` killed before renaming them left behind

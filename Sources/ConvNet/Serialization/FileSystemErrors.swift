@@ -5,7 +5,7 @@ extension ConvNetError {
     /// style, `PATH: REASON`, where the reason is the system's (e.g. "Permission denied"), never
     /// "The operation could not be completed" or `Error Domain=NSCocoaErrorDomain …`.
     public init(op: String, path: String, _ error: Error) {
-        self.init(op: op, "\(path): \(Self.systemReason(error))")
+        self.init(.io, op: op, "\(path): \(Self.systemReason(error))")
     }
 
     /// The system's reason for a Foundation file-system error: the text of the POSIX error
@@ -37,6 +37,6 @@ extension ConvNetError {
         let ns = error as NSError
         guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return error }
         let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
-        return path.map { ConvNetError(op: op, path: $0, error) } ?? ConvNetError(op: op, systemReason(error))
+        return path.map { ConvNetError(op: op, path: $0, error) } ?? ConvNetError(.io, op: op, systemReason(error))
     }
 }

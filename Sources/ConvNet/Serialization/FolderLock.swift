@@ -16,16 +16,16 @@ public final class FolderLock {
     /// - Throws: ``ConvNetError`` naming the folder and, when the system says, the holder's process id.
     public init(_ folder: String, op: String, holder: String) throws {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw ConvNetError(op: op, "\(folder): cannot open the folder to lock it (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else { throw ConvNetError(.io, op: op, "\(folder): cannot open the folder to lock it (\(String(cString: strerror(errno))))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let reason = errno
             let pid = Self.holder(of: fd)
             close(fd)
             guard reason == EWOULDBLOCK else {
-                throw ConvNetError(op: op, "\(folder): cannot lock the folder (\(String(cString: strerror(reason))))")
+                throw ConvNetError(.io, op: op, "\(folder): cannot lock the folder (\(String(cString: strerror(reason))))")
             }
             let who = pid.map { $0 == getpid() ? " (in this process)" : " (process \($0))" } ?? ""
-            throw ConvNetError(op: op, "\(folder) is in use by \(holder)\(who); wait for it to end or choose another folder")
+            throw ConvNetError(.io, op: op, "\(folder) is in use by \(holder)\(who); wait for it to end or choose another folder")
         }
         self.folder = folder
         descriptor = fd

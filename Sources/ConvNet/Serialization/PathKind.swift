@@ -14,7 +14,7 @@ public enum PathKind: Equatable, Sendable {
         guard lstat(path, &info) == 0 else {
             // ENOTDIR: a folder on the way is a file, so nothing is there (creating it says why it cannot be).
             if errno == ENOENT || errno == ENOTDIR { self = .missing; return }
-            throw ConvNetError(op: op, "\(path): cannot examine it (\(String(cString: strerror(errno))))")
+            throw ConvNetError(.io, op: op, "\(path): cannot examine it (\(String(cString: strerror(errno))))")
         }
         switch info.st_mode & S_IFMT {
         case S_IFREG: self = .regularFile
@@ -54,7 +54,7 @@ public enum PathKind: Equatable, Sendable {
         switch kind {
         case .missing, .regularFile: return
         case .symbolicLink: throw linkError(path, op: op, what: "file")
-        default: throw ConvNetError(op: op, "\(path) is \(kind.description), not a file to write; name a regular file")
+        default: throw ConvNetError(.io, op: op, "\(path) is \(kind.description), not a file to write; name a regular file")
         }
     }
 
@@ -67,12 +67,12 @@ public enum PathKind: Equatable, Sendable {
         switch kind {
         case .missing, .folder: return kind
         case .symbolicLink: throw linkError(path, op: op, what: "folder")
-        default: throw ConvNetError(op: op, "\(path) is \(kind.description), not a folder")
+        default: throw ConvNetError(.io, op: op, "\(path) is \(kind.description), not a folder")
         }
     }
 
     private static func linkError(_ path: String, op: String, what: String) -> ConvNetError {
         let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map { " (to \($0))" } ?? ""
-        return ConvNetError(op: op, "\(path) is a symbolic link\(target); convnet never writes through a link or replaces one: name the \(what) itself")
+        return ConvNetError(.io, op: op, "\(path) is a symbolic link\(target); convnet never writes through a link or replaces one: name the \(what) itself")
     }
 }

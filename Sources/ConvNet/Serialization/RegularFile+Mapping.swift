@@ -22,7 +22,7 @@ extension OpenedFile {
         guard size > 0 else { return Data() }
         let address = withDescriptor { mmap(nil, size, PROT_READ, MAP_PRIVATE, $0, 0) }
         guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
-            throw ConvNetError(op: op, "\(name): cannot map its \(size) bytes into memory (\(String(cString: strerror(errno))))")
+            throw ConvNetError(.io, op: op, "\(name): cannot map its \(size) bytes into memory (\(String(cString: strerror(errno))))")
         }
         return Data(bytesNoCopy: address, count: size, deallocator: .custom { pointer, count in munmap(pointer, count) })
     }

@@ -50,22 +50,22 @@ final class OpenedFile {
         self.op = op
         // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
         let fd = path.withCString { Foundation.open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
-        guard fd >= 0 else { throw ConvNetError(op: op, "\(name): cannot read the file (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else { throw ConvNetError(.io, op: op, "\(name): cannot read the file (\(String(cString: strerror(errno))))") }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw ConvNetError(op: op, "\(name): cannot read the file (\(reason))")
+            throw ConvNetError(.io, op: op, "\(name): cannot read the file (\(reason))")
         }
         let kind = info.st_mode & S_IFMT
         guard kind == S_IFREG else {
             close(fd)
             let what = kind == S_IFDIR ? "a folder" : kind == S_IFIFO ? "a FIFO" : kind == S_IFCHR || kind == S_IFBLK ? "a device" : "not a regular file"
-            throw ConvNetError(op: op, "\(name) is \(what), not a file to read")
+            throw ConvNetError(.io, op: op, "\(name) is \(what), not a file to read")
         }
         guard info.st_size <= limit else {
             close(fd)
-            throw ConvNetError(op: op, "\(name): \(info.st_size) bytes is more than the \(limit)-byte limit for such a file")
+            throw ConvNetError(.io, op: op, "\(name): \(info.st_size) bytes is more than the \(limit)-byte limit for such a file")
         }
         (descriptor, size) = (fd, Int(info.st_size))
     }
@@ -110,7 +110,7 @@ final class OpenedFile {
         while filled < buffer.count {
             let n = pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset + filled))
             if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-            guard n >= 0 else { throw ConvNetError(op: op, "\(name): cannot read the file (\(String(cString: strerror(errno))))") }
+            guard n >= 0 else { throw ConvNetError(.io, op: op, "\(name): cannot read the file (\(String(cString: strerror(errno))))") }
             if n == 0 { break }  // the file ends (or shrank while being read)
             filled += n
         }

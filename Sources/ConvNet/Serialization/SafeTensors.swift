@@ -27,7 +27,7 @@ public enum SafeTensors {
         var offset = 0
         for (name, tensor) in contents.tensors {
             guard header[name] == nil, name != "__metadata__" else {
-                throw ConvNetError(op: "safetensors", "duplicate or reserved tensor name \"\(name)\"")
+                throw ConvNetError(.argument, op: "safetensors", "duplicate or reserved tensor name \"\(name)\"")
             }
             let bytes = tensor.count * 4
             header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]]
@@ -71,13 +71,13 @@ public enum SafeTensors {
     /// The header's length from the file's first 8 bytes, checked against the file's size.
     static func headerLength(_ first: [UInt8], fileSize: Int, source: String) throws -> Int {
         let op = "safetensors"
-        guard first.count >= 8 else { throw ConvNetError(op: op, "\(source): \(fileSize) bytes is too short (no header length)") }
+        guard first.count >= 8 else { throw ConvNetError(.format, op: op, "\(source): \(fileSize) bytes is too short (no header length)") }
         let length = first.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard length <= UInt64(fileSize - 8) else {
-            throw ConvNetError(op: op, "\(source): header length \(length) exceeds the file (\(fileSize) bytes); truncated or not safetensors")
+            throw ConvNetError(.format, op: op, "\(source): header length \(length) exceeds the file (\(fileSize) bytes); truncated or not safetensors")
         }
         guard length <= UInt64(maximumHeaderBytes) else {
-            throw ConvNetError(op: op, "\(source): header length \(length) is more than the \(maximumHeaderBytes)-byte limit; damaged or not safetensors")
+            throw ConvNetError(.format, op: op, "\(source): header length \(length) is more than the \(maximumHeaderBytes)-byte limit; damaged or not safetensors")
         }
         return Int(length)
     }
@@ -87,7 +87,7 @@ public enum SafeTensors {
     static func header(_ json: Data, dataBytes: Int, source: String) throws -> (metadata: [String: String], entries: [Entry]) {
         let op = "safetensors"
         guard let header = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
-            throw ConvNetError(op: op, "\(source): the header is not a JSON object")
+            throw ConvNetError(.format, op: op, "\(source): the header is not a JSON object")
         }
         let metadata = header["__metadata__"] as? [String: String] ?? [:]
         var entries: [Entry] = []
@@ -95,26 +95,26 @@ public enum SafeTensors {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                   let shape = (info["shape"] as? [NSNumber])?.map(\.intValue),
                   let offsets = (info["data_offsets"] as? [NSNumber])?.map(\.intValue), offsets.count == 2 else {
-                throw ConvNetError(op: op, "\(source): entry \"\(name)\" lacks dtype, shape or data_offsets")
+                throw ConvNetError(.format, op: op, "\(source): entry \"\(name)\" lacks dtype, shape or data_offsets")
             }
             guard let width = elementSize[dtype] else {
-                throw ConvNetError(op: op, "\(source): tensor \"\(name)\" has unsupported dtype \(dtype)")
+                throw ConvNetError(.unsupported, op: op, "\(source): tensor \"\(name)\" has unsupported dtype \(dtype)")
             }
             // Written so that no sum or product of header numbers can overflow (offsets near 2⁶³,
             // shapes whose product exceeds Int are errors, not traps).
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes else {
-                throw ConvNetError(op: op, "\(source): tensor \"\(name)\" has offsets \(offsets) outside the \(dataBytes) data bytes (truncated file?)")
+                throw ConvNetError(.format, op: op, "\(source): tensor \"\(name)\" has offsets \(offsets) outside the \(dataBytes) data bytes (truncated file?)")
             }
             var bytes = width, overflow = false
             for size in shape where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: size) }
             guard !overflow, offsets[1] - offsets[0] == bytes else {
-                throw ConvNetError(op: op, "\(source): tensor \"\(name)\" of shape \(shape) and dtype \(dtype) needs \(overflow ? "more than \(Int.max)" : String(bytes)) bytes, has \(offsets[1] - offsets[0])")
+                throw ConvNetError(.format, op: op, "\(source): tensor \"\(name)\" of shape \(shape) and dtype \(dtype) needs \(overflow ? "more than \(Int.max)" : String(bytes)) bytes, has \(offsets[1] - offsets[0])")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1]))
         }
         entries.sort { $0.begin < $1.begin || ($0.begin == $1.begin && $0.end < $1.end) }
         for (a, b) in zip(entries, entries.dropFirst()) where b.begin < a.end {
-            throw ConvNetError(op: op, "\(source): tensors \"\(a.name)\" and \"\(b.name)\" overlap")
+            throw ConvNetError(.format, op: op, "\(source): tensors \"\(a.name)\" and \"\(b.name)\" overlap")
         }
         return (metadata, entries)
     }
@@ -148,7 +148,7 @@ public enum SafeTensors {
         try MemoryBudget.require(MemoryBudget.sum([used, floats]) ?? .max, op: op,
                                  what: "\(path): \(entries.count) tensors (\(MemoryBudget.format(used)) of data, \(MemoryBudget.format(floats)) as Float)")
         let data = try file.data(at: dataStart, count: used)
-        guard data.count == used else { throw ConvNetError(op: op, "\(path): the file shrank while it was read") }
+        guard data.count == used else { throw ConvNetError(.format, op: op, "\(path): the file shrank while it was read") }
         return Contents(tensors: try tensors(entries, data: data, source: path), metadata: metadata)
     }
 

@@ -69,10 +69,10 @@ public enum TemporaryFiles {
                 return (temporary, made)
             }
             guard errno == EEXIST else {
-                throw ConvNetError(op: op, "\(path): cannot create a file beside it (\(String(cString: strerror(errno))))")
+                throw ConvNetError(.io, op: op, "\(path): cannot create a file beside it (\(String(cString: strerror(errno))))")
             }
         }
-        throw ConvNetError(op: op, "\(path): cannot create a temporary file beside it (every name tried exists)")
+        throw ConvNetError(.io, op: op, "\(path): cannot create a temporary file beside it (every name tried exists)")
     }
 
     /// Creates the file `path` inside a temporary folder of this process (exclusively: nothing

@@ -43,7 +43,7 @@ public enum MemoryBudget {
         var total = 0
         for shape in shapes {
             guard let bytes = product(shape + [4]), let sum = sum([total, bytes]) else {
-                throw ConvNetError(op: op, "\(what): \(shapes.map(describe).joined(separator: ", ")) is more elements than can be counted")
+                throw ConvNetError(.resource, op: op, "\(what): \(shapes.map(describe).joined(separator: ", ")) is more elements than can be counted")
             }
             total = sum
         }
@@ -68,7 +68,7 @@ public enum MemoryBudget {
         guard bytes >= 1 << 20 else { return }
         let limit = tightestLimit()
         guard bytes > limit.available else { return }
-        throw ConvNetError(op: op, "\(what) needs \(format(bytes)) but \(limit)")
+        throw ConvNetError(.resource, op: op, "\(what) needs \(format(bytes)) but \(limit)")
     }
 
     /// ``require(_:op:what:)`` for the product of `factors` bytes (an overflowing product needs

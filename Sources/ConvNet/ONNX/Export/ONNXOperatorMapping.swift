@@ -85,7 +85,7 @@ extension ONNXGraphBuilder {
     ]
 
     static func unsupported(_ op: String, _ why: String) -> ConvNetError {
-        ConvNetError(op: "onnx export", "operation '\(op)' \(why)")
+        ConvNetError(.unsupported, op: "onnx export", "operation '\(op)' \(why)")
     }
 
     private mutating func conv(_ x: Tensor, _ g: Conv2dGeometry, _ weight: Tensor, _ bias: Tensor?, output: String?) -> String {
