@@ -56,15 +56,6 @@ func applyTotal(_ op: Op, _ inputs: [Tensor?]) -> Tensor {
     }
 }
 
-extension Tensor {
-    /// Whether an operation on `inputs` must record a backward pass.
-    static func needsGrad(_ inputs: Tensor?...) -> Bool {
-        guard GradMode.enabledFlag else { return false }
-        for case let t? in inputs where t.requiresGrad { return true }
-        return false
-    }
-}
-
 /// Which of `x` and the parameters of a convolution-like kernel need gradients, when any is wanted.
 func gradientsWanted(_ wantsGradient: Bool, input x: Tensor, parameters: Tensor?...) -> GradientsWanted {
     GradientsWanted(input: wantsGradient && x.requiresGrad,

@@ -1,7 +1,7 @@
 /// Something that watches every recorded operation of a forward pass, in order: which tensors
 /// each read and which it produced. The dispatcher (``apply(_:_:)``) reports every call to the observer
-/// of the current task, with or without gradients. The inference planner traces a model with one
-/// (`OpTrace`) and its frozen runs follow the same calls with another. An observer belongs to the
+/// of the current task, with or without gradients. Traces and graphs are made with one
+/// (`OpTrace`, ``traceOperations(_:)``). An observer belongs to the
 /// one forward pass it watches (one task, one thread), hence `Sendable` without locks.
 protocol OpObserver: AnyObject, Sendable {
     /// Operation `op` read `inputs` (`nil` where none was given) and produced `output`.

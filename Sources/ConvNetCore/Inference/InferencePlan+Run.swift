@@ -6,23 +6,10 @@ extension InferencePlan {
     func run(_ x: Tensor, steps: [Int: any InferenceConvolution]) throws -> Tensor {
         let nodes = graph.nodes
         var values = [Tensor?](repeating: nil, count: nodes.count)
-        func tensor(_ value: Graph.Value) -> Tensor {
-            switch value {
-            case .input: x
-            case .parameter(let k): graph.parameters[k].tensor
-            case .constant(let k): graph.constants[k]
-            case .node(let j): values[j]!
-            }
-        }
+        func tensor(_ value: Graph.Value) -> Tensor { graph.tensor(value, input: x, values: values) }
         for index in nodes.indices {
             if let chain = chains[index] {
-                let residual = chain.residual.map { source -> Tensor in
-                    switch source {
-                    case .input: x
-                    case .node(let j): values[j]!
-                    }
-                }
-                values[chain.result] = try steps[index]!.run(x: tensor(nodes[index].inputs[0]!), residual: residual,
+                values[chain.result] = try steps[index]!.run(x: tensor(nodes[index].inputs[0]!), residual: chain.residual.map(tensor),
                                                              reuseResidual: chain.residualInPlace)
             } else if absorbedBy[index] == nil {
                 values[index] = try apply(nodes[index].op, nodes[index].inputs.map { $0.map(tensor) })

@@ -9,12 +9,6 @@
 /// operand), then ReLU (an eltwise post-op). The graph's result, or a value anything else reads,
 /// ends the chain, so no other reader ever sees a value that was folded away.
 final class InferencePlan {
-    /// Where a residual operand comes from: the graph's input, or an earlier node's result.
-    enum Source: Hashable {
-        case input
-        case node(Int)
-    }
-
     /// One convolution with what was folded into it.
     struct Chain {
         var convolution: Int
@@ -22,7 +16,8 @@ final class InferencePlan {
         var weight: Tensor
         var bias: Tensor?
         var batchNorm: (weight: Tensor?, bias: Tensor?, mean: Tensor, variance: Tensor, eps: Float)?
-        var residual: Source?
+        /// The residual operand the step sums: the graph's input or an earlier node's result.
+        var residual: Graph.Value?
         /// The residual is read by nothing after the `+`, so the convolution may write its result
         /// into the residual's memory instead of a copy of it.
         var residualInPlace = false
@@ -39,26 +34,13 @@ final class InferencePlan {
     private(set) var chains: [Int: Chain] = [:]
     /// Folded node → the convolution node it was folded into.
     private(set) var absorbedBy: [Int: Int] = [:]
-    /// Per node, the node results nothing reads after it: a pass lets go of them once it has run,
-    /// so that their memory can be reused.
+    /// Per node, the node results nothing reads after it (``Graph/releases(_:)``).
     private(set) var releases: [[Int]] = []
 
     init(_ graph: Graph) {
         self.graph = graph
         let nodes = graph.nodes
-        var readers = [[Int]](repeating: [], count: nodes.count)
-        var inputReaders: [Int] = []
-        for (index, node) in nodes.enumerated() {
-            for value in Set(node.inputs.compactMap { $0 }) {
-                switch value {
-                case .node(let j): readers[j].append(index)
-                case .input: inputReaders.append(index)
-                case .parameter, .constant: break
-                }
-            }
-        }
-        // The caller reads the result: it counts as one more reader.
-        if case .node(let j) = graph.output { readers[j].append(nodes.count) }
+        let readers = graph.readers
 
         /// The only reader of node `j`'s result, if there is exactly one and it is a node.
         func soleReader(_ j: Int) -> Int? {
@@ -91,10 +73,10 @@ final class InferencePlan {
                nodes[next].shape == nodes[value].shape {
                 let operands = nodes[next].inputs
                 let other = operands[0] == .node(value) ? operands[1] : operands[0]
-                let source: Source? = switch other {
+                let source: Graph.Value? = switch other {
                 case .input?: .input
                 case .node(let j)? where j < index: .node(j)  // exists before the convolution runs
-                default: nil
+                default: nil  // a parameter or constant: not a residual sum's operand here
                 }
                 if let source, other != .node(value), graph.shape(of: other!) == nodes[next].shape {
                     chain.residual = source
@@ -113,12 +95,7 @@ final class InferencePlan {
             for absorbed in chain.absorbed { absorbedBy[absorbed] = index }
         }
 
-        // Release each result after its last reader (never the graph's own result).
-        releases = [[Int]](repeating: [], count: nodes.count)
-        for (j, r) in readers.enumerated() {
-            guard let last = r.max(), last < nodes.count else { continue }
-            releases[last].append(j)
-        }
+        releases = Graph.releases(readers)
     }
 
     /// Number of convolutions that run fused, and of nodes folded into them (for `--verbose`).

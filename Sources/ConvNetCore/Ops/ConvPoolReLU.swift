@@ -27,7 +27,7 @@ import CFusedKernels
 public func conv2dMaxPoolReLU(_ x: Tensor, _ weight: Tensor, bias: Tensor?, padding: Size2 = 0,
                               path: ConvPoolReLUPath = .automatic) throws -> Tensor {
     let unfused = { try maxPool2d(conv2d(x, weight, bias: bias, padding: padding), kernel: 2).relu() }
-    let wanted = GradientsWanted(input: Tensor.needsGrad(x), parameters: Tensor.needsGrad(weight, bias))
+    let wanted = gradientsWanted(GradMode.enabledFlag, input: x, parameters: weight, bias)
     /// The block as one recorded operation, with the geometry of the convolution and pooling it stands for.
     func block() throws -> Op {
         try require(x.rank == 4 && weight.rank == 4, "conv_maxpool_relu", "input \(describe(x.shape)) and weight \(describe(weight.shape)) must be 4-D")
@@ -48,7 +48,7 @@ public func conv2dMaxPoolReLU(_ x: Tensor, _ weight: Tensor, bias: Tensor?, padd
     case .fusedPortable, .fusedAVX512:
         let avx512 = path == .fusedAVX512
         try require(!avx512 || ConvPoolReLUPath.avx512Available, "conv_maxpool_relu", "this CPU has no AVX-512")
-        try require(!Tensor.needsGrad(x), "conv_maxpool_relu", "the fused kernel computes no gradient for the input")
+        try require(!wanted.input, "conv_maxpool_relu", "the fused kernel computes no gradient for the input")
         // PyTorch's dW is NaN wherever a NaN or infinite pixel meets a pooled-away zero gradient
         // (0 · ∞ = NaN in the convolution's backward GEMM), a product the fused backward never forms;
         // an infinite weight times a padded zero is NaN here, nothing in oneDNN's convolution.

@@ -34,14 +34,19 @@ extension Tensor {
     /// Maximum over dimension `dim`, with the index of the first maximum (`torch.max(x, dim)`).
     /// The gradient flows to that index.
     public func max(dim: Int, keepDims: Bool = false) throws -> (values: Tensor, indices: [Int]) {
-        let d = try normalizedDim(dim, op: "max")
-        try require(shape[d] > 0, "max", "cannot reduce an empty dimension \(dim) of \(describe(shape))")
+        let d = try reducedDim(dim)
         return (try apply(.maxAlong(dim: d, keepDims: keepDims), [self]), Kernels.maxIndices(self, dim: d))
     }
 
-    /// Index of the maximum along `dim` (the first one on ties), e.g. predicted classes of logits.
-    public func argmax(dim: Int) throws -> [Int] {
-        try withNoGrad { try max(dim: dim).indices }
+    /// Index of the maximum along `dim` (the first one on ties), e.g. predicted classes of logits:
+    /// one scan, no recorded operation.
+    public func argmax(dim: Int) throws -> [Int] { Kernels.maxIndices(self, dim: try reducedDim(dim)) }
+
+    /// `dim` resolved for ``max(dim:keepDims:)`` and ``argmax(dim:)``, which need a non-empty dimension.
+    private func reducedDim(_ dim: Int) throws -> Int {
+        let d = try normalizedDim(dim, op: "max")
+        try require(shape[d] > 0, "max", "cannot reduce an empty dimension \(dim) of \(describe(shape))")
+        return d
     }
 
     /// The largest element.
