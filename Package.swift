@@ -8,9 +8,11 @@ import PackageDescription
 //   CFusedKernels         our C kernels for fused steps no library offers (AVX-512 chosen at run time)
 //   CImageCodecs          our C PNG/JPEG decoding (PIL's conversions) over CPNG and CTurboJPEG
 //   ConvNetCore           tensors, autodiff, operators, CPU backends; imports nothing above it
-//   ConvNet               the library users import (re-exports the core; nn/optim/data/models build here;
-//                         TensorBoard event files and ONNX models through swift-protobuf)
-//   convnet               the command-line tool, a thin shell over ConvNet
+//   ConvNet               the library users import (re-exports the core; nn/optim/data/models/training
+//                         build here; TensorBoard event files through swift-protobuf)
+//   ConvNetONNX           ONNX import and export (ONNX's protobuf through swift-protobuf) over ConvNet
+//   ConvNetHarness        benchmarks and the ONNX conformance harness, for the CLI and the tests
+//   convnet               the command-line tool, a thin shell over the three libraries above
 //   CMPI                  Open MPI's C API (data-parallel training), only where it is installed
 
 /// Open MPI is optional: when pkg-config's `ompi-c` is missing (or CONVNET_MPI=0), the library
@@ -35,6 +37,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "ConvNet", targets: ["ConvNet"]),
+        .library(name: "ConvNetONNX", targets: ["ConvNetONNX"]),
+        .library(name: "ConvNetHarness", targets: ["ConvNetHarness"]),
         .executable(name: "convnet", targets: ["convnet"]),
     ],
     dependencies: [
@@ -72,15 +76,25 @@ let package = Package(
             name: "ConvNet",
             dependencies: ["ConvNetCore", "CZlib", "CImageCodecs", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
                 + (mpiAvailable ? ["CMPI"] : []),
-            // The .protos that Tools/generate_tensorboard_proto.sh and generate_onnx_proto.sh turn into
-            // the committed event.pb.swift and onnx.pb.swift.
-            exclude: ["Logging/Proto/event.proto", "ONNX/Proto/onnx.proto"],
+            // The .proto that Tools/generate_tensorboard_proto.sh turns into the committed event.pb.swift.
+            exclude: ["Logging/Proto/event.proto"],
             swiftSettings: mpiAvailable ? [.define("CONVNET_MPI")] : []),
+        .target(
+            name: "ConvNetONNX",
+            dependencies: ["ConvNet", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            // The .proto that Tools/generate_onnx_proto.sh turns into the committed onnx.pb.swift.
+            exclude: ["Proto/onnx.proto"]),
+        .target(
+            name: "ConvNetHarness",
+            dependencies: ["ConvNet", "ConvNetONNX"]),
         .executableTarget(
             name: "convnet",
-            dependencies: ["ConvNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "ConvNet", "ConvNetONNX", "ConvNetHarness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(
-            name: "ConvNetTests", dependencies: ["ConvNet"],
+            name: "ConvNetTests", dependencies: ["ConvNet", "ConvNetONNX", "ConvNetHarness"],
             // PyTorch-written weights and logits (Tools/export_reference_models.py), read by path.
             exclude: ["Fixtures"]),
     ] + mpiTargets

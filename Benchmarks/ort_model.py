@@ -3,7 +3,7 @@
 model (torchvision's, LeNet-5, or a CIFAR ResNet; see bench_models.py), random weights (seed 0),
 exported by torch.onnx.export (opset 17, fixed batch) and run by onnxruntime's CPUExecutionProvider
 with ORT_ENABLE_ALL graph optimisations, `--threads` intra-op threads and one inter-op thread.
-Timed as Sources/ConvNet/Benchmark/Stopwatch.swift times ours: 3 warm-up runs, then enough runs for
+Timed as Sources/ConvNet/Training/Stopwatch.swift times ours: 3 warm-up runs, then enough runs for
 about 3 s (at least 5, at most 50), the median.
 usage: ort_model.py MODEL BATCH [--threads 2] [--check]
   -> {"ms_per_batch": median, "images_per_s": …, "spread_ms": [min, max]}

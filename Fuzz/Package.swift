@@ -29,7 +29,8 @@ let package = Package(
     ] + targets.map { name in
         .executableTarget(
             name: "Fuzz\(name)",
-            dependencies: ["FuzzSupport", .product(name: "ConvNet", package: root)],
+            dependencies: ["FuzzSupport", .product(name: "ConvNet", package: root)]
+                + (name == "ONNX" ? [.product(name: "ConvNetONNX", package: root)] : []),
             swiftSettings: [.unsafeFlags(["-parse-as-library"])])
     }
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvNet
+import ConvNetHarness
 import Foundation
 
 extension BenchCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvNet
+import ConvNetHarness
 import Foundation
 
 /// `convnet bench …`: operator timings as one JSON object on standard output.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import ConvNet
+import ConvNetHarness
+import ConvNetONNX
 import Foundation
 
 /// `convnet`: train, evaluate and benchmark convolutional networks.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvNet
+import ConvNetONNX
 import Foundation
 
 /// `convnet eval`: loss and accuracy of a training checkpoint on the images it was evaluated on.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvNet
+import ConvNetONNX
 import Foundation
 
 /// `convnet export`: a zoo model, with its weights, as an ONNX file.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import ConvNet
+import ConvNetHarness
+import ConvNetONNX
 import Foundation
 
 /// `convnet onnx-conformance DIR`: ONNX's backend node tests run on the importer (`make onnx-conformance`).

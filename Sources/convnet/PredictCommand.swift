@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvNet
+import ConvNetONNX
 import Foundation
 
 /// `convnet predict`: top-5 classes of PNG or JPEG images under a model with saved weights.

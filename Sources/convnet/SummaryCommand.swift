@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvNet
+import ConvNetONNX
 import Foundation
 
 /// `convnet summary MODEL`: per-layer output shape, activation memory, parameters and MACs.

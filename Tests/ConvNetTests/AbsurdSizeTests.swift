@@ -1,4 +1,5 @@
 import ConvNet
+import ConvNetHarness
 import Testing
 
 /// Sizes from arguments that overflow or could never be allocated are errors naming them, checked

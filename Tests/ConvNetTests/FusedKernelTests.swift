@@ -1,4 +1,5 @@
 import ConvNet
+import ConvNetHarness
 import Testing
 
 @Suite("fused conv → max pool → ReLU")

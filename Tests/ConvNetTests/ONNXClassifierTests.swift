@@ -1,4 +1,5 @@
 import ConvNet
+import ConvNetONNX
 import Foundation
 import Testing
 

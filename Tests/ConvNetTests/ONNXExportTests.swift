@@ -1,4 +1,5 @@
 import ConvNet
+import ConvNetONNX
 import ConvNetCore
 import Foundation
 import Testing

@@ -1,4 +1,6 @@
 import ConvNet
+import ConvNetHarness
+import ConvNetONNX
 import Foundation
 import Testing
 

@@ -26,7 +26,7 @@ public protocol Forwarding {
 /// `Module`, which adds `forward`; the module tree, state_dict and modes are in `ModuleStateDict.swift`.
 open class ModuleBase {
     /// Training mode (batch norm uses batch statistics, dropout drops) or evaluation mode.
-    public internal(set) var isTraining = true
+    public package(set) var isTraining = true
 
     /// A module with nothing of its own; subclasses add stored properties.
     public init() {}

@@ -9,7 +9,7 @@ extension RegularFile {
     /// The mapping lasts as long as the `Data`; a file truncated by another process meanwhile
     /// would fault, so it is for files read once, as a model is loaded.
     /// - Throws: ``ConvNetError`` for `op` naming the file and the reason.
-    static func mapped(_ path: String, op: String, limit: Int = defaultLimit) throws -> Data {
+    package static func mapped(_ path: String, op: String, limit: Int = defaultLimit) throws -> Data {
         try open(RawPath(path), op: op, limit: limit).mapped()
     }
 }
@@ -17,7 +17,7 @@ extension RegularFile {
 extension OpenedFile {
     /// The whole file mapped read-only (see ``RegularFile/mapped(_:op:limit:)``); the mapping
     /// outlives the descriptor.
-    func mapped() throws -> Data {
+    package func mapped() throws -> Data {
         try MemoryBudget.require(size, op: op, what: "\(name) (\(size) bytes)")
         guard size > 0 else { return Data() }
         let address = withDescriptor { mmap(nil, size, PROT_READ, MAP_PRIVATE, $0, 0) }

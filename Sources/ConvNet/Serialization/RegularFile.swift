@@ -5,24 +5,24 @@ import Foundation
 /// never more than this process may allocate (``MemoryBudget``): a file too big to hold is refused
 /// by its size before a byte is read. Parsers read their header first through ``open(_:op:limit:)``
 /// and then only what the header says they need.
-enum RegularFile {
+package enum RegularFile {
     /// The largest file read whole (VGG-19's weights are 575 MB).
-    static let defaultLimit = 1 << 33
+    package static let defaultLimit = 1 << 33
 
     /// The file's bytes.
     /// - Throws: ``ConvNetError`` for `op` naming the file and the reason.
-    static func bytes(_ path: String, op: String, limit: Int = defaultLimit) throws -> [UInt8] {
+    package static func bytes(_ path: String, op: String, limit: Int = defaultLimit) throws -> [UInt8] {
         try bytes(RawPath(path), op: op, limit: limit)
     }
 
     /// The bytes of a file named by its raw path.
-    static func bytes(_ path: RawPath, op: String, limit: Int = defaultLimit) throws -> [UInt8] {
+    package static func bytes(_ path: RawPath, op: String, limit: Int = defaultLimit) throws -> [UInt8] {
         let file = try open(path, op: op, limit: limit)
         return try file.bytes(at: 0, count: file.size)
     }
 
     /// The file's bytes as `Data`.
-    static func data(_ path: String, op: String, limit: Int = defaultLimit) throws -> Data {
+    package static func data(_ path: String, op: String, limit: Int = defaultLimit) throws -> Data {
         let file = try open(RawPath(path), op: op, limit: limit)
         return try file.data(at: 0, count: file.size)
     }
@@ -36,16 +36,16 @@ enum RegularFile {
 }
 
 /// A regular file open for reading: its size, and reads of any part of it.
-final class OpenedFile {
+package final class OpenedFile {
     /// The path as messages show it.
-    let name: String
+    package let name: String
     /// The command or parser reading it, for messages.
-    let op: String
+    package let op: String
     /// Its size in bytes when opened.
-    let size: Int
+    package let size: Int
     private let descriptor: Int32
 
-    init(_ path: RawPath, op: String, limit: Int) throws {
+    package init(_ path: RawPath, op: String, limit: Int) throws {
         name = path.description
         self.op = op
         // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
@@ -73,12 +73,12 @@ final class OpenedFile {
     deinit { close(descriptor) }
 
     /// Runs `body` with the open file descriptor (valid only during the call).
-    func withDescriptor<T>(_ body: (Int32) throws -> T) rethrows -> T { try body(descriptor) }
+    package func withDescriptor<T>(_ body: (Int32) throws -> T) rethrows -> T { try body(descriptor) }
 
     /// `count` bytes from `offset`, fewer only where the file ends sooner (it may shrink while read).
     /// The bytes are checked against ``MemoryBudget`` before they are allocated.
     /// - Throws: ``ConvNetError`` naming the file when the bytes do not fit in memory or a read fails.
-    func bytes(at offset: Int, count: Int) throws -> [UInt8] {
+    package func bytes(at offset: Int, count: Int) throws -> [UInt8] {
         try requireMemory(count)
         var bytes = [UInt8](repeating: 0, count: count)
         let filled = try bytes.withUnsafeMutableBytes { try read(at: offset, into: $0) }
@@ -86,7 +86,7 @@ final class OpenedFile {
     }
 
     /// ``bytes(at:count:)`` as `Data`.
-    func data(at offset: Int, count: Int) throws -> Data {
+    package func data(at offset: Int, count: Int) throws -> Data {
         try requireMemory(count)
         var data = Data(count: count)
         let filled = try data.withUnsafeMutableBytes { try read(at: offset, into: $0) }
@@ -94,7 +94,7 @@ final class OpenedFile {
     }
 
     /// Up to `count` bytes from `offset`, without a memory check: for a header's few bytes.
-    func prefix(_ count: Int, at offset: Int = 0) throws -> [UInt8] {
+    package func prefix(_ count: Int, at offset: Int = 0) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: max(0, min(count, size - offset)))
         let filled = try bytes.withUnsafeMutableBytes { try read(at: offset, into: $0) }
         return Array(bytes.prefix(filled))

@@ -178,7 +178,7 @@ public enum SafeTensors {
 
 extension Float {
     /// An IEEE half-precision value given by its bits.
-    init(halfBits h: UInt16) {
+    package init(halfBits h: UInt16) {
         let sign = UInt32(h >> 15) << 31
         let exponent = UInt32(h >> 10) & 0x1f
         let mantissa = UInt32(h) & 0x3ff

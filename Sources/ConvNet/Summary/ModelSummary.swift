@@ -51,7 +51,7 @@ public struct ModelSummary: Codable, Sendable {
 
     /// How many times its input's memory one image's forward pass may hold at once (an input and
     /// the widest layers' outputs: VGG's first two convolutions hold 43 times a 3-channel input).
-    static let traceMemoryFactor = 64
+    package static let traceMemoryFactor = 64
 
     /// Runs one image of zeros through `model` (evaluation mode, no gradients) and records each layer.
     /// - Throws: ``ConvNetError`` if the input shape does not suit the model, if one image would

@@ -1,0 +1,129 @@
+import ConvNet
+import ConvNetCore
+import Foundation
+
+/// Collects the nodes and initializers of an ONNX graph being written, and the name of every
+/// tensor of the traced pass that has one (the graph input, parameters and buffers under their
+/// state_dict names, node outputs, constants).
+struct ONNXGraphBuilder {
+    private(set) var nodes: [Onnx_NodeProto] = []
+    private(set) var initializers: [Onnx_TensorProto] = []
+    private var names: [ObjectIdentifier: String] = [:]
+    private var computed: Set<ObjectIdentifier> = []
+    /// state_dict names of the module's tensors, used once a node reads them.
+    private let stateNames: [ObjectIdentifier: String]
+    private var taken: Set<String> = []
+    private var constants = 0
+
+    init(stateNames: [ObjectIdentifier: String]) {
+        self.stateNames = stateNames
+        taken = Set(stateNames.values)
+    }
+
+    /// Names `tensor`, the graph input or a node output, `name`.
+    mutating func name(_ tensor: Tensor, _ name: String) {
+        names[ObjectIdentifier(tensor)] = name
+        computed.insert(ObjectIdentifier(tensor))
+        taken.insert(name)
+    }
+
+    /// Whether `tensor` is the graph input or a node output (else a parameter, buffer or constant).
+    func isComputed(_ tensor: Tensor) -> Bool { computed.contains(ObjectIdentifier(tensor)) }
+
+    /// Whether `tensor` is one of the module's parameters or buffers.
+    func isState(_ tensor: Tensor) -> Bool { stateNames[ObjectIdentifier(tensor)] != nil }
+
+    /// The name of `tensor` as a node input: its own name, or a new float32 initializer holding
+    /// its values (named after the state_dict entry, or `const_<n>` for a constant of the forward code).
+    mutating func input(_ tensor: Tensor) -> String {
+        let id = ObjectIdentifier(tensor)
+        if let name = names[id] { return name }
+        let name = stateNames[id] ?? unique("const_\(constants)")
+        if stateNames[id] == nil { constants += 1 }
+        names[id] = name
+        taken.insert(name)
+        initializers.append(Self.floatTensor(name, shape: tensor.shape, tensor.scalars))
+        return name
+    }
+
+    /// A new int64 initializer (shapes and pads), named after `base`.
+    mutating func int64Initializer(_ base: String, _ values: [Int]) -> String {
+        let name = unique(base)
+        taken.insert(name)
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dims = [Int64(values.count)]
+        t.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+        t.rawData = Self.littleEndianBytes(values.map { Int64($0) })
+        initializers.append(t)
+        return name
+    }
+
+    /// A float32 initializer of `values` (constants the exporter itself adds, such as a missing
+    /// batch-norm scale), named after `base`.
+    mutating func floatInitializer(_ base: String, shape: [Int], _ values: [Float]) -> String {
+        let name = unique(base)
+        taken.insert(name)
+        initializers.append(Self.floatTensor(name, shape: shape, values))
+        return name
+    }
+
+    /// Appends a node; returns the name of its (single) output, `output` when given, else a new one
+    /// made from the op type.
+    @discardableResult
+    mutating func node(_ opType: String, _ inputs: [String], output: String? = nil,
+                       _ attributes: [Onnx_AttributeProto] = []) -> String {
+        let index = nodes.count
+        let out = output ?? unique("/\(opType)_\(index)_output")
+        taken.insert(out)
+        var node = Onnx_NodeProto()
+        node.name = "/\(opType)_\(index)"
+        node.opType = opType
+        node.input = inputs
+        node.output = [out]
+        node.attribute = attributes
+        nodes.append(node)
+        return out
+    }
+
+    private func unique(_ base: String) -> String {
+        var name = base, n = 1
+        while taken.contains(name) { name = "\(base)_\(n)"; n += 1 }
+        return name
+    }
+
+    private static func floatTensor(_ name: String, shape: [Int], _ values: [Float]) -> Onnx_TensorProto {
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dims = shape.map { Int64($0) }
+        t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        t.rawData = littleEndianBytes(values.map(\.bitPattern))
+        return t
+    }
+
+    /// ONNX's raw_data is little-endian whatever the host.
+    private static func littleEndianBytes<T: FixedWidthInteger>(_ values: [T]) -> Data {
+        values.map(\.littleEndian).withUnsafeBytes { Data($0) }
+    }
+}
+
+/// Attribute constructors, in ONNX's names.
+enum ONNXAttribute {
+    static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name; a.type = .int; a.i = Int64(value)
+        return a
+    }
+
+    static func ints(_ name: String, _ values: [Int]) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name; a.type = .ints; a.ints = values.map { Int64($0) }
+        return a
+    }
+
+    static func float(_ name: String, _ value: Float) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name; a.type = .float; a.f = value
+        return a
+    }
+}
