@@ -42,6 +42,41 @@ public struct ConvNetError: Error, CustomStringConvertible, Equatable, Sendable 
     public var description: String { "\(op): \(message)" }
 }
 
+extension ConvNetError {
+    /// This error with every setting its text names in backticks renamed by `names`.
+    ///
+    /// Library messages name a setting by its Swift name in backticks (`` `batchSize` ``,
+    /// `` `outputDirectory` ``), never by a command-line flag; a front end renames them to what its
+    /// users type (the `convnet` tool: `--batch-size`, `--out`).
+    public func renamingSettings(_ names: [String: String]) -> ConvNetError {
+        var renamed = self
+        renamed.op = Self.renamingSettings(in: op, names)
+        renamed.message = Self.renamingSettings(in: message, names)
+        return renamed
+    }
+
+    /// `text` with each `` `name` `` whose name is a key of `names` replaced by its value; other
+    /// backticked words are left as they are.
+    public static func renamingSettings(in text: String, _ names: [String: String]) -> String {
+        guard text.contains("`") else { return text }
+        var result = ""
+        var rest = text[...]
+        while let open = rest.firstIndex(of: "`") {
+            result += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            guard let close = rest[afterOpen...].firstIndex(of: "`") else { return result + rest[open...] }
+            let word = String(rest[afterOpen..<close])
+            if let name = names[word] {
+                result += name
+            } else {
+                result += rest[open...close]
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+}
+
 /// Throws a ``ConvNetError`` for `op` unless `condition` holds.
 @inline(__always)
 func require(_ condition: Bool, _ op: @autoclosure () -> String, _ message: @autoclosure () -> String) throws {

@@ -24,7 +24,7 @@ extension BenchCommand {
                 if world.rank == 0 { try printJSON(result) }
                 world.finalize()
             } catch {
-                printToStandardError("Error: rank \(world.rank) of \(world.size): \(error)")
+                printToStandardError("Error: rank \(world.rank) of \(world.size): \(SettingFlags.flagged(error))")
                 world.abort(code: 1)
             }
         }

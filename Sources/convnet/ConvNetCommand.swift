@@ -22,7 +22,7 @@ struct ConvNetCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            exit(withError: ConvNetError.readable(error, op: "convnet"))
+            exit(withError: SettingFlags.flagged(ConvNetError.readable(error, op: "convnet")))
         }
     }
 }

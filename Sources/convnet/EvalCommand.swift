@@ -73,7 +73,7 @@ struct EvalCommand: ParsableCommand {
         if let report = result.nonFiniteReport { throw ConvNetError(op: "eval", "\(subject.modelName) on \(split): \(report)") }
         guard let metrics = result.metrics else { throw ConvNetError(op: "eval", "\(subject.modelName) on \(split): no images to evaluate") }
         if json {
-            prepared.notes.forEach(printToStandardError)
+            prepared.notes.forEach { printToStandardError(SettingFlags.flagged($0)) }
             var object = metrics.jsonObject(classNames: classNames)
             object["loss"] = result.loss
             if let gamma, let focal = result.focalLoss { (object["focal_loss"], object["focal_gamma"]) = (focal, Double(gamma)) }
@@ -87,15 +87,15 @@ struct EvalCommand: ParsableCommand {
         }
         print("model: \(subject.modelName), dataset: \(subject.datasetName) (\(test.count) \(split) images)"
               + (subject.epochsTrained.map { ", epochs trained: \($0)" } ?? ""))
-        for note in prepared.notes { print(note) }
+        for note in prepared.notes { print(SettingFlags.flagged(note)) }
         print(String(format: "\(split) loss: %.4f (cross-entropy)", result.loss))
         if let gamma, let focal = result.focalLoss { print(String(format: "\(split) focal loss: %.4f (γ = %g)", focal, gamma)) }
         if confusion {
             print(classNames.count <= ClassificationMetrics.detailedClassLimit ? metrics.confusion.table(classNames: classNames)
-                  : metrics.confusion.summary(classNames: classNames))
+                  : metrics.confusion.summary(classNames: classNames) + "\n  (eval --json --full-matrix writes every cell)")
             print(metrics.table(classNames: classNames))
         }
-        metrics.notes.forEach { print("note: \($0)") }
+        metrics.notes.forEach { print("note: \(SettingFlags.flagged($0))") }
         print(String(format: "\(split) accuracy: %.2f%%", result.accuracy))
         print(String(format: "top-\(metrics.topK) accuracy: %.2f%%", 100 * metrics.topKAccuracy))
         func pair(_ a: ClassAverage) -> String {

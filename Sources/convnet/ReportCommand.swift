@@ -22,7 +22,7 @@ struct ReportCommand: ParsableCommand {
         try TrainingReport.checkOutput(out, for: request)
         let report = try TrainingReport(request)
         let path = try report.write(to: out)
-        for note in report.notes { print(note) }
+        for note in report.notes { print(SettingFlags.flagged(note)) }
         print(String(format: "%@: %.2f%% accuracy on %d images (%@)", path, report.accuracy, report.samples,
                      ByteCountFormatter.string(fromByteCount: Int64(report.html.utf8.count), countStyle: .file)))
     }

@@ -42,7 +42,7 @@ struct TrainCommand: ParsableCommand {
             throw code
         } catch {
             // The others may be waiting for this rank in a collective call: end the whole job.
-            printToStandardError("Error: rank \(world.rank) of \(world.size): \(error)")
+            printToStandardError("Error: rank \(world.rank) of \(world.size): \(SettingFlags.flagged(error))")
             world.abort(code: 1)
         }
     }
@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
         defer {
             if saveReplicas {
                 do { try trainer.saveReplica(to: out + "/replica-\(communicator.rank).safetensors") } catch {
-                    printToStandardError("warning: rank \(communicator.rank): \(error)")
+                    printToStandardError("warning: rank \(communicator.rank): \(SettingFlags.flagged(error))")
                 }
             }
         }
@@ -96,7 +96,7 @@ struct TrainCommand: ParsableCommand {
             print("data-parallel over MPI: \(ranks) ranks × \(options.threads) threads, global batch \(options.batchSize) (\(options.batchSize / ranks) per rank), \(trainer.dataParallel.buckets.count) gradient buckets, batch norm statistics \(options.syncBatchNorm ? "over the global batch (--sync-bn)" : "per rank")")
         }
         print("training \(options.model) on \(options.dataset): \(train.dataset.count) images of \(train.dataset.channels)×\(train.outputHeight)×\(train.outputWidth) in \(train.dataset.classNames.count) classes, evaluated on \(trainer.testLoader.dataset.count) \(trainer.data.evaluationName) images; batch \(options.batchSize), \(options.optimizer.rawValue) lr \(options.learningRate), seed \(options.seed) (\(options.shuffle.rawValue) order), \(options.threads) threads, \(workers) workers, \(options.model) has \(trainer.model.parameterCount) parameters")
-        for note in trainer.data.notes { print(note) }
+        for note in trainer.data.notes { print(SettingFlags.flagged(note)) }
         if let board { print("TensorBoard: \(board.writer.path) (view with tensorboard --logdir \(tensorboard!))") }
         if !train.augmentation.transforms.isEmpty { print("augmentation: \(train.augmentation)") }
         if DatasetCatalog.normalization(options.dataset) == nil {

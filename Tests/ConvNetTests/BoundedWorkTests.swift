@@ -21,7 +21,7 @@ struct BoundedWorkTests {
         #expect(!Self.message { try TransformSpec.parse(nested(limit)) }.contains("nested"))
         for depth in [limit + 1, 100_000] {
             let error = Self.message { try TransformSpec.parse(nested(depth)) }
-            #expect(error.hasPrefix("--augment: tuples nested more than \(limit) deep"), "\(error.prefix(200))")
+            #expect(error.hasPrefix("`augment`: tuples nested more than \(limit) deep"), "\(error.prefix(200))")
             #expect(error.count < 300, "the error quotes an excerpt, not the whole text: \(error.count) characters")
         }
         // Unclosed brackets alone.

@@ -34,7 +34,7 @@ struct CarelessUserTests {
                 _ = try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: out)
                 Issue.record("--out \(out) was accepted")
             } catch let error as ConvNetError {
-                #expect(error.op == "--out" && error.message.contains(words), "\(error)")
+                #expect(error.op == "`outputDirectory`" && error.message.contains(words), "\(error)")
             }
         }
     }

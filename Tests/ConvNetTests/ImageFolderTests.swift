@@ -114,7 +114,7 @@ struct ImageFolderTests {
         let folder = try ImageFolder(root: root)
         for workers in [1, 3] {
             #expect(Self.message { _ = try folder.load(channels: 3, imageSize: nil, workers: workers, skipBadImages: true) }
-                == "\(root)/b/1.png: 5×9 pixels, but \(root)/a/1.png has 8×6; images of different sizes need an image size (--image-size S) to be resized and center-cropped to S×S")
+                == "\(root)/b/1.png: 5×9 pixels, but \(root)/a/1.png has 8×6; images of different sizes need an image size (`imageSize` S) to be resized and center-cropped to S×S")
         }
         let resized = try folder.load(channels: 3, imageSize: 4, workers: 2, skipBadImages: false).dataset
         #expect(resized.count == 3 && resized.height == 4 && resized.width == 4)
@@ -132,7 +132,7 @@ struct ImageFolderTests {
         let folder = try ImageFolder(root: root)
         for workers in [1, 3] {
             #expect(Self.message { _ = try folder.load(channels: 3, imageSize: nil, workers: workers, skipBadImages: false) }
-                == "\(root)/a/2.png: not a PNG or JPEG image (it starts with 6e 6f 74 20 61 6e 20 69) (skipBadImages, --skip-bad-images, leaves unreadable files out)")
+                == "\(root)/a/2.png: not a PNG or JPEG image (it starts with 6e 6f 74 20 61 6e 20 69) (`skipBadImages` leaves unreadable files out)")
             let (dataset, skipped) = try folder.load(channels: 1, imageSize: nil, workers: workers, skipBadImages: true)
             #expect(skipped.map(\.path) == ["a/2.png", "b/1.jpg", "b/3.png", "b/4.bmp"].map { root + "/" + $0 })
             #expect(skipped.allSatisfy { $0.reason.hasPrefix($0.path + ": ") })
@@ -142,7 +142,7 @@ struct ImageFolderTests {
         let first = try Self.tree(["a/0.png": [], "a/1.png": good])
         defer { Self.remove(first) }
         #expect(Self.message { _ = try ImageFolder(root: first).load(channels: 3, imageSize: nil, workers: 2, skipBadImages: false) }
-            == "\(first)/a/0.png: empty (0 bytes), not an image (skipBadImages, --skip-bad-images, leaves unreadable files out)")
+            == "\(first)/a/0.png: empty (0 bytes), not an image (`skipBadImages` leaves unreadable files out)")
         #expect(try ImageFolder(root: first).load(channels: 3, imageSize: nil, workers: 2, skipBadImages: true).dataset.count == 1)
         let none = try Self.tree(["a/0.png": [], "b/1.png": [1, 2]])
         defer { Self.remove(none) }

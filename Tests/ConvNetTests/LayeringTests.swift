@@ -1,3 +1,4 @@
+import ConvNet
 import Foundation
 import Testing
 
@@ -48,5 +49,37 @@ struct LayeringTests {
         }
         let onnx = try Self.imports(of: "ConvNetONNX")
         #expect(onnx.keys.contains("Proto/onnx.pb.swift"))
+    }
+}
+
+@Suite("architecture: library messages name settings, not flags")
+struct SettingNamesTests {
+    @Test("no string literal in the libraries names a command-line flag")
+    func noFlagsInLibraries() throws {
+        // A quoted string with `--word` not preceded by a letter, digit or hyphen.
+        let flag = try NSRegularExpression(pattern: #""[^"]*(?<![\w-])--[a-z][a-z-]*"#)
+        for target in ["ConvNetCore", "ConvNet", "ConvNetONNX", "ConvNetHarness"] {
+            let folder = LayeringTests.sources.appendingPathComponent(target)
+            let files = FileManager.default.enumerator(atPath: folder.path)?.compactMap { $0 as? String } ?? []
+            for file in files where file.hasSuffix(".swift") && !file.hasSuffix(".pb.swift") {
+                let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+                where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
+                    let text = String(line)
+                    #expect(flag.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil, "\(target)/\(file):\(number + 1) names a flag: \(line.trimmingCharacters(in: .whitespaces).prefix(160))")
+                }
+            }
+        }
+    }
+
+    @Test("renamingSettings replaces the backticked settings it knows and leaves other text alone")
+    func renaming() {
+        let names = ["batchSize": "--batch-size", "outputDirectory": "--out"]
+        let error = ConvNetError(op: "`outputDirectory`", "`batchSize` 0 must lie in 1…1,048,576; `seed` and `batchSize` again; a lone ` stays")
+        let renamed = error.renamingSettings(names)
+        #expect(renamed.op == "--out")
+        #expect(renamed.message == "--batch-size 0 must lie in 1…1,048,576; `seed` and --batch-size again; a lone ` stays")
+        #expect(renamed.kind == error.kind)
+        #expect(ConvNetError.renamingSettings(in: "no settings here", names) == "no settings here")
     }
 }

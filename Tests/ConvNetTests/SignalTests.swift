@@ -96,7 +96,7 @@ struct SignalTests {
             _ = try Trainer(options: options, dataDirectory: TrainingTests.mnist, outputDirectory: out)
             Issue.record("set up although the checkpoint cannot be written")
         } catch let error as ConvNetError {
-            #expect(error.description.contains("--out") && error.description.contains(out + "/checkpoint.safetensors"), "\(error)")
+            #expect(error.description.contains("`outputDirectory`") && error.description.contains(out + "/checkpoint.safetensors"), "\(error)")
         }
     }
 

@@ -191,7 +191,7 @@ struct TrainingTests {
             _ = try Trainer(options: o, dataDirectory: Fixtures.cifarSample, outputDirectory: Self.outputDirectory())
             Issue.record("lenet5 accepted 32×32 images")
         } catch let error as ConvNetError {
-            #expect(error.message.contains("1×28×28") && error.message.contains("1×32×32") && error.message.contains("--image-size"),
+            #expect(error.message.contains("1×28×28") && error.message.contains("1×32×32") && error.message.contains("`imageSize`"),
                     "\(error.message)")
         }
         // With --image-size 28 it trains; a crop larger than the images is refused when the loader is made.
@@ -237,7 +237,7 @@ struct TrainingTests {
             _ = try Checkpoint.load(path: path)
             Issue.record("a format-1 checkpoint was accepted")
         } catch let error as ConvNetError {
-            #expect(error.message.contains("checkpoint/1") && error.message.contains("predict --weights"), "\(error.message)")
+            #expect(error.message.contains("checkpoint/1") && error.message.contains("Classifier.weights(path:)"), "\(error.message)")
         }
         // A generator state that was cut short (a new run replaces the damaged one).
         _ = try Trainer(options: Self.options(trainLimit: 128, epochs: 1), dataDirectory: Self.mnist, outputDirectory: out, overwrite: true).run()

@@ -98,7 +98,7 @@ struct TransformTests {
             _ = try TransformSpec.parse(text)
             Issue.record("\(text) was accepted")
         } catch let error as ConvNetError {
-            #expect(error.op == "--augment", "\(text): \(error)")
+            #expect(error.op == "`augment`", "\(text): \(error)")
         }
     }
 

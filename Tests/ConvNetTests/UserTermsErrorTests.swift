@@ -123,7 +123,7 @@ struct UserTermsErrorTests {
         #expect(try Holdout(parsing: "0.25") == .fraction(0.25))
         #expect(try Holdout(parsing: "1000") == .count(1000))
         func reason(_ text: String) -> String { BoundedWorkTests.message { try Holdout(parsing: text) } }
-        #expect(reason("100%").hasPrefix("--holdout: 100%: a holdout of 100 % leaves nothing to train on"))
+        #expect(reason("100%").hasPrefix("`holdout`: 100%: a holdout of 100 % leaves nothing to train on"))
         #expect(reason("100 %").contains("leaves nothing to train on"))
         #expect(reason("0%").contains("leaves nothing to evaluate on"))
         #expect(reason("1.0").contains("leaves nothing to train on"))

@@ -112,7 +112,7 @@ public enum CIFAR {
     static func dataFolder(_ directory: String, variant: Variant) throws -> String {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ConvNetError(.format, op: variant.rawValue, "\(directory): no such folder (--data must be the folder with the \(variant == .cifar10 ? "data_batch_*.bin files" : "train.bin and test.bin files"))")
+            throw ConvNetError(.format, op: variant.rawValue, "\(directory): no such folder (`dataDirectory` must be the folder with the \(variant == .cifar10 ? "data_batch_*.bin files" : "train.bin and test.bin files"))")
         }
         let inner = (directory as NSString).appendingPathComponent(variant == .cifar10 ? "cifar-10-batches-bin" : "cifar-100-binary")
         return FileManager.default.fileExists(atPath: inner) ? inner : directory

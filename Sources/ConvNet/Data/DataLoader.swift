@@ -44,7 +44,7 @@ public struct DataLoader: Sendable {
                 augmentation: Compose = Compose([]), augmentationSeed: UInt64 = 0, workers: Int = 1,
                 shard: DataShard? = nil) throws {
         guard batchSize > 0 else { throw ConvNetError(op: "DataLoader", "batch size \(batchSize) must be positive") }
-        guard workers > 0 else { throw ConvNetError(op: "DataLoader", "--workers \(workers) must be at least 1") }
+        guard workers > 0 else { throw ConvNetError(op: "DataLoader", "`workers` \(workers) must be at least 1") }
         if let n = normalization {
             guard n.mean.count == dataset.channels, n.std.count == dataset.channels, n.std.allSatisfy({ $0 > 0 }) else {
                 throw ConvNetError(op: "DataLoader", "normalisation mean \(n.mean) / std \(n.std) needs \(dataset.channels) values with std > 0")
@@ -63,7 +63,7 @@ public struct DataLoader: Sendable {
         let workingBytes = augmentation.transforms.isEmpty ? 0 : MemoryBudget.product([workers, c, plan.pixels, MemoryLayout<Float>.size])
         let images = "\(batch) \(c)×\(plan.output.height)×\(plan.output.width) float images"
         try MemoryBudget.require(MemoryBudget.sum([batchBytes ?? .max, workingBytes ?? .max]) ?? .max,
-                                 op: augmentation.transforms.isEmpty ? "DataLoader" : "--augment",
+                                 op: augmentation.transforms.isEmpty ? "DataLoader" : "`augment`",
                                  what: augmentation.transforms.isEmpty ? "batches of \(images)"
                                      : "\(augmentation) on \(c)×\(dataset.height)×\(dataset.width) images (batches of \(images), and \(workers) worker\(workers == 1 ? "" : "s") holding up to \(plan.pixels) pixels × \(c) channels each)")
         if !augmentation.transforms.isEmpty && dataset.count > 0 {
@@ -71,7 +71,7 @@ public struct DataLoader: Sendable {
             var probe = RandomGenerator(seed: 0)
             let image = try augmentation(Self.floatImage(0, of: dataset), generator: &probe)
             guard image.channels == dataset.channels else {
-                throw ConvNetError(op: "--augment", "\(augmentation) turns \(dataset.channels)-channel images into \(image.channels)-channel ones")
+                throw ConvNetError(op: "`augment`", "\(augmentation) turns \(dataset.channels)-channel images into \(image.channels)-channel ones")
             }
             outputSize = (image.height, image.width)
         }
@@ -182,7 +182,7 @@ public struct DataLoader: Sendable {
                     do {
                         let image = try augmentation(Self.floatImage(sample, of: dataset), generator: &generator)
                         guard image.values.count == outSize else {
-                            throw ConvNetError(op: "--augment", "image \(sample) came out \(image.channels)×\(image.height)×\(image.width), not \(c)×\(h)×\(w)")
+                            throw ConvNetError(op: "`augment`", "image \(sample) came out \(image.channels)×\(image.height)×\(image.width), not \(c)×\(h)×\(w)")
                         }
                         // torchvision's Normalize: (x − mean)/std in Float.
                         let plane = h * w

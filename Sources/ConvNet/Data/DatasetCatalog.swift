@@ -26,7 +26,7 @@ public enum DatasetCatalog {
             return try MNIST.load(directory: try directory ?? bundledMNIST(), split: split)
         case "fashion-mnist":
             guard let directory else {
-                throw ConvNetError(op: "dataset", "fashion-mnist needs --data DIR (the folder with its four IDX files)")
+                throw ConvNetError(op: "dataset", "fashion-mnist needs `dataDirectory` (the folder with its four IDX files)")
             }
             return try MNIST.load(directory: directory, split: split, classNames: MNIST.fashionNames)
         default:
@@ -47,6 +47,6 @@ public enum DatasetCatalog {
         for path in candidates where FileManager.default.fileExists(atPath: path + "/train-labels-idx1-ubyte.gz") {
             return path
         }
-        throw ConvNetError(op: "dataset", "cannot find the bundled MNIST (Datasets/mnist); run from the repository or pass --data DIR")
+        throw ConvNetError(op: "dataset", "cannot find the bundled MNIST (Datasets/mnist); run from the repository or pass `dataDirectory`")
     }
 }

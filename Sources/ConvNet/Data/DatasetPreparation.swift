@@ -11,7 +11,7 @@ public enum Holdout: Sendable, Equatable, CustomStringConvertible {
     ///   to evaluate on, or to train on.
     public init(parsing text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        func fail(_ reason: String) -> ConvNetError { ConvNetError(op: "--holdout", "\(text): \(reason)") }
+        func fail(_ reason: String) -> ConvNetError { ConvNetError(op: "`holdout`", "\(text): \(reason)") }
         if trimmed.hasSuffix("%") {
             guard let percent = Double(trimmed.dropLast().trimmingCharacters(in: .whitespaces)), percent.isFinite else {
                 throw fail("not a percentage (expected a number from 0 to 100 before the %, e.g. 25%)")
@@ -50,7 +50,7 @@ public enum Holdout: Sendable, Equatable, CustomStringConvertible {
         case let .fraction(f): Int((Double(total) * f).rounded())
         }
         guard n >= 1, n < total else {
-            throw ConvNetError(op: "--holdout", "\(self) of \(total) training images leaves \(n < 1 ? "nothing to evaluate on" : "nothing to train on")")
+            throw ConvNetError(op: "`holdout`", "\(self) of \(total) training images leaves \(n < 1 ? "nothing to evaluate on" : "nothing to train on")")
         }
         return n
     }
@@ -113,7 +113,7 @@ extension DatasetCatalog {
         var notes: [String] = []
         var (train, test, skipped) = try loadSplits(request)
         if !skipped.isEmpty {
-            notes.append("skipped \(skipped.count) unreadable image\(skipped.count == 1 ? "" : "s") (--skip-bad-images), e.g. \(skipped[0].path): \(skipped[0].reason)")
+            notes.append("skipped \(skipped.count) unreadable image\(skipped.count == 1 ? "" : "s") (`skipBadImages`), e.g. \(skipped[0].path): \(skipped[0].reason)")
         }
         train = try shaped(train, channels: request.channels, imageSize: request.imageSize)
         test = try test.map { try shaped($0, channels: request.channels, imageSize: request.imageSize) }
@@ -137,7 +137,7 @@ extension DatasetCatalog {
         let normalization = normalization(request.dataset) ?? ChannelStatistics(train).normalization
         guard let evaluation = test else { throw ConvNetError(op: "dataset", "internal: no evaluation images") }
         if train.height != evaluation.height || train.width != evaluation.width {
-            throw ConvNetError(op: "dataset", "training images are \(train.height)×\(train.width) but test images \(evaluation.height)×\(evaluation.width); pass --image-size")
+            throw ConvNetError(op: "dataset", "training images are \(train.height)×\(train.width) but test images \(evaluation.height)×\(evaluation.width); pass `imageSize`")
         }
         return PreparedData(train: train, evaluation: evaluation, evaluationName: evaluationName,
                             normalization: adapt(normalization, to: request.channels), notes: notes)
@@ -167,7 +167,7 @@ extension DatasetCatalog {
                     try load(request.dataset, split: .test, directory: request.directory), [])
         case "folder":
             guard let directory = request.directory else {
-                throw ConvNetError(op: "dataset", "folder needs --data DIR (ROOT/CLASS/image files, or ROOT/train and ROOT/val)")
+                throw ConvNetError(op: "dataset", "folder needs `dataDirectory` (ROOT/CLASS/image files, or ROOT/train and ROOT/val)")
             }
             let (trainRoot, testRoot) = ImageFolder.splits(root: directory)
             let channels = request.channels > 0 ? request.channels : 3
@@ -182,7 +182,7 @@ extension DatasetCatalog {
             return (train.dataset, test.dataset, train.skipped + test.skipped)
         case "cifar10", "cifar100":
             guard let directory = request.directory else {
-                throw ConvNetError(op: "dataset", "\(request.dataset) needs --data DIR (the folder with its binary batches)")
+                throw ConvNetError(op: "dataset", "\(request.dataset) needs `dataDirectory` (the folder with its binary batches)")
             }
             let variant = CIFAR.Variant(rawValue: request.dataset)!
             guard let train = try CIFAR.load(directory: directory, variant: variant, split: .train, labelLevel: request.labelLevel) else {

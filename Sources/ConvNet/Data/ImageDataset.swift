@@ -104,9 +104,9 @@ extension ImageDataset {
     /// center-cropped to `side × side`; the dataset itself when it already has that size.
     /// - Throws: ``ConvNetError`` for a side that is not positive.
     public func resized(toSquare side: Int) throws -> ImageDataset {
-        guard side > 0 else { throw ConvNetError(op: "--image-size", "\(side) must be positive") }
+        guard side > 0 else { throw ConvNetError(op: "`imageSize`", "\(side) must be positive") }
         if height == side && width == side { return self }
-        try MemoryBudget.require(MemoryBudget.product([count, channels, side, side]) ?? .max, op: "--image-size",
+        try MemoryBudget.require(MemoryBudget.product([count, channels, side, side]) ?? .max, op: "`imageSize`",
                                  what: "\(count) images of \(channels)×\(side)×\(side) bytes")
         let size = channels * side * side
         var out = [UInt8](repeating: 0, count: count * size)

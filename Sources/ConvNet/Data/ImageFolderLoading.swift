@@ -72,9 +72,9 @@ extension ImageFolder {
             if let problem = state.firstProblem {
                 switch outcomes[problem] {
                 case .wrongSize(let w, let h)?:
-                    throw ConvNetError(op: op, "\(samples[problem].path): \(w)×\(h) pixels, but \(reference ?? "the first image") has \(width)×\(height); images of different sizes need an image size (--image-size S) to be resized and center-cropped to S×S")
+                    throw ConvNetError(op: op, "\(samples[problem].path): \(w)×\(h) pixels, but \(reference ?? "the first image") has \(width)×\(height); images of different sizes need an image size (`imageSize` S) to be resized and center-cropped to S×S")
                 case .unreadable(let reason)?:
-                    throw ConvNetError(op: op, "\(reason) (skipBadImages, --skip-bad-images, leaves unreadable files out)")
+                    throw ConvNetError(op: op, "\(reason) (`skipBadImages` leaves unreadable files out)")
                 default: break
                 }
             }
@@ -107,7 +107,7 @@ extension ImageFolder {
                 let header = try Image.header(bytes, source: sample.path)
                 return (header.width, header.height, sample.path)
             } catch let error as ConvNetError where !skipBadImages {
-                throw ConvNetError(op: "image folder", "\(error.message) (skipBadImages, --skip-bad-images, leaves unreadable files out)")
+                throw ConvNetError(op: "image folder", "\(error.message) (`skipBadImages` leaves unreadable files out)")
             } catch {
                 continue
             }

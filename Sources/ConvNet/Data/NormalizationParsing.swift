@@ -30,12 +30,12 @@ extension Normalization {
             guard parts.count <= 3 else { throw ConvNetError(op: op, "\(option): \(parts.count) values; give one per channel (1 or 3)") }
             return try parts.map { part in
                 guard let v = Double(part.trimmingCharacters(in: .whitespaces)) else {
-                    throw ConvNetError(op: op, "\(option) \(text.prefix(64)): \"\(part.prefix(32))\" is not a number (e.g. --mean 0.485,0.456,0.406)")
+                    throw ConvNetError(op: op, "\(option) \(text.prefix(64)): \"\(part.prefix(32))\" is not a number (e.g. `mean` 0.485,0.456,0.406)")
                 }
                 return v
             }
         }
-        return try validated(mean: try numbers(mean, "--mean"), std: try numbers(std, "--std"), channels: channels,
-                             what: "--mean \(mean.prefix(64)) --std \(std.prefix(64))", op: op)
+        return try validated(mean: try numbers(mean, "`mean`"), std: try numbers(std, "`std`"), channels: channels,
+                             what: "`mean` \(mean.prefix(64)) `std` \(std.prefix(64))", op: op)
     }
 }

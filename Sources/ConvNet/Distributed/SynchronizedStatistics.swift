@@ -6,7 +6,7 @@ enum SynchronizedStatistics {
     static func install(in model: Module, communicator: any Communicator) throws {
         let count = model.synchronizeBatchNorm { try communicator.allReduceSum($0) }
         guard count > 0 else {
-            throw ConvNetError(op: "--sync-bn", "the model has no batch norm layer to synchronize")
+            throw ConvNetError(op: "`syncBatchNorm`", "the model has no batch norm layer to synchronize")
         }
     }
 }

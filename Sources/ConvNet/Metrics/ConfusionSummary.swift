@@ -25,8 +25,7 @@ extension ConfusionMatrix {
         func name(_ c: Int) -> String { c < classNames.count ? classNames[c] : "\(c)" }
         let confusions = topConfusions(top)
         var lines = ["confusion matrix: \(classes) classes, more than \(ClassificationMetrics.detailedClassLimit): "
-                     + "the \(confusions.count) most frequent confusions instead of \(classes)×\(classes) cells "
-                     + "(eval --json --full-matrix writes every cell)"]
+                     + "the \(confusions.count) most frequent confusions instead of \(classes)×\(classes) cells"]
         if confusions.isEmpty { lines.append("  (no image was misclassified)") }
         let width = confusions.map { name($0.label).count }.max() ?? 0
         for c in confusions {

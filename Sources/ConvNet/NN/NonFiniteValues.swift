@@ -39,6 +39,6 @@ public enum NonFiniteValues {
         let found = find(tensors)
         guard !found.isEmpty else { return }
         throw ConvNetError(.numerics, op: "load", "\(what) are not finite: \(describe(found)); refusing them "
-                           + "(allowNonFinite: true, or --allow-nonfinite, loads them anyway)")
+                           + "(`allowNonFinite` loads them anyway)")
     }
 }

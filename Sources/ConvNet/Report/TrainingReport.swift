@@ -114,14 +114,14 @@ public struct TrainingReport {
 
     /// The files a report reads (checkpoint and metrics.csv), with the options that name them.
     static func inputs(of request: Request) -> [(path: String, option: String)] {
-        [(request.checkpoint, "--checkpoint"), (metricsPath(of: request), request.runDirectory == nil ? "--checkpoint" : "--run")]
+        [(request.checkpoint, "`checkpoint`"), (metricsPath(of: request), request.runDirectory == nil ? "`checkpoint`" : "`runDirectory`")]
     }
 
     /// `report.html` in `folder`, none of `inputs`.
     static func outputPlan(_ folder: String, inputs: [(path: String, option: String)]) -> (plan: OutputPlan, page: OutputPlan.Output) {
         let plan = OutputPlan(op: "report")
         for input in inputs { plan.reads(input.path, as: input.option) }
-        return (plan, plan.writes(file: "report.html", inFolder: folder, as: "--out"))
+        return (plan, plan.writes(file: "report.html", inFolder: folder, as: "`outputDirectory`"))
     }
 
     /// The metrics.csv a report's training curves come from.

@@ -72,7 +72,7 @@ public struct ModelSummary: Codable, Sendable {
         do {
             _ = try withNoGrad { try tracer.tracing { try model(Tensor.zeros([1] + inputShape)) } }
         } catch let error as ConvNetError {
-            throw ConvNetError(op: "summary", "\(name) cannot take a \(inputShape.map(String.init).joined(separator: "×")) input (--input): \(error.description)")
+            throw ConvNetError(op: "summary", "\(name) cannot take a \(inputShape.map(String.init).joined(separator: "×")) input (`inputShape`): \(error.description)")
         }
         var layers: [Layer] = []
         for call in tracer.calls where call.module.children.isEmpty {

@@ -89,7 +89,7 @@ public struct Checkpoint {
         let meta = contents.metadata
         func fail(_ what: String) -> ConvNetError { ConvNetError(op: "checkpoint", "\(path): \(what)") }
         if let format = meta["format"], format != formatName, format.hasPrefix("swift-convnet-checkpoint/") {
-            throw fail("written by another version of swift-convnet (format \"\(format)\"; this one reads \"\(formatName)\"); its weights still load with `convnet predict --weights`")
+            throw fail("written by another version of swift-convnet (format \"\(format)\"; this one reads \"\(formatName)\"); its weights still load as plain safetensors (`Classifier.weights(path:)`)")
         }
         guard meta["format"] == formatName else {
             throw fail("not a swift-convnet training checkpoint (metadata format is \(meta["format"].map { "\"\($0)\"" } ?? "missing"))")

@@ -67,7 +67,7 @@ extension Checkpoint {
     /// - Throws: ``ConvNetError`` for `op` naming `source`.
     public func requireSameData(imageShape shape: [Int], classNames names: [String], source: String, op: String) throws {
         if let trained = inputShape, trained != shape {
-            throw ConvNetError(op: op, "\(source) was trained on \(Self.size(trained)) images but this run's are \(Self.size(shape)) (channels×height×width): another dataset, or another --image-size")
+            throw ConvNetError(op: op, "\(source) was trained on \(Self.size(trained)) images but this run's are \(Self.size(shape)) (channels×height×width): another dataset, or another `imageSize`")
         }
         if let trained = classNames, trained != names {
             let detail: String

@@ -5,7 +5,7 @@ import Foundation
 extension Trainer {
     /// Locks the output folder against other trainers.
     static func lock(_ folder: String) throws -> FolderLock {
-        try FolderLock(folder, op: "--out", holder: "another training run")
+        try FolderLock(folder, op: "`outputDirectory`", holder: "another training run")
     }
 
     /// The files of a run in its output folder.
@@ -19,16 +19,16 @@ extension Trainer {
     /// - Throws: ``ConvNetError`` naming the folder and what is wrong.
     public static func checkOutput(_ folder: String, resuming: Bool, overwrite: Bool) throws {
         guard !(resuming && overwrite) else {
-            throw ConvNetError(op: "train", "--resume continues the run in \(folder) and --overwrite replaces it: give one of them")
+            throw ConvNetError(op: "train", "`resume` continues the run in \(folder) and `overwrite` replaces it: give one of them")
         }
-        guard !folder.isEmpty else { throw ConvNetError(op: "--out", "the output folder must be named (it is empty)") }
-        guard try PathKind.requireWritableFolder(folder, op: "--out") == .folder else {
-            if resuming { throw ConvNetError(op: "--resume", "\(folder) does not exist: there is no run to continue") }
+        guard !folder.isEmpty else { throw ConvNetError(op: "`outputDirectory`", "the output folder must be named (it is empty)") }
+        guard try PathKind.requireWritableFolder(folder, op: "`outputDirectory`") == .folder else {
+            if resuming { throw ConvNetError(op: "`resume`", "\(folder) does not exist: there is no run to continue") }
             return
         }
-        for file in runFiles(in: folder) { try PathKind.requireWritableFile(file, op: "--out") }
+        for file in runFiles(in: folder) { try PathKind.requireWritableFile(file, op: "`outputDirectory`") }
         if resuming && !PathKind.exists(checkpointPath(in: folder)) {
-            throw ConvNetError(op: "--resume", "\(checkpointPath(in: folder)) does not exist: there is no run to continue")
+            throw ConvNetError(op: "`resume`", "\(checkpointPath(in: folder)) does not exist: there is no run to continue")
         }
         if let earlier = earlierRun(in: folder), !resuming && !overwrite { throw earlierRunError(folder, earlier) }
     }
@@ -37,7 +37,7 @@ extension Trainer {
     static func earlierRun(in folder: String) -> String? { runFiles(in: folder).first(where: PathKind.exists) }
 
     static func earlierRunError(_ folder: String, _ file: String) -> ConvNetError {
-        ConvNetError(op: "--out", "\(folder) already holds a run (\((file as NSString).lastPathComponent)); continue it with --resume or replace it with --overwrite")
+        ConvNetError(op: "`outputDirectory`", "\(folder) already holds a run (\((file as NSString).lastPathComponent)); continue it with `resume` or replace it with `overwrite`")
     }
 
     /// Creates the output folder, checks that files can be written there, and locks it, before
@@ -46,23 +46,23 @@ extension Trainer {
     /// there, if any.
     /// - Throws: ``ConvNetError`` naming the folder and what is wrong.
     static func prepareOutput(_ folder: String, dataDirectory: String?) throws -> (FolderLock, earlierRun: String?) {
-        guard !folder.isEmpty else { throw ConvNetError(op: "--out", "the output folder must be named (it is empty)") }
+        guard !folder.isEmpty else { throw ConvNetError(op: "`outputDirectory`", "the output folder must be named (it is empty)") }
         if let dataDirectory, !dataDirectory.isEmpty, FileIdentity.lies(folder, inside: dataDirectory) {
-            throw ConvNetError(op: "--out", "\(folder) is inside the dataset's folder \(dataDirectory); training would write its files among the data")
+            throw ConvNetError(op: "`outputDirectory`", "\(folder) is inside the dataset's folder \(dataDirectory); training would write its files among the data")
         }
-        if try PathKind.requireWritableFolder(folder, op: "--out") == .missing {
+        if try PathKind.requireWritableFolder(folder, op: "`outputDirectory`") == .missing {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             } catch {
-                throw ConvNetError(op: "--out", "\(folder): cannot create the folder (\(ConvNetError.systemReason(error)))")
+                throw ConvNetError(op: "`outputDirectory`", "\(folder): cannot create the folder (\(ConvNetError.systemReason(error)))")
             }
         }
-        for file in runFiles(in: folder) { try PathKind.requireWritableFile(file, op: "--out") }
+        for file in runFiles(in: folder) { try PathKind.requireWritableFile(file, op: "`outputDirectory`") }
         do {
             // Through a temporary file as the checkpoint's: a run killed here leaves only what the next one removes.
             try AtomicFile.checkWritable(checkpointPath(in: folder))
         } catch let error as ConvNetError {
-            throw ConvNetError(op: "--out", "\(folder): cannot write files there (\(error.message))")
+            throw ConvNetError(op: "`outputDirectory`", "\(folder): cannot write files there (\(error.message))")
         }
         let lock = try lock(folder)
         return (lock, earlierRun(in: folder))
@@ -81,7 +81,7 @@ extension Trainer {
     func dropEarlierMetrics() throws {
         guard earlierRun != nil else { return }
         guard unlink(metricsPath) == 0 || errno == ENOENT else {
-            throw ConvNetError(op: "--overwrite", "\(metricsPath): cannot remove the earlier run's metrics (\(String(cString: strerror(errno))))")
+            throw ConvNetError(op: "`overwrite`", "\(metricsPath): cannot remove the earlier run's metrics (\(String(cString: strerror(errno))))")
         }
         earlierRun = nil
     }

@@ -8,7 +8,7 @@ extension Trainer {
     /// Weights or optimizer state holding NaN or ±infinity are refused unless `allowNonFinite`.
     public func resume(allowNonFinite: Bool = false) throws {
         guard !overwrite else {
-            throw ConvNetError(op: "train", "--resume continues the run in \(outputDirectory) and --overwrite replaces it: give one of them")
+            throw ConvNetError(op: "train", "`resume` continues the run in \(outputDirectory) and `overwrite` replaces it: give one of them")
         }
         let checkpoint: Checkpoint
         if communicator.size > 1 {
@@ -39,7 +39,7 @@ extension Trainer {
                 }.sorted { $0.0 < $1.0 }
             if !found.isEmpty {
                 throw ConvNetError(op: "resume", "\(checkpointPath) holds values that are not finite: \(NonFiniteValues.describe(found)); "
-                                   + "refusing to train on them (--allow-nonfinite resumes anyway)")
+                                   + "refusing to train on them (`allowNonFinite` resumes anyway)")
             }
         }
         do {
@@ -67,7 +67,7 @@ extension Trainer {
         let batches = trainLoader.count
         let begun = checkpoint.completedEpochs + (checkpoint.batchesIntoEpoch > 0 ? 1 : 0)
         guard begun <= options.epochs else {
-            throw ConvNetError(op: "resume", "\(checkpointPath) has begun epoch \(begun); --epochs \(options.epochs) asks for fewer")
+            throw ConvNetError(op: "resume", "\(checkpointPath) has begun epoch \(begun); `epochs` \(options.epochs) asks for fewer")
         }
         guard checkpoint.history.count == checkpoint.completedEpochs else {
             throw fail("it records \(checkpoint.history.count) epochs of metrics for \(checkpoint.completedEpochs) epochs done")

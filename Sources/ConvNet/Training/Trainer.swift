@@ -145,7 +145,7 @@ public final class Trainer {
         // A batch that cannot fit in memory is refused now, not by a failed allocation mid-step.
         let batch = min(options.batchSize / ranks, train.count)
         let needed = try ModelSummary.of(model, name: options.model, inputShape: shape, batch: batch).trainingMemoryBytes
-        try MemoryBudget.require(needed, op: "train", what: "--batch-size \(batch) (\(options.model) on \(shape.map(String.init).joined(separator: "×")) images; an estimate of weights, gradients, momentum and activations)")
+        try MemoryBudget.require(needed, op: "train", what: "`batchSize` \(batch) (\(options.model) on \(shape.map(String.init).joined(separator: "×")) images; an estimate of weights, gradients, momentum and activations)")
         optimizer = try options.makeOptimizer(model.parameters)
         if ranks > 1 {
             if options.syncBatchNorm { try SynchronizedStatistics.install(in: model, communicator: communicator) }
@@ -177,7 +177,7 @@ public final class Trainer {
         do {
             output = try withNoGrad { try model(Tensor.zeros([1] + shape)) }
         } catch let error as ConvNetError {
-            throw ConvNetError(op: "train", "\(entry.name) (designed for \(size(entry.inputShape)) images) cannot take \(size(shape)) images: \(error.description); choose --image-size or another model")
+            throw ConvNetError(op: "train", "\(entry.name) (designed for \(size(entry.inputShape)) images) cannot take \(size(shape)) images: \(error.description); choose `imageSize` or another model")
         }
         guard output.shape == [1, classes] else {
             throw ConvNetError(op: "train", "\(entry.name) gives \(output.shape) for one image, but training needs one logit per class of the data: [1, \(classes)]")
@@ -236,7 +236,7 @@ public final class Trainer {
                 let lossValue = try loss.item()
                 guard lossValue.isFinite else {
                     let rank = communicator.size > 1 ? " on rank \(communicator.rank)" : ""
-                    throw ConvNetError(op: "train", "loss became \(NonFiniteValues.text(Double(lossValue)))\(rank) at epoch \(epoch + 1), batch \(batchesIntoEpoch + 1); stopped (the last checkpoint is unchanged; try a lower --lr)")
+                    throw ConvNetError(op: "train", "loss became \(NonFiniteValues.text(Double(lossValue)))\(rank) at epoch \(epoch + 1), batch \(batchesIntoEpoch + 1); stopped (the last checkpoint is unchanged; try a lower `learningRate`)")
                 }
                 try dataParallel.backward(loss)
                 try optimizer.step()
@@ -271,7 +271,7 @@ public final class Trainer {
             try shareRankZeroStatistics()
             let test = try evaluateOnEveryRank()
             if let report = test.nonFiniteReport {
-                throw ConvNetError(op: "train", "evaluation after epoch \(epoch + 1): \(report); stopped (the last checkpoint is unchanged; try a lower --lr)")
+                throw ConvNetError(op: "train", "evaluation after epoch \(epoch + 1): \(report); stopped (the last checkpoint is unchanged; try a lower `learningRate`)")
             }
             let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: partial.lossSum / Double(max(partial.seen, 1)),
                                        trainAccuracy: 100 * Double(partial.correct) / Double(max(partial.seen, 1)),

@@ -93,25 +93,25 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             if !ok { throw ConvNetError(op: "train", message) }
         }
         // Upper bounds keep every count the trainer multiplies (epochs × batches, steps) far from overflow.
-        try check(epochs >= 1 && epochs <= 1_000_000, "--epochs \(epochs) must lie in 1…1,000,000")
-        try check(batchSize >= 1 && batchSize <= 1 << 20, "--batch-size \(batchSize) must lie in 1…1,048,576")
-        try check(learningRate.isFinite && learningRate > 0, "--lr \(learningRate) must be a positive number")
-        try check(momentum >= 0 && momentum < 1, "--momentum \(momentum) must lie in [0, 1)")
-        try check(weightDecay.isFinite && weightDecay >= 0, "--weight-decay \(weightDecay) must be a number ≥ 0")
-        try check(warmupSteps <= 1 << 40, "--warmup-steps \(warmupSteps) is beyond any run")
-        try check(milestones.allSatisfy { $0 <= 1_000_000 }, "--milestones must be epochs ≤ 1,000,000")
-        try check(!nesterov || (optimizer == .sgd && momentum > 0), "--nesterov needs --optimizer sgd with --momentum > 0")
-        try check(threads >= 0, "--threads \(threads) must be ≥ 1")
+        try check(epochs >= 1 && epochs <= 1_000_000, "`epochs` \(epochs) must lie in 1…1,000,000")
+        try check(batchSize >= 1 && batchSize <= 1 << 20, "`batchSize` \(batchSize) must lie in 1…1,048,576")
+        try check(learningRate.isFinite && learningRate > 0, "`learningRate` \(learningRate) must be a positive number")
+        try check(momentum >= 0 && momentum < 1, "`momentum` \(momentum) must lie in [0, 1)")
+        try check(weightDecay.isFinite && weightDecay >= 0, "`weightDecay` \(weightDecay) must be a number ≥ 0")
+        try check(warmupSteps <= 1 << 40, "`warmupSteps` \(warmupSteps) is beyond any run")
+        try check(milestones.allSatisfy { $0 <= 1_000_000 }, "`milestones` must be epochs ≤ 1,000,000")
+        try check(!nesterov || (optimizer == .sgd && momentum > 0), "`nesterov` needs `optimizer` sgd with `momentum` > 0")
+        try check(threads >= 0, "`threads` \(threads) must be ≥ 1")
         try check(ranks >= 1 && ranks <= 1 << 20, "\(ranks) ranks must lie in 1…1,048,576")
-        try check(batchSize >= ranks, "--batch-size \(batchSize) (the global batch) is smaller than the \(ranks) ranks: every rank needs at least one image per step")
-        try check(batchSize % ranks == 0, "--batch-size \(batchSize) (the global batch) must be a multiple of the \(ranks) ranks, so that every rank gets an equal share (e.g. \(batchSize / ranks * ranks) or \((batchSize / ranks + 1) * ranks))")
-        try check(warmupSteps >= 0, "--warmup-steps \(warmupSteps) must be ≥ 0")
+        try check(batchSize >= ranks, "`batchSize` \(batchSize) (the global batch) is smaller than the \(ranks) ranks: every rank needs at least one image per step")
+        try check(batchSize % ranks == 0, "`batchSize` \(batchSize) (the global batch) must be a multiple of the \(ranks) ranks, so that every rank gets an equal share (e.g. \(batchSize / ranks * ranks) or \((batchSize / ranks + 1) * ranks))")
+        try check(warmupSteps >= 0, "`warmupSteps` \(warmupSteps) must be ≥ 0")
         try check((trainLimit ?? 1) >= 1 && (testLimit ?? 1) >= 1, "sample limits must be at least 1")
-        try check(schedule != .multiStep || !milestones.isEmpty, "--schedule multistep needs --milestones (epochs, e.g. 100,150)")
+        try check(schedule != .multiStep || !milestones.isEmpty, "`schedule` multistep needs `milestones` (epochs, e.g. 100,150)")
         try check(milestones.allSatisfy { $0 >= 1 } && milestones == milestones.sorted() && Set(milestones).count == milestones.count,
-                  "--milestones \(milestones.map(String.init).joined(separator: ",")) must be increasing epochs ≥ 1")
-        try check(gamma.isFinite && gamma > 0, "--gamma \(gamma) must be a positive number")
-        try check((imageSize ?? 1) >= 1 && (imageSize ?? 1) <= 4096, "--image-size \(imageSize ?? 0) must lie in 1…4096")
+                  "`milestones` \(milestones.map(String.init).joined(separator: ",")) must be increasing epochs ≥ 1")
+        try check(gamma.isFinite && gamma > 0, "`gamma` \(gamma) must be a positive number")
+        try check((imageSize ?? 1) >= 1 && (imageSize ?? 1) <= 4096, "`imageSize` \(imageSize ?? 0) must lie in 1…4096")
         if let holdout { _ = try Holdout(parsing: holdout) }
     }
 

@@ -25,7 +25,7 @@ public enum DistributedBenchmarks {
     /// Times averaging `model`'s gradients (random values) both ways, alternating, `rounds` times
     /// each (a fixed count: every rank must make the same calls). Every rank must call it.
     public static func allReduce(model name: String, communicator: any Communicator, rounds: Int = 20) throws -> AllReduceResult {
-        guard rounds >= 1, rounds <= 10_000 else { throw ConvNetError(op: "bench", "--rounds \(rounds) must lie in 1…10,000") }
+        guard rounds >= 1, rounds <= 10_000 else { throw ConvNetError(op: "bench", "`rounds` \(rounds) must lie in 1…10,000") }
         let model = try ModelZoo.make(name, classes: try ModelZoo.entry(name).classes)
         let parameters = model.parameters
         var generator = RandomGenerator(seed: UInt64(communicator.rank))

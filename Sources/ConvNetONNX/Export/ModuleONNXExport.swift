@@ -71,7 +71,7 @@ extension Forwarding where Self: ModuleBase {
         let shape = [tracedBatch] + inputShape
         let inputBytes = try MemoryBudget.floatBytes([shape], op: "onnx export", what: "batch × input")
         try MemoryBudget.require(product: [inputBytes, ModelSummary.traceMemoryFactor], op: "onnx export",
-                                 what: "tracing a batch of \(tracedBatch) \(inputShape.map(String.init).joined(separator: "×")) inputs (--batch, --input; up to \(ModelSummary.traceMemoryFactor)× the batch's \(MemoryBudget.format(inputBytes)))")
+                                 what: "tracing a batch of \(tracedBatch) \(inputShape.map(String.init).joined(separator: "×")) inputs (`batch`, `inputShape`; up to \(ModelSummary.traceMemoryFactor)× the batch's \(MemoryBudget.format(inputBytes)))")
         var generator = RandomGenerator(seed: 0)
         let x = Tensor.randn([tracedBatch] + inputShape, generator: &generator)
         let (y, operations) = try tracedInEvaluation(x)

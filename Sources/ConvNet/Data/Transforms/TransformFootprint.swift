@@ -46,7 +46,7 @@ extension Compose {
                 let step = try transform.footprint(for: size)
                 (size, pixels) = (step.output, max(pixels, step.pixels))
             } catch let error as ConvNetError {
-                throw ConvNetError(op: "--augment", "\(transform) on \(size.height)×\(size.width) images: \(error.message)")
+                throw ConvNetError(op: "`augment`", "\(transform) on \(size.height)×\(size.width) images: \(error.message)")
             }
         }
         return TransformFootprint(output: size, pixels: pixels)

@@ -42,7 +42,7 @@ public enum TransformSpec {
             do {
                 transforms.append(try make(call, imageSize: imageSize, principalComponents: principalComponents))
             } catch let error as ConvNetError {
-                throw ConvNetError(op: "--augment", "\(call.name)(…): \(error.message)")
+                throw ConvNetError(op: "`augment`", "\(call.name)(…): \(error.message)")
             }
         } while try parser.comma()
         try parser.end()
@@ -90,7 +90,7 @@ public enum TransformSpec {
 
         func fail(_ expected: String) -> ConvNetError {
             let found = position < characters.count ? "\"\(characters[position])\"" : "the end"
-            return ConvNetError(op: "--augment", "expected \(expected) at character \(position + 1), found \(found) in \(excerpt)")
+            return ConvNetError(op: "`augment`", "expected \(expected) at character \(position + 1), found \(found) in \(excerpt)")
         }
 
         /// The text around the current position, quoted, at most about 60 characters of it.
@@ -151,7 +151,7 @@ public enum TransformSpec {
             let c = characters[position]
             if c == "(" || c == "[" {
                 guard depth < TransformSpec.maximumNesting else {
-                    throw ConvNetError(op: "--augment", "tuples nested more than \(TransformSpec.maximumNesting) deep at character \(position + 1) in \(excerpt)")
+                    throw ConvNetError(op: "`augment`", "tuples nested more than \(TransformSpec.maximumNesting) deep at character \(position + 1) in \(excerpt)")
                 }
                 depth += 1
                 defer { depth -= 1 }
@@ -390,7 +390,7 @@ public enum TransformSpec {
             case let other: throw ConvNetError(op: call.name, "pca must be 'imagenet' or 'dataset', not '\(other)'")
             }
         default:
-            throw ConvNetError(op: "--augment", "unknown transform \"\(call.name)\" (known: RandomCrop, CenterCrop, Resize, RandomResizedCrop, RandomHorizontalFlip, RandomVerticalFlip, ColorJitter, Pad, Normalize, Lighting; presets: \(presets.joined(separator: ", ")))")
+            throw ConvNetError(op: "`augment`", "unknown transform \"\(call.name)\" (known: RandomCrop, CenterCrop, Resize, RandomResizedCrop, RandomHorizontalFlip, RandomVerticalFlip, ColorJitter, Pad, Normalize, Lighting; presets: \(presets.joined(separator: ", ")))")
         }
     }
 }
