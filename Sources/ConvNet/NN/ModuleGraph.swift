@@ -17,9 +17,15 @@ extension Forwarding where Self: ModuleBase {
         let inputBytes = try MemoryBudget.floatBytes([shape], op: "graph", what: "batch × input")
         try MemoryBudget.require(product: [inputBytes, ModelSummary.traceMemoryFactor], op: "graph",
                                  what: "tracing a batch of \(batch) \(inputShape.map(String.init).joined(separator: "×")) inputs")
+        return try graph(tracing: Tensor.zeros(shape))
+    }
+
+    /// This module's forward pass on `input` as a ``Graph``, traced in evaluation mode without
+    /// gradients (every sub-module's mode restored afterwards); the caller has checked the input's size.
+    package func graph(tracing input: Tensor) throws -> Graph {
         let modes = namedModules().map { ($0.module, $0.module.isTraining) }
         defer { for (module, training) in modes { module.isTraining = training } }
         eval()
-        return try Graph.trace(parameters: stateDict(), input: Tensor.zeros(shape)) { try self($0) }.graph
+        return try Graph.trace(parameters: stateDict(), input: input) { try self($0) }.graph
     }
 }

@@ -24,9 +24,9 @@ enum ONNXExportFormat {
 extension Forwarding where Self: ModuleBase {
     /// Writes this module as an ONNX model (opset 17, IR version 8) to `path`, atomically.
     ///
-    /// The module is traced in evaluation mode on one random input of `[batch] + inputShape`,
-    /// operation by operation (residual sums and concatenations of the forward code included),
-    /// and each operation written as ONNX nodes: Conv, MaxPool, AveragePool, GlobalAveragePool,
+    /// The module is traced in evaluation mode on one random input of `[batch] + inputShape` into
+    /// a ``Graph`` (residual sums and concatenations of the forward code included), and each of
+    /// its nodes written as ONNX nodes: Conv, MaxPool, AveragePool, GlobalAveragePool,
     /// Gemm, BatchNormalization, LRN, Concat, Pad, Flatten, Reshape, Add, Mul (also by a scalar), Relu and the other
     /// activations, Softmax, LogSoftmax; dropout, an identity in evaluation, is left out. Parameters and
     /// buffers become float32 initializers under their state_dict names; the graph's input is
@@ -74,19 +74,24 @@ extension Forwarding where Self: ModuleBase {
                                  what: "tracing a batch of \(tracedBatch) \(inputShape.map(String.init).joined(separator: "×")) inputs (`batch`, `inputShape`; up to \(ModelSummary.traceMemoryFactor)× the batch's \(MemoryBudget.format(inputBytes)))")
         var generator = RandomGenerator(seed: 0)
         let x = Tensor.randn([tracedBatch] + inputShape, generator: &generator)
-        let (y, operations) = try tracedInEvaluation(x)
-
-        var builder = ONNXGraphBuilder(stateNames: stateNames())
-        builder.name(x, ONNXExportFormat.inputName)
-        for call in Graph.contributing(operations, to: y) {
-            try builder.add(call, output: call.output === y ? ONNXExportFormat.outputName : nil,
-                            tracedBatch: tracedBatch, dynamicBatch: batch == .dynamic)
-        }
-        guard y !== x && builder.isComputed(y) else {
+        let traced: Graph
+        do {
+            traced = try graph(tracing: x)
+        } catch let error as ConvNetError where error.op == "graph" {
             throw ConvNetError(op: "onnx export", "the module computes nothing from its input")
         }
-        guard y.rank >= 1 && y.shape[0] == tracedBatch else {
-            throw ConvNetError(op: "onnx export", "the output \(y.shape) does not keep the batch dimension of the input \(x.shape)")
+        guard case .node = traced.output, !traced.nodes.isEmpty else {
+            throw ConvNetError(op: "onnx export", "the module computes nothing from its input")
+        }
+        let outputShape = traced.shape(of: traced.output)
+        guard outputShape.count >= 1 && outputShape[0] == tracedBatch else {
+            throw ConvNetError(op: "onnx export", "the output \(outputShape) does not keep the batch dimension of the input \(x.shape)")
+        }
+        var builder = ONNXGraphBuilder(traced)
+        builder.name(builder.operand(.input), ONNXExportFormat.inputName)
+        for index in traced.nodes.indices {
+            try builder.add(builder.call(index), output: traced.output == .node(index) ? ONNXExportFormat.outputName : nil,
+                            tracedBatch: tracedBatch, dynamicBatch: batch == .dynamic)
         }
 
         var graph = Onnx_GraphProto()
@@ -95,7 +100,7 @@ extension Forwarding where Self: ModuleBase {
         graph.initializer = builder.initializers
         let batchDim: Int? = batch == .dynamic ? nil : tracedBatch
         graph.input = [Self.valueInfo(ONNXExportFormat.inputName, batch: batchDim, inputShape)]
-        graph.output = [Self.valueInfo(ONNXExportFormat.outputName, batch: batchDim, Array(y.shape.dropFirst()))]
+        graph.output = [Self.valueInfo(ONNXExportFormat.outputName, batch: batchDim, Array(outputShape.dropFirst()))]
 
         var model = Onnx_ModelProto()
         model.irVersion = ONNXExportFormat.irVersion
@@ -105,24 +110,8 @@ extension Forwarding where Self: ModuleBase {
         model.opsetImport = [opset]
         model.producerName = ONNXExportFormat.producer
         model.graph = graph
-        model.metadataProps = try Self.metadataEntries(metadata, inputShape: inputShape, output: y.shape)
+        model.metadataProps = try Self.metadataEntries(metadata, inputShape: inputShape, output: outputShape)
         return model
-    }
-
-    /// `x` through the module in evaluation mode without gradients, with the operations it ran;
-    /// every sub-module's mode is restored afterwards.
-    private func tracedInEvaluation(_ x: Tensor) throws -> (Tensor, [TracedOperation]) {
-        let modes = namedModules().map { ($0.module, $0.module.isTraining) }
-        defer { for (module, training) in modes { module.isTraining = training } }
-        eval()
-        return try withNoGrad { try traceOperations { try self(x) } }
-    }
-
-    /// The state_dict names of the module's tensors (the first name of a shared one).
-    private func stateNames() -> [ObjectIdentifier: String] {
-        var names: [ObjectIdentifier: String] = [:]
-        for (name, tensor) in stateDict() where names[ObjectIdentifier(tensor)] == nil { names[ObjectIdentifier(tensor)] = name }
-        return names
     }
 
     /// `metadata` with the input shape, as `metadata_props`, checked against the traced model:

@@ -2,47 +2,90 @@ import ConvNet
 import ConvNetCore
 import Foundation
 
-/// Collects the nodes and initializers of an ONNX graph being written, and the name of every
-/// tensor of the traced pass that has one (the graph input, parameters and buffers under their
-/// state_dict names, node outputs, constants).
+/// A value of the graph being exported, with its shape: what the operator mappings read.
+struct ExportOperand {
+    let value: Graph.Value
+    let shape: [Int]
+    var rank: Int { shape.count }
+    var count: Int { shape.reduce(1, *) }
+}
+
+/// One node of the graph being exported, its inputs and result as ``ExportOperand``s.
+struct ExportCall {
+    let op: Op
+    let inputs: [ExportOperand?]
+    let output: ExportOperand
+}
+
+/// Collects the nodes and initializers of an ONNX graph being written from a ``Graph``, and the
+/// name of every value of the graph once it has one (the graph input, parameters and buffers
+/// under their state_dict names, node outputs, constants).
 struct ONNXGraphBuilder {
     private(set) var nodes: [Onnx_NodeProto] = []
     private(set) var initializers: [Onnx_TensorProto] = []
-    private var names: [ObjectIdentifier: String] = [:]
-    private var computed: Set<ObjectIdentifier> = []
-    /// state_dict names of the module's tensors, used once a node reads them.
-    private let stateNames: [ObjectIdentifier: String]
+    /// The graph written.
+    let graph: Graph
+    private var names: [Graph.Value: String] = [:]
     private var taken: Set<String> = []
     private var constants = 0
 
-    init(stateNames: [ObjectIdentifier: String]) {
-        self.stateNames = stateNames
-        taken = Set(stateNames.values)
+    init(_ graph: Graph) {
+        self.graph = graph
+        taken = Set(graph.parameters.map(\.name))
     }
 
-    /// Names `tensor`, the graph input or a node output, `name`.
-    mutating func name(_ tensor: Tensor, _ name: String) {
-        names[ObjectIdentifier(tensor)] = name
-        computed.insert(ObjectIdentifier(tensor))
+    /// `value` with its shape.
+    func operand(_ value: Graph.Value) -> ExportOperand { ExportOperand(value: value, shape: graph.shape(of: value)) }
+
+    /// Node `index` of the graph with its operands.
+    func call(_ index: Int) -> ExportCall {
+        let node = graph.nodes[index]
+        return ExportCall(op: node.op, inputs: node.inputs.map { $0.map(operand) }, output: operand(.node(index)))
+    }
+
+    /// Names `value`, the graph input or a node output, `name`.
+    mutating func name(_ value: ExportOperand, _ name: String) {
+        names[value.value] = name
         taken.insert(name)
     }
 
-    /// Whether `tensor` is the graph input or a node output (else a parameter, buffer or constant).
-    func isComputed(_ tensor: Tensor) -> Bool { computed.contains(ObjectIdentifier(tensor)) }
+    /// Whether `operand` is the graph input or a node output (else a parameter, buffer or constant).
+    func isComputed(_ operand: ExportOperand) -> Bool {
+        switch operand.value {
+        case .input, .node: true
+        case .parameter, .constant: false
+        }
+    }
 
-    /// Whether `tensor` is one of the module's parameters or buffers.
-    func isState(_ tensor: Tensor) -> Bool { stateNames[ObjectIdentifier(tensor)] != nil }
+    /// Whether `operand` is one of the module's parameters or buffers.
+    func isState(_ operand: ExportOperand) -> Bool {
+        if case .parameter = operand.value { true } else { false }
+    }
 
-    /// The name of `tensor` as a node input: its own name, or a new float32 initializer holding
+    /// The values of a parameter or constant (nil for the input or a node's result).
+    func storedValues(_ operand: ExportOperand) -> [Float]? {
+        switch operand.value {
+        case .parameter(let i): graph.parameters[i].tensor.scalars
+        case .constant(let i): graph.constants[i].scalars
+        case .input, .node: nil
+        }
+    }
+
+    /// The name of `operand` as a node input: its own name, or a new float32 initializer holding
     /// its values (named after the state_dict entry, or `const_<n>` for a constant of the forward code).
-    mutating func input(_ tensor: Tensor) -> String {
-        let id = ObjectIdentifier(tensor)
-        if let name = names[id] { return name }
-        let name = stateNames[id] ?? unique("const_\(constants)")
-        if stateNames[id] == nil { constants += 1 }
-        names[id] = name
+    mutating func input(_ operand: ExportOperand) -> String {
+        if let name = names[operand.value] { return name }
+        let name: String
+        switch operand.value {
+        case .parameter(let i):
+            name = graph.parameters[i].name
+        default:
+            name = unique("const_\(constants)")
+            constants += 1
+        }
+        names[operand.value] = name
         taken.insert(name)
-        initializers.append(Self.floatTensor(name, shape: tensor.shape, tensor.scalars))
+        initializers.append(Self.floatTensor(name, shape: operand.shape, storedValues(operand) ?? []))
         return name
     }
 

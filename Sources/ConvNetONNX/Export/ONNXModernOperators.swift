@@ -5,7 +5,7 @@ import ConvNetCore
 /// families. Opset 17 has no Gelu: GELU is written out in basic operators.
 extension ONNXGraphBuilder {
     /// The nodes of `call`, one of relu6, hardswish, hardsigmoid, silu, gelu, layer norm or channel shuffle.
-    mutating func modernOperation(_ call: TracedOperation, output: String?) throws -> String {
+    mutating func modernOperation(_ call: ExportCall, output: String?) throws -> String {
         let x = call.inputs[0]!
         switch call.op {
         case .relu6:
@@ -54,7 +54,7 @@ extension ONNXGraphBuilder {
     }
 
     /// LayerNormalization over the last axis; another axis is moved there and back by Transposes.
-    private mutating func layerNorm(_ x: Tensor, axis: Int, eps: Float, weight: Tensor?, bias: Tensor?, output: String?) -> String {
+    private mutating func layerNorm(_ x: ExportOperand, axis: Int, eps: Float, weight: ExportOperand?, bias: ExportOperand?, output: String?) -> String {
         let n = x.shape[axis], last = x.rank - 1
         let scale = weight.map { input($0) } ?? floatInitializer("ln_scale", shape: [n], Array(repeating: 1, count: n))
         let extra = bias.map { [input($0)] } ?? []

@@ -1,16 +1,16 @@
 import ConvNet
 import ConvNetCore
 
-/// How each traced operation becomes ONNX nodes (opset 17). Operations without a faithful ONNX
+/// How each node of a ``Graph`` becomes ONNX nodes (opset 17). Operations without a faithful ONNX
 /// counterpart throw, naming the operation: an export never writes a graph that computes
 /// something else.
 extension ONNXGraphBuilder {
     /// Appends the nodes of `call`, naming its result `output` when given. `tracedBatch` is the batch
     /// size of the traced pass; with `dynamicBatch` every node must work for any batch size.
-    mutating func add(_ call: TracedOperation, output: String?, tracedBatch: Int, dynamicBatch: Bool) throws {
+    mutating func add(_ call: ExportCall, output: String?, tracedBatch: Int, dynamicBatch: Bool) throws {
         try checkConstants(call, tracedBatch: tracedBatch, dynamicBatch: dynamicBatch)
         /// Input `i` of the call, if given.
-        func operand(_ i: Int) -> Tensor? { i < call.inputs.count ? call.inputs[i] : nil }
+        func operand(_ i: Int) -> ExportOperand? { i < call.inputs.count ? call.inputs[i] : nil }
         let x = operand(0)
         let result: String
         switch call.op {
@@ -89,7 +89,7 @@ extension ONNXGraphBuilder {
         ConvNetError(.unsupported, op: "onnx export", "operation '\(op)' \(why)")
     }
 
-    private mutating func conv(_ x: Tensor, _ g: Conv2dGeometry, _ weight: Tensor, _ bias: Tensor?, output: String?) -> String {
+    private mutating func conv(_ x: ExportOperand, _ g: Conv2dGeometry, _ weight: ExportOperand, _ bias: ExportOperand?, output: String?) -> String {
         node("Conv", [input(x), input(weight)] + (bias.map { [input($0)] } ?? []), output: output, [
             ONNXAttribute.ints("kernel_shape", [g.kernelHeight, g.kernelWidth]),
             ONNXAttribute.ints("strides", [g.strideHeight, g.strideWidth]),
@@ -109,7 +109,7 @@ extension ONNXGraphBuilder {
     /// 1×1 output: GlobalAveragePool. An input size divisible by the output size: a plain average
     /// pooling with non-overlapping windows (kernel = stride = input/output). Anything else has
     /// windows of varying size, which ONNX cannot state.
-    private mutating func adaptiveAveragePool(_ x: Tensor, _ size: Size2, output: String?) throws -> String {
+    private mutating func adaptiveAveragePool(_ x: ExportOperand, _ size: Size2, output: String?) throws -> String {
         if size.height == 1 && size.width == 1 { return node("GlobalAveragePool", [input(x)], output: output) }
         let (h, w) = (x.shape[2], x.shape[3])
         guard h % size.height == 0, w % size.width == 0 else {
@@ -126,7 +126,7 @@ extension ONNXGraphBuilder {
 
     /// Concat; when every input but one is a constant block of zeros (a CIFAR ResNet's option-A
     /// shortcut), a Pad of that input instead, which holds for any batch size.
-    private mutating func concat(_ call: TracedOperation, dim: Int, output: String?) throws -> String {
+    private mutating func concat(_ call: ExportCall, dim: Int, output: String?) throws -> String {
         let parts = call.inputs.compactMap { $0 }
         if let only = zeroPadded(parts) {
             let before = parts[..<only].reduce(0) { $0 + $1.shape[dim] }
@@ -140,16 +140,16 @@ extension ONNXGraphBuilder {
     }
 
     /// The index of the one input of a concat that is not a constant block of zeros, if there is such.
-    private func zeroPadded(_ parts: [Tensor]) -> Int? {
+    private func zeroPadded(_ parts: [ExportOperand]) -> Int? {
         let computed = parts.indices.filter { isComputed(parts[$0]) || isState(parts[$0]) }
         guard computed.count == 1, let only = computed.first,
-              parts.indices.allSatisfy({ $0 == only || parts[$0].scalars.allSatisfy { $0 == 0 } }) else { return nil }
+              parts.indices.allSatisfy({ $0 == only || storedValues(parts[$0])?.allSatisfy { $0 == 0 } == true }) else { return nil }
         return only
     }
 
     /// A flatten to `[N, rest]`: Flatten(axis 1). Another reshape keeping the batch dimension:
     /// Reshape to `[0, …]` (0 copies the input's batch size). Any other reshape only at a fixed batch size.
-    private mutating func reshape(_ x: Tensor, to shape: [Int], dynamicBatch: Bool, output: String?) throws -> String {
+    private mutating func reshape(_ x: ExportOperand, to shape: [Int], dynamicBatch: Bool, output: String?) throws -> String {
         if shape.count == 2, x.rank >= 2, shape[0] == x.shape[0] {
             return node("Flatten", [input(x)], output: output, [ONNXAttribute.int("axis", 1)])
         }
@@ -164,7 +164,7 @@ extension ONNXGraphBuilder {
 
     /// With a dynamic batch, a constant made by the forward code at the traced batch size (other
     /// than the zero blocks a Pad replaces) would fix the batch: refused, naming the operation.
-    private func checkConstants(_ call: TracedOperation, tracedBatch: Int, dynamicBatch: Bool) throws {
+    private func checkConstants(_ call: ExportCall, tracedBatch: Int, dynamicBatch: Bool) throws {
         let isConcat = if case .concat = call.op { true } else { false }
         guard dynamicBatch, !isConcat || zeroPadded(call.inputs.compactMap { $0 }) == nil, call.output.rank >= 2, call.output.shape[0] == tracedBatch else { return }
         for case let t? in call.inputs where !isComputed(t) && !isState(t) && t.rank == call.output.rank && t.shape[0] == tracedBatch {
