@@ -11,7 +11,8 @@ struct ModelZooTests {
         ("vgg11-bn", 132_868_840), ("vgg16-bn", 138_365_992),
         ("resnet18", 11_689_512), ("resnet34", 21_797_672), ("resnet50", 25_557_032),
         ("resnet20", 269_722), ("resnet32", 464_154), ("resnet44", 658_586), ("resnet56", 853_018),
-        ("googlenet", 6_624_904),
+        ("googlenet", 6_624_904), ("mobilenet_v2", 3_504_872),
+        ("mobilenet_v3_small", 2_542_856), ("mobilenet_v3_large", 5_483_032),
     ]
 
     @Test("parameter counts match the published architectures", arguments: parameterCounts.map(\.0))
@@ -27,6 +28,7 @@ struct ModelZooTests {
         ("vgg19", [3, 32, 32]), ("vgg11-bn", [3, 32, 32]), ("vgg16-bn", [3, 32, 32]), ("resnet18", [3, 64, 64]),
         ("resnet34", [3, 64, 64]), ("resnet50", [3, 64, 64]), ("resnet20", [3, 32, 32]), ("resnet32", [3, 32, 32]),
         ("resnet44", [3, 32, 32]), ("resnet56", [3, 32, 32]), ("googlenet", [3, 64, 64]),
+        ("mobilenet_v2", [3, 64, 64]), ("mobilenet_v3_small", [3, 64, 64]), ("mobilenet_v3_large", [3, 64, 64]),
     ]
 
     @Test("every model runs forward and backward on a batch of 2", arguments: reducedInputs.map(\.0))
@@ -42,6 +44,14 @@ struct ModelZooTests {
             #expect(p.grad?.shape == p.shape, "\(name): no gradient for \(pname)")
             #expect(p.grad?.scalars.allSatisfy { $0.isFinite } ?? false, "\(name): non-finite gradient for \(pname)")
         }
+    }
+
+    @Test("torchvision's spellings name the same models (vgg11_bn, mobilenet-v2)")
+    func torchvisionSpellings() throws {
+        #expect(try ModelZoo.entry("vgg11_bn").name == "vgg11-bn")
+        #expect(try ModelZoo.entry("lenet5_classic").name == "lenet5-classic")
+        #expect(try ModelZoo.entry("mobilenet-v2").name == "mobilenet_v2")
+        #expect(throws: ConvNetError.self) { try ModelZoo.entry("vgg11__bn") }
     }
 
     @Test("state_dict names follow torchvision")

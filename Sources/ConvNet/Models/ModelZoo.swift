@@ -1,3 +1,5 @@
+import Foundation
+
 /// Builds models by name (`--model`), with the input size and class count each was designed for.
 public enum ModelZoo {
     /// One model of the zoo.
@@ -19,15 +21,21 @@ public enum ModelZoo {
         Entry(name: "resnet\(depth)", inputShape: [3, 32, 32], classes: 10) { try CIFARResNet(depth: depth, classes: $0) }
     } + [
         Entry(name: "googlenet", inputShape: [3, 224, 224], classes: 1000) { GoogLeNet(classes: $0) },
+        Entry(name: "mobilenet_v2", inputShape: [3, 224, 224], classes: 1000) { try MobileNetV2(classes: $0) },
+        Entry(name: "mobilenet_v3_small", inputShape: [3, 224, 224], classes: 1000) { try MobileNetV3(.small, classes: $0) },
+        Entry(name: "mobilenet_v3_large", inputShape: [3, 224, 224], classes: 1000) { try MobileNetV3(.large, classes: $0) },
     ]
 
     /// The names ``make(_:classes:)`` knows.
     public static var names: [String] { entries.map(\.name) }
 
-    /// The entry called `name`.
+    /// The entry called `name`, in this zoo's spelling or torchvision's (`vgg11_bn` for `vgg11-bn`,
+    /// `mobilenet-v2` for `mobilenet_v2`: hyphens and underscores are interchangeable).
     /// - Throws: ``ConvNetError`` for an unknown name, listing the known ones.
     public static func entry(_ name: String) throws -> Entry {
-        guard let entry = entries.first(where: { $0.name == name }) else {
+        func spelling(_ s: String) -> String { s.replacingOccurrences(of: "_", with: "-") }
+        let wanted = spelling(name)
+        guard let entry = entries.first(where: { $0.name == name }) ?? entries.first(where: { spelling($0.name) == wanted }) else {
             throw ConvNetError(op: "model", "unknown model \"\(name)\" (known: \(names.joined(separator: ", ")))")
         }
         return entry

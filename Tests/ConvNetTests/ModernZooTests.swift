@@ -1,0 +1,85 @@
+import ConvNet
+import Foundation
+import Testing
+
+/// The modern zoo (issue 24) against torchvision, from Fixtures/zoo-modern-seeded-logits.safetensors
+/// (Tools/export_modern_zoo_logits.py): each model's state_dict (names, order and shapes), its
+/// parameter count, `summary`'s MACs against torchvision's published figure, and its logits from
+/// seed-0 weights with the stored batch-norm tensors, eagerly and frozen.
+@Suite("modern zoo against torchvision", .serialized)
+struct ModernZooTests {
+    static let fixture = Fixtures.directory.appendingPathComponent("zoo-modern-seeded-logits.safetensors").path
+
+    /// The models the fixture holds.
+    static let names = ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"]
+
+    static func contents() throws -> SafeTensors.Contents { try SafeTensors.read(path: fixture) }
+
+    @Test("every model of the fixture is in the zoo, and every modern zoo model in the fixture")
+    func coverage() throws {
+        let stored = Set(try Self.contents().metadata.keys.filter { !$0.contains("/") })
+        #expect(stored == Set(Self.names))
+        for name in Self.names { #expect(ModelZoo.names.contains(name)) }
+    }
+
+    @Test("state_dict names, order and shapes are torchvision's; the parameter count is exact", arguments: names)
+    func stateDict(_ name: String) throws {
+        let metadata = try Self.contents().metadata
+        let want = try #require(metadata["\(name)/state_dict"]).split(separator: ";").map(String.init)
+        let model = try ModelZoo.make(name)
+        let ours = model.stateDict().map { entry in
+            // torchvision's num_batches_tracked is a 0-d tensor; ours holds its one value as [1] or [].
+            let dims = entry.name.hasSuffix("num_batches_tracked") ? "" : entry.tensor.shape.map(String.init).joined(separator: "x")
+            return "\(entry.name):\(dims)"
+        }
+        #expect(ours.count == want.count, "\(name): \(ours.count) tensors, torchvision \(want.count)")
+        for (i, (a, b)) in zip(ours, want).enumerated() where a != b {
+            Issue.record("\(name): state_dict entry \(i) is \(a), torchvision's \(b)")
+            break
+        }
+        #expect(model.parameterCount == Int(try #require(metadata["\(name)/parameters"])))
+    }
+
+    @Test("summary's MACs at 224² are within 1 % of torchvision's published figure", arguments: names)
+    func multiplyAccumulates(_ name: String) throws {
+        let text = try #require(try Self.contents().metadata["\(name)/gmacs"])
+        let published = try #require(Double(text))
+        let entry = try ModelZoo.entry(name)
+        let summary = try ModelSummary.of(try entry.make(classes: nil), name: name, inputShape: entry.inputShape)
+        let ours = Double(summary.totalMacs) / 1e9
+        // The published figure has three decimals: within 1 % of it, or of its rounding interval.
+        #expect(abs(ours - published) <= max(0.01 * published, 0.0005), "\(name): \(ours) GMACs, torchvision \(published)")
+    }
+
+    /// The model with seed-0 weights, 10 classes and the fixture's batch-norm tensors, its input and the fixture.
+    static func prepared(_ name: String) throws -> (Module, Tensor, [String: Tensor]) {
+        let contents = try Self.contents()
+        let stored = contents.dictionary
+        let shape = try #require(contents.metadata[name]).split(separator: ",").compactMap { Int($0) }
+        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make(name, classes: 10) }
+        let prefix = name + "/"
+        var batchNorm: [String: Tensor] = [:]
+        for (key, tensor) in stored where key.hasPrefix(prefix) && key != prefix + "logits" {
+            batchNorm[String(key.dropFirst(prefix.count))] = tensor
+        }
+        let ours = Set(model.stateDict().map(\.name))
+        #expect(!batchNorm.isEmpty && batchNorm.keys.allSatisfy(ours.contains), "\(name): stored names missing from the model")
+        try model.loadStateDict(batchNorm, strict: false)
+        var generator = RandomGenerator(seed: 1)
+        return (model, Tensor.randn(shape, generator: &generator), stored)
+    }
+
+    @Test("seed-0 logits match PyTorch's, eagerly and frozen", arguments: names)
+    func logits(_ name: String) throws {
+        let (model, input, stored) = try Self.prepared(name)
+        model.eval()
+        let want = try #require(stored["\(name)/logits"])
+        let eager = try withNoGrad { try model(input) }
+        try #require(eager.shape == want.shape)
+        #expect(SeededZooLogitsTests.relativeError(eager, want) <= SeededZooLogitsTests.tolerance, "\(name) eager")
+        let frozen = try model.frozen()
+        let planned = try frozen(input)
+        #expect(SeededZooLogitsTests.relativeError(planned, want) <= SeededZooLogitsTests.tolerance, "\(name) frozen: \(frozen.notes)")
+        #expect(frozen.notes.first?.contains("convolutions fused") == true, "\(name) ran eagerly: \(frozen.notes)")
+    }
+}

@@ -1,0 +1,60 @@
+"""Writes Tests/ConvNetTests/Fixtures/zoo-modern-seeded-logits.safetensors: PyTorch's logits for the
+modern zoo architectures (issue 24: MobileNet, EfficientNet, RegNet, ConvNeXt …), made the way
+export_seeded_zoo_logits.py makes them for the 2015 zoo, so that the earlier fixture stays byte for
+byte as it was.
+
+Each model is built with `torch.manual_seed(0)` and 10 classes (swift-convnet's
+`GlobalGenerator.seeded(0)` draws the same weights); batch-norm tensors are redrawn from a separate
+generator (seed 123) and stored as `MODEL/NAME`, since γ = 1, β = 0, mean 0, variance 1 would hide a
+wrong use of them; the input is `torch.manual_seed(1); torch.randn(SHAPE)` (SHAPE in the metadata
+under MODEL), and `MODEL/logits` the evaluation-mode logits. The metadata also holds, at 1000
+classes, each model's parameter count (`MODEL/parameters`), its state_dict as `name:d0xd1…` entries
+joined by `;` in torchvision's order (`MODEL/state_dict`), and torchvision's published GMACs at its
+weights' input size (`MODEL/gmacs`, the weights' `_ops`, which torchvision's docs call GFLOPS).
+
+usage: python3 Tools/export_modern_zoo_logits.py   (torch 2.x, torchvision, safetensors)
+"""
+import os
+
+import torch
+import torch.nn as nn
+import torchvision
+from safetensors.torch import save_file
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "ConvNetTests", "Fixtures", "zoo-modern-seeded-logits.safetensors")
+
+# our name, torchvision constructor, input shape (64×64 leaves a 2×2 map before the global pooling)
+MODELS = [
+    ("mobilenet_v2", torchvision.models.mobilenet_v2, (2, 3, 64, 64)),
+    ("mobilenet_v3_small", torchvision.models.mobilenet_v3_small, (2, 3, 64, 64)),
+    ("mobilenet_v3_large", torchvision.models.mobilenet_v3_large, (2, 3, 64, 64)),
+]
+
+tensors, metadata = {}, {}
+bn_generator = torch.Generator().manual_seed(123)
+for name, make, shape in MODELS:
+    full = make()
+    metadata[f"{name}/parameters"] = str(sum(p.numel() for p in full.parameters()))
+    metadata[f"{name}/state_dict"] = ";".join(f"{k}:{'x'.join(map(str, v.shape))}" for k, v in full.state_dict().items())
+    metadata[f"{name}/gmacs"] = str(torchvision.models.get_model_weights(make).DEFAULT.meta["_ops"])
+    torch.manual_seed(0)
+    model = make(num_classes=10)
+    with torch.no_grad():
+        for mname, m in model.named_modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5, generator=bn_generator)
+                m.bias.normal_(0, 0.2, generator=bn_generator)
+                m.running_mean.normal_(0, 0.2, generator=bn_generator)
+                m.running_var.uniform_(0.5, 2, generator=bn_generator)
+                for k in ("weight", "bias", "running_mean", "running_var"):
+                    tensors[f"{name}/{mname}.{k}"] = getattr(m, k).detach().clone()
+    torch.manual_seed(1)
+    x = torch.randn(shape)
+    metadata[name] = ",".join(map(str, shape))
+    model.eval()
+    with torch.no_grad():
+        tensors[f"{name}/logits"] = model(x)
+    print(name, metadata[f"{name}/parameters"], "parameters; logits[0,:3] =", tensors[f"{name}/logits"][0, :3].tolist())
+
+save_file({k: v.contiguous().float() for k, v in tensors.items()}, OUT, metadata=metadata)
+print("wrote", OUT, os.path.getsize(OUT), "bytes")
