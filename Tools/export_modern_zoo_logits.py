@@ -11,6 +11,7 @@ under MODEL), and `MODEL/logits` the evaluation-mode logits. The metadata also h
 classes, each model's parameter count (`MODEL/parameters`), its state_dict as `name:d0xd1…` entries
 joined by `;` in torchvision's order (`MODEL/state_dict`), and torchvision's published GMACs at its
 weights' input size (`MODEL/gmacs`, the weights' `_ops`, which torchvision's docs call GFLOPS).
+It also holds torchvision's `stochastic_depth` in training mode on a seeded input (`stochastic_depth/…`).
 
 usage: python3 Tools/export_modern_zoo_logits.py   (torch 2.x, torchvision, safetensors)
 """
@@ -28,6 +29,11 @@ MODELS = [
     ("mobilenet_v2", torchvision.models.mobilenet_v2, (2, 3, 64, 64)),
     ("mobilenet_v3_small", torchvision.models.mobilenet_v3_small, (2, 3, 64, 64)),
     ("mobilenet_v3_large", torchvision.models.mobilenet_v3_large, (2, 3, 64, 64)),
+    ("efficientnet_b0", torchvision.models.efficientnet_b0, (2, 3, 64, 64)),
+    ("efficientnet_b1", torchvision.models.efficientnet_b1, (2, 3, 64, 64)),
+    ("efficientnet_b2", torchvision.models.efficientnet_b2, (2, 3, 64, 64)),
+    ("efficientnet_b3", torchvision.models.efficientnet_b3, (2, 3, 64, 64)),
+    ("efficientnet_v2_s", torchvision.models.efficientnet_v2_s, (2, 3, 64, 64)),
 ]
 
 tensors, metadata = {}, {}
@@ -55,6 +61,16 @@ for name, make, shape in MODELS:
     with torch.no_grad():
         tensors[f"{name}/logits"] = model(x)
     print(name, metadata[f"{name}/parameters"], "parameters; logits[0,:3] =", tensors[f"{name}/logits"][0, :3].tolist())
+
+# torchvision's stochastic depth in training mode: the draws from torch.manual_seed(7) (the global
+# generator, which GlobalGenerator.seeded(7) reproduces), per sample and for the whole batch.
+torch.manual_seed(3)
+x = torch.randn(16, 3, 2, 2)
+tensors["stochastic_depth/input"] = x
+for mode in ("row", "batch"):
+    for p in (0.3, 0.9):
+        torch.manual_seed(7)
+        tensors[f"stochastic_depth/{mode}/{p}"] = torchvision.ops.stochastic_depth(x, p, mode, training=True)
 
 save_file({k: v.contiguous().float() for k, v in tensors.items()}, OUT, metadata=metadata)
 print("wrote", OUT, os.path.getsize(OUT), "bytes")

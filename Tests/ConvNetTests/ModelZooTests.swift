@@ -13,6 +13,8 @@ struct ModelZooTests {
         ("resnet20", 269_722), ("resnet32", 464_154), ("resnet44", 658_586), ("resnet56", 853_018),
         ("googlenet", 6_624_904), ("mobilenet_v2", 3_504_872),
         ("mobilenet_v3_small", 2_542_856), ("mobilenet_v3_large", 5_483_032),
+        ("efficientnet_b0", 5_288_548), ("efficientnet_b1", 7_794_184), ("efficientnet_b2", 9_109_994),
+        ("efficientnet_b3", 12_233_232), ("efficientnet_v2_s", 21_458_488),
     ]
 
     @Test("parameter counts match the published architectures", arguments: parameterCounts.map(\.0))
@@ -29,6 +31,7 @@ struct ModelZooTests {
         ("resnet34", [3, 64, 64]), ("resnet50", [3, 64, 64]), ("resnet20", [3, 32, 32]), ("resnet32", [3, 32, 32]),
         ("resnet44", [3, 32, 32]), ("resnet56", [3, 32, 32]), ("googlenet", [3, 64, 64]),
         ("mobilenet_v2", [3, 64, 64]), ("mobilenet_v3_small", [3, 64, 64]), ("mobilenet_v3_large", [3, 64, 64]),
+        ("efficientnet_b0", [3, 64, 64]), ("efficientnet_v2_s", [3, 64, 64]),
     ]
 
     @Test("every model runs forward and backward on a batch of 2", arguments: reducedInputs.map(\.0))

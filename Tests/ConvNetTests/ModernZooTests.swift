@@ -11,7 +11,8 @@ struct ModernZooTests {
     static let fixture = Fixtures.directory.appendingPathComponent("zoo-modern-seeded-logits.safetensors").path
 
     /// The models the fixture holds.
-    static let names = ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"]
+    static let names = ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "efficientnet_b1",
+                        "efficientnet_b2", "efficientnet_b3", "efficientnet_v2_s"]
 
     static func contents() throws -> SafeTensors.Contents { try SafeTensors.read(path: fixture) }
 
@@ -59,7 +60,7 @@ struct ModernZooTests {
         let model = try GlobalGenerator.seeded(0) { try ModelZoo.make(name, classes: 10) }
         let prefix = name + "/"
         var batchNorm: [String: Tensor] = [:]
-        for (key, tensor) in stored where key.hasPrefix(prefix) && key != prefix + "logits" {
+        for (key, tensor) in stored where key.hasPrefix(prefix) && key != prefix + "logits" && !key.hasPrefix("stochastic_depth/") {
             batchNorm[String(key.dropFirst(prefix.count))] = tensor
         }
         let ours = Set(model.stateDict().map(\.name))
@@ -81,5 +82,22 @@ struct ModernZooTests {
         let planned = try frozen(input)
         #expect(SeededZooLogitsTests.relativeError(planned, want) <= SeededZooLogitsTests.tolerance, "\(name) frozen: \(frozen.notes)")
         #expect(frozen.notes.first?.contains("convolutions fused") == true, "\(name) ran eagerly: \(frozen.notes)")
+    }
+
+    @Test("stochastic depth draws torchvision's keep decisions from the global generator, per sample and per batch")
+    func stochasticDepth() throws {
+        let stored = try Self.contents().dictionary
+        let input = try #require(stored["stochastic_depth/input"])
+        for mode in [StochasticDepth.Mode.row, .batch] {
+            for p in ["0.3", "0.9"] {
+                let want = try #require(stored["stochastic_depth/\(mode.rawValue)/\(p)"])
+                let layer = try StochasticDepth(p: Double(p)!, mode: mode)
+                let got = try GlobalGenerator.seeded(7) { try layer(input) }
+                #expect(got.scalars == want.scalars, "\(mode) p = \(p): \(got.scalars.prefix(8)) against \(want.scalars.prefix(8))")
+                layer.eval()
+                #expect(try layer(input) === input, "evaluation mode is the identity")
+            }
+        }
+        #expect(throws: ConvNetError.self) { try StochasticDepth(p: 1.5) }
     }
 }

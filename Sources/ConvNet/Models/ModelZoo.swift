@@ -24,7 +24,13 @@ public enum ModelZoo {
         Entry(name: "mobilenet_v2", inputShape: [3, 224, 224], classes: 1000) { try MobileNetV2(classes: $0) },
         Entry(name: "mobilenet_v3_small", inputShape: [3, 224, 224], classes: 1000) { try MobileNetV3(.small, classes: $0) },
         Entry(name: "mobilenet_v3_large", inputShape: [3, 224, 224], classes: 1000) { try MobileNetV3(.large, classes: $0) },
-    ]
+    ] + EfficientNet.Variant.allCases.map { variant in
+        // torchvision's evaluation sizes for its weights: 224, 240, 288, 300; V2-S 384.
+        let side = [EfficientNet.Variant.b0: 224, .b1: 240, .b2: 288, .b3: 300, .v2S: 384][variant]!
+        return Entry(name: "efficientnet_\(variant.rawValue)", inputShape: [3, side, side], classes: 1000) {
+            try EfficientNet(variant, classes: $0)
+        }
+    }
 
     /// The names ``make(_:classes:)`` knows.
     public static var names: [String] { entries.map(\.name) }
