@@ -5,7 +5,7 @@ byte as it was.
 
 Each model is built with `torch.manual_seed(0)` and 10 classes (swift-convnet's
 `GlobalGenerator.seeded(0)` draws the same weights); batch-norm tensors are redrawn from a separate
-generator (seed 123) and stored as `MODEL/NAME`, since γ = 1, β = 0, mean 0, variance 1 would hide a
+generator (seed 123), rounded to float16 values and stored as float16 `MODEL/NAME`, since γ = 1, β = 0, mean 0, variance 1 would hide a
 wrong use of them; the input is `torch.manual_seed(1); torch.randn(SHAPE)` (SHAPE in the metadata
 under MODEL), and `MODEL/logits` the evaluation-mode logits. The metadata also holds, at 1000
 classes, each model's parameter count (`MODEL/parameters`), its state_dict as `name:d0xd1…` entries
@@ -34,6 +34,15 @@ MODELS = [
     ("efficientnet_b2", torchvision.models.efficientnet_b2, (2, 3, 64, 64)),
     ("efficientnet_b3", torchvision.models.efficientnet_b3, (2, 3, 64, 64)),
     ("efficientnet_v2_s", torchvision.models.efficientnet_v2_s, (2, 3, 64, 64)),
+    ("resnext50_32x4d", torchvision.models.resnext50_32x4d, (2, 3, 64, 64)),
+    ("wide_resnet50_2", torchvision.models.wide_resnet50_2, (2, 3, 64, 64)),
+    # 96×96 leaves SqueezeNet a 5×5 map (ceil-mode pooling) before the classifier's 1×1 convolution.
+    ("squeezenet1_0", torchvision.models.squeezenet1_0, (2, 3, 96, 96)),
+    ("squeezenet1_1", torchvision.models.squeezenet1_1, (2, 3, 96, 96)),
+    ("densenet121", torchvision.models.densenet121, (2, 3, 64, 64)),
+    ("densenet169", torchvision.models.densenet169, (2, 3, 64, 64)),
+    ("shufflenet_v2_x0_5", torchvision.models.shufflenet_v2_x0_5, (2, 3, 64, 64)),
+    ("shufflenet_v2_x1_0", torchvision.models.shufflenet_v2_x1_0, (2, 3, 64, 64)),
 ]
 
 tensors, metadata = {}, {}
@@ -53,7 +62,10 @@ for name, make, shape in MODELS:
                 m.running_mean.normal_(0, 0.2, generator=bn_generator)
                 m.running_var.uniform_(0.5, 2, generator=bn_generator)
                 for k in ("weight", "bias", "running_mean", "running_var"):
-                    tensors[f"{name}/{mname}.{k}"] = getattr(m, k).detach().clone()
+                    # Rounded to float16 values, and stored as float16: exact, and half the bytes.
+                    t = getattr(m, k)
+                    t.copy_(t.half().float())
+                    tensors[f"{name}/{mname}.{k}"] = t.detach().half().clone()
     torch.manual_seed(1)
     x = torch.randn(shape)
     metadata[name] = ",".join(map(str, shape))
@@ -72,5 +84,5 @@ for mode in ("row", "batch"):
         torch.manual_seed(7)
         tensors[f"stochastic_depth/{mode}/{p}"] = torchvision.ops.stochastic_depth(x, p, mode, training=True)
 
-save_file({k: v.contiguous().float() for k, v in tensors.items()}, OUT, metadata=metadata)
+save_file({k: v.contiguous() if v.dtype == torch.float16 else v.contiguous().float() for k, v in tensors.items()}, OUT, metadata=metadata)
 print("wrote", OUT, os.path.getsize(OUT), "bytes")

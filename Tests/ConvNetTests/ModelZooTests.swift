@@ -15,6 +15,9 @@ struct ModelZooTests {
         ("mobilenet_v3_small", 2_542_856), ("mobilenet_v3_large", 5_483_032),
         ("efficientnet_b0", 5_288_548), ("efficientnet_b1", 7_794_184), ("efficientnet_b2", 9_109_994),
         ("efficientnet_b3", 12_233_232), ("efficientnet_v2_s", 21_458_488),
+        ("resnext50_32x4d", 25_028_904), ("wide_resnet50_2", 68_883_240), ("squeezenet1_0", 1_248_424), ("squeezenet1_1", 1_235_496),
+        ("densenet121", 7_978_856), ("densenet169", 14_149_480),
+        ("shufflenet_v2_x0_5", 1_366_792), ("shufflenet_v2_x1_0", 2_278_604),
     ]
 
     @Test("parameter counts match the published architectures", arguments: parameterCounts.map(\.0))
@@ -31,7 +34,9 @@ struct ModelZooTests {
         ("resnet34", [3, 64, 64]), ("resnet50", [3, 64, 64]), ("resnet20", [3, 32, 32]), ("resnet32", [3, 32, 32]),
         ("resnet44", [3, 32, 32]), ("resnet56", [3, 32, 32]), ("googlenet", [3, 64, 64]),
         ("mobilenet_v2", [3, 64, 64]), ("mobilenet_v3_small", [3, 64, 64]), ("mobilenet_v3_large", [3, 64, 64]),
-        ("efficientnet_b0", [3, 64, 64]), ("efficientnet_v2_s", [3, 64, 64]),
+        ("efficientnet_b0", [3, 64, 64]), ("efficientnet_v2_s", [3, 64, 64]), ("resnext50_32x4d", [3, 64, 64]),
+        ("squeezenet1_1", [3, 64, 64]), ("densenet121", [3, 64, 64]),
+        ("shufflenet_v2_x1_0", [3, 64, 64]),
     ]
 
     @Test("every model runs forward and backward on a batch of 2", arguments: reducedInputs.map(\.0))

@@ -17,13 +17,22 @@ public enum ModelZoo {
         Entry(name: "vgg\(depth)-bn", inputShape: [3, 224, 224], classes: 1000) { try VGG(depth: depth, batchNorm: true, classes: $0) }
     } + [18, 34, 50].map { depth in
         Entry(name: "resnet\(depth)", inputShape: [3, 224, 224], classes: 1000) { try ResNet(depth: depth, classes: $0) }
-    } + [20, 32, 44, 56].map { depth in
+    } + [
+        Entry(name: "resnext50_32x4d", inputShape: [3, 224, 224], classes: 1000) { try ResNet(depth: 50, classes: $0, groups: 32, widthPerGroup: 4) },
+        Entry(name: "wide_resnet50_2", inputShape: [3, 224, 224], classes: 1000) { try ResNet(depth: 50, classes: $0, widthPerGroup: 128) },
+    ] + [20, 32, 44, 56].map { depth in
         Entry(name: "resnet\(depth)", inputShape: [3, 32, 32], classes: 10) { try CIFARResNet(depth: depth, classes: $0) }
     } + [
         Entry(name: "googlenet", inputShape: [3, 224, 224], classes: 1000) { GoogLeNet(classes: $0) },
         Entry(name: "mobilenet_v2", inputShape: [3, 224, 224], classes: 1000) { try MobileNetV2(classes: $0) },
         Entry(name: "mobilenet_v3_small", inputShape: [3, 224, 224], classes: 1000) { try MobileNetV3(.small, classes: $0) },
         Entry(name: "mobilenet_v3_large", inputShape: [3, 224, 224], classes: 1000) { try MobileNetV3(.large, classes: $0) },
+        Entry(name: "densenet121", inputShape: [3, 224, 224], classes: 1000) { try DenseNet(depth: 121, classes: $0) },
+        Entry(name: "densenet169", inputShape: [3, 224, 224], classes: 1000) { try DenseNet(depth: 169, classes: $0) },
+        Entry(name: "shufflenet_v2_x0_5", inputShape: [3, 224, 224], classes: 1000) { try ShuffleNetV2(.x0_5, classes: $0) },
+        Entry(name: "shufflenet_v2_x1_0", inputShape: [3, 224, 224], classes: 1000) { try ShuffleNetV2(.x1_0, classes: $0) },
+        Entry(name: "squeezenet1_0", inputShape: [3, 224, 224], classes: 1000) { try SqueezeNet(.v1_0, classes: $0) },
+        Entry(name: "squeezenet1_1", inputShape: [3, 224, 224], classes: 1000) { try SqueezeNet(.v1_1, classes: $0) },
     ] + EfficientNet.Variant.allCases.map { variant in
         // torchvision's evaluation sizes for its weights: 224, 240, 288, 300; V2-S 384.
         let side = [EfficientNet.Variant.b0: 224, .b1: 240, .b2: 288, .b3: 300, .v2S: 384][variant]!

@@ -25,27 +25,34 @@ public final class ResNet: Module {
         }
     }
 
-    public init(depth: Int, classes: Int = 1000) throws {
+    /// - Parameters:
+    ///   - groups, widthPerGroup: the bottleneck's 3×3 convolution in `groups` groups of
+    ///     `widthPerGroup` channels per 64 of the stage's width: ResNeXt-50 32×4d is (32, 4), Wide
+    ///     ResNet-50-2 (1, 128); plain ResNet (1, 64). Basic blocks (depth 18, 34) take only (1, 64).
+    public init(depth: Int, classes: Int = 1000, groups: Int = 1, widthPerGroup: Int = 64) throws {
         let (blocks, bottleneck) = try Self.configuration(depth: depth)
+        guard groups >= 1, widthPerGroup >= 1, bottleneck || (groups == 1 && widthPerGroup == 64) else {
+            throw ConvNetError(op: "resnet", "groups \(groups) and width per group \(widthPerGroup): basic blocks take only 1 and 64, bottlenecks positive values")
+        }
         conv1 = Conv2d(3, 64, kernelSize: 7, stride: 2, padding: 3, bias: false)
         bn1 = BatchNorm2d(64)
         var channels = 64
-        func stage(_ width: Int, _ count: Int, stride: Int) -> Sequential {
+        func stage(_ width: Int, _ count: Int, stride: Int) throws -> Sequential {
             var layers: [Module] = []
             for i in 0..<count {
                 let s = i == 0 ? stride : 1
                 let block: Module = bottleneck
-                    ? Bottleneck(inChannels: channels, width: width, stride: s)
+                    ? try Bottleneck(inChannels: channels, width: width, stride: s, groups: groups, widthPerGroup: widthPerGroup)
                     : BasicBlock(inChannels: channels, width: width, stride: s)
                 layers.append(block)
                 channels = width * (bottleneck ? Bottleneck.expansion : 1)
             }
             return Sequential(layers)
         }
-        layer1 = stage(64, blocks[0], stride: 1)
-        layer2 = stage(128, blocks[1], stride: 2)
-        layer3 = stage(256, blocks[2], stride: 2)
-        layer4 = stage(512, blocks[3], stride: 2)
+        layer1 = try stage(64, blocks[0], stride: 1)
+        layer2 = try stage(128, blocks[1], stride: 2)
+        layer3 = try stage(256, blocks[2], stride: 2)
+        layer4 = try stage(512, blocks[3], stride: 2)
         fc = Linear(channels, classes)
         super.init()
         // Batch norm keeps γ = 1, β = 0 and `fc` its default, as in torchvision.
@@ -88,7 +95,8 @@ public final class BasicBlock: Module {
     }
 }
 
-/// 1×1 reduce, 3×3 (carrying the stride, torchvision's "v1.5"), 1×1 expand ×4, with batch norm.
+/// 1×1 reduce, 3×3 (carrying the stride, torchvision's "v1.5"; grouped in ResNeXt), 1×1 expand to
+/// 4 × `width`, with batch norm. The inner width is ⌊width · widthPerGroup / 64⌋ · groups.
 public final class Bottleneck: Module {
     public static let expansion = 4
     public let conv1: Conv2d, bn1: BatchNorm2d
@@ -97,13 +105,14 @@ public final class Bottleneck: Module {
     public let relu = ReLU()
     public let downsample: Sequential?
 
-    public init(inChannels: Int, width: Int, stride: Int = 1) {
+    public init(inChannels: Int, width: Int, stride: Int = 1, groups: Int = 1, widthPerGroup: Int = 64) throws {
         let out = width * Self.expansion
-        conv1 = Conv2d(inChannels, width, kernelSize: 1, bias: false)
-        bn1 = BatchNorm2d(width)
-        conv2 = Conv2d(width, width, kernelSize: 3, stride: Size2(stride), padding: 1, bias: false)
-        bn2 = BatchNorm2d(width)
-        conv3 = Conv2d(width, out, kernelSize: 1, bias: false)
+        let inner = Int(Double(width) * (Double(widthPerGroup) / 64)) * groups
+        conv1 = Conv2d(inChannels, inner, kernelSize: 1, bias: false)
+        bn1 = BatchNorm2d(inner)
+        conv2 = try Conv2d(inner, inner, kernelSize: 3, stride: Size2(stride), padding: 1, groups: groups, bias: false)
+        bn2 = BatchNorm2d(inner)
+        conv3 = Conv2d(inner, out, kernelSize: 1, bias: false)
         bn3 = BatchNorm2d(out)
         downsample = stride != 1 || inChannels != out ? projection(inChannels, out, stride: stride) : nil
     }

@@ -38,6 +38,20 @@ extension Tensor {
         return try apply(.permute(permutation), [self])
     }
 
+    /// `chunks` equal consecutive parts along `dim` (`torch.chunk` where the size divides evenly),
+    /// each copied through ``strided(start:step:count:)``, whose backward scatters into place.
+    public func chunked(_ chunks: Int, dim: Int) throws -> [Tensor] {
+        try require(dim >= 0 && dim < rank && chunks >= 1 && shape[dim] % chunks == 0, "chunk",
+                    "\(chunks) equal chunks along dimension \(dim) of \(describe(shape))")
+        let size = shape[dim] / chunks
+        return try (0..<chunks).map { i in
+            var start = [Int](repeating: 0, count: rank), count = shape
+            start[dim] = i * size
+            count[dim] = size
+            return try strided(start: start, step: [Int](repeating: 1, count: rank), count: count)
+        }
+    }
+
     /// Elements `start[d], start[d] + step[d], …` (`count[d]` of them) along every dimension `d`,
     /// copied (NumPy's `x[a:b:s, …]` with the bounds already resolved; steps may be negative).
     /// Backward: dY scattered back to the positions read, zeros elsewhere.
