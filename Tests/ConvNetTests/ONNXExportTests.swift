@@ -207,7 +207,7 @@ struct ONNXExportTests {
                              in: Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent())
     }
 
-    @Test("onnx.checker and onnxruntime agree with our logits (lenet5, resnet20, mobilenet_v3_large, efficientnet_b0, the assorted, fused, grouped and modern-operator modules), where onnxruntime is installed")
+    @Test("onnx.checker and onnxruntime agree with our logits (lenet5, resnet20, mobilenet_v3_large, efficientnet_b0, shufflenet_v2_x0_5, the assorted, fused, grouped and modern-operator modules), where onnxruntime is installed")
     func onnxRuntimeAgrees() throws {
         let probe = try Self.run("python3", ["-c", "import onnx, onnxruntime, safetensors, numpy"])
         guard probe.status == 0 else {
@@ -225,7 +225,8 @@ struct ONNXExportTests {
                                      ("grouped", try ONNXGroupedConvolutionTests.mobile(), [3, 12, 12]),
                                      ("modern", try ONNXModernOperatorTests.model(exactGELU: true), [3, 6, 6]),
                                      ("mobilenet_v3_large", try GlobalGenerator.seeded(0) { try ModelZoo.make("mobilenet_v3_large", classes: 10) }, [3, 64, 64]),
-                                     ("efficientnet_b0", try GlobalGenerator.seeded(0) { try ModelZoo.make("efficientnet_b0", classes: 10) }, [3, 64, 64])] {
+                                     ("efficientnet_b0", try GlobalGenerator.seeded(0) { try ModelZoo.make("efficientnet_b0", classes: 10) }, [3, 64, 64]),
+                                     ("shufflenet_v2_x0_5", try GlobalGenerator.seeded(0) { try ModelZoo.make("shufflenet_v2_x0_5", classes: 10) }, [3, 64, 64])] {
             model.eval()
             try model.exportONNX(to: "\(folder)/\(name).onnx", inputShape: shape)
             var generator = RandomGenerator(seed: 3)
@@ -237,7 +238,7 @@ struct ONNXExportTests {
         let check = try Self.run("python3", ["Tools/check_onnx_export.py", "--convnet", SignalTests.executable,
                                              "--models", "lenet5,resnet20"] + files)
         #expect(check.status == 0, "\(check.output)")
-        for model in ["lenet5", "resnet20", "assorted.onnx", "fused.onnx", "grouped.onnx", "modern.onnx", "mobilenet_v3_large.onnx", "efficientnet_b0.onnx"] {
+        for model in ["lenet5", "resnet20", "assorted.onnx", "fused.onnx", "grouped.onnx", "modern.onnx", "mobilenet_v3_large.onnx", "efficientnet_b0.onnx", "shufflenet_v2_x0_5.onnx"] {
             #expect(check.output.split(separator: "\n").contains { $0.hasPrefix("| \(model) |") && $0.hasSuffix("| ok |") },
                     "\(check.output)")
         }

@@ -8,6 +8,7 @@ struct ONNXRoundTripTests {
     @Test("zoo models exported with a dynamic batch, imported, eager and frozen, at two batch sizes", arguments: [
         ("lenet5", [1, 28, 28]), ("resnet20", [3, 32, 32]), ("googlenet", [3, 64, 64]), ("resnet18", [3, 32, 32]),
         ("mobilenet_v2", [3, 32, 32]), ("mobilenet_v3_small", [3, 32, 32]), ("efficientnet_b0", [3, 32, 32]),
+        ("shufflenet_v2_x0_5", [3, 32, 32]), ("densenet121", [3, 32, 32]), ("squeezenet1_1", [3, 64, 64]),
     ])
     func roundTrip(name: String, shape: [Int]) throws {
         let model = try GlobalGenerator.seeded(0) { try ModelZoo.make(name) }

@@ -68,11 +68,13 @@ extension ONNXGraphBuilder {
             var names: [String] = []
             for case let t? in call.inputs { names.append(input(t)) }
             result = node(Self.elementwise[call.op]!, names, output: output)  // every op of this arm is listed
+        case .stridedSlice(let start, let step, let count):
+            result = try slice(x!, start: start, step: step, count: count, output: output)
         case .relu6, .hardswish, .hardsigmoid, .silu, .gelu, .layerNorm, .channelShuffle:
             result = try modernOperation(call, output: output)
         case .batchNorm, .synchronizedBatchNorm, .dropout:
             throw Self.unsupported(call.op.name, "was traced in training mode; export evaluates the model")
-        case .square, .clamp, .permute, .transpose, .slice, .stridedSlice, .pad, .sum, .mean, .sumAlong, .maxAlong,
+        case .square, .clamp, .permute, .transpose, .slice, .pad, .sum, .mean, .sumAlong, .maxAlong,
              .crossEntropy, .focalLoss, .nllLoss, .mseLoss:
             throw Self.unsupported(call.op.name, "has no ONNX counterpart in this exporter")
         }
@@ -170,5 +172,27 @@ extension ONNXGraphBuilder {
         for case let t? in call.inputs where !isComputed(t) && !isState(t) && t.rank == call.output.rank && t.shape[0] == tracedBatch {
             throw Self.unsupported(call.op.name, "reads a constant of shape \(t.shape) made at the traced batch size; export with a fixed batch size")
         }
+    }
+}
+
+extension ONNXGraphBuilder {
+    /// A strided slice (`Tensor.strided`, `chunked`) as one ONNX Slice over the dimensions it
+    /// narrows; a dimension read whole is left out, so a whole batch stays dynamic. Ends are
+    /// exclusive: start + step·count, or Int64.min where a negative step runs past index 0.
+    mutating func slice(_ x: ExportOperand, start: [Int], step: [Int], count: [Int], output: String?) throws -> String {
+        var (starts, ends, axes, steps) = ([Int](), [Int](), [Int](), [Int]())
+        for d in 0..<x.rank where !(start[d] == 0 && step[d] == 1 && count[d] == x.shape[d]) {
+            guard d != 0 else {
+                throw Self.unsupported("strided_slice", "narrows the batch dimension; ONNX export keeps the batch whole")
+            }
+            let end = start[d] + step[d] * count[d]
+            starts.append(start[d])
+            ends.append(step[d] < 0 && end < 0 ? Int(Int64.min) : end)
+            axes.append(d)
+            steps.append(step[d])
+        }
+        guard !axes.isEmpty else { return node("Identity", [input(x)], output: output) }
+        return node("Slice", [input(x), int64Initializer("slice_starts", starts), int64Initializer("slice_ends", ends),
+                              int64Initializer("slice_axes", axes), int64Initializer("slice_steps", steps)], output: output)
     }
 }
