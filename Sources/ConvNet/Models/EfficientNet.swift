@@ -16,6 +16,17 @@ public final class EfficientNet: Module {
     public enum Variant: String, Sendable, CaseIterable {
         case b0, b1, b2, b3, v2S = "v2_s"
 
+        /// The image side torchvision evaluates its weights at (their `crop_size`).
+        public var inputSize: Int {
+            switch self {
+            case .b0: 224
+            case .b1: 240
+            case .b2: 288
+            case .b3: 300
+            case .v2S: 384
+            }
+        }
+
         /// Width and depth multipliers, classifier dropout, batch norm eps, the last convolution's
         /// channels (nil: 4× the last stage's) and the stages.
         var configuration: (width: Double, depth: Double, dropout: Float, eps: Float, last: Int?, stages: [Stage]) {

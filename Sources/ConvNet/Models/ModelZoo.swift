@@ -34,9 +34,7 @@ public enum ModelZoo {
         Entry(name: "squeezenet1_0", inputShape: [3, 224, 224], classes: 1000) { try SqueezeNet(.v1_0, classes: $0) },
         Entry(name: "squeezenet1_1", inputShape: [3, 224, 224], classes: 1000) { try SqueezeNet(.v1_1, classes: $0) },
     ] + EfficientNet.Variant.allCases.map { variant in
-        // torchvision's evaluation sizes for its weights: 224, 240, 288, 300; V2-S 384.
-        let side = [EfficientNet.Variant.b0: 224, .b1: 240, .b2: 288, .b3: 300, .v2S: 384][variant]!
-        return Entry(name: "efficientnet_\(variant.rawValue)", inputShape: [3, side, side], classes: 1000) {
+        Entry(name: "efficientnet_\(variant.rawValue)", inputShape: [3, variant.inputSize, variant.inputSize], classes: 1000) {
             try EfficientNet(variant, classes: $0)
         }
     }

@@ -60,7 +60,7 @@ public enum ONNXConformance {
         guard !names.isEmpty else { throw ConvNetError(op: "onnx-conformance", "\(folder): holds no test_* folder") }
         // Op types first, so that an expanded test (a function body) is filed under the op it expands.
         var opTypes: [String: [String]] = [:]
-        for name in names { opTypes[name] = nodeOpTypes(folder + "/" + name + "/model.onnx") }
+        for name in names { opTypes[name] = ONNXModel.nodeOpTypes(atPath: folder + "/" + name + "/model.onnx") }
         var groups: [String: String] = [:]
         for name in names { groups[name] = operatorTested(name: name, opTypes: opTypes[name] ?? []) }
         for name in names where name.contains("_expanded") {
@@ -75,9 +75,6 @@ public enum ONNXConformance {
         }
         return ONNXConformanceReport(results: results)
     }
-
-    /// The op types of a model's nodes, or `[]` if it cannot be read.
-    static func nodeOpTypes(_ path: String) -> [String] { ONNXModel.nodeOpTypes(atPath: path) }
 
     /// The operator a test tests: its node's op type when it has one kind of node, else the op
     /// type of its nodes whose lowercased name starts the test's name, else its first node's.
@@ -122,8 +119,8 @@ public enum ONNXConformance {
             let dir = path + "/" + set
             let inputs: [ONNXValue], expected: [ONNXValue]
             do {
-                inputs = try readTensors(dir, prefix: "input")
-                expected = try readTensors(dir, prefix: "output")
+                inputs = try ONNXModel.readTensorFiles(dir, prefix: "input", op: "onnx-conformance")
+                expected = try ONNXModel.readTensorFiles(dir, prefix: "output", op: "onnx-conformance")
             } catch {
                 return (.error, "\(set): \(error)")
             }
@@ -149,11 +146,6 @@ public enum ONNXConformance {
             }
         }
         return (.pass, "")
-    }
-
-    /// `input_0.pb`, `input_1.pb` … (or `output_*`) of a data set, in order.
-    private static func readTensors(_ dir: String, prefix: String) throws -> [ONNXValue] {
-        try ONNXModel.readTensorFiles(dir, prefix: prefix, op: "onnx-conformance")
     }
 
     /// The first index where `actual` and `expected` (of the same count) differ by more than

@@ -80,7 +80,7 @@ extension Forwarding where Self: ModuleBase {
         } catch let error as ConvNetError where error.op == "graph" {
             throw ConvNetError(op: "onnx export", "the module computes nothing from its input")
         }
-        guard case .node = traced.output, !traced.nodes.isEmpty else {
+        guard case .node = traced.output else {
             throw ConvNetError(op: "onnx export", "the module computes nothing from its input")
         }
         let outputShape = traced.shape(of: traced.output)
