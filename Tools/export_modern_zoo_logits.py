@@ -18,9 +18,10 @@ usage: python3 Tools/export_modern_zoo_logits.py   (torch 2.x, torchvision, safe
 import os
 
 import torch
-import torch.nn as nn
 import torchvision
 from safetensors.torch import save_file
+
+from reference_models import randomize_batch_norms
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "ConvNetTests", "Fixtures", "zoo-modern-seeded-logits.safetensors")
 
@@ -54,18 +55,7 @@ for name, make, shape in MODELS:
     metadata[f"{name}/gmacs"] = str(torchvision.models.get_model_weights(make).DEFAULT.meta["_ops"])
     torch.manual_seed(0)
     model = make(num_classes=10)
-    with torch.no_grad():
-        for mname, m in model.named_modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5, generator=bn_generator)
-                m.bias.normal_(0, 0.2, generator=bn_generator)
-                m.running_mean.normal_(0, 0.2, generator=bn_generator)
-                m.running_var.uniform_(0.5, 2, generator=bn_generator)
-                for k in ("weight", "bias", "running_mean", "running_var"):
-                    # Rounded to float16 values, and stored as float16: exact, and half the bytes.
-                    t = getattr(m, k)
-                    t.copy_(t.half().float())
-                    tensors[f"{name}/{mname}.{k}"] = t.detach().half().clone()
+    randomize_batch_norms(model, bn_generator, tensors, name, half=True)
     torch.manual_seed(1)
     x = torch.randn(shape)
     metadata[name] = ",".join(map(str, shape))

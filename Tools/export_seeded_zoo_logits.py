@@ -22,12 +22,11 @@ usage: python3 Tools/export_seeded_zoo_logits.py   (torch 2.x, torchvision, safe
 import os
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 from safetensors.torch import save_file
 
-from reference_models import LeNet5Classic, alexnet2012
+from reference_models import LeNet5Classic, alexnet2012, randomize_batch_norms
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "ConvNetTests", "Fixtures", "zoo-seeded-logits.safetensors")
 
@@ -51,15 +50,7 @@ bn_generator = torch.Generator().manual_seed(123)
 for name, make, shape in MODELS:
     torch.manual_seed(0)
     model = make()
-    with torch.no_grad():
-        for mname, m in model.named_modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5, generator=bn_generator)
-                m.bias.normal_(0, 0.2, generator=bn_generator)
-                m.running_mean.normal_(0, 0.2, generator=bn_generator)
-                m.running_var.uniform_(0.5, 2, generator=bn_generator)
-                for k in ("weight", "bias", "running_mean", "running_var"):
-                    tensors[f"{name}/{mname}.{k}"] = getattr(m, k).detach().clone()
+    randomize_batch_norms(model, bn_generator, tensors, name)
     torch.manual_seed(1)
     x = torch.randn(shape)
     metadata[name] = ",".join(map(str, shape))

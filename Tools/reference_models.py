@@ -120,3 +120,22 @@ def alexnet2012(classes=10):
         nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, classes))
     model.forward = lambda x: model.classifier(torch.flatten(model.features(x), 1))
     return model
+
+
+def randomize_batch_norms(model, generator, store, prefix, half=False):
+    """Redraws every BatchNorm2d's weight U(0.5, 1.5), bias N(0, 0.2), running mean N(0, 0.2) and
+    running variance U(0.5, 2) from `generator` (in named_modules order), since γ = 1, β = 0, mean 0,
+    variance 1 would hide a wrong use of them, and stores each as `store[f"{prefix}/{NAME}"]`. With
+    `half`, the values are first rounded to float16 and stored as float16 (exact, half the bytes)."""
+    with torch.no_grad():
+        for mname, m in model.named_modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5, generator=generator)
+                m.bias.normal_(0, 0.2, generator=generator)
+                m.running_mean.normal_(0, 0.2, generator=generator)
+                m.running_var.uniform_(0.5, 2, generator=generator)
+                for k in ("weight", "bias", "running_mean", "running_var"):
+                    t = getattr(m, k)
+                    if half:
+                        t.copy_(t.half().float())
+                    store[f"{prefix}/{mname}.{k}"] = t.detach().clone().half() if half else t.detach().clone()

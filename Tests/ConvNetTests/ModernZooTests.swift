@@ -8,7 +8,7 @@ import Testing
 /// seed-0 weights with the stored batch-norm tensors, eagerly and frozen.
 @Suite("modern zoo against torchvision", .serialized)
 struct ModernZooTests {
-    static let fixture = Fixtures.directory.appendingPathComponent("zoo-modern-seeded-logits.safetensors").path
+    static let fixtureName = "zoo-modern-seeded-logits.safetensors"
 
     /// The models the fixture holds.
     static let names = ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "efficientnet_b1",
@@ -16,7 +16,7 @@ struct ModernZooTests {
                         "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet169",
                         "shufflenet_v2_x0_5", "shufflenet_v2_x1_0"]
 
-    static func contents() throws -> SafeTensors.Contents { try SafeTensors.read(path: fixture) }
+    static func contents() throws -> SafeTensors.Contents { try SafeTensors.read(path: Fixtures.directory.appendingPathComponent(fixtureName).path) }
 
     @Test("every model of the fixture is in the zoo, and every modern zoo model in the fixture")
     func coverage() throws {
@@ -54,29 +54,9 @@ struct ModernZooTests {
         #expect(abs(ours - published) <= max(0.01 * published, 0.0005), "\(name): \(ours) GMACs, torchvision \(published)")
     }
 
-    /// The model with seed-0 weights, 10 classes and the fixture's batch-norm tensors, its input and the fixture.
-    static func prepared(_ name: String) throws -> (Module, Tensor, [String: Tensor]) {
-        let contents = try Self.contents()
-        let stored = contents.dictionary
-        let shape = try #require(contents.metadata[name]).split(separator: ",").compactMap { Int($0) }
-        let model = try GlobalGenerator.seeded(0) { try ModelZoo.make(name, classes: 10) }
-        let prefix = name + "/"
-        var batchNorm: [String: Tensor] = [:]
-        for (key, tensor) in stored where key.hasPrefix(prefix) && key != prefix + "logits" && !key.hasPrefix("stochastic_depth/") {
-            batchNorm[String(key.dropFirst(prefix.count))] = tensor
-        }
-        let ours = Set(model.stateDict().map(\.name))
-        let hasBatchNorm = model.namedModules().contains { $0.module is BatchNorm2d }
-        #expect(batchNorm.isEmpty != hasBatchNorm, "\(name): the fixture's batch-norm tensors and the model's layers disagree")
-        #expect(batchNorm.keys.allSatisfy(ours.contains), "\(name): stored names missing from the model")
-        try model.loadStateDict(batchNorm, strict: false)
-        var generator = RandomGenerator(seed: 1)
-        return (model, Tensor.randn(shape, generator: &generator), stored)
-    }
-
     @Test("seed-0 logits match PyTorch's, eagerly and frozen", arguments: names)
     func logits(_ name: String) throws {
-        let (model, input, stored) = try Self.prepared(name)
+        let (model, input, stored) = try SeededZooLogitsTests.prepared(name, fixture: Self.fixtureName)
         model.eval()
         let want = try #require(stored["\(name)/logits"])
         let eager = try withNoGrad { try model(input) }

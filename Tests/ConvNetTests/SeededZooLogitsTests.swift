@@ -9,9 +9,11 @@ import Testing
 @Suite("zoo logits against PyTorch from seeded weights", .serialized)
 struct SeededZooLogitsTests {
     /// The model `name` as the fixture's PyTorch model was: seed-0 weights, 10 classes, the stored
-    /// batch-norm tensors; and the input the fixture's logits were computed from.
-    static func prepared(_ name: String) throws -> (model: Module, input: Tensor, stored: [String: Tensor]) {
-        let contents = try SafeTensors.read(path: Fixtures.directory.appendingPathComponent("zoo-seeded-logits.safetensors").path)
+    /// batch-norm tensors; and the input the fixture's logits were computed from. `fixture` is this
+    /// suite's file or ModernZooTests' (made the same way).
+    static func prepared(_ name: String, fixture: String = "zoo-seeded-logits.safetensors") throws
+        -> (model: Module, input: Tensor, stored: [String: Tensor]) {
+        let contents = try SafeTensors.read(path: Fixtures.directory.appendingPathComponent(fixture).path)
         let stored = contents.dictionary
         let shape = try #require(contents.metadata[name]).split(separator: ",").compactMap { Int($0) }
         #expect(shape.count == 4)
@@ -21,9 +23,12 @@ struct SeededZooLogitsTests {
         for (key, tensor) in stored where key.hasPrefix(prefix) && !key.dropFirst(prefix.count).contains("/") && key != prefix + "logits" {
             batchNorm[String(key.dropFirst(prefix.count))] = tensor
         }
-        // Every stored name must exist in our model (non-strict loading only skips our own extras).
+        // Every stored name must exist in our model (non-strict loading only skips our own extras),
+        // and a model with batch norm must have its tensors stored.
         let ours = Set(model.stateDict().map(\.name))
         #expect(batchNorm.keys.allSatisfy(ours.contains), "\(name): stored names missing from the model")
+        let hasBatchNorm = model.namedModules().contains { $0.module is BatchNorm2d }
+        #expect(batchNorm.isEmpty != hasBatchNorm, "\(name): the fixture's batch-norm tensors and the model's layers disagree")
         try model.loadStateDict(batchNorm, strict: false)
         var generator = RandomGenerator(seed: 1)
         return (model, Tensor.randn(shape, generator: &generator), stored)
