@@ -85,3 +85,42 @@ struct ModernZooTests {
         #expect(throws: ConvNetError.self) { try StochasticDepth(p: 1.5) }
     }
 }
+
+@Suite("modern zoo building blocks: bad arguments and chunking")
+struct ModernBuildingBlockTests {
+    @Test("chunked gives consecutive equal parts that concatenate back, and its backward scatters into place")
+    func chunks() throws {
+        var generator = RandomGenerator(seed: 5)
+        let x = Tensor.randn([2, 6, 2, 2], generator: &generator, requiresGrad: true)
+        let parts = try x.chunked(3, dim: 1)
+        #expect(parts.map(\.shape) == Array(repeating: [2, 2, 2, 2], count: 3))
+        #expect(try concat(parts, dim: 1).scalars == x.scalars)
+        let weight = Tensor.randn([2, 2, 2, 2], generator: &generator)
+        try (parts[1] * weight).sum().backward()
+        let grad = try #require(x.grad)
+        for n in 0..<2 {
+            for c in 0..<6 {
+                for i in 0..<4 {
+                    let want: Float = (2..<4).contains(c) ? weight.scalars[((n * 2) + c - 2) * 4 + i] : 0
+                    #expect(grad.scalars[(n * 6 + c) * 4 + i] == want)
+                }
+            }
+        }
+        #expect(throws: ConvNetError.self) { try x.chunked(4, dim: 1) }
+        #expect(throws: ConvNetError.self) { try x.chunked(2, dim: 4) }
+        #expect(throws: ConvNetError.self) { try x.chunked(0, dim: 1) }
+    }
+
+    @Test("named containers refuse empty, dotted and repeated names; blocks refuse impossible shapes")
+    func badArguments() throws {
+        #expect(throws: ConvNetError.self) { try NamedSequential([("", ReLU())]) }
+        #expect(throws: ConvNetError.self) { try NamedSequential([("a.b", ReLU())]) }
+        #expect(throws: ConvNetError.self) { try NamedSequential([("a", ReLU()), ("a", ReLU())]) }
+        #expect(try NamedSequential([("conv0", ReLU()), ("relu0", ReLU())]).children.map(\.name) == ["conv0", "relu0"])
+        #expect(throws: ConvNetError.self) { try ResNet(depth: 18, groups: 32, widthPerGroup: 4) }
+        #expect(throws: ConvNetError.self) { try ResNet(depth: 50, groups: 0) }
+        #expect(throws: ConvNetError.self) { try ShuffleUnit(24, 48, stride: 1) }
+        #expect(throws: ConvNetError.self) { try ShuffleUnit(24, 48, stride: 3) }
+        #expect(throws: ConvNetError.self) { try DenseNet(depth: 100) }
+    }
+}
